@@ -1,0 +1,20 @@
+package cli
+
+import (
+	"os"
+
+	"github.com/dlthub/dlthub/internal/iostreams"
+	"github.com/dlthub/dlthub/internal/workspace"
+)
+
+// NewSystemFactory builds a Factory from the real process: its streams,
+// environment, working directory and home directory.
+func NewSystemFactory(version string) *Factory {
+	cwd, _ := os.Getwd()
+	home, _ := os.UserHomeDir()
+	return &Factory{
+		IO:      iostreams.System(os.Getenv),
+		Env:     workspace.Env{LookupEnv: os.LookupEnv, Cwd: cwd, Home: home},
+		Version: version,
+	}
+}

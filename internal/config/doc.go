@@ -1,0 +1,13 @@
+// Package config resolves configuration and secrets exactly the way Python dlt
+// does, so a workspace made for dlt keeps working: environment variables
+// first, then the secrets.toml files, then the config.toml files, each file
+// kind being the deep merge of the profile's and the workspace's files in
+// .dlt/ and in ~/.dlt/.
+//
+// A value is named by sections plus a key. Lookup pops optional sections from
+// the right (keeping required groupings such as "credentials"), tries a
+// compact form for sources and jobs, and runs twice: first with the pipeline
+// name as the outermost section, then without. Within a pass every path is
+// tried in one provider before the next provider is asked, so a less specific
+// environment variable beats a more specific TOML key.
+package config
