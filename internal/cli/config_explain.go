@@ -36,7 +36,7 @@ shown as **** unless --show-secrets.`,
 		Example: `  dlthub config explain destination.warehouse.credentials.password
   dlthub config explain --pipeline github sources.github.token --show-secrets`,
 		Args: exactArgs("KEY"),
-		RunE: func(cmd *cobra.Command, args []string) error { return runConfigExplain(f, opts, args[0]) },
+		RunE: func(_ *cobra.Command, args []string) error { return runConfigExplain(f, opts, args[0]) },
 	}
 	cmd.Flags().StringVar(&opts.Pipeline, "pipeline", "", "pipeline name, tried first as the outermost section")
 	cmd.Flags().BoolVar(&opts.ShowSecrets, "show-secrets", false, "show secret values")

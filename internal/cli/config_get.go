@@ -24,7 +24,7 @@ see where a value comes from without showing it.`,
   dlthub config get --pipeline github sources.github.repo
   dlthub --profile prod config get destination.warehouse.destination_type --json`,
 		Args: exactArgs("KEY"),
-		RunE: func(cmd *cobra.Command, args []string) error { return runConfigGet(f, opts, args[0]) },
+		RunE: func(_ *cobra.Command, args []string) error { return runConfigGet(f, opts, args[0]) },
 	}
 	cmd.Flags().StringVar(&opts.Pipeline, "pipeline", "", "pipeline name, tried first as the outermost section")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print key, value, provider and origin as JSON")

@@ -33,7 +33,7 @@ existing dlt project converts it; running it twice changes nothing.`,
   dlthub init --name analytics --dry-run
   DLT_PROJECT_DIR=/srv/pipelines dlthub init`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(_ *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(opts)
 			}

@@ -2,7 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/spf13/cobra"
 )
@@ -24,7 +28,7 @@ On a terminal it asks first; elsewhere it needs -y.`,
   dlthub --profile tests local clean -y
   dlthub local clean --skip-local-data-dir -y`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runLocalClean(f, opts) },
+		RunE: func(_ *cobra.Command, _ []string) error { return runLocalClean(f, opts) },
 	}
 	cmd.Flags().BoolVar(&opts.SkipLocalDataDir, "skip-local-data-dir", false, "keep the local dir (locally loaded data)")
 	return cmd
@@ -66,6 +70,13 @@ func runLocalClean(f *Factory, opts *localCleanOptions) error {
 			return errSilent{code: ExitError}
 		}
 	}
+	// Check first that everything can be deleted, so a read-only tree is
+	// reported before anything is gone.
+	for _, t := range present {
+		if err := checkRemovable(t); err != nil {
+			return describeWrite(fmt.Errorf("delete %s: %w", c.display(f, t), err))
+		}
+	}
 	for _, t := range present {
 		if err := os.RemoveAll(t); err != nil {
 			return describeWrite(fmt.Errorf("delete %s: %w", c.display(f, t), err))
@@ -73,4 +84,23 @@ func runLocalClean(f *Factory, opts *localCleanOptions) error {
 		fmt.Fprintf(f.IO.ErrOut, "Deleted %s\n", c.display(f, t))
 	}
 	return nil
+}
+
+// checkRemovable reports the first directory in the tree at root (or its
+// parent) that this process may not modify.
+func checkRemovable(root string) error {
+	if err := unix.Access(filepath.Dir(root), unix.W_OK|unix.X_OK); err != nil {
+		return &fs.PathError{Op: "delete", Path: root, Err: err}
+	}
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if err := unix.Access(p, unix.W_OK|unix.X_OK); err != nil {
+				return &fs.PathError{Op: "delete", Path: p, Err: err}
+			}
+		}
+		return nil
+	})
 }

@@ -43,7 +43,7 @@ they are searched. With -v, locations that do not exist are listed too.`,
   dlthub local info -v
   dlthub --profile prod local info --json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runLocalInfo(f, opts) },
+		RunE: func(_ *cobra.Command, _ []string) error { return runLocalInfo(f, opts) },
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print as JSON (always lists every location)")
 	return cmd

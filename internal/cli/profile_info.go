@@ -29,7 +29,7 @@ func newProfileInfoCmd(f *Factory) *cobra.Command {
 		Example: `  dlthub profile info
   dlthub --profile prod profile info --json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runProfileInfo(f, opts) },
+		RunE: func(_ *cobra.Command, _ []string) error { return runProfileInfo(f, opts) },
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print as JSON")
 	return cmd

@@ -23,7 +23,7 @@ pinned one. "current" is the active profile, "pinned" the one in
 		Example: `  dlthub profile list
   dlthub profile list --json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runProfileList(f, opts) },
+		RunE: func(_ *cobra.Command, _ []string) error { return runProfileList(f, opts) },
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print as JSON")
 	return cmd

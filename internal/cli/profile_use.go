@@ -16,7 +16,7 @@ accepted; a profile without files of its own is reported as not configured.`,
 		Example: `  dlthub profile use prod
   dlthub local profile use dev`,
 		Args: exactArgs("NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error { return runProfileUse(f, args[0]) },
+		RunE: func(_ *cobra.Command, args []string) error { return runProfileUse(f, args[0]) },
 	}
 }
 

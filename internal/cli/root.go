@@ -23,7 +23,7 @@ and prod, and pipelines that load into DuckDB, Postgres and files.`,
 		Version:       f.Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+		PersistentPreRun: func(_ *cobra.Command, _ []string) {
 			f.IO.NonInteractive = f.NonInteractive
 		},
 	}

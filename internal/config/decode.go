@@ -125,8 +125,6 @@ func describe(t Trace) string {
 	return t.Provider
 }
 
-var durationType = reflect.TypeFor[time.Duration]()
-
 func isStructField(v reflect.Value) bool {
 	t := v.Type()
 	if t.Kind() == reflect.Pointer {
@@ -196,7 +194,7 @@ func assign(v reflect.Value, val any) error {
 		}
 		return assign(v.Elem(), val)
 	}
-	if v.Type() == durationType {
+	if v.Type() == reflect.TypeFor[time.Duration]() {
 		d, err := toDuration(val)
 		if err != nil {
 			return err

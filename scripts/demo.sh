@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README quickstart as a script: makes a workspace in a temporary
+# directory and walks through init, profiles and configuration.
+set -euo pipefail
+bin=$(readlink -f "${1:-bin/dlthub}")
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+export HOME="$dir/home"
+mkdir -p "$HOME"
+
+run() { printf '\n$ dlthub %s\n' "$*"; "$bin" "$@"; }
+
+mkdir demo && cd demo
+run init
+run config set destination.warehouse.destination_type duckdb --profile dev
+run config set destination.warehouse.destination_type postgres --profile prod
+run config set --secret --profile prod destination.warehouse.credentials.password s3cret
+run profile list
+run config get destination.warehouse.destination_type
+run --profile prod config get destination.warehouse.destination_type
+run --profile prod config explain destination.warehouse.credentials.password
+run profile use prod
+run local info -v
+printf '\nDemo workspace was in %s (removed on exit).\n' "$dir"
