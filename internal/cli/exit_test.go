@@ -45,6 +45,7 @@ func TestExitCodes(t *testing.T) {
 		{"ok", []string{"profile", "list"}, cli.ExitOK, ""},
 		{"unknown command", []string{"bogus"}, cli.ExitUsage, `unknown command "bogus"`},
 		{"unknown flag", []string{"init", "--bogus"}, cli.ExitUsage, "unknown flag: --bogus"},
+		{"invalid profile name", []string{"profile", "use", "a/b"}, cli.ExitUsage, "invalid profile name"},
 		{"too many args", []string{"profile", "use", "a", "b"}, cli.ExitUsage, "needs 1 argument"},
 		{"missing args", []string{"config", "set", "a"}, cli.ExitUsage, "needs 2 argument"},
 		{"missing value", []string{"config", "get", "nothing.here"}, cli.ExitError, "missing value for nothing.here"},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -51,6 +52,9 @@ func runInit(f *Factory, opts *InitOptions) error {
 	dir := f.Env.Cwd
 	if d := f.Env.Get("DLT_PROJECT_DIR"); d != "" {
 		dir = d
+		if !filepath.IsAbs(d) {
+			dir = filepath.Join(f.Env.Cwd, d)
+		}
 	}
 	plan, err := workspace.PlanInit(workspace.InitOptions{Dir: dir, Folder: f.Env.ConfigFolder(), Name: opts.Name, Force: opts.Force})
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dlthub/dlthub/internal/workspace"
 )
 
 func newProfileUseCmd(f *Factory) *cobra.Command {
@@ -21,6 +23,9 @@ accepted; a profile without files of its own is reported as not configured.`,
 }
 
 func runProfileUse(f *Factory, name string) error {
+	if err := workspace.ValidateProfileName(name); err != nil {
+		return usageErr(err)
+	}
 	ws, err := f.Workspace()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 )
@@ -92,6 +93,8 @@ type Trace struct {
 	// Refused is set when a secret was found in a provider that may not hold
 	// secrets.
 	Refused bool
+
+	cantHoldIt bool // a secret looked up in a provider that may not hold it
 }
 
 // Resolver looks values up across providers.
@@ -109,32 +112,49 @@ type Result struct {
 	Traces []Trace
 }
 
+// attempts yields every lookup in dlt's order: the pipeline pass (when k
+// has a pipeline) then the plain pass; within a pass, provider by provider,
+// every path from most to least specific.
+func (r *Resolver) attempts(k Key) iter.Seq[Trace] {
+	return func(yield func(Trace) bool) {
+		passes := []string{""}
+		if k.Pipeline != "" {
+			passes = []string{k.Pipeline, ""}
+		}
+		for _, pipeline := range passes {
+			for _, p := range r.Providers {
+				for _, path := range k.Paths(pipeline) {
+					v, origin, ok := p.Get(path, k.Secret)
+					t := Trace{
+						Provider: p.Name(), Path: path, KeyName: p.KeyName(path),
+						Found: ok, Value: v, Origin: origin, Pipeline: pipeline != "",
+						Refused:    ok && k.Secret && !p.SupportsSecrets(),
+						cantHoldIt: k.Secret && !p.SupportsSecrets(),
+					}
+					if !yield(t) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
 // Lookup resolves k following dlt's order, stopping at the first value.
 func (r *Resolver) Lookup(k Key) (Result, error) {
 	var res Result
-	passes := []string{""}
-	if k.Pipeline != "" {
-		passes = []string{k.Pipeline, ""}
-	}
-	for _, pipeline := range passes {
-		for _, p := range r.Providers {
-			for _, path := range k.Paths(pipeline) {
-				v, origin, ok := p.Get(path, k.Secret)
-				t := Trace{Provider: p.Name(), Path: path, KeyName: p.KeyName(path), Found: ok, Value: v, Origin: origin, Pipeline: pipeline != ""}
-				if ok && k.Secret && !p.SupportsSecrets() {
-					t.Refused = true
-					res.Traces = append(res.Traces, t)
-					return res, &NotSecretError{Key: k, Provider: p.Name(), File: origin, KeyName: t.KeyName}
-				}
-				if !ok && k.Secret && !p.SupportsSecrets() {
-					continue // dlt does not trace providers that cannot hold the value
-				}
-				res.Traces = append(res.Traces, t)
-				if ok {
-					res.Value, res.Found, res.Winner = v, true, t
-					return res, nil
-				}
-			}
+	for t := range r.attempts(k) {
+		if t.Refused {
+			res.Traces = append(res.Traces, t)
+			return res, &NotSecretError{Key: k, Provider: t.Provider, File: t.Origin, KeyName: t.KeyName}
+		}
+		if t.cantHoldIt {
+			continue // dlt does not trace providers that cannot hold the value
+		}
+		res.Traces = append(res.Traces, t)
+		if t.Found {
+			res.Value, res.Found, res.Winner = t.Value, true, t
+			return res, nil
 		}
 	}
 	return res, nil
@@ -157,20 +177,7 @@ func (r *Resolver) Require(k Key) (Result, error) {
 // by Result.Winner; the error is the one Lookup would return.
 func (r *Resolver) Explain(k Key) (Result, error) {
 	res, err := r.Lookup(k)
-	var all []Trace
-	passes := []string{""}
-	if k.Pipeline != "" {
-		passes = []string{k.Pipeline, ""}
-	}
-	for _, pipeline := range passes {
-		for _, p := range r.Providers {
-			for _, path := range k.Paths(pipeline) {
-				v, origin, ok := p.Get(path, k.Secret)
-				all = append(all, Trace{Provider: p.Name(), Path: path, KeyName: p.KeyName(path), Found: ok, Value: v, Origin: origin, Pipeline: pipeline != "", Refused: ok && k.Secret && !p.SupportsSecrets()})
-			}
-		}
-	}
-	res.Traces = all
+	res.Traces = slices.Collect(r.attempts(k))
 	return res, err
 }
 
