@@ -56,7 +56,7 @@ func runInit(f *Factory, opts *InitOptions) error {
 			dir = filepath.Join(f.Env.Cwd, d)
 		}
 	}
-	plan, err := workspace.PlanInit(workspace.InitOptions{Dir: dir, Folder: f.Env.ConfigFolder(), Name: opts.Name, Force: opts.Force})
+	plan, err := workspace.PlanInit(workspace.InitOptions{Dir: dir, Folder: f.Env.ConfigFolder(), Name: opts.Name})
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -412,7 +411,3 @@ func kindOf(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
-
-// ErrUnknownDestination is wrapped by errors about destination names that are
-// neither configured nor a known type.
-var ErrUnknownDestination = errors.New("unknown destination")

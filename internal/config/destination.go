@@ -1,10 +1,15 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 )
+
+// ErrUnknownDestination is wrapped by errors about destination names that are
+// neither configured nor a known type.
+var ErrUnknownDestination = errors.New("unknown destination")
 
 // DestinationTypes are the destination types this build knows.
 func DestinationTypes() []string {

@@ -42,8 +42,6 @@ type InitOptions struct {
 	Folder string
 	// Name goes to [workspace.settings] name; default: Dir's basename.
 	Name string
-	// Force proceeds past conflicts, leaving conflicting files as they are.
-	Force bool
 }
 
 // Plan is what init will do.
