@@ -147,3 +147,10 @@ func Tag(identifier string) string {
 	t = strings.NewReplacer("/", "a", "+", "b").Replace(t)
 	return strings.ToLower(t)
 }
+
+// ShortenFragments joins already normalized identifiers into a path and
+// shortens the path to the limit, as dlt's shorten_fragments does.
+func (s *SnakeCase) ShortenFragments(fragments ...string) string {
+	p := MakePath(fragments...)
+	return shorten(p, p, s.MaxLength)
+}

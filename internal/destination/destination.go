@@ -1,0 +1,61 @@
+// Package destination is the seam between the load engine and the places
+// data lands. A destination loads one normalized load package at a time,
+// all of it or nothing, records it in _dlt_loads, and can give back the
+// pipeline state and schema it stored.
+package destination
+
+import (
+	"context"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// Capabilities describe what a destination supports.
+type Capabilities struct {
+	// MaxIdentifierLength shortens longer names with a hash tag (0: none).
+	MaxIdentifierLength int
+	// Transactions: a package is loaded atomically.
+	Transactions bool
+}
+
+// Package is one normalized load package.
+type Package struct {
+	LoadID string
+	Schema *schema.Schema
+	// Files holds the job files per table.
+	Files map[string][]string
+	// Replace names the root tables whose data (and child tables' data) is
+	// replaced by this package.
+	Replace []string
+	// State, when set, is stored in _dlt_pipeline_state.
+	State *StateRow
+}
+
+// StateRow is one row of _dlt_pipeline_state.
+type StateRow struct {
+	Version       int64
+	EngineVersion int64
+	PipelineName  string
+	State         string // zlib-compressed JSON, base64, as dlt stores it
+	CreatedAt     time.Time
+	VersionHash   string
+	LoadID        string
+}
+
+// Client is an open destination.
+type Client interface {
+	Capabilities() Capabilities
+	// Load loads the package in one transaction. Loading a package that is
+	// already in _dlt_loads does nothing.
+	Load(ctx context.Context, p *Package) error
+	// IsLoaded reports whether the load id is in _dlt_loads.
+	IsLoaded(ctx context.Context, loadID string) (bool, error)
+	// LatestState returns the newest stored state of a pipeline, or nil.
+	LatestState(ctx context.Context, pipelineName string) (*StateRow, error)
+	// LatestSchema returns the newest stored version of a schema, or nil.
+	LatestSchema(ctx context.Context, schemaName string) (*schema.Schema, error)
+	// DropTables removes tables and their rows (refresh modes, drop).
+	DropTables(ctx context.Context, tables []string) error
+	Close() error
+}

@@ -1,0 +1,457 @@
+// Package duckdb is the DuckDB destination, the embedded default: each load
+// package is read by DuckDB's own JSON reader straight from the package's job
+// files and written in one transaction with its _dlt_loads row.
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/dlthub/dlthub/internal/destination"
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// Client loads into one dataset (a DuckDB schema) of one database file.
+type Client struct {
+	db      *sql.DB
+	dataset string
+	Path    string
+}
+
+// Open opens (creating when needed) the database at path; "" or ":memory:"
+// is an in-memory database.
+func Open(path, dataset string) (*Client, error) {
+	if path != "" && path != ":memory:" && !strings.HasPrefix(path, "md:") {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("duckdb: create directory for %s: %w", path, err)
+		}
+	}
+	c, err := duckdb.NewConnector(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: open %s: %w", path, err)
+	}
+	db := sql.OpenDB(c)
+	return &Client{db: db, dataset: dataset, Path: path}, nil
+}
+
+// DB exposes the connection (tests, dataset access).
+func (c *Client) DB() *sql.DB { return c.db }
+
+// Close closes the database.
+func (c *Client) Close() error { return c.db.Close() }
+
+// Capabilities implements destination.Client.
+func (c *Client) Capabilities() destination.Capabilities {
+	return destination.Capabilities{MaxIdentifierLength: 0, Transactions: true}
+}
+
+// Quote quotes an identifier.
+func Quote(id string) string { return `"` + strings.ReplaceAll(id, `"`, `""`) + `"` }
+
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func (c *Client) table(name string) string { return Quote(c.dataset) + "." + Quote(name) }
+
+// SQLType maps a dlt type to DuckDB's, as dlt's DuckDB destination does.
+func SQLType(col *schema.Column) string {
+	switch col.DataType {
+	case schema.Text:
+		return "VARCHAR"
+	case schema.Double:
+		return "DOUBLE"
+	case schema.Bool:
+		return "BOOLEAN"
+	case schema.Timestamp:
+		return "TIMESTAMP WITH TIME ZONE"
+	case schema.Bigint:
+		return "BIGINT"
+	case schema.Binary:
+		return "BLOB"
+	case schema.JSON:
+		return "JSON"
+	case schema.Decimal:
+		if col.Precision > 0 {
+			return fmt.Sprintf("DECIMAL(%d,%d)", col.Precision, col.Scale)
+		}
+		return "DECIMAL(38,9)"
+	case schema.Wei:
+		return "DECIMAL(38,0)"
+	case schema.Date:
+		return "DATE"
+	case schema.Time:
+		return "TIME"
+	}
+	return "VARCHAR"
+}
+
+// readType is the type the JSON reader parses a column as.
+func readType(col *schema.Column) string {
+	if col.DataType == schema.Binary {
+		return "VARCHAR"
+	}
+	return SQLType(col)
+}
+
+func selectExpr(col *schema.Column) string {
+	if col.DataType == schema.Binary {
+		return "from_base64(" + Quote(col.Name) + ")"
+	}
+	return Quote(col.Name)
+}
+
+const systemDDL = `
+CREATE TABLE IF NOT EXISTS %[1]s."_dlt_loads" (load_id VARCHAR NOT NULL, schema_name VARCHAR, status BIGINT NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE NOT NULL, schema_version_hash VARCHAR);
+CREATE TABLE IF NOT EXISTS %[1]s."_dlt_version" (version BIGINT NOT NULL, engine_version BIGINT NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE NOT NULL, schema_name VARCHAR NOT NULL, version_hash VARCHAR NOT NULL, schema VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS %[1]s."_dlt_pipeline_state" (version BIGINT NOT NULL, engine_version BIGINT NOT NULL, pipeline_name VARCHAR NOT NULL, state VARCHAR NOT NULL, created_at TIMESTAMP WITH TIME ZONE NOT NULL, version_hash VARCHAR, _dlt_load_id VARCHAR NOT NULL);
+`
+
+// IsLoaded implements destination.Client.
+func (c *Client) IsLoaded(ctx context.Context, loadID string) (bool, error) {
+	var n int
+	err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM `+c.table(schema.LoadsTable)+` WHERE load_id = ?`, loadID).Scan(&n)
+	if err != nil {
+		if isMissingTable(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("duckdb: check load %s: %w", loadID, err)
+	}
+	return n > 0, nil
+}
+
+func isMissingTable(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "does not exist") || strings.Contains(err.Error(), "Catalog Error"))
+}
+
+// Load implements destination.Client.
+func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
+	if done, err := c.IsLoaded(ctx, p.LoadID); err != nil || done {
+		return err
+	}
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("duckdb: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	exec := func(q string, args ...any) error {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(q))
+		}
+		return nil
+	}
+	if err := exec(`CREATE SCHEMA IF NOT EXISTS ` + Quote(c.dataset)); err != nil {
+		return err
+	}
+	if err := exec(fmt.Sprintf(systemDDL, Quote(c.dataset))); err != nil {
+		return err
+	}
+	for _, t := range p.Schema.DataTables() {
+		if len(t.Columns) == 0 {
+			continue
+		}
+		if err := c.ensureTable(ctx, tx, t); err != nil {
+			return err
+		}
+	}
+	for _, root := range p.Replace {
+		for _, t := range append([]*schema.Table{p.Schema.Table(root)}, p.Schema.Children(root)...) {
+			if t == nil || len(t.Columns) == 0 {
+				continue
+			}
+			if err := exec(`DELETE FROM ` + c.table(t.Name)); err != nil {
+				return err
+			}
+		}
+	}
+	// Roots first, so merge can find the root ids of its child rows.
+	for _, t := range p.Schema.DataTables() {
+		files := p.Files[t.Name]
+		if len(files) == 0 || t.Parent != "" {
+			continue
+		}
+		if err := c.loadRoot(ctx, tx, p, t, files); err != nil {
+			return fmt.Errorf("load table %q: %w", t.Name, err)
+		}
+	}
+	for _, t := range p.Schema.DataTables() {
+		files := p.Files[t.Name]
+		if len(files) == 0 || t.Parent == "" {
+			continue
+		}
+		root := p.Schema.Root(t)
+		if root.WriteDisposition == schema.Merge && hasKeys(root) {
+			continue // loaded with its root
+		}
+		if err := exec(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT ` + selectList(t) + ` FROM ` + readJSON(files, t)); err != nil {
+			return fmt.Errorf("load table %q: %w", t.Name, err)
+		}
+	}
+	if err := c.storeSchema(ctx, tx, p.Schema); err != nil {
+		return err
+	}
+	if s := p.State; s != nil {
+		if err := exec(`INSERT INTO `+c.table(schema.StateTable)+` VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			s.Version, s.EngineVersion, s.PipelineName, s.State, s.CreatedAt, s.VersionHash, p.LoadID); err != nil {
+			return err
+		}
+	}
+	if err := exec(`INSERT INTO `+c.table(schema.LoadsTable)+` VALUES (?, ?, 0, ?, ?)`, p.LoadID, p.Schema.Name, time.Now().UTC(), p.Schema.VersionHash); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("duckdb: commit load %s: %w", p.LoadID, err)
+	}
+	return nil
+}
+
+func abbreviate(q string) string {
+	if len(q) > 400 {
+		return q[:400] + "…"
+	}
+	return q
+}
+
+func hasKeys(t *schema.Table) bool {
+	for _, c := range t.Columns {
+		if c.PrimaryKey || c.MergeKey {
+			return true
+		}
+	}
+	return false
+}
+
+func selectList(t *schema.Table) string {
+	parts := make([]string, len(t.Columns))
+	for i, col := range t.Columns {
+		parts[i] = selectExpr(col) + " AS " + Quote(col.Name)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// readJSON is DuckDB's reader over the job files with every column typed.
+func readJSON(files []string, t *schema.Table) string {
+	fs := make([]string, len(files))
+	for i, f := range files {
+		fs[i] = literal(f)
+	}
+	cols := make([]string, len(t.Columns))
+	for i, col := range t.Columns {
+		cols[i] = literal(col.Name) + ": " + literal(readType(col))
+	}
+	return fmt.Sprintf("read_json([%s], format='newline_delimited', columns={%s}, maximum_object_size=268435456)", strings.Join(fs, ", "), strings.Join(cols, ", "))
+}
+
+func (c *Client) ensureTable(ctx context.Context, tx *sql.Tx, t *schema.Table) error {
+	rows, err := tx.QueryContext(ctx, `SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?`, c.dataset, t.Name)
+	if err != nil {
+		return fmt.Errorf("duckdb: read columns of %q: %w", t.Name, err)
+	}
+	existing := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		existing[name] = true
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if len(existing) == 0 {
+		defs := make([]string, len(t.Columns))
+		for i, col := range t.Columns {
+			defs[i] = Quote(col.Name) + " " + SQLType(col)
+			if !col.Nullable {
+				defs[i] += " NOT NULL"
+			}
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE `+c.table(t.Name)+` (`+strings.Join(defs, ", ")+`)`)
+		if err != nil {
+			return fmt.Errorf("duckdb: create table %q: %w", t.Name, err)
+		}
+		return nil
+	}
+	for _, col := range t.Columns {
+		if existing[col.Name] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+c.table(t.Name)+` ADD COLUMN `+Quote(col.Name)+` `+SQLType(col)); err != nil {
+			return fmt.Errorf("duckdb: add column %q to %q: %w", col.Name, t.Name, err)
+		}
+	}
+	return nil
+}
+
+func (c *Client) storeSchema(ctx context.Context, tx *sql.Tx, s *schema.Schema) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+c.table(schema.VersionTable)+` WHERE version_hash = ?`, s.VersionHash).Scan(&n); err != nil {
+		return fmt.Errorf("duckdb: read %s: %w", schema.VersionTable, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO `+c.table(schema.VersionTable)+` VALUES (?, ?, ?, ?, ?, ?)`,
+		s.Version, s.EngineVersion, time.Now().UTC(), s.Name, s.VersionHash, string(b))
+	if err != nil {
+		return fmt.Errorf("duckdb: store schema: %w", err)
+	}
+	return nil
+}
+
+// LatestState implements destination.Client.
+func (c *Client) LatestState(ctx context.Context, pipelineName string) (*destination.StateRow, error) {
+	r := &destination.StateRow{}
+	var vh sql.NullString
+	err := c.db.QueryRowContext(ctx, `SELECT version, engine_version, pipeline_name, state, created_at, version_hash, _dlt_load_id FROM `+
+		c.table(schema.StateTable)+` WHERE pipeline_name = ? ORDER BY _dlt_load_id DESC, version DESC LIMIT 1`, pipelineName).
+		Scan(&r.Version, &r.EngineVersion, &r.PipelineName, &r.State, &r.CreatedAt, &vh, &r.LoadID)
+	if errors.Is(err, sql.ErrNoRows) || isMissingTable(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: read pipeline state: %w", err)
+	}
+	r.VersionHash = vh.String
+	return r, nil
+}
+
+// LatestSchema implements destination.Client.
+func (c *Client) LatestSchema(ctx context.Context, schemaName string) (*schema.Schema, error) {
+	var body string
+	err := c.db.QueryRowContext(ctx, `SELECT schema FROM `+c.table(schema.VersionTable)+` WHERE schema_name = ? ORDER BY inserted_at DESC, version DESC LIMIT 1`, schemaName).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) || isMissingTable(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: read stored schema: %w", err)
+	}
+	s := &schema.Schema{}
+	if err := json.Unmarshal([]byte(body), s); err != nil {
+		return nil, fmt.Errorf("duckdb: stored schema %q: %w", schemaName, err)
+	}
+	return s, nil
+}
+
+// DropTables implements destination.Client.
+func (c *Client) DropTables(ctx context.Context, tables []string) error {
+	for _, t := range tables {
+		if _, err := c.db.ExecContext(ctx, `DROP TABLE IF EXISTS `+c.table(t)); err != nil {
+			return fmt.Errorf("duckdb: drop %q: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// loadRoot loads a root table's files: appended, or merged with its child
+// tables by primary/merge key (delete-insert with dedup by primary key).
+func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Package, t *schema.Table, files []string) error {
+	if t.WriteDisposition != schema.Merge || !hasKeys(t) {
+		_, err := tx.ExecContext(ctx, `INSERT INTO `+c.table(t.Name)+` BY NAME SELECT `+selectList(t)+` FROM `+readJSON(files, t))
+		return err
+	}
+	var pk, mk []string
+	for _, col := range t.Columns {
+		if col.PrimaryKey {
+			pk = append(pk, col.Name)
+		}
+		if col.MergeKey {
+			mk = append(mk, col.Name)
+		}
+	}
+	stg := Quote("_dlt_stage_" + t.Name)
+	run := func(q string) error {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%w\nin: %s", err, abbreviate(q))
+		}
+		return nil
+	}
+	// Stage the new rows; with a primary key keep the last row per key.
+	src := `SELECT ` + selectList(t) + `, row_number() OVER () AS "_dlt_pos" FROM ` + readJSON(files, t)
+	q := `CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * EXCLUDE ("_dlt_pos") FROM (` + src + `)`
+	if len(pk) > 0 {
+		order := `"_dlt_pos" DESC`
+		for _, col := range t.Columns {
+			if col.DedupSort == "asc" || col.DedupSort == "desc" {
+				order = Quote(col.Name) + " " + strings.ToUpper(col.DedupSort) + ", " + order
+			}
+		}
+		q = `CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * EXCLUDE ("_dlt_pos", "_dlt_rn") FROM (SELECT *, row_number() OVER (PARTITION BY ` +
+			quoteAll(pk) + ` ORDER BY ` + order + `) AS "_dlt_rn" FROM (` + src + `)) WHERE "_dlt_rn" = 1`
+	}
+	if err := run(q); err != nil {
+		return err
+	}
+	match := func(keys []string) string {
+		conds := make([]string, len(keys))
+		for i, k := range keys {
+			conds[i] = `s.` + Quote(k) + ` = d.` + Quote(k)
+		}
+		return `EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + strings.Join(conds, " AND ") + `)`
+	}
+	var where []string
+	if len(pk) > 0 {
+		where = append(where, match(pk))
+	}
+	if len(mk) > 0 {
+		where = append(where, match(mk))
+	}
+	cond := strings.Join(where, " OR ")
+	children := p.Schema.Children(t.Name)
+	for _, ch := range children {
+		if len(ch.Columns) == 0 || ch.Column(schema.ColRootID) == nil {
+			continue
+		}
+		if err := run(`DELETE FROM ` + c.table(ch.Name) + ` WHERE ` + Quote(schema.ColRootID) + ` IN (SELECT d.` + Quote(schema.ColID) + ` FROM ` + c.table(t.Name) + ` d WHERE ` + cond + `)`); err != nil {
+			return err
+		}
+	}
+	if err := run(`DELETE FROM ` + c.table(t.Name) + ` d WHERE ` + cond); err != nil {
+		return err
+	}
+	hard := ""
+	for _, col := range t.Columns {
+		if col.HardDelete {
+			hard = ` WHERE ` + Quote(col.Name) + ` IS NOT TRUE`
+		}
+	}
+	if err := run(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT * FROM ` + stg + hard); err != nil {
+		return err
+	}
+	for _, ch := range children {
+		chFiles := p.Files[ch.Name]
+		if len(chFiles) == 0 {
+			continue
+		}
+		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` BY NAME SELECT * FROM (SELECT ` + selectList(ch) + ` FROM ` + readJSON(chFiles, ch) +
+			`) WHERE ` + Quote(schema.ColRootID) + ` IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + stg + hard + `)`); err != nil {
+			return err
+		}
+	}
+	return run(`DROP TABLE ` + stg)
+}
+
+func quoteAll(names []string) string {
+	q := slices.Clone(names)
+	for i := range q {
+		q[i] = Quote(q[i])
+	}
+	return strings.Join(q, ", ")
+}

@@ -1,0 +1,381 @@
+// Package jsonx parses JSON into values that keep object key order, because
+// dlt creates columns in the order it first sees keys and Go maps would lose
+// it. It is also faster than encoding/json into interface{}: no reflection,
+// one pass, numbers typed once.
+//
+// Values are nil, bool, int64, float64, Number (integers outside int64),
+// string, []any and *Object.
+package jsonx
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Object is a JSON object with its keys in document order.
+type Object struct {
+	Keys   []string
+	Values []any
+}
+
+// Get returns the value of key and whether it exists.
+func (o *Object) Get(key string) (any, bool) {
+	for i, k := range o.Keys {
+		if k == key {
+			return o.Values[i], true
+		}
+	}
+	return nil, false
+}
+
+// Set sets key, appending it when new.
+func (o *Object) Set(key string, v any) {
+	for i, k := range o.Keys {
+		if k == key {
+			o.Values[i] = v
+			return
+		}
+	}
+	o.Keys = append(o.Keys, key)
+	o.Values = append(o.Values, v)
+}
+
+// Len is the number of keys.
+func (o *Object) Len() int { return len(o.Keys) }
+
+// Number is an integer that does not fit in int64, kept as its digits.
+type Number string
+
+// SyntaxError is malformed JSON with the byte offset where it was found.
+type SyntaxError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
+}
+
+// Parse parses one JSON document. Trailing spaces are allowed; anything else
+// after the value is an error.
+func Parse(b []byte) (any, error) {
+	p := parser{b: b}
+	p.ws()
+	v, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.ws()
+	if p.i != len(p.b) {
+		return nil, p.errf("unexpected %q after the value", p.b[p.i])
+	}
+	return v, nil
+}
+
+const maxDepth = 10000
+
+type parser struct {
+	b   []byte
+	i   int
+	buf []byte
+}
+
+func (p *parser) errf(format string, args ...any) error {
+	return &SyntaxError{Offset: p.i, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *parser) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) value(depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, p.errf("nested too deeply")
+	}
+	if p.i >= len(p.b) {
+		return nil, p.errf("unexpected end of input")
+	}
+	switch c := p.b[p.i]; {
+	case c == '{':
+		return p.object(depth)
+	case c == '[':
+		return p.array(depth)
+	case c == '"':
+		return p.str()
+	case c == 't':
+		return p.lit("true", true)
+	case c == 'f':
+		return p.lit("false", false)
+	case c == 'n':
+		return p.lit("null", nil)
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number()
+	default:
+		return nil, p.errf("unexpected %q", c)
+	}
+}
+
+func (p *parser) lit(s string, v any) (any, error) {
+	if len(p.b)-p.i < len(s) || string(p.b[p.i:p.i+len(s)]) != s {
+		return nil, p.errf("invalid literal")
+	}
+	p.i += len(s)
+	return v, nil
+}
+
+func (p *parser) object(depth int) (any, error) {
+	p.i++ // {
+	o := &Object{}
+	p.ws()
+	if p.i < len(p.b) && p.b[p.i] == '}' {
+		p.i++
+		return o, nil
+	}
+	for {
+		p.ws()
+		if p.i >= len(p.b) || p.b[p.i] != '"' {
+			return nil, p.errf("expected a string key")
+		}
+		k, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		p.ws()
+		if p.i >= len(p.b) || p.b[p.i] != ':' {
+			return nil, p.errf("expected ':' after object key")
+		}
+		p.i++
+		p.ws()
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		o.Keys = append(o.Keys, k)
+		o.Values = append(o.Values, v)
+		p.ws()
+		if p.i >= len(p.b) {
+			return nil, p.errf("unexpected end of input in object")
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+		case '}':
+			p.i++
+			return o, nil
+		default:
+			return nil, p.errf("expected ',' or '}' in object")
+		}
+	}
+}
+
+func (p *parser) array(depth int) (any, error) {
+	p.i++ // [
+	a := []any{}
+	p.ws()
+	if p.i < len(p.b) && p.b[p.i] == ']' {
+		p.i++
+		return a, nil
+	}
+	for {
+		p.ws()
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+		p.ws()
+		if p.i >= len(p.b) {
+			return nil, p.errf("unexpected end of input in array")
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return a, nil
+		default:
+			return nil, p.errf("expected ',' or ']' in array")
+		}
+	}
+}
+
+func (p *parser) str() (string, error) {
+	p.i++ // opening quote
+	start := p.i
+	// Fast path: no escapes.
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		if c == '"' {
+			s := string(p.b[start:p.i])
+			p.i++
+			return s, nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", p.errf("control character in string")
+		}
+		p.i++
+	}
+	p.buf = append(p.buf[:0], p.b[start:p.i]...)
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return string(p.buf), nil
+		case c < 0x20:
+			return "", p.errf("control character in string")
+		case c != '\\':
+			p.buf = append(p.buf, c)
+			p.i++
+			continue
+		}
+		p.i++
+		if p.i >= len(p.b) {
+			break
+		}
+		switch e := p.b[p.i]; e {
+		case '"', '\\', '/':
+			p.buf = append(p.buf, e)
+		case 'b':
+			p.buf = append(p.buf, '\b')
+		case 'f':
+			p.buf = append(p.buf, '\f')
+		case 'n':
+			p.buf = append(p.buf, '\n')
+		case 'r':
+			p.buf = append(p.buf, '\r')
+		case 't':
+			p.buf = append(p.buf, '\t')
+		case 'u':
+			r, err := p.hex4()
+			if err != nil {
+				return "", err
+			}
+			if utf16.IsSurrogate(r) {
+				if p.i+2 < len(p.b) && p.b[p.i+1] == '\\' && p.b[p.i+2] == 'u' {
+					p.i += 2
+					r2, err := p.hex4()
+					if err != nil {
+						return "", err
+					}
+					r = utf16.DecodeRune(r, r2)
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			p.buf = utf8.AppendRune(p.buf, r)
+		default:
+			return "", p.errf("invalid escape \\%c", e)
+		}
+		p.i++
+	}
+	return "", p.errf("unterminated string")
+}
+
+// hex4 reads the four hex digits after \u; p.i is at 'u' and ends on the
+// last digit.
+func (p *parser) hex4() (rune, error) {
+	if p.i+4 >= len(p.b) {
+		return 0, p.errf("short \\u escape")
+	}
+	var r rune
+	for _, c := range p.b[p.i+1 : p.i+5] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, p.errf("invalid \\u escape")
+		}
+	}
+	p.i += 4
+	return r, nil
+}
+
+var errRange = errors.New("number out of range")
+
+func (p *parser) number() (any, error) {
+	start := p.i
+	if p.b[p.i] == '-' {
+		p.i++
+	}
+	digits := p.i
+	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+		p.i++
+	}
+	if p.i == digits {
+		return nil, p.errf("invalid number")
+	}
+	if p.b[digits] == '0' && p.i-digits > 1 {
+		return nil, p.errf("leading zero in number")
+	}
+	isFloat := false
+	if p.i < len(p.b) && p.b[p.i] == '.' {
+		isFloat = true
+		p.i++
+		f := p.i
+		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+			p.i++
+		}
+		if p.i == f {
+			return nil, p.errf("invalid number")
+		}
+	}
+	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+		isFloat = true
+		p.i++
+		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
+			p.i++
+		}
+		e := p.i
+		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+			p.i++
+		}
+		if p.i == e {
+			return nil, p.errf("invalid number")
+		}
+	}
+	s := p.b[start:p.i]
+	if !isFloat {
+		if len(s) < 19 {
+			var n int64
+			neg := s[0] == '-'
+			for _, c := range s {
+				if c != '-' {
+					n = n*10 + int64(c-'0')
+				}
+			}
+			if neg {
+				n = -n
+			}
+			return n, nil
+		}
+		if n, err := strconv.ParseInt(string(s), 10, 64); err == nil {
+			return n, nil
+		}
+		return Number(s), nil
+	}
+	f, err := strconv.ParseFloat(string(s), 64)
+	if err != nil || math.IsInf(f, 0) {
+		return nil, &SyntaxError{Offset: start, Msg: errRange.Error()}
+	}
+	return f, nil
+}

@@ -1,0 +1,98 @@
+package jsonx
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseKeepsOrderAndTypes(t *testing.T) {
+	v, err := Parse([]byte(`{"z": 1, "a": [true, null, -2.5e1, "x\u00e9\n\ud83d\ude00"], "m": {"k": 12345678901234567890}, "n": -0}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := v.(*Object)
+	if !reflect.DeepEqual(o.Keys, []string{"z", "a", "m", "n"}) {
+		t.Errorf("keys %v", o.Keys)
+	}
+	if o.Values[0] != int64(1) {
+		t.Errorf("z = %#v", o.Values[0])
+	}
+	want := []any{true, nil, -25.0, "xé\n😀"}
+	if !reflect.DeepEqual(o.Values[1], want) {
+		t.Errorf("a = %#v", o.Values[1])
+	}
+	if k, _ := o.Values[2].(*Object).Get("k"); k != Number("12345678901234567890") {
+		t.Errorf("big = %#v", k)
+	}
+}
+
+func TestParseMatchesEncodingJSON(t *testing.T) {
+	docs := []string{`"plain"`, `"esc\"\\\/\b\f\r\t"`, `[1,2,[3,{}],[]]`, `{"a":{"b":{"c":[{"d":1.5}]}}}`, `9223372036854775807`, `-9223372036854775808`, `0.1`}
+	for _, d := range docs {
+		got, err := Parse([]byte(d))
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		var want any
+		_ = json.Unmarshal([]byte(d), &want)
+		if !reflect.DeepEqual(plain(got), plain(want)) {
+			t.Errorf("%s: got %#v want %#v", d, plain(got), plain(want))
+		}
+	}
+}
+
+// plain converts both representations to comparable forms.
+func plain(v any) any {
+	switch x := v.(type) {
+	case *Object:
+		m := map[string]any{}
+		for i, k := range x.Keys {
+			m[k] = plain(x.Values[i])
+		}
+		return m
+	case map[string]any:
+		m := map[string]any{}
+		for k, e := range x {
+			m[k] = plain(e)
+		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plain(e)
+		}
+		return out
+	case int64:
+		return float64(x)
+	}
+	return v
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, d := range []string{``, `{`, `{"a"}`, `{"a":1,}`, `[1,]`, `"abc`, `01`, `1.`, `tru`, `{"a":1} x`, "\"a\x01\"", `"\x"`} {
+		_, err := Parse([]byte(d))
+		var se *SyntaxError
+		if err == nil || !strings.Contains(err.Error(), "invalid JSON at byte") {
+			t.Errorf("%q: err = %v", d, err)
+		}
+		_ = se
+	}
+}
+
+func TestAppendRoundTrip(t *testing.T) {
+	src := `{"b":1,"a":[true,null,"x\"\\\n\u0001é",2.5,{"z":{}}],"n":12345678901234567890}`
+	v, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Append(nil, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"b":1,"a":[true,null,"x\"\\\n\u0001é",2.5,{"z":{}}],"n":12345678901234567890}`
+	if string(out) != want {
+		t.Errorf("got  %s\nwant %s", out, want)
+	}
+}

@@ -1,0 +1,257 @@
+// Package loadpackage keeps a pipeline's load packages on disk and moves them
+// through their stages with directory renames, so a crash at any point
+// leaves either the old or the new stage complete, never half of one:
+//
+//	normalize/new/<load_id>        extract in progress (discarded on restart)
+//	normalize/extracted/<load_id>  raw records, ready to normalize
+//	load/new/<load_id>             normalize in progress (discarded on restart)
+//	load/normalized/<load_id>      typed rows per table, ready to load
+//	load/loaded/<load_id>          loaded and committed
+//
+// Job files are named <table>.<file_id>.<retry>.<format>, as in dlt.
+package loadpackage
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Stage directories, relative to the pipeline's working dir.
+const (
+	ExtractingDir  = "normalize/new"
+	ExtractedDir   = "normalize/extracted"
+	NormalizingDir = "load/new"
+	NormalizedDir  = "load/normalized"
+	LoadedDir      = "load/loaded"
+	NewJobs        = "new_jobs"
+	CompletedJobs  = "completed_jobs"
+	ManifestFile   = "package.json"
+	SchemaFile     = "schema.json"
+)
+
+// NewLoadID returns a sortable load id: Unix seconds with microseconds, as
+// dlt writes them ("1700000000.123456").
+func NewLoadID(now time.Time) string {
+	return fmt.Sprintf("%d.%06d", now.Unix(), now.Nanosecond()/1000)
+}
+
+// Store is one pipeline working dir.
+type Store struct{ Dir string }
+
+func (s *Store) path(parts ...string) string {
+	return filepath.Join(append([]string{s.Dir}, parts...)...)
+}
+
+// List returns the load ids in a stage, oldest first.
+func (s *Store) List(stage string) ([]string, error) {
+	entries, err := os.ReadDir(s.path(stage))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() {
+			ids = append(ids, e.Name())
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// PackageDir returns the directory of a package in a stage.
+func (s *Store) PackageDir(stage, loadID string) string { return s.path(stage, loadID) }
+
+// Recover discards unfinished extracts and normalizations, and extracted
+// packages that were already normalized (a crash between the rename and the
+// clean-up). What remains is complete and can be carried forward.
+func (s *Store) Recover() error {
+	for _, stage := range []string{ExtractingDir, NormalizingDir} {
+		if err := os.RemoveAll(s.path(stage)); err != nil {
+			return fmt.Errorf("discard unfinished packages: %w", err)
+		}
+	}
+	extracted, err := s.List(ExtractedDir)
+	if err != nil {
+		return err
+	}
+	for _, id := range extracted {
+		for _, later := range []string{NormalizedDir, LoadedDir} {
+			if _, err := os.Stat(s.path(later, id)); err == nil {
+				if err := os.RemoveAll(s.path(ExtractedDir, id)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Begin creates a package directory in an in-progress stage.
+func (s *Store) Begin(stage, loadID string) (string, error) {
+	dir := s.path(stage, loadID)
+	if err := os.RemoveAll(dir); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// Commit moves a finished package from one stage to the next with one
+// rename, after syncing what it wrote.
+func (s *Store) Commit(from, to, loadID string) error {
+	if err := os.MkdirAll(s.path(to), 0o755); err != nil {
+		return err
+	}
+	if err := syncDir(s.path(from, loadID)); err != nil {
+		return err
+	}
+	if err := os.Rename(s.path(from, loadID), s.path(to, loadID)); err != nil {
+		return fmt.Errorf("move package %s to %s: %w", loadID, to, err)
+	}
+	return syncDir(s.path(to))
+}
+
+// Discard deletes a package from a stage.
+func (s *Store) Discard(stage, loadID string) error { return os.RemoveAll(s.path(stage, loadID)) }
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	return f.Sync()
+}
+
+// WriteJSON writes v as a JSON file atomically (temp file, sync, rename).
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// ReadJSON reads a JSON file into v.
+func ReadJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// JobFile is a parsed job file name.
+type JobFile struct {
+	Path   string
+	Table  string
+	FileID string
+	Retry  int
+	Format string
+}
+
+// ParseJobFile splits <table>.<file_id>.<retry>.<format>.
+func ParseJobFile(path string) (JobFile, bool) {
+	base := filepath.Base(path)
+	parts := strings.Split(base, ".")
+	if len(parts) < 4 {
+		return JobFile{}, false
+	}
+	n := len(parts)
+	var retry int
+	if _, err := fmt.Sscanf(parts[n-2], "%d", &retry); err != nil {
+		return JobFile{}, false
+	}
+	return JobFile{Path: path, Table: strings.Join(parts[:n-3], "."), FileID: parts[n-3], Retry: retry, Format: parts[n-1]}, true
+}
+
+// Jobs lists the job files in a package's subdirectory, by table and name.
+func Jobs(dir string) ([]JobFile, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []JobFile
+	for _, e := range entries {
+		if j, ok := ParseJobFile(filepath.Join(dir, e.Name())); ok {
+			out = append(out, j)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// FileWriter is a buffered, line-oriented job file.
+type FileWriter struct {
+	f     *os.File
+	w     *bufio.Writer
+	Rows  int64
+	Bytes int64
+}
+
+// Create opens a new job file.
+func Create(path string) (*FileWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &FileWriter{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+}
+
+// WriteLine writes one line (the newline is added).
+func (w *FileWriter) WriteLine(b []byte) error {
+	w.Rows++
+	w.Bytes += int64(len(b)) + 1
+	if _, err := w.w.Write(b); err != nil {
+		return err
+	}
+	return w.w.WriteByte('\n')
+}
+
+// Close flushes, syncs and closes the file.
+func (w *FileWriter) Close() error {
+	if err := w.w.Flush(); err != nil {
+		_ = w.f.Close()
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		_ = w.f.Close()
+		return err
+	}
+	return w.f.Close()
+}

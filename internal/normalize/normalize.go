@@ -1,0 +1,458 @@
+// Package normalize turns nested records into dlt's relational layout:
+// objects flattened into their row with "__", lists into child tables
+// (<parent>__<field>) linked by _dlt_parent_id/_dlt_list_idx, scalar lists
+// into a "value" column, and every value typed against the schema, with
+// variant columns for values that do not fit and schema contracts applied.
+package normalize
+
+import (
+	"crypto/rand"
+	"crypto/sha3"
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/dlthub/dlthub/internal/jsonx"
+	"github.com/dlthub/dlthub/internal/naming"
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// DefaultMaxNesting is dlt's default max_table_nesting.
+const DefaultMaxNesting = 1000
+
+// Hints describe how one resource's records are normalized.
+type Hints struct {
+	// Table is the root table name (normalized by the caller's naming).
+	Table string
+	// Resource names the resource in errors and in the schema.
+	Resource         string
+	WriteDisposition string
+	MergeStrategy    string
+	PrimaryKey       []string
+	MergeKey         []string
+	// Columns are declared column types (normalized names).
+	Columns []*schema.Column
+	// MaxNesting limits table nesting; nil means DefaultMaxNesting.
+	MaxNesting *int
+	Contract   *schema.Contract
+}
+
+// RowWriter receives normalized rows: vals[i] is the value of cols[i].
+type RowWriter interface {
+	WriteRow(t *schema.Table, cols []*schema.Column, vals []any) error
+}
+
+// Normalizer normalizes records of one load into a schema. It is not safe
+// for concurrent use.
+type Normalizer struct {
+	Schema *schema.Schema
+	Naming *naming.SnakeCase
+	LoadID string
+	Out    RowWriter
+
+	names map[string]string
+	// existed are the tables that had columns before this load; contracts
+	// on columns and child tables apply to them only.
+	existed map[string]bool
+	// Counts are rows written per table.
+	Counts map[string]int64
+
+	field  []field
+	cols   []*schema.Column
+	vals   []any
+	newCol []*schema.Column
+}
+
+type field struct {
+	name string
+	v    any
+}
+
+// New returns a normalizer writing to out.
+func New(s *schema.Schema, n *naming.SnakeCase, loadID string, out RowWriter) *Normalizer {
+	existed := map[string]bool{}
+	for _, t := range s.Tables {
+		if len(t.Columns) > 0 {
+			existed[t.Name] = true
+		}
+	}
+	return &Normalizer{Schema: s, Naming: n, LoadID: loadID, Out: out, names: map[string]string{}, existed: existed, Counts: map[string]int64{}}
+}
+
+// RecordError is a record that cannot be normalized.
+type RecordError struct {
+	Resource string
+	Index    int64
+	Msg      string
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("resource %q record %d: %s", e.Resource, e.Index, e.Msg)
+}
+
+func (n *Normalizer) norm(k string) string {
+	if v, ok := n.names[k]; ok {
+		return v
+	}
+	v, err := n.Naming.NormalizeIdentifier(k)
+	if err != nil {
+		v = "_"
+	}
+	if len(n.names) < 1<<16 {
+		n.names[k] = v
+	}
+	return v
+}
+
+// Prepare makes sure the root table of h exists with its hints (write
+// disposition, keys, declared columns) before records arrive.
+func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
+	t := n.Schema.Table(h.Table)
+	if t == nil {
+		// A resource's own table may always be created; the tables contract
+		// governs the child tables that appear later.
+		t = &schema.Table{Name: h.Table}
+		n.Schema.AddTable(t)
+	}
+	t.Resource = h.Resource
+	if h.WriteDisposition != "" {
+		t.WriteDisposition = h.WriteDisposition
+	}
+	if t.WriteDisposition == "" {
+		t.WriteDisposition = schema.Append
+	}
+	if h.MergeStrategy != "" {
+		t.MergeStrategy = h.MergeStrategy
+	}
+	if h.Contract != nil {
+		t.Contract = h.Contract
+	}
+	for _, c := range h.Columns {
+		if ex := t.Column(c.Name); ex != nil {
+			if c.DataType != "" {
+				ex.DataType = c.DataType
+			}
+			ex.PrimaryKey, ex.MergeKey = ex.PrimaryKey || c.PrimaryKey, ex.MergeKey || c.MergeKey
+			continue
+		}
+		if c.DataType == "" {
+			continue // hints on columns that appear later are applied then
+		}
+		cc := *c
+		cc.Nullable = !c.PrimaryKey
+		t.Columns = append(t.Columns, &cc)
+	}
+	for _, k := range h.PrimaryKey {
+		if c := t.Column(k); c != nil {
+			c.PrimaryKey, c.Nullable = true, false
+		}
+	}
+	for _, k := range h.MergeKey {
+		if c := t.Column(k); c != nil {
+			c.MergeKey = true
+		}
+	}
+	return t, nil
+}
+
+func maxNesting(h *Hints) int {
+	if h.MaxNesting == nil {
+		return DefaultMaxNesting
+	}
+	return *h.MaxNesting
+}
+
+// Record normalizes one record of resource h. index is its position in the
+// resource, for error messages.
+func (n *Normalizer) Record(h *Hints, index int64, rec any) error {
+	if !isObject(rec) {
+		return &RecordError{Resource: h.Resource, Index: index, Msg: fmt.Sprintf("a record must be an object, got %s", kind(rec))}
+	}
+	root := n.Schema.Table(h.Table)
+	if root == nil {
+		var err error
+		if root, err = n.Prepare(h); err != nil {
+			return err
+		}
+	}
+	id := randomID()
+	pending := []childList{}
+	fields, pending := n.flatten(rec, "", h.Table, 0, maxNesting(h), n.field[:0], pending)
+	fields = append(fields, field{schema.ColLoadID, n.LoadID}, field{schema.ColID, id})
+	keep, err := n.emit(root, h, fields, true)
+	if err != nil {
+		return err
+	}
+	if !keep {
+		return nil
+	}
+	rootID := ""
+	if root.WriteDisposition == schema.Merge {
+		rootID = id
+	}
+	return n.children(h, pending, id, rootID)
+}
+
+type childList struct {
+	table string
+	list  []any
+	level int
+}
+
+func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID string) error {
+	for _, cl := range pending {
+		for idx, elem := range cl.list {
+			cid := childID(parentID, cl.table, idx)
+			var fields []field
+			var sub []childList
+			if isObject(elem) {
+				fields, sub = n.flatten(elem, "", cl.table, cl.level, maxNesting(h), nil, nil)
+			} else if elem != nil {
+				fields = []field{{schema.ValueColumn, elem}}
+			}
+			fields = append(fields,
+				field{schema.ColParentID, parentID},
+				field{schema.ColListIdx, int64(idx)},
+				field{schema.ColID, cid})
+			if rootID != "" {
+				fields = append(fields, field{schema.ColRootID, rootID})
+			}
+			t := n.Schema.Table(cl.table)
+			if t == nil {
+				parent := parentOf(n.Schema, cl.table)
+				rootT := n.Schema.Root(n.Schema.Table(parent))
+				if n.existed[rootT.Name] && rootT.Contract.TablesMode() != schema.Evolve {
+					switch rootT.Contract.TablesMode() {
+					case schema.Freeze:
+						return &schema.ContractError{Table: cl.table, Entity: "tables", Detail: "new child table"}
+					default:
+						continue
+					}
+				}
+				t = &schema.Table{Name: cl.table, Parent: parent}
+				n.Schema.AddTable(t)
+			}
+			keep, err := n.emit(t, h, fields, false)
+			if err != nil {
+				return err
+			}
+			if keep && len(sub) > 0 {
+				if err := n.children(h, sub, cid, rootID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// parentOf finds the parent table of a child table name: the longest table
+// name in the schema that prefixes it.
+func parentOf(s *schema.Schema, child string) string {
+	best := ""
+	for _, t := range s.Tables {
+		if len(t.Name) > len(best) && len(child) > len(t.Name)+2 && child[:len(t.Name)] == t.Name && child[len(t.Name):len(t.Name)+2] == naming.PathSeparator {
+			best = t.Name
+		}
+	}
+	return best
+}
+
+// flatten appends the scalar fields of obj (with prefix) and collects its
+// lists as child tables of table.
+func (n *Normalizer) flatten(obj any, prefix, table string, level, maxLevel int, out []field, lists []childList) ([]field, []childList) {
+	each(obj, func(k string, v any) {
+		nk := n.norm(k)
+		col := nk
+		if prefix != "" {
+			col = n.Naming.ShortenFragments(prefix, nk)
+		}
+		switch x := v.(type) {
+		case nil:
+		case *jsonx.Object, map[string]any:
+			if level+1 > maxLevel {
+				out = append(out, field{col, x})
+				return
+			}
+			out, lists = n.flatten(x, col, table, level+1, maxLevel, out, lists)
+		case []any:
+			if level+1 > maxLevel {
+				out = append(out, field{col, x})
+				return
+			}
+			lists = append(lists, childList{table: n.Naming.ShortenFragments(table, col), list: x, level: level + 1})
+		default:
+			out = append(out, field{col, v})
+		}
+	})
+	return out, lists
+}
+
+// emit types the fields against table t, applies the contract, adds new
+// columns and writes the row. It reports false when the row was discarded.
+func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool) (bool, error) {
+	contract := n.Schema.Root(t).Contract
+	cols, vals := n.cols[:0], n.vals[:0]
+	newCols := n.newCol[:0]
+	for _, f := range fields {
+		typ, ok := schema.InferType(f.v)
+		if !ok {
+			continue
+		}
+		c := t.Column(f.name)
+		if c == nil {
+			c = findNew(newCols, f.name)
+		}
+		if c != nil && c.DataType == "" {
+			c.DataType = typ // a hinted column without a type takes the first value's
+		}
+		if c == nil {
+			if n.existed[t.Name] && !isSystem(f.name) {
+				switch contract.ColumnsMode() {
+				case schema.Freeze:
+					return false, &schema.ContractError{Table: t.Name, Column: f.name, Entity: "columns", Detail: "new column"}
+				case schema.DiscardRow:
+					return false, nil
+				case schema.DiscardValue:
+					continue
+				}
+			}
+			c = newColumn(f.name, typ, h, isRoot)
+			newCols = append(newCols, c)
+			cols, vals = append(cols, c), append(vals, schema.Canonical(f.v, typ))
+			continue
+		}
+		v, ok := schema.Coerce(f.v, typ, c.DataType)
+		if ok {
+			cols, vals = append(cols, c), append(vals, v)
+			continue
+		}
+		switch contract.DataTypeMode() {
+		case schema.Freeze:
+			return false, &schema.ContractError{Table: t.Name, Column: f.name, Entity: "data_type", Detail: fmt.Sprintf("a %s value does not fit the %s column", typ, c.DataType)}
+		case schema.DiscardRow:
+			return false, nil
+		case schema.DiscardValue:
+			continue
+		}
+		vname := n.Naming.ShortenFragments(f.name, "v_"+string(typ))
+		vc := t.Column(vname)
+		if vc == nil {
+			vc = findNew(newCols, vname)
+		}
+		if vc == nil {
+			vc = &schema.Column{Name: vname, DataType: typ, Nullable: true, Variant: true}
+			newCols = append(newCols, vc)
+		}
+		cols, vals = append(cols, vc), append(vals, schema.Canonical(f.v, typ))
+	}
+	t.Columns = append(t.Columns, newCols...)
+	n.cols, n.vals, n.newCol = cols, vals, newCols
+	n.Counts[t.Name]++
+	return true, n.Out.WriteRow(t, cols, vals)
+}
+
+func isSystem(name string) bool { return len(name) > 5 && name[:5] == "_dlt_" }
+
+func findNew(cols []*schema.Column, name string) *schema.Column {
+	for _, c := range cols {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func newColumn(name string, typ schema.DataType, h *Hints, isRoot bool) *schema.Column {
+	c := &schema.Column{Name: name, DataType: typ, Nullable: true}
+	switch name {
+	case schema.ColID:
+		c.Nullable, c.RowKey = false, true
+	case schema.ColLoadID:
+		c.Nullable = false
+	case schema.ColParentID:
+		c.Nullable, c.ParentKey = false, true
+	case schema.ColListIdx:
+		c.Nullable = false
+	case schema.ColRootID:
+		c.Nullable, c.RootKey = false, true
+	}
+	if isRoot {
+		for _, k := range h.PrimaryKey {
+			if k == name {
+				c.PrimaryKey, c.Nullable = true, false
+			}
+		}
+		for _, k := range h.MergeKey {
+			if k == name {
+				c.MergeKey = true
+			}
+		}
+		for _, hc := range h.Columns {
+			if hc.Name == name {
+				c.PrimaryKey = c.PrimaryKey || hc.PrimaryKey
+				c.MergeKey = c.MergeKey || hc.MergeKey
+				c.HardDelete, c.DedupSort = hc.HardDelete, hc.DedupSort
+			}
+		}
+	}
+	return c
+}
+
+func isObject(v any) bool {
+	switch v.(type) {
+	case *jsonx.Object, map[string]any:
+		return true
+	}
+	return false
+}
+
+func kind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case int64, float64, jsonx.Number:
+		return "a number"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// each visits an object's keys in order (sorted for Go maps, which have none).
+func each(obj any, fn func(k string, v any)) {
+	switch o := obj.(type) {
+	case *jsonx.Object:
+		for i, k := range o.Keys {
+			fn(k, o.Values[i])
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(o))
+		for k := range o {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fn(k, o[k])
+		}
+	}
+}
+
+// randomID is dlt's root row key: 10 random bytes, base64 without padding.
+func randomID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawStdEncoding.EncodeToString(b[:])
+}
+
+// childID is dlt's deterministic child row key: SHAKE-128 of
+// "<parent id>_<child table>_<list index>", 10 bytes, base64 without padding.
+func childID(parentID, table string, idx int) string {
+	s := parentID + "_" + table + "_" + strconv.Itoa(idx)
+	return base64.RawStdEncoding.EncodeToString(sha3.SumSHAKE128([]byte(s), 10))
+}

@@ -1,0 +1,151 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/jsonx"
+	"github.com/dlthub/dlthub/internal/loadpackage"
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// manifest is package.json: what a package holds and the state it commits.
+type manifest struct {
+	LoadID     string             `json:"load_id"`
+	SchemaName string             `json:"schema_name"`
+	CreatedAt  time.Time          `json:"created_at"`
+	Resources  []resourceManifest `json:"resources"`
+	// State is the pipeline state after this package; it is stored with
+	// the load and saved locally once the load commits.
+	State *State `json:"state"`
+	// Replace and Rows are filled in by normalize.
+	Replace []string         `json:"replace,omitempty"`
+	Rows    map[string]int64 `json:"rows,omitempty"`
+}
+
+type resourceManifest struct {
+	Name             string           `json:"name"`
+	Table            string           `json:"table"`
+	WriteDisposition string           `json:"write_disposition,omitempty"`
+	PrimaryKey       []string         `json:"primary_key,omitempty"`
+	MergeKey         []string         `json:"merge_key,omitempty"`
+	Columns          []*schema.Column `json:"columns,omitempty"`
+	MaxNesting       *int             `json:"max_nesting,omitempty"`
+	Contract         *schema.Contract `json:"schema_contract,omitempty"`
+	File             string           `json:"file"`
+	Records          int64            `json:"records"`
+}
+
+// extract writes every resource's records, as JSON lines, into a new package
+// and commits it to the extracted stage. Resource state changes are part of
+// the package.
+func (p *Pipeline) extract(ctx context.Context, state *State, resources []*Resource) (string, error) {
+	loadID := loadpackage.NewLoadID(p.opts.Now())
+	dir, err := p.store.Begin(loadpackage.ExtractingDir, loadID)
+	if err != nil {
+		return "", fmt.Errorf("extract: %w", err)
+	}
+	m := &manifest{LoadID: loadID, SchemaName: p.SchemaName(), CreatedAt: p.opts.Now().UTC()}
+	seen := map[string]bool{}
+	for i, r := range resources {
+		if r.Name == "" {
+			return "", fmt.Errorf("extract: resource %d has no name", i)
+		}
+		if seen[r.Name] {
+			return "", fmt.Errorf("extract: two resources are named %q", r.Name)
+		}
+		seen[r.Name] = true
+		rm, err := p.extractResource(ctx, dir, state, r, i)
+		if err != nil {
+			_ = p.store.Discard(loadpackage.ExtractingDir, loadID)
+			return "", err
+		}
+		m.Resources = append(m.Resources, rm)
+	}
+	state.Bump()
+	m.State = state
+	if err := loadpackage.WriteJSON(filepath.Join(dir, loadpackage.ManifestFile), m); err != nil {
+		return "", fmt.Errorf("extract: %w", err)
+	}
+	if err := p.store.Commit(loadpackage.ExtractingDir, loadpackage.ExtractedDir, loadID); err != nil {
+		return "", fmt.Errorf("extract: %w", err)
+	}
+	return loadID, nil
+}
+
+func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State, r *Resource, idx int) (resourceManifest, error) {
+	table, err := p.naming.NormalizeTableIdentifier(r.TableName())
+	if err != nil {
+		return resourceManifest{}, fmt.Errorf("resource %q: table name: %w", r.Name, err)
+	}
+	rm := resourceManifest{
+		Name: r.Name, Table: table, WriteDisposition: r.WriteDisposition,
+		MaxNesting: r.MaxNesting, Contract: r.Contract,
+		File: fmt.Sprintf("%s.%d.0.jsonl", table, idx),
+	}
+	for _, k := range r.PrimaryKey {
+		rm.PrimaryKey = append(rm.PrimaryKey, p.normColumn(k))
+	}
+	for _, k := range r.MergeKey {
+		rm.MergeKey = append(rm.MergeKey, p.normColumn(k))
+	}
+	for _, c := range r.Columns {
+		cc := *c
+		cc.Name = p.normColumn(c.Name)
+		if cc.DataType != "" && !cc.DataType.Valid() {
+			return rm, fmt.Errorf("resource %q: column %q: unknown data type %q", r.Name, c.Name, c.DataType)
+		}
+		rm.Columns = append(rm.Columns, &cc)
+	}
+	switch r.WriteDisposition {
+	case "", schema.Append, schema.Replace, schema.Merge:
+	default:
+		return rm, fmt.Errorf("resource %q: unknown write_disposition %q (append, replace, merge)", r.Name, r.WriteDisposition)
+	}
+	w, err := loadpackage.Create(filepath.Join(dir, rm.File))
+	if err != nil {
+		return rm, fmt.Errorf("extract %q: %w", r.Name, err)
+	}
+	rstate := state.resourceState(p.SchemaName(), r.Name)
+	var buf []byte
+	var n int64
+	for rec, err := range r.Records(ctx, rstate) {
+		if err != nil {
+			_ = w.Close()
+			return rm, fmt.Errorf("resource %q: %w", r.Name, err)
+		}
+		if ctx.Err() != nil {
+			_ = w.Close()
+			return rm, ctx.Err()
+		}
+		buf, err = jsonx.Append(buf[:0], rec)
+		if err != nil {
+			_ = w.Close()
+			return rm, fmt.Errorf("resource %q record %d: cannot encode as JSON: %w", r.Name, n, err)
+		}
+		if err := w.WriteLine(buf); err != nil {
+			_ = w.Close()
+			return rm, fmt.Errorf("extract %q: %w", r.Name, err)
+		}
+		n++
+	}
+	rm.Records = n
+	if err := w.Close(); err != nil {
+		return rm, fmt.Errorf("extract %q: %w", r.Name, err)
+	}
+	return rm, nil
+}
+
+func (p *Pipeline) normColumn(name string) string {
+	n, err := p.naming.NormalizePath(name)
+	if err != nil {
+		return name
+	}
+	return n
+}
+
+// ErrNothingToLoad is returned by steps that found no package.
+var ErrNothingToLoad = errors.New("nothing to load")

@@ -1,0 +1,59 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/dlthub/dlthub/internal/destination"
+	"github.com/dlthub/dlthub/internal/loadpackage"
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// load loads a normalized package, moves it to the loaded stage and saves
+// the state it carries.
+func (p *Pipeline) load(ctx context.Context, client destination.Client, loadID string, info *LoadInfo) error {
+	dir := p.store.PackageDir(loadpackage.NormalizedDir, loadID)
+	m := &manifest{}
+	if err := loadpackage.ReadJSON(filepath.Join(dir, loadpackage.ManifestFile), m); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	s := &schema.Schema{}
+	if err := loadpackage.ReadJSON(filepath.Join(dir, loadpackage.SchemaFile), s); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	jobs, err := loadpackage.Jobs(filepath.Join(dir, loadpackage.NewJobs))
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	pkg := &destination.Package{LoadID: loadID, Schema: s, Files: map[string][]string{}, Replace: m.Replace}
+	for _, j := range jobs {
+		pkg.Files[j.Table] = append(pkg.Files[j.Table], j.Path)
+	}
+	if m.State != nil {
+		compressed, err := m.State.Compress()
+		if err != nil {
+			return err
+		}
+		pkg.State = &destination.StateRow{
+			Version: m.State.StateVersion, EngineVersion: StateEngineVersion, PipelineName: p.opts.Name,
+			State: compressed, CreatedAt: m.CreatedAt, VersionHash: m.State.VersionHash, LoadID: loadID,
+		}
+	}
+	if err := client.Load(ctx, pkg); err != nil {
+		return fmt.Errorf("load package %s: %w", loadID, err)
+	}
+	if err := p.store.Commit(loadpackage.NormalizedDir, loadpackage.LoadedDir, loadID); err != nil {
+		return err
+	}
+	if m.State != nil {
+		if err := loadpackage.WriteJSON(filepath.Join(p.store.Dir, "state.json"), m.State); err != nil {
+			return fmt.Errorf("save state: %w", err)
+		}
+	}
+	info.LoadIDs = append(info.LoadIDs, loadID)
+	for t, n := range m.Rows {
+		info.Rows[t] += n
+	}
+	return nil
+}

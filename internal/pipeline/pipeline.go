@@ -1,0 +1,305 @@
+// Package pipeline runs dlt pipelines: extract records from resources into a
+// load package, normalize it into typed relational rows, and load it into a
+// destination, with packages on disk so an interrupted run is completed by
+// the next one before anything new is extracted.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/config"
+	"github.com/dlthub/dlthub/internal/destination"
+	"github.com/dlthub/dlthub/internal/destination/duckdb"
+	"github.com/dlthub/dlthub/internal/loadpackage"
+	"github.com/dlthub/dlthub/internal/naming"
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// Options configure a pipeline.
+type Options struct {
+	// Name: letters, digits, "-" and "_".
+	Name string
+	// Destination is a destination type ("duckdb") or a named destination
+	// ("warehouse") resolved through configuration.
+	Destination string
+	// Dataset defaults to <name>_dataset.
+	Dataset string
+	// PipelinesDir holds the working dirs: <PipelinesDir>/<name>.
+	PipelinesDir string
+	// LocalDir holds locally loaded data (the DuckDB file).
+	LocalDir string
+	// Resolver reads destination settings; nil uses defaults only.
+	Resolver *config.Resolver
+	// Now is the clock (tests); nil is time.Now.
+	Now func() time.Time
+}
+
+// Pipeline is an opened pipeline.
+type Pipeline struct {
+	opts    Options
+	store   *loadpackage.Store
+	dest    config.Destination
+	naming  *naming.SnakeCase
+	dataset string
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// New validates options and prepares the working dir.
+func New(o Options) (*Pipeline, error) {
+	if !validName.MatchString(o.Name) {
+		return nil, fmt.Errorf("invalid pipeline name %q: use letters, digits, '-' and '_'", o.Name)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Destination == "" {
+		o.Destination = "duckdb"
+	}
+	r := o.Resolver
+	if r == nil {
+		r = &config.Resolver{}
+	}
+	dest, err := r.ResolveDestination(o.Name, o.Destination)
+	if err != nil {
+		return nil, err
+	}
+	if dest.Type != "duckdb" {
+		return nil, fmt.Errorf("destination %q has type %s, which this build cannot load into yet (available: duckdb)", o.Destination, dest.Type)
+	}
+	n := naming.NewSnakeCase(0)
+	dataset := o.Dataset
+	if dataset == "" {
+		dataset = o.Name + "_dataset"
+	}
+	ds, err := n.NormalizeIdentifier(dataset)
+	if err != nil {
+		return nil, fmt.Errorf("dataset name: %w", err)
+	}
+	dir := filepath.Join(o.PipelinesDir, o.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("pipeline %s: create working dir: %w", o.Name, err)
+	}
+	return &Pipeline{opts: o, store: &loadpackage.Store{Dir: dir}, dest: dest, naming: n, dataset: ds}, nil
+}
+
+// Name is the pipeline's name.
+func (p *Pipeline) Name() string { return p.opts.Name }
+
+// Dataset is the normalized dataset name.
+func (p *Pipeline) Dataset() string { return p.dataset }
+
+// WorkDir is the pipeline's working directory.
+func (p *Pipeline) WorkDir() string { return p.store.Dir }
+
+// SchemaName is the pipeline's default schema: its normalized name.
+func (p *Pipeline) SchemaName() string {
+	s, _ := p.naming.NormalizeIdentifier(p.opts.Name)
+	return s
+}
+
+// DatabasePath is where the DuckDB file lives: credentials from
+// destination.<name>.credentials (a path, or a table with database), else
+// <local_dir>/<pipeline>.duckdb.
+func (p *Pipeline) DatabasePath() (string, error) {
+	r := p.opts.Resolver
+	if r != nil {
+		k := config.Key{Pipeline: p.opts.Name, Fixed: []string{"destination", p.dest.Name}, Name: "credentials", Secret: true}
+		res, err := r.Lookup(k)
+		if err != nil {
+			return "", err
+		}
+		if res.Found {
+			switch v := res.Value.(type) {
+			case string:
+				return p.localPath(strings.TrimPrefix(v, "duckdb:///")), nil
+			case map[string]any:
+				if db, ok := v["database"].(string); ok {
+					return p.localPath(db), nil
+				}
+			}
+			return "", fmt.Errorf("%s: credentials for duckdb must be a file path or a table with database", res.Winner.Origin)
+		}
+	}
+	return filepath.Join(p.opts.LocalDir, p.opts.Name+".duckdb"), nil
+}
+
+func (p *Pipeline) localPath(db string) string {
+	if db == ":memory:" || filepath.IsAbs(db) || strings.HasPrefix(db, "md:") {
+		return db
+	}
+	return filepath.Join(p.opts.LocalDir, db)
+}
+
+// OpenDestination opens the destination client.
+func (p *Pipeline) OpenDestination() (destination.Client, error) {
+	path, err := p.DatabasePath()
+	if err != nil {
+		return nil, err
+	}
+	return duckdb.Open(path, p.dataset)
+}
+
+// LoadInfo summarises one run.
+type LoadInfo struct {
+	Pipeline string `json:"pipeline"`
+	Dataset  string `json:"dataset"`
+	// LoadIDs are the packages loaded by this run, pending ones first.
+	LoadIDs []string `json:"load_ids"`
+	// Rows per table over all packages of this run.
+	Rows    map[string]int64 `json:"rows"`
+	Extract time.Duration    `json:"extract_ns"`
+	Normal  time.Duration    `json:"normalize_ns"`
+	Load    time.Duration    `json:"load_ns"`
+}
+
+// LoadID is the id of the package this run extracted ("" when it only
+// finished pending packages or had nothing to extract).
+func (i *LoadInfo) LoadID() string {
+	if len(i.LoadIDs) == 0 {
+		return ""
+	}
+	return i.LoadIDs[len(i.LoadIDs)-1]
+}
+
+// Run finishes pending packages, then extracts, normalizes and loads the
+// resources.
+func (p *Pipeline) Run(ctx context.Context, resources ...*Resource) (*LoadInfo, error) {
+	info := &LoadInfo{Pipeline: p.opts.Name, Dataset: p.dataset, Rows: map[string]int64{}}
+	if err := p.store.Recover(); err != nil {
+		return nil, err
+	}
+	client, err := p.OpenDestination()
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = client.Close() }()
+	if err := p.finishPending(ctx, client, info); err != nil {
+		return info, err
+	}
+	if len(resources) == 0 {
+		return info, nil
+	}
+	state, err := p.loadState(ctx, client)
+	if err != nil {
+		return info, err
+	}
+	t0 := time.Now()
+	loadID, err := p.extract(ctx, state, resources)
+	info.Extract += time.Since(t0)
+	if err != nil {
+		return info, err
+	}
+	if err := p.normalizeAndLoad(ctx, client, loadID, info); err != nil {
+		return info, err
+	}
+	return info, nil
+}
+
+func (p *Pipeline) finishPending(ctx context.Context, client destination.Client, info *LoadInfo) error {
+	extracted, err := p.store.List(loadpackage.ExtractedDir)
+	if err != nil {
+		return err
+	}
+	for _, id := range extracted {
+		if err := p.normalizeAndLoad(ctx, client, id, info); err != nil {
+			return fmt.Errorf("finish pending package %s: %w", id, err)
+		}
+	}
+	normalized, err := p.store.List(loadpackage.NormalizedDir)
+	if err != nil {
+		return err
+	}
+	for _, id := range normalized {
+		t0 := time.Now()
+		err := p.load(ctx, client, id, info)
+		info.Load += time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("finish pending package %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) normalizeAndLoad(ctx context.Context, client destination.Client, loadID string, info *LoadInfo) error {
+	t0 := time.Now()
+	err := p.normalize(ctx, client, loadID)
+	info.Normal += time.Since(t0)
+	if err != nil {
+		return err
+	}
+	t0 = time.Now()
+	err = p.load(ctx, client, loadID, info)
+	info.Load += time.Since(t0)
+	return err
+}
+
+// loadState reads local state, or the destination's when the working dir
+// was lost.
+func (p *Pipeline) loadState(ctx context.Context, client destination.Client) (*State, error) {
+	path := filepath.Join(p.store.Dir, "state.json")
+	st := &State{}
+	err := loadpackage.ReadJSON(path, st)
+	if err == nil {
+		return st, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read pipeline state: %w", err)
+	}
+	row, err := client.LatestState(ctx, p.opts.Name)
+	if err != nil {
+		return nil, err
+	}
+	if row != nil {
+		st, err := DecompressState(row.State)
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	return &State{PipelineName: p.opts.Name, DatasetName: p.dataset, DefaultSchemaName: p.SchemaName(), SchemaNames: []string{p.SchemaName()},
+		Destination: p.dest.Name, DestinationType: p.dest.Type, EngineVersion: StateEngineVersion, Sources: map[string]any{}}, nil
+}
+
+// loadSchema reads the local schema, or the destination's, or starts one.
+func (p *Pipeline) loadSchema(ctx context.Context, client destination.Client) (*schema.Schema, error) {
+	path := p.schemaPath()
+	s := &schema.Schema{}
+	err := loadpackage.ReadJSON(path, s)
+	if err == nil {
+		return s, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read schema: %w", err)
+	}
+	stored, err := client.LatestSchema(ctx, p.SchemaName())
+	if err != nil {
+		return nil, err
+	}
+	if stored != nil {
+		return stored, nil
+	}
+	return schema.New(p.SchemaName()), nil
+}
+
+func (p *Pipeline) schemaPath() string {
+	return filepath.Join(p.store.Dir, "schemas", p.SchemaName()+".schema.json")
+}
+
+// Schema returns the pipeline's current local schema (nil if none yet).
+func (p *Pipeline) Schema() (*schema.Schema, error) {
+	s := &schema.Schema{}
+	err := loadpackage.ReadJSON(p.schemaPath(), s)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return s, err
+}

@@ -1,0 +1,245 @@
+package schema
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/jsonx"
+)
+
+// isoTimestamp is dlt's default "iso_timestamp" detection: a date with a
+// time of day, optional fraction and zone. Dates alone stay text.
+var isoTimestamp = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?$`)
+
+// IsISOTimestamp reports whether s looks like an ISO 8601 date-time.
+func IsISOTimestamp(s string) bool {
+	if len(s) < 16 || len(s) > 35 || !isoTimestamp.MatchString(s) {
+		return false
+	}
+	mo, _ := strconv.Atoi(s[5:7])
+	d, _ := strconv.Atoi(s[8:10])
+	h, _ := strconv.Atoi(s[11:13])
+	mi, _ := strconv.Atoi(s[14:16])
+	return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59
+}
+
+// InferType returns the data type of a scalar value (nil has none). Nested
+// objects and lists infer as json: the normalizer flattens them before they
+// get here unless nesting is exhausted.
+func InferType(v any) (DataType, bool) {
+	switch x := v.(type) {
+	case nil:
+		return "", false
+	case bool:
+		return Bool, true
+	case int64, int, int32, int16, int8, uint8, uint16, uint32:
+		return Bigint, true
+	case uint64:
+		if x > math.MaxInt64 {
+			return Wei, true
+		}
+		return Bigint, true
+	case uint:
+		return Bigint, true
+	case float64, float32:
+		return Double, true
+	case jsonx.Number:
+		return Wei, true
+	case json.Number:
+		if _, err := x.Int64(); err == nil {
+			return Bigint, true
+		}
+		if strings.ContainsAny(string(x), ".eE") {
+			return Double, true
+		}
+		return Wei, true
+	case string:
+		if IsISOTimestamp(x) {
+			return Timestamp, true
+		}
+		return Text, true
+	case time.Time:
+		return Timestamp, true
+	case []byte:
+		return Binary, true
+	default:
+		return JSON, true
+	}
+}
+
+// Coerce converts v (of type from) to the column type to, returning the
+// value as it will be written. ok is false when it does not fit; the caller
+// then puts it in a variant column. The rules follow dlt's coerce_value:
+// anything becomes text, numbers convert when nothing is lost, text parses
+// into numbers, booleans and timestamps.
+func Coerce(v any, from, to DataType) (any, bool) {
+	if from == to {
+		return Canonical(v, to), true
+	}
+	switch to {
+	case Text:
+		switch x := v.(type) {
+		case bool:
+			if x {
+				return "True", true
+			}
+			return "False", true
+		case string:
+			return x, true
+		case time.Time:
+			return x.Format(time.RFC3339Nano), true
+		case []byte:
+			return base64.StdEncoding.EncodeToString(x), true
+		}
+		if from == JSON {
+			b, err := json.Marshal(toPlain(v))
+			return string(b), err == nil
+		}
+		return numberString(v), true
+	case Bigint:
+		switch from {
+		case Double:
+			f := toFloat(v)
+			if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+				return int64(f), true
+			}
+		case Text:
+			if n, err := strconv.ParseInt(strings.TrimSpace(v.(string)), 10, 64); err == nil {
+				return n, true
+			}
+		}
+	case Double:
+		switch from {
+		case Bigint:
+			return toFloat(v), true
+		case Text:
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v.(string)), 64); err == nil {
+				return f, true
+			}
+		}
+	case Decimal, Wei:
+		switch from {
+		case Bigint, Wei, Decimal:
+			return numberString(v), true
+		case Text:
+			s := strings.TrimSpace(v.(string))
+			if _, err := strconv.ParseFloat(s, 64); err == nil {
+				return s, true
+			}
+		}
+	case Bool:
+		if from == Text {
+			switch strings.ToLower(strings.TrimSpace(v.(string))) {
+			case "true", "t", "yes", "y", "1", "on":
+				return true, true
+			case "false", "f", "no", "n", "0", "off":
+				return false, true
+			}
+		}
+	case Timestamp:
+		switch from {
+		case Text:
+			if s := v.(string); IsISOTimestamp(s) {
+				return s, true
+			}
+		case Bigint, Double:
+			f := toFloat(v)
+			sec, frac := math.Modf(f)
+			return time.Unix(int64(sec), int64(frac*1e9)).UTC().Format(time.RFC3339Nano), true
+		}
+	case JSON:
+		return toPlain(v), true
+	}
+	return nil, false
+}
+
+// Canonical returns v in the form written to load files for type t.
+func Canonical(v any, t DataType) any {
+	switch x := v.(type) {
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case []byte:
+		return base64.StdEncoding.EncodeToString(x)
+	case jsonx.Number:
+		return json.Number(x)
+	case *jsonx.Object, []any, map[string]any:
+		if t == JSON {
+			return toPlain(x)
+		}
+	}
+	return v
+}
+
+func numberString(v any) string {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case jsonx.Number:
+		return string(x)
+	case json.Number:
+		return string(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case int:
+		return float64(x)
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	}
+	return math.NaN()
+}
+
+// toPlain turns ordered objects into a JSON-marshalable form that keeps
+// key order.
+func toPlain(v any) any {
+	switch x := v.(type) {
+	case *jsonx.Object:
+		return orderedJSON{x}
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = toPlain(e)
+		}
+		return out
+	case jsonx.Number:
+		return json.Number(x)
+	}
+	return v
+}
+
+type orderedJSON struct{ o *jsonx.Object }
+
+func (o orderedJSON) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range o.o.Keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		vb, err := json.Marshal(toPlain(o.o.Values[i]))
+		if err != nil {
+			return nil, err
+		}
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}

@@ -1,0 +1,340 @@
+// Package schema holds dlt's schema model: tables with ordered, typed
+// columns, type inference from values, coercion into existing columns (with
+// variant columns where a value does not fit), additive evolution with
+// versions and content hashes, and schema contracts.
+package schema
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// DataType is one of dlt's data types.
+type DataType string
+
+// dlt's data types.
+const (
+	Text      DataType = "text"
+	Double    DataType = "double"
+	Bool      DataType = "bool"
+	Timestamp DataType = "timestamp"
+	Bigint    DataType = "bigint"
+	Binary    DataType = "binary"
+	JSON      DataType = "json"
+	Decimal   DataType = "decimal"
+	Date      DataType = "date"
+	Time      DataType = "time"
+	Wei       DataType = "wei"
+)
+
+// Valid reports whether t is a known data type.
+func (t DataType) Valid() bool {
+	switch t {
+	case Text, Double, Bool, Timestamp, Bigint, Binary, JSON, Decimal, Date, Time, Wei:
+		return true
+	}
+	return false
+}
+
+// System column names, as dlt names them.
+const (
+	ColLoadID     = "_dlt_load_id"
+	ColID         = "_dlt_id"
+	ColParentID   = "_dlt_parent_id"
+	ColListIdx    = "_dlt_list_idx"
+	ColRootID     = "_dlt_root_id"
+	ColValidFrom  = "_dlt_valid_from"
+	ColValidTo    = "_dlt_valid_to"
+	ValueColumn   = "value"
+	VersionTable  = "_dlt_version"
+	LoadsTable    = "_dlt_loads"
+	StateTable    = "_dlt_pipeline_state"
+	EngineVersion = 11
+)
+
+// Write dispositions.
+const (
+	Append  = "append"
+	Replace = "replace"
+	Merge   = "merge"
+)
+
+// Column is one column of a table.
+type Column struct {
+	Name       string   `json:"name"`
+	DataType   DataType `json:"data_type"`
+	Nullable   bool     `json:"nullable"`
+	PrimaryKey bool     `json:"primary_key,omitempty"`
+	MergeKey   bool     `json:"merge_key,omitempty"`
+	RowKey     bool     `json:"row_key,omitempty"`
+	ParentKey  bool     `json:"parent_key,omitempty"`
+	RootKey    bool     `json:"root_key,omitempty"`
+	Variant    bool     `json:"variant,omitempty"`
+	Precision  int      `json:"precision,omitempty"`
+	Scale      int      `json:"scale,omitempty"`
+	HardDelete bool     `json:"hard_delete,omitempty"`
+	DedupSort  string   `json:"dedup_sort,omitempty"`
+}
+
+// Table is one table: columns in the order they were first seen.
+type Table struct {
+	Name             string    `json:"name"`
+	Parent           string    `json:"parent,omitempty"`
+	Resource         string    `json:"resource,omitempty"`
+	WriteDisposition string    `json:"write_disposition,omitempty"`
+	MergeStrategy    string    `json:"x-merge-strategy,omitempty"`
+	Contract         *Contract `json:"schema_contract,omitempty"`
+	Columns          []*Column `json:"-"`
+}
+
+// Column returns the named column or nil.
+func (t *Table) Column(name string) *Column {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// tableJSON writes columns as an object in column order, as dlt does.
+type tableJSON struct {
+	Name             string          `json:"name"`
+	Parent           string          `json:"parent,omitempty"`
+	Resource         string          `json:"resource,omitempty"`
+	WriteDisposition string          `json:"write_disposition,omitempty"`
+	MergeStrategy    string          `json:"x-merge-strategy,omitempty"`
+	Contract         *Contract       `json:"schema_contract,omitempty"`
+	Columns          json.RawMessage `json:"columns"`
+}
+
+// MarshalJSON keeps column order.
+func (t *Table) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, c := range t.Columns {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(c.Name)
+		v, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return json.Marshal(tableJSON{Name: t.Name, Parent: t.Parent, Resource: t.Resource, WriteDisposition: t.WriteDisposition, MergeStrategy: t.MergeStrategy, Contract: t.Contract, Columns: b.Bytes()})
+}
+
+// UnmarshalJSON reads columns in document order.
+func (t *Table) UnmarshalJSON(data []byte) error {
+	var tj tableJSON
+	if err := json.Unmarshal(data, &tj); err != nil {
+		return err
+	}
+	*t = Table{Name: tj.Name, Parent: tj.Parent, Resource: tj.Resource, WriteDisposition: tj.WriteDisposition, MergeStrategy: tj.MergeStrategy, Contract: tj.Contract}
+	if len(tj.Columns) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(tj.Columns))
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	for dec.More() {
+		if _, err := dec.Token(); err != nil {
+			return err
+		}
+		c := &Column{}
+		if err := dec.Decode(c); err != nil {
+			return err
+		}
+		t.Columns = append(t.Columns, c)
+	}
+	return nil
+}
+
+// Schema is a named set of tables with a version.
+type Schema struct {
+	Name           string   `json:"name"`
+	Version        int      `json:"version"`
+	VersionHash    string   `json:"version_hash"`
+	PreviousHashes []string `json:"previous_hashes,omitempty"`
+	EngineVersion  int      `json:"engine_version"`
+	Tables         []*Table `json:"-"`
+}
+
+type schemaJSON struct {
+	Name           string          `json:"name"`
+	Version        int             `json:"version"`
+	VersionHash    string          `json:"version_hash"`
+	PreviousHashes []string        `json:"previous_hashes,omitempty"`
+	EngineVersion  int             `json:"engine_version"`
+	Tables         json.RawMessage `json:"tables"`
+	Settings       map[string]any  `json:"settings"`
+	Normalizers    map[string]any  `json:"normalizers"`
+}
+
+// New returns an empty schema.
+func New(name string) *Schema { return &Schema{Name: name, EngineVersion: EngineVersion} }
+
+// Table returns the named table or nil.
+func (s *Schema) Table(name string) *Table {
+	for _, t := range s.Tables {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// AddTable appends a table (it must not exist).
+func (s *Schema) AddTable(t *Table) { s.Tables = append(s.Tables, t) }
+
+// DataTables are the tables that hold data (not dlt's system tables), parents
+// before children.
+func (s *Schema) DataTables() []*Table {
+	var out []*Table
+	for _, t := range s.Tables {
+		if len(t.Name) < 5 || t.Name[:5] != "_dlt_" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Children returns the tables whose parent chain leads to root.
+func (s *Schema) Children(root string) []*Table {
+	var out []*Table
+	for _, t := range s.Tables {
+		for p := t.Parent; p != ""; {
+			if p == root {
+				out = append(out, t)
+				break
+			}
+			pt := s.Table(p)
+			if pt == nil {
+				break
+			}
+			p = pt.Parent
+		}
+	}
+	return out
+}
+
+// Root returns the top table of t's parent chain.
+func (s *Schema) Root(t *Table) *Table {
+	for t.Parent != "" {
+		p := s.Table(t.Parent)
+		if p == nil {
+			break
+		}
+		t = p
+	}
+	return t
+}
+
+// MarshalJSON writes tables as an object in order, with dlt's settings and
+// normalizers sections.
+func (s *Schema) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, t := range s.Tables {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(t.Name)
+		v, err := json.Marshal(t)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return json.Marshal(schemaJSON{
+		Name: s.Name, Version: s.Version, VersionHash: s.VersionHash, PreviousHashes: s.PreviousHashes,
+		EngineVersion: s.EngineVersion, Tables: b.Bytes(),
+		Settings:    map[string]any{"detections": []string{"iso_timestamp"}},
+		Normalizers: map[string]any{"names": "snake_case", "json": map[string]any{"module": "dlt.common.normalizers.json.relational"}},
+	})
+}
+
+// UnmarshalJSON reads a schema written by MarshalJSON.
+func (s *Schema) UnmarshalJSON(data []byte) error {
+	var sj schemaJSON
+	if err := json.Unmarshal(data, &sj); err != nil {
+		return err
+	}
+	*s = Schema{Name: sj.Name, Version: sj.Version, VersionHash: sj.VersionHash, PreviousHashes: sj.PreviousHashes, EngineVersion: sj.EngineVersion}
+	if len(sj.Tables) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(sj.Tables))
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	for dec.More() {
+		if _, err := dec.Token(); err != nil {
+			return err
+		}
+		t := &Table{}
+		if err := dec.Decode(t); err != nil {
+			return err
+		}
+		s.Tables = append(s.Tables, t)
+	}
+	return nil
+}
+
+// ContentHash hashes the tables (not the version fields): equal content,
+// equal hash.
+func (s *Schema) ContentHash() string {
+	b, err := json.Marshal(struct {
+		Name   string   `json:"name"`
+		Tables []*Table `json:"tables"`
+	}{s.Name, s.Tables})
+	if err != nil {
+		panic(fmt.Sprintf("schema: hash: %v", err)) // only plain values: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// Bump sets a new version when the content changed since the last bump and
+// reports whether it did.
+func (s *Schema) Bump() bool {
+	h := s.ContentHash()
+	if h == s.VersionHash {
+		return false
+	}
+	if s.VersionHash != "" && !slices.Contains(s.PreviousHashes, s.VersionHash) {
+		s.PreviousHashes = append([]string{s.VersionHash}, s.PreviousHashes...)
+		if len(s.PreviousHashes) > 10 {
+			s.PreviousHashes = s.PreviousHashes[:10]
+		}
+	}
+	s.Version++
+	s.VersionHash = h
+	return true
+}
+
+// Clone returns a deep copy.
+func (s *Schema) Clone() *Schema {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	c := &Schema{}
+	if err := json.Unmarshal(b, c); err != nil {
+		panic(err)
+	}
+	return c
+}
