@@ -30,6 +30,9 @@ type Package struct {
 	Replace []string
 	// State, when set, is stored in _dlt_pipeline_state.
 	State *StateRow
+	// BeforeCommit, when set, is called inside the transaction just before
+	// it commits (crash-safety tests).
+	BeforeCommit func()
 }
 
 // StateRow is one row of _dlt_pipeline_state.

@@ -73,6 +73,9 @@ func (p *Pipeline) extract(ctx context.Context, state *State, resources []*Resou
 	if err := p.store.Commit(loadpackage.ExtractingDir, loadpackage.ExtractedDir, loadID); err != nil {
 		return "", fmt.Errorf("extract: %w", err)
 	}
+	if h := p.opts.Hooks; h != nil && h.AfterExtract != nil {
+		h.AfterExtract(loadID)
+	}
 	return loadID, nil
 }
 
@@ -131,6 +134,9 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 			return rm, fmt.Errorf("extract %q: %w", r.Name, err)
 		}
 		n++
+		if h := p.opts.Hooks; h != nil && h.ExtractRecord != nil {
+			h.ExtractRecord(n)
+		}
 	}
 	rm.Records = n
 	if err := w.Close(); err != nil {

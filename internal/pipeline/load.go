@@ -40,8 +40,14 @@ func (p *Pipeline) load(ctx context.Context, client destination.Client, loadID s
 			State: compressed, CreatedAt: m.CreatedAt, VersionHash: m.State.VersionHash, LoadID: loadID,
 		}
 	}
+	if h := p.opts.Hooks; h != nil && h.BeforeLoadCommit != nil {
+		pkg.BeforeCommit = func() { h.BeforeLoadCommit(loadID) }
+	}
 	if err := client.Load(ctx, pkg); err != nil {
 		return fmt.Errorf("load package %s: %w", loadID, err)
+	}
+	if h := p.opts.Hooks; h != nil && h.AfterLoadCommit != nil {
+		h.AfterLoadCommit(loadID)
 	}
 	if err := p.store.Commit(loadpackage.NormalizedDir, loadpackage.LoadedDir, loadID); err != nil {
 		return err

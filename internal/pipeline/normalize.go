@@ -131,6 +131,9 @@ func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manife
 					return rerr
 				}
 				idx++
+				if hk := p.opts.Hooks; hk != nil && hk.NormalizeRecord != nil {
+					hk.NormalizeRecord(idx)
+				}
 			}
 			if err == io.EOF {
 				break

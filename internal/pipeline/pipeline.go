@@ -40,6 +40,25 @@ type Options struct {
 	Resolver *config.Resolver
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
+	// Hooks stop a run at exact points; crash-safety tests kill the
+	// process from them.
+	Hooks *Hooks
+}
+
+// Hooks are called at the points where a crash is most interesting.
+type Hooks struct {
+	// ExtractRecord is called after each extracted record.
+	ExtractRecord func(n int64)
+	// AfterExtract is called once a package is committed as extracted.
+	AfterExtract func(loadID string)
+	// NormalizeRecord is called after each normalized record.
+	NormalizeRecord func(n int64)
+	// BeforeLoadCommit is called inside the load transaction, after all
+	// data is written and before it commits.
+	BeforeLoadCommit func(loadID string)
+	// AfterLoadCommit is called after the load committed and before the
+	// package moves to loaded.
+	AfterLoadCommit func(loadID string)
 }
 
 // Pipeline is an opened pipeline.

@@ -211,6 +211,9 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 	if err := exec(`INSERT INTO `+c.table(schema.LoadsTable)+` VALUES (?, ?, 0, ?, ?)`, p.LoadID, p.Schema.Name, time.Now().UTC(), p.Schema.VersionHash); err != nil {
 		return err
 	}
+	if p.BeforeCommit != nil {
+		p.BeforeCommit()
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("duckdb: commit load %s: %w", p.LoadID, err)
 	}
