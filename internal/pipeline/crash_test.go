@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 }
 
 func numbered(name string, from, n int) *Resource {
-	return &Resource{Name: name, Records: func(context.Context, map[string]any) iter.Seq2[any, error] {
+	return &Resource{Name: name, Records: func(context.Context, *ResourceContext) iter.Seq2[any, error] {
 		return func(yield func(any, error) bool) {
 			for i := from; i < from+n; i++ {
 				if !yield(map[string]any{"id": int64(i), "tags": []any{"a", fmt.Sprint(i)}}, nil) {

@@ -113,9 +113,16 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 		return rm, fmt.Errorf("extract %q: %w", r.Name, err)
 	}
 	rstate := state.resourceState(p.SchemaName(), r.Name)
+	rc := &ResourceContext{State: rstate}
+	if r.Incremental != nil {
+		if rc.Incremental, err = newCursor(r.Incremental, rstate, r.Name, r.PrimaryKey); err != nil {
+			_ = w.Close()
+			return rm, err
+		}
+	}
 	var buf []byte
-	var n int64
-	for rec, err := range r.Records(ctx, rstate) {
+	var n, seen int64
+	for rec, err := range r.Records(ctx, rc) {
 		if err != nil {
 			_ = w.Close()
 			return rm, fmt.Errorf("resource %q: %w", r.Name, err)
@@ -123,6 +130,18 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 		if ctx.Err() != nil {
 			_ = w.Close()
 			return rm, ctx.Err()
+		}
+		seen++
+		if rc.Incremental != nil {
+			var keep bool
+			rec, keep, err = rc.Incremental.filter(rec, seen-1)
+			if err != nil {
+				_ = w.Close()
+				return rm, fmt.Errorf("resource %q: %w", r.Name, err)
+			}
+			if !keep {
+				continue
+			}
 		}
 		buf, err = jsonx.Append(buf[:0], rec)
 		if err != nil {
@@ -141,6 +160,9 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 	rm.Records = n
 	if err := w.Close(); err != nil {
 		return rm, fmt.Errorf("extract %q: %w", r.Name, err)
+	}
+	if rc.Incremental != nil {
+		rc.Incremental.save(rstate)
 	}
 	return rm, nil
 }

@@ -27,8 +27,8 @@ func newTestPipeline(t *testing.T, name string) *Pipeline {
 }
 
 // records yields the given records.
-func records(recs ...any) func(context.Context, map[string]any) iter.Seq2[any, error] {
-	return func(context.Context, map[string]any) iter.Seq2[any, error] {
+func records(recs ...any) func(context.Context, *ResourceContext) iter.Seq2[any, error] {
+	return func(context.Context, *ResourceContext) iter.Seq2[any, error] {
 		return func(yield func(any, error) bool) {
 			for _, r := range recs {
 				if !yield(r, nil) {

@@ -23,10 +23,21 @@ type Resource struct {
 	// every nested value as json in the root table.
 	MaxNesting *int
 	Contract   *schema.Contract
+	// Incremental loads only records past the cursor of the last run.
+	Incremental *Incremental
 	// Records yields the records: maps, *jsonx.Object or jsonx.Raw JSON.
-	// state is the resource's persisted state; changes to it are saved with
-	// the load.
-	Records func(ctx context.Context, state map[string]any) iter.Seq2[any, error]
+	Records func(ctx context.Context, rc *ResourceContext) iter.Seq2[any, error]
+}
+
+// ResourceContext is what a resource sees while it yields records.
+type ResourceContext struct {
+	// State is the resource's persisted state; changes are saved with the
+	// load that carries them.
+	State map[string]any
+	// Incremental is the cursor window of this run (nil without an
+	// incremental hint). Sources use its StartValue to ask only for new
+	// records; the engine filters whatever they yield anyway.
+	Incremental *Cursor
 }
 
 // TableName is the resource's table before normalization.

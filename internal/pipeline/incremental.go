@@ -1,0 +1,370 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/jsonx"
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// Incremental is dlt's incremental hint: load only records whose cursor
+// moved past the last run's.
+type Incremental struct {
+	// CursorPath names the cursor field: "updated_at", "meta.updated_at",
+	// "$.items[0].ts".
+	CursorPath string
+	// InitialValue is the start when nothing is stored yet.
+	InitialValue any
+	// EndValue bounds a backfill window [start, end); with it the stored
+	// cursor does not move.
+	EndValue any
+	// LastValueFunc is "max" (default) or "min".
+	LastValueFunc string
+	// PrimaryKey dedups records that sit exactly on the boundary value;
+	// empty uses the resource's primary key, else the whole record.
+	PrimaryKey []string
+	// Lag re-reads this much before the last value: seconds for
+	// timestamps, units for numbers.
+	Lag float64
+	// OnCursorValueMissing is "raise" (default), "include" or "exclude".
+	OnCursorValueMissing string
+}
+
+// Cursor is an incremental's window for one run.
+type Cursor struct {
+	inc        *Incremental
+	start      any
+	last       any
+	hashes     []string
+	newHashes  []string
+	pk         []string
+	resource   string
+	initialRaw any
+}
+
+// StartValue is where this run starts: the stored last value (minus lag),
+// or the initial value.
+func (c *Cursor) StartValue() any { return c.start }
+
+// EndValue is the end of a backfill window, or nil.
+func (c *Cursor) EndValue() any { return c.inc.EndValue }
+
+// LastValue is the largest (or smallest, for min) cursor seen so far.
+func (c *Cursor) LastValue() any { return c.last }
+
+func (inc *Incremental) validate(resource string) error {
+	if strings.TrimSpace(inc.CursorPath) == "" {
+		return fmt.Errorf("resource %q: incremental needs a cursor_path", resource)
+	}
+	switch inc.LastValueFunc {
+	case "", "max", "min":
+	default:
+		return fmt.Errorf("resource %q: incremental last_value_func %q: use max or min", resource, inc.LastValueFunc)
+	}
+	switch inc.OnCursorValueMissing {
+	case "", "raise", "include", "exclude":
+	default:
+		return fmt.Errorf("resource %q: incremental on_cursor_value_missing %q: use raise, include or exclude", resource, inc.OnCursorValueMissing)
+	}
+	return nil
+}
+
+// newCursor reads the stored state of an incremental.
+func newCursor(inc *Incremental, rstate map[string]any, resource string, pk []string) (*Cursor, error) {
+	if err := inc.validate(resource); err != nil {
+		return nil, err
+	}
+	c := &Cursor{inc: inc, resource: resource, pk: inc.PrimaryKey, initialRaw: inc.InitialValue}
+	if len(c.pk) == 0 {
+		c.pk = pk
+	}
+	// A backfill window (EndValue) runs from InitialValue and ignores, and
+	// never changes, the stored cursor.
+	stored := incState(rstate, inc.CursorPath, false)
+	if stored != nil && inc.EndValue == nil {
+		c.last = stored["last_value"]
+		for _, h := range asList(stored["unique_hashes"]) {
+			if s, ok := h.(string); ok {
+				c.hashes = append(c.hashes, s)
+			}
+		}
+	}
+	if c.last == nil {
+		c.last = inc.InitialValue
+	}
+	c.start = c.last
+	if inc.Lag != 0 && c.start != nil {
+		c.start = applyLag(c.start, inc.Lag, inc.LastValueFunc == "min")
+	}
+	return c, nil
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+func incState(rstate map[string]any, path string, create bool) map[string]any {
+	inc, _ := rstate["incremental"].(map[string]any)
+	if inc == nil {
+		if !create {
+			return nil
+		}
+		inc = map[string]any{}
+		rstate["incremental"] = inc
+	}
+	st, _ := inc[path].(map[string]any)
+	if st == nil && create {
+		st = map[string]any{}
+		inc[path] = st
+	}
+	return st
+}
+
+// filter decides whether a record is in the window and tracks the last
+// value. It returns the record (parsed if it was raw JSON).
+func (c *Cursor) filter(rec any, index int64) (any, bool, error) {
+	if raw, ok := rec.(jsonx.Raw); ok {
+		v, err := jsonx.Parse(raw)
+		if err != nil {
+			return nil, false, fmt.Errorf("record %d: %w", index, err)
+		}
+		rec = v
+	}
+	val, found := lookupPath(rec, c.inc.CursorPath)
+	if !found || val == nil {
+		switch c.inc.OnCursorValueMissing {
+		case "include":
+			return rec, true, nil
+		case "exclude":
+			return rec, false, nil
+		}
+		return nil, false, fmt.Errorf("record %d has no value at cursor_path %q (set on_cursor_value_missing to include or exclude to allow that)", index, c.inc.CursorPath)
+	}
+	min := c.inc.LastValueFunc == "min"
+	if c.inc.EndValue != nil {
+		cmp, err := compareValues(val, c.inc.EndValue)
+		if err != nil {
+			return nil, false, fmt.Errorf("record %d: %w", index, err)
+		}
+		if (!min && cmp >= 0) || (min && cmp <= 0) {
+			return rec, false, nil
+		}
+	}
+	if c.start != nil {
+		cmp, err := compareValues(val, c.start)
+		if err != nil {
+			return nil, false, fmt.Errorf("record %d: %w", index, err)
+		}
+		if (!min && cmp < 0) || (min && cmp > 0) {
+			return rec, false, nil
+		}
+		if cmp == 0 && c.inc.Lag == 0 && slices.Contains(c.hashes, c.hash(rec)) {
+			return rec, false, nil // already loaded at the boundary
+		}
+	}
+	if c.last == nil {
+		c.last = val
+		c.newHashes = []string{c.hash(rec)}
+		return rec, true, nil
+	}
+	cmp, err := compareValues(val, c.last)
+	if err != nil {
+		return nil, false, fmt.Errorf("record %d: %w", index, err)
+	}
+	switch {
+	case (!min && cmp > 0) || (min && cmp < 0):
+		c.last = val
+		c.newHashes = []string{c.hash(rec)}
+	case cmp == 0:
+		c.newHashes = append(c.newHashes, c.hash(rec))
+	}
+	return rec, true, nil
+}
+
+// save writes the new last value and boundary hashes into the resource
+// state. A backfill window (EndValue) leaves the stored cursor alone.
+func (c *Cursor) save(rstate map[string]any) {
+	if c.inc.EndValue != nil {
+		return
+	}
+	st := incState(rstate, c.inc.CursorPath, true)
+	if c.initialRaw != nil {
+		st["initial_value"] = jsonValue(c.initialRaw)
+	}
+	if c.last == nil {
+		return
+	}
+	prev := st["last_value"]
+	st["last_value"] = jsonValue(c.last)
+	hashes := c.newHashes
+	if prev != nil {
+		if cmp, err := compareValues(c.last, prev); err == nil && cmp == 0 {
+			hashes = append(append([]string{}, c.hashes...), c.newHashes...)
+		}
+	}
+	slices.Sort(hashes)
+	hashes = slices.Compact(hashes)
+	list := make([]any, len(hashes))
+	for i, h := range hashes {
+		list[i] = h
+	}
+	st["unique_hashes"] = list
+}
+
+// jsonValue turns a value into what state JSON holds.
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case jsonx.Number:
+		return json.Number(x)
+	}
+	return v
+}
+
+func (c *Cursor) hash(rec any) string {
+	var key []any
+	if len(c.pk) > 0 {
+		for _, k := range c.pk {
+			v, _ := lookupPath(rec, k)
+			key = append(key, v)
+		}
+	} else {
+		key = []any{rec}
+	}
+	b, _ := jsonx.Append(nil, key)
+	sum := sha256.Sum256(b)
+	return base64.RawStdEncoding.EncodeToString(sum[:15])
+}
+
+// lookupPath reads a dotted path with optional [n] indexes.
+func lookupPath(rec any, path string) (any, bool) {
+	path = strings.TrimPrefix(strings.TrimPrefix(path, "$"), ".")
+	cur := rec
+	for _, part := range strings.Split(path, ".") {
+		name, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
+			name = part[:i]
+			n, err := strconv.Atoi(part[i+1 : len(part)-1])
+			if err != nil {
+				return nil, false
+			}
+			idx = n
+		}
+		if name != "" {
+			switch o := cur.(type) {
+			case *jsonx.Object:
+				v, ok := o.Get(name)
+				if !ok {
+					return nil, false
+				}
+				cur = v
+			case map[string]any:
+				v, ok := o[name]
+				if !ok {
+					return nil, false
+				}
+				cur = v
+			default:
+				return nil, false
+			}
+		}
+		if idx >= 0 {
+			l, ok := cur.([]any)
+			if !ok || idx >= len(l) {
+				return nil, false
+			}
+			cur = l[idx]
+		}
+	}
+	return cur, true
+}
+
+// compareValues orders cursor values: numbers numerically, timestamps (time
+// values or ISO strings) by instant, other strings lexically.
+func compareValues(a, b any) (int, error) {
+	if fa, ok := number(a); ok {
+		if fb, ok := number(b); ok {
+			switch {
+			case fa < fb:
+				return -1, nil
+			case fa > fb:
+				return 1, nil
+			}
+			return 0, nil
+		}
+	}
+	if ta, ok := timestamp(a); ok {
+		if tb, ok := timestamp(b); ok {
+			return ta.Compare(tb), nil
+		}
+	}
+	sa, ok1 := a.(string)
+	sb, ok2 := b.(string)
+	if ok1 && ok2 {
+		return strings.Compare(sa, sb), nil
+	}
+	return 0, fmt.Errorf("cannot compare cursor values %v (%T) and %v (%T)", a, a, b, b)
+}
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case float64:
+		return x, true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	case jsonx.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+func timestamp(v any) (time.Time, bool) {
+	switch x := v.(type) {
+	case time.Time:
+		return x, true
+	case string:
+		if !schema.IsISOTimestamp(x) {
+			return time.Time{}, false
+		}
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04"} {
+			if t, err := time.Parse(layout, x); err == nil {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+func applyLag(v any, lag float64, min bool) any {
+	sign := -1.0
+	if min {
+		sign = 1
+	}
+	if t, ok := timestamp(v); ok {
+		return t.Add(time.Duration(sign * lag * float64(time.Second))).UTC().Format(time.RFC3339Nano)
+	}
+	if f, ok := number(v); ok {
+		r := f + sign*lag
+		if _, isInt := v.(int64); isInt && r == math.Trunc(r) {
+			return int64(r)
+		}
+		return r
+	}
+	return v
+}
