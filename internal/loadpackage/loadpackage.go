@@ -12,7 +12,6 @@
 package loadpackage
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,13 +215,20 @@ func Jobs(dir string) ([]JobFile, error) {
 	return out, nil
 }
 
-// FileWriter is a buffered, line-oriented job file.
+// FileWriter is a line-oriented job file. Full buffers are written by a
+// background goroutine, so the file system's time overlaps with the caller's
+// work on another core; at most two buffers are in memory.
 type FileWriter struct {
 	f     *os.File
-	w     *bufio.Writer
+	buf   []byte
+	full  chan []byte
+	free  chan []byte
+	done  chan error
 	Rows  int64
 	Bytes int64
 }
+
+const fileBufSize = 1 << 20
 
 // Create opens a new job file.
 func Create(path string) (*FileWriter, error) {
@@ -230,28 +236,49 @@ func Create(path string) (*FileWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &FileWriter{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+	w := &FileWriter{f: f, buf: make([]byte, 0, fileBufSize), full: make(chan []byte), free: make(chan []byte, 2), done: make(chan error, 1)}
+	w.free <- make([]byte, 0, fileBufSize)
+	go w.loop()
+	return w, nil
+}
+
+func (w *FileWriter) loop() {
+	var err error
+	for b := range w.full {
+		if err == nil {
+			_, err = w.f.Write(b)
+		}
+		w.free <- b[:0]
+	}
+	w.done <- err
 }
 
 // WriteLine writes one line (the newline is added).
 func (w *FileWriter) WriteLine(b []byte) error {
 	w.Rows++
 	w.Bytes += int64(len(b)) + 1
-	if _, err := w.w.Write(b); err != nil {
-		return err
+	if len(w.buf)+len(b)+1 > cap(w.buf) && len(w.buf) > 0 {
+		w.full <- w.buf
+		w.buf = <-w.free
 	}
-	return w.w.WriteByte('\n')
+	w.buf = append(w.buf, b...)
+	w.buf = append(w.buf, '\n')
+	return nil
 }
 
-// Close flushes, syncs and closes the file.
+// Close flushes, syncs and closes the file, returning the first error.
 func (w *FileWriter) Close() error {
-	if err := w.w.Flush(); err != nil {
-		_ = w.f.Close()
-		return err
+	if len(w.buf) > 0 {
+		w.full <- w.buf
+		w.buf = nil
 	}
-	if err := w.f.Sync(); err != nil {
-		_ = w.f.Close()
-		return err
+	close(w.full)
+	err := <-w.done
+	if err == nil {
+		err = w.f.Sync()
 	}
-	return w.f.Close()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -125,8 +125,11 @@ func (s *SnakeCase) NormalizeTableIdentifier(name string) (string, error) {
 // shorten trims an identifier over maxLength (in characters) and puts a tag
 // computed from the original identifier in its middle, as dlt does.
 func shorten(normalized, original string, maxLength int) string {
+	if maxLength <= 0 || len(normalized) <= maxLength {
+		return normalized // byte length bounds rune length
+	}
 	r := []rune(normalized)
-	if maxLength <= 0 || len(r) <= maxLength {
+	if len(r) <= maxLength {
 		return normalized
 	}
 	tag := Tag(original)
@@ -151,6 +154,9 @@ func Tag(identifier string) string {
 // ShortenFragments joins already normalized identifiers into a path and
 // shortens the path to the limit, as dlt's shorten_fragments does.
 func (s *SnakeCase) ShortenFragments(fragments ...string) string {
+	if len(fragments) == 2 && s.MaxLength <= 0 && strings.TrimSpace(fragments[0]) != "" && strings.TrimSpace(fragments[1]) != "" {
+		return fragments[0] + PathSeparator + fragments[1]
+	}
 	p := MakePath(fragments...)
 	return shorten(p, p, s.MaxLength)
 }

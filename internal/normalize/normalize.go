@@ -52,6 +52,8 @@ type Normalizer struct {
 	Out    RowWriter
 
 	names map[string]string
+	paths map[[2]string]string
+	index map[*schema.Table]map[string]*schema.Column
 	// existed are the tables that had columns before this load; contracts
 	// on columns and child tables apply to them only.
 	existed map[string]bool
@@ -77,7 +79,8 @@ func New(s *schema.Schema, n *naming.SnakeCase, loadID string, out RowWriter) *N
 			existed[t.Name] = true
 		}
 	}
-	return &Normalizer{Schema: s, Naming: n, LoadID: loadID, Out: out, names: map[string]string{}, existed: existed, Counts: map[string]int64{}}
+	return &Normalizer{Schema: s, Naming: n, LoadID: loadID, Out: out, names: map[string]string{}, paths: map[[2]string]string{},
+		index: map[*schema.Table]map[string]*schema.Column{}, existed: existed, Counts: map[string]int64{}}
 }
 
 // RecordError is a record that cannot be normalized.
@@ -89,6 +92,32 @@ type RecordError struct {
 
 func (e *RecordError) Error() string {
 	return fmt.Sprintf("resource %q record %d: %s", e.Resource, e.Index, e.Msg)
+}
+
+// column finds a column of t by name through a per-table index.
+func (n *Normalizer) column(t *schema.Table, name string) *schema.Column {
+	idx := n.index[t]
+	if idx == nil || len(idx) != len(t.Columns) {
+		idx = make(map[string]*schema.Column, len(t.Columns))
+		for _, c := range t.Columns {
+			idx[c.Name] = c
+		}
+		n.index[t] = idx
+	}
+	return idx[name]
+}
+
+// path joins a prefix and a normalized key, cached.
+func (n *Normalizer) path(prefix, key string) string {
+	k := [2]string{prefix, key}
+	if p, ok := n.paths[k]; ok {
+		return p
+	}
+	p := n.Naming.ShortenFragments(prefix, key)
+	if len(n.paths) < 1<<16 {
+		n.paths[k] = p
+	}
+	return p
 }
 
 func (n *Normalizer) norm(k string) string {
@@ -266,7 +295,7 @@ func (n *Normalizer) flatten(obj any, prefix, table string, level, maxLevel int,
 		nk := n.norm(k)
 		col := nk
 		if prefix != "" {
-			col = n.Naming.ShortenFragments(prefix, nk)
+			col = n.path(prefix, nk)
 		}
 		switch x := v.(type) {
 		case nil:
@@ -281,7 +310,7 @@ func (n *Normalizer) flatten(obj any, prefix, table string, level, maxLevel int,
 				out = append(out, field{col, x})
 				return
 			}
-			lists = append(lists, childList{table: n.Naming.ShortenFragments(table, col), list: x, level: level + 1})
+			lists = append(lists, childList{table: n.path(table, col), list: x, level: level + 1})
 		default:
 			out = append(out, field{col, v})
 		}
@@ -300,7 +329,7 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 		if !ok {
 			continue
 		}
-		c := t.Column(f.name)
+		c := n.column(t, f.name)
 		if c == nil {
 			c = findNew(newCols, f.name)
 		}
@@ -336,8 +365,8 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 		case schema.DiscardValue:
 			continue
 		}
-		vname := n.Naming.ShortenFragments(f.name, "v_"+string(typ))
-		vc := t.Column(vname)
+		vname := n.path(f.name, "v_"+string(typ))
+		vc := n.column(t, vname)
 		if vc == nil {
 			vc = findNew(newCols, vname)
 		}

@@ -96,56 +96,115 @@ func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manife
 		if _, err := nz.Prepare(h); err != nil {
 			return err
 		}
-		f, err := os.Open(filepath.Join(src, r.File))
-		if err != nil {
-			return fmt.Errorf("normalize %q: %w", r.Name, err)
-		}
-		rd := bufio.NewReaderSize(f, 1<<20)
+		batches := make(chan parsedBatch, 4)
+		stop := make(chan struct{})
+		go parseFile(filepath.Join(src, r.File), r.Name, batches, stop)
 		var idx int64
-		for {
-			if idx%4096 == 0 && ctx.Err() != nil {
-				_ = f.Close()
-				return ctx.Err()
+		var ferr error
+		for b := range batches {
+			if ferr != nil {
+				continue // drain
 			}
-			line, err := rd.ReadSlice('\n')
-			if errors.Is(err, bufio.ErrBufferFull) {
-				// A long record: collect it whole.
-				buf := append([]byte{}, line...)
-				for errors.Is(err, bufio.ErrBufferFull) {
-					line, err = rd.ReadSlice('\n')
-					buf = append(buf, line...)
-				}
-				line = buf
+			if b.err != nil {
+				ferr = b.err
+				continue
 			}
-			if len(line) > 0 && line[len(line)-1] == '\n' {
-				line = line[:len(line)-1]
+			if ctx.Err() != nil {
+				ferr = ctx.Err()
+				close(stop)
+				continue
 			}
-			if len(line) > 0 {
-				v, perr := jsonx.Parse(line)
-				if perr != nil {
-					_ = f.Close()
-					return &normalize.RecordError{Resource: r.Name, Index: idx, Msg: perr.Error()}
-				}
-				if rerr := nz.Record(h, idx, v); rerr != nil {
-					_ = f.Close()
-					return rerr
+			for _, v := range b.recs {
+				if err := nz.Record(h, idx, v); err != nil {
+					ferr = err
+					close(stop)
+					break
 				}
 				idx++
 				if hk := p.opts.Hooks; hk != nil && hk.NormalizeRecord != nil {
 					hk.NormalizeRecord(idx)
 				}
 			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				_ = f.Close()
-				return fmt.Errorf("normalize %q: %w", r.Name, err)
-			}
 		}
-		_ = f.Close()
+		if ferr != nil {
+			return ferr
+		}
 	}
 	return nil
+}
+
+// parsedBatch is a run of parsed records (or the error that ended parsing).
+type parsedBatch struct {
+	recs []any
+	err  error
+}
+
+// parseFile reads JSON lines and parses them on its own goroutine, so
+// parsing and normalizing use two cores. At most a few batches are in
+// flight.
+func parseFile(path, resource string, out chan<- parsedBatch, stop <-chan struct{}) {
+	defer close(out)
+	f, err := os.Open(path)
+	if err != nil {
+		out <- parsedBatch{err: fmt.Errorf("normalize %q: %w", resource, err)}
+		return
+	}
+	defer func() { _ = f.Close() }()
+	rd := bufio.NewReaderSize(f, 1<<20)
+	const batchSize = 512
+	recs := make([]any, 0, batchSize)
+	send := func(b parsedBatch) bool {
+		select {
+		case out <- b:
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	var idx int64
+	for {
+		line, err := rd.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A long record: collect it whole.
+			buf := append([]byte{}, line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = rd.ReadSlice('\n')
+				buf = append(buf, line...)
+			}
+			line = buf
+		}
+		if len(line) > 0 && line[len(line)-1] == '\n' {
+			line = line[:len(line)-1]
+		}
+		if len(line) > 0 {
+			v, perr := jsonx.Parse(line)
+			if perr != nil {
+				if len(recs) > 0 && !send(parsedBatch{recs: recs}) {
+					return
+				}
+				send(parsedBatch{err: &normalize.RecordError{Resource: resource, Index: idx, Msg: perr.Error()}})
+				return
+			}
+			recs = append(recs, v)
+			idx++
+			if len(recs) == batchSize {
+				if !send(parsedBatch{recs: recs}) {
+					return
+				}
+				recs = make([]any, 0, batchSize)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			send(parsedBatch{err: fmt.Errorf("normalize %q: %w", resource, err)})
+			return
+		}
+	}
+	if len(recs) > 0 {
+		send(parsedBatch{recs: recs})
+	}
 }
 
 // tableWriter writes normalized rows as JSON lines, one file per table.

@@ -1,0 +1,230 @@
+// Command benchload measures the load engine against DuckDB's own loader on
+// the same JSONL file, in the same run: the engine extracts, normalizes
+// (flattening, child tables for labels and assignees) and loads into DuckDB;
+// the baseline is DuckDB's read_ndjson_auto into a table plus unnesting
+// labels and assignees into child tables. Each side runs as its own child
+// process so its peak RSS is its own. It prints one BENCH line per size.
+//
+//	go run ./tools/benchload -rows 1000000 -sizes 1,4
+//	go run ./tools/benchload -file issues_1m.jsonl
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"iter"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/dlthub/dlthub/internal/benchdata"
+	"github.com/dlthub/dlthub/internal/jsonx"
+	"github.com/dlthub/dlthub/internal/pipeline"
+)
+
+func main() {
+	mode := flag.String("mode", "", "internal: engine or native (run one side and exit)")
+	file := flag.String("file", os.Getenv("BENCH_FILE"), "JSONL file to load (default: generate)")
+	rows := flag.Int("rows", envInt("BENCH_ROWS", 1_000_000), "records per size step when generating")
+	sizes := flag.String("sizes", "1,4", "multiples of -rows to run (memory must not grow with size)")
+	work := flag.String("dir", "", "working directory (default: a temp dir)")
+	flag.Parse()
+	var err error
+	switch *mode {
+	case "engine":
+		err = runEngine(*file, *work)
+	case "native":
+		err = runNative(*file, *work)
+	default:
+		err = bench(*file, *rows, *sizes, *work)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchload:", err)
+		os.Exit(1)
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func bench(file string, rows int, sizes, work string) error {
+	if work == "" {
+		d, err := os.MkdirTemp("", "dlthub-bench-")
+		if err != nil {
+			return err
+		}
+		defer func() { _ = os.RemoveAll(d) }()
+		work = d
+	}
+	type run struct {
+		file string
+		rows int
+	}
+	var runs []run
+	if file != "" {
+		n, err := countLines(file)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, run{file, n})
+	} else {
+		for _, s := range strings.Split(sizes, ",") {
+			k, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || k < 1 {
+				return fmt.Errorf("bad -sizes %q", sizes)
+			}
+			n := rows * k
+			f := filepath.Join(work, fmt.Sprintf("issues_%d.jsonl", n))
+			fmt.Fprintf(os.Stderr, "generating %d records into %s\n", n, f)
+			if err := generate(f, n); err != nil {
+				return err
+			}
+			runs = append(runs, run{f, n})
+		}
+	}
+	for _, r := range runs {
+		eng, err := child("engine", r.file, filepath.Join(work, "engine"))
+		if err != nil {
+			return err
+		}
+		nat, err := child("native", r.file, filepath.Join(work, "native"))
+		if err != nil {
+			return err
+		}
+		ers := float64(r.rows) / eng.wall.Seconds()
+		nrs := float64(r.rows) / nat.wall.Seconds()
+		fmt.Printf("BENCH name=jsonl_to_duckdb rows=%d rows_per_s=%.0f baseline_rows_per_s=%.0f ratio=%.3f peak_rss_mb=%.0f baseline_peak_rss_mb=%.0f seconds=%.2f baseline_seconds=%.2f\n",
+			r.rows, ers, nrs, ers/nrs, eng.rssMB, nat.rssMB, eng.wall.Seconds(), nat.wall.Seconds())
+		if file == "" {
+			_ = os.Remove(r.file)
+		}
+	}
+	return nil
+}
+
+type result struct {
+	wall  time.Duration
+	rssMB float64
+}
+
+func child(mode, file, dir string) (result, error) {
+	_ = os.RemoveAll(dir)
+	exe, err := os.Executable()
+	if err != nil {
+		return result{}, err
+	}
+	cmd := exec.Command(exe, "-mode", mode, "-file", file, "-dir", dir)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return result{}, fmt.Errorf("%s run: %w", mode, err)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return result{}, errors.New("no rusage")
+	}
+	_ = os.RemoveAll(dir)
+	return result{wall: wall, rssMB: float64(ru.Maxrss) / 1024}, nil
+}
+
+func generate(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := benchdata.WriteIssues(f, n, 42); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func countLines(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = f.Close() }()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+	}
+	return n, sc.Err()
+}
+
+// jsonlResource yields the file's lines as raw JSON records.
+func jsonlResource(path string) *pipeline.Resource {
+	return &pipeline.Resource{Name: "issues", Records: func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
+		return func(yield func(any, error) bool) {
+			f, err := os.Open(path)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			defer func() { _ = f.Close() }()
+			sc := bufio.NewScanner(f)
+			sc.Buffer(make([]byte, 1<<20), 64<<20)
+			for sc.Scan() {
+				if !yield(jsonx.Raw(sc.Bytes()), nil) {
+					return
+				}
+			}
+			if err := sc.Err(); err != nil {
+				yield(nil, err)
+			}
+		}
+	}}
+}
+
+func runEngine(file, dir string) error {
+	p, err := pipeline.New(pipeline.Options{Name: "bench", PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: dir})
+	if err != nil {
+		return err
+	}
+	info, err := p.Run(context.Background(), jsonlResource(file))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "engine: rows %v extract %s normalize %s load %s\n", info.Rows, info.Extract.Round(time.Millisecond), info.Normal.Round(time.Millisecond), info.Load.Round(time.Millisecond))
+	return nil
+}
+
+func runNative(file, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	c, err := duckdb.NewConnector(filepath.Join(dir, "native.duckdb"), nil)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(c)
+	defer func() { _ = db.Close() }()
+	q := strings.ReplaceAll(`
+CREATE TABLE raw AS SELECT * FROM read_ndjson_auto('FILE');
+CREATE TABLE issues AS SELECT raw.* EXCLUDE ("user", reactions, labels, assignees), unnest("user", recursive := true), unnest(reactions, recursive := true) FROM raw;
+CREATE TABLE issues__labels AS SELECT id AS _parent_id, unnest(labels, recursive := true) FROM raw;
+CREATE TABLE issues__assignees AS SELECT id AS _parent_id, unnest(assignees) AS value FROM raw;
+DROP TABLE raw;`, "FILE", strings.ReplaceAll(file, "'", "''"))
+	if _, err := db.Exec(q); err != nil {
+		return fmt.Errorf("native load: %w", err)
+	}
+	return nil
+}
