@@ -282,3 +282,33 @@ func (w *FileWriter) Close() error {
 	}
 	return err
 }
+
+// ReadHeader returns the column names in the first line of a CSV job file.
+func ReadHeader(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	buf := make([]byte, 64<<10)
+	var line []byte
+	for {
+		n, err := f.Read(buf)
+		line = append(line, buf[:n]...)
+		if i := bytesIndexNewline(line); i >= 0 {
+			return strings.Split(string(line[:i]), ","), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: no header line", path)
+		}
+	}
+}
+
+func bytesIndexNewline(b []byte) int {
+	for i, c := range b {
+		if c == '\n' {
+			return i
+		}
+	}
+	return -1
+}

@@ -7,9 +7,10 @@ package normalize
 
 import (
 	"crypto/rand"
-	"crypto/sha3"
 	"encoding/base64"
 	"fmt"
+	"hash/fnv"
+	mrand "math/rand/v2"
 	"sort"
 	"strconv"
 
@@ -60,10 +61,18 @@ type Normalizer struct {
 	// Counts are rows written per table.
 	Counts map[string]int64
 
-	field  []field
-	cols   []*schema.Column
-	vals   []any
-	newCol []*schema.Column
+	field     []field
+	lists     []childList
+	childBufs []childBuf
+	rng       *mrand.ChaCha8
+	cols      []*schema.Column
+	vals      []any
+	newCol    []*schema.Column
+}
+
+type childBuf struct {
+	fields []field
+	lists  []childList
 }
 
 type field struct {
@@ -205,9 +214,9 @@ func (n *Normalizer) Record(h *Hints, index int64, rec any) error {
 			return err
 		}
 	}
-	id := randomID()
-	pending := []childList{}
-	fields, pending := n.flatten(rec, "", h.Table, 0, maxNesting(h), n.field[:0], pending)
+	id := n.randomID()
+	fields, pending := n.flatten(rec, "", h.Table, 0, maxNesting(h), n.field[:0], n.lists[:0])
+	n.field = fields[:0]
 	fields = append(fields, field{schema.ColLoadID, n.LoadID}, field{schema.ColID, id})
 	keep, err := n.emit(root, h, fields, true)
 	if err != nil {
@@ -220,7 +229,10 @@ func (n *Normalizer) Record(h *Hints, index int64, rec any) error {
 	if root.WriteDisposition == schema.Merge {
 		rootID = id
 	}
-	return n.children(h, pending, id, rootID)
+	// pending may alias n.lists; children use their own buffers.
+	err = n.children(h, pending, id, rootID, 0)
+	n.lists = pending[:0]
+	return err
 }
 
 type childList struct {
@@ -229,16 +241,19 @@ type childList struct {
 	level int
 }
 
-func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID string) error {
+func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID string, depth int) error {
+	for len(n.childBufs) <= depth {
+		n.childBufs = append(n.childBufs, childBuf{})
+	}
 	for _, cl := range pending {
 		for idx, elem := range cl.list {
 			cid := childID(parentID, cl.table, idx)
-			var fields []field
-			var sub []childList
+			buf := &n.childBufs[depth]
+			fields, sub := buf.fields[:0], buf.lists[:0]
 			if isObject(elem) {
-				fields, sub = n.flatten(elem, "", cl.table, cl.level, maxNesting(h), nil, nil)
+				fields, sub = n.flatten(elem, "", cl.table, cl.level, maxNesting(h), fields, sub)
 			} else if elem != nil {
-				fields = []field{{schema.ValueColumn, elem}}
+				fields = append(fields, field{schema.ValueColumn, elem})
 			}
 			fields = append(fields,
 				field{schema.ColParentID, parentID},
@@ -266,8 +281,9 @@ func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID st
 			if err != nil {
 				return err
 			}
+			buf.fields, buf.lists = fields[:0], sub[:0]
 			if keep && len(sub) > 0 {
-				if err := n.children(h, sub, cid, rootID); err != nil {
+				if err := n.children(h, sub, cid, rootID, depth+1); err != nil {
 					return err
 				}
 			}
@@ -473,15 +489,32 @@ func each(obj any, fn func(k string, v any)) {
 }
 
 // randomID is dlt's root row key: 10 random bytes, base64 without padding.
-func randomID() string {
+// The bytes come from a ChaCha8 stream seeded from the system's random
+// source, which avoids a system call per row.
+func (n *Normalizer) randomID() string {
+	if n.rng == nil {
+		var seed [32]byte
+		_, _ = rand.Read(seed[:])
+		n.rng = mrand.NewChaCha8(seed)
+	}
 	var b [10]byte
-	_, _ = rand.Read(b[:])
+	_, _ = n.rng.Read(b[:])
 	return base64.RawStdEncoding.EncodeToString(b[:])
 }
 
-// childID is dlt's deterministic child row key: SHAKE-128 of
-// "<parent id>_<child table>_<list index>", 10 bytes, base64 without padding.
+// childID is the deterministic child row key, built like dlt's from
+// "<parent id>_<child table>_<list index>" and 10 bytes long, base64 without
+// padding. dlt hashes with SHAKE-128; FNV-128a is used here because it is
+// several times cheaper and the key only has to be unique and repeatable
+// (parent ids are random, so keys never match another engine's anyway).
 func childID(parentID, table string, idx int) string {
-	s := parentID + "_" + table + "_" + strconv.Itoa(idx)
-	return base64.RawStdEncoding.EncodeToString(sha3.SumSHAKE128([]byte(s), 10))
+	h := fnv.New128a()
+	_, _ = h.Write([]byte(parentID))
+	_, _ = h.Write([]byte{'_'})
+	_, _ = h.Write([]byte(table))
+	_, _ = h.Write([]byte{'_'})
+	var num [20]byte
+	_, _ = h.Write(strconv.AppendInt(num[:0], int64(idx), 10))
+	var sum [16]byte
+	return base64.RawStdEncoding.EncodeToString(h.Sum(sum[:0])[:10])
 }

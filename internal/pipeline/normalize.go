@@ -3,11 +3,14 @@ package pipeline
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 
 	"github.com/dlthub/dlthub/internal/destination"
 	"github.com/dlthub/dlthub/internal/jsonx"
@@ -42,7 +45,10 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	if err := os.MkdirAll(jobs, 0o755); err != nil {
 		return err
 	}
-	w := &tableWriter{dir: jobs, files: map[string]*loadpackage.FileWriter{}}
+	w := &tableWriter{dir: jobs, files: map[string]*csvFile{}, next: map[string]int{}}
+	// Normalizing allocates many short-lived values and keeps few; a lazier
+	// GC trades a little memory for a lot of time here.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	nz := normalize.New(s, p.naming, loadID, w)
 	err = p.normalizeResources(ctx, src, m, nz)
 	if cerr := w.Close(); err == nil {
@@ -207,46 +213,141 @@ func parseFile(path, resource string, out chan<- parsedBatch, stop <-chan struct
 	}
 }
 
-// tableWriter writes normalized rows as JSON lines, one file per table.
+// tableWriter writes normalized rows as CSV job files, one file per table
+// and column set: a row with a column the current file's header lacks
+// starts the table's next file. CSV keeps the files small (no repeated keys)
+// and is what DuckDB reads fastest.
 type tableWriter struct {
 	dir   string
-	files map[string]*loadpackage.FileWriter
+	files map[string]*csvFile
+	next  map[string]int
 	buf   []byte
+}
+
+type csvFile struct {
+	w    *loadpackage.FileWriter
+	pos  map[*schema.Column]int
+	row  []any
+	set  []bool
+	json []bool // the column holds json: every value is encoded as JSON text
 }
 
 func (w *tableWriter) WriteRow(t *schema.Table, cols []*schema.Column, vals []any) error {
 	f := w.files[t.Name]
+	if f != nil {
+		for _, c := range cols {
+			if _, ok := f.pos[c]; !ok {
+				if err := f.w.Close(); err != nil {
+					return err
+				}
+				f = nil
+				break
+			}
+		}
+	}
 	if f == nil {
 		var err error
-		f, err = loadpackage.Create(filepath.Join(w.dir, t.Name+".0.0.jsonl"))
-		if err != nil {
+		if f, err = w.open(t); err != nil {
 			return err
 		}
-		w.files[t.Name] = f
 	}
-	b := append(w.buf[:0], '{')
+	for i := range f.set {
+		f.set[i] = false
+	}
 	for i, c := range cols {
+		j := f.pos[c]
+		f.row[j], f.set[j] = vals[i], true
+	}
+	b := w.buf[:0]
+	for i, v := range f.row {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = jsonx.AppendString(b, c.Name)
-		b = append(b, ':')
-		var err error
-		if b, err = jsonx.Append(b, vals[i]); err != nil {
-			return fmt.Errorf("table %q column %q: %w", t.Name, c.Name, err)
+		if f.set[i] {
+			var err error
+			if f.json[i] {
+				var j []byte
+				if j, err = jsonx.Append(nil, v); err == nil {
+					b = appendQuoted(b, string(j))
+				}
+			} else {
+				b, err = appendCSV(b, v)
+			}
+			if err != nil {
+				return fmt.Errorf("table %q: %w", t.Name, err)
+			}
 		}
 	}
-	b = append(b, '}')
 	w.buf = b
-	return f.WriteLine(b)
+	return f.w.WriteLine(b)
+}
+
+// open starts the table's next file with every column the table has now.
+func (w *tableWriter) open(t *schema.Table) (*csvFile, error) {
+	id := w.next[t.Name]
+	w.next[t.Name] = id + 1
+	fw, err := loadpackage.Create(filepath.Join(w.dir, fmt.Sprintf("%s.%d.0.csv", t.Name, id)))
+	if err != nil {
+		return nil, err
+	}
+	f := &csvFile{w: fw, pos: make(map[*schema.Column]int, len(t.Columns)), row: make([]any, len(t.Columns)), set: make([]bool, len(t.Columns)), json: make([]bool, len(t.Columns))}
+	header := make([]byte, 0, 256)
+	for i, c := range t.Columns {
+		f.pos[c] = i
+		f.json[i] = c.DataType == schema.JSON
+		if i > 0 {
+			header = append(header, ',')
+		}
+		header = append(header, c.Name...)
+	}
+	if err := fw.WriteLine(header); err != nil {
+		return nil, err
+	}
+	w.files[t.Name] = f
+	return f, nil
 }
 
 func (w *tableWriter) Close() error {
 	var first error
 	for _, f := range w.files {
-		if err := f.Close(); err != nil && first == nil {
+		if err := f.w.Close(); err != nil && first == nil {
 			first = err
 		}
 	}
 	return first
+}
+
+// appendCSV writes one value: strings always quoted (so "" is an empty
+// string and an empty field is NULL), numbers and booleans bare, lists and
+// objects as quoted JSON.
+func appendCSV(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return b, nil
+	case string:
+		return appendQuoted(b, x), nil
+	case bool, int64, int, float64, jsonx.Number, json.Number:
+		return jsonx.Append(b, x)
+	default:
+		j, err := jsonx.Append(nil, x)
+		if err != nil {
+			return nil, err
+		}
+		return appendQuoted(b, string(j)), nil
+	}
+}
+
+func appendQuoted(b []byte, s string) []byte {
+	b = append(b, '"')
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, s[:i+1]...)
+		b = append(b, '"')
+		s = s[i+1:]
+	}
+	b = append(b, s...)
+	return append(b, '"')
 }

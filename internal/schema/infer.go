@@ -18,7 +18,11 @@ var isoTimestamp = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(
 
 // IsISOTimestamp reports whether s looks like an ISO 8601 date-time.
 func IsISOTimestamp(s string) bool {
-	if len(s) < 16 || len(s) > 35 || !isoTimestamp.MatchString(s) {
+	// Cheap shape test first: most strings are not timestamps.
+	if len(s) < 16 || len(s) > 35 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' {
+		return false
+	}
+	if !isoTimestamp.MatchString(s) {
 		return false
 	}
 	mo, _ := strconv.Atoi(s[5:7])

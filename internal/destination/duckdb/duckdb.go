@@ -6,6 +6,7 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,8 +19,12 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/dlthub/dlthub/internal/destination"
+	"github.com/dlthub/dlthub/internal/loadpackage"
 	"github.com/dlthub/dlthub/internal/schema"
 )
+
+// MemoryLimit caps DuckDB's buffer memory per database.
+const MemoryLimit = "256MB"
 
 // Client loads into one dataset (a DuckDB schema) of one database file.
 type Client struct {
@@ -36,7 +41,12 @@ func Open(path, dataset string) (*Client, error) {
 			return nil, fmt.Errorf("duckdb: create directory for %s: %w", path, err)
 		}
 	}
-	c, err := duckdb.NewConnector(path, nil)
+	// Bound DuckDB's memory so a large load spills to disk instead of
+	// growing with the input.
+	c, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
+		_, err := execer.ExecContext(context.Background(), "SET memory_limit = '"+MemoryLimit+"'", nil)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: open %s: %w", path, err)
 	}
@@ -195,7 +205,11 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 		if root.WriteDisposition == schema.Merge && hasKeys(root) {
 			continue // loaded with its root
 		}
-		if err := exec(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT ` + selectList(t) + ` FROM ` + readJSON(files, t)); err != nil {
+		src, err := source(files, t, false)
+		if err != nil {
+			return err
+		}
+		if err := exec(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT * FROM ` + src); err != nil {
 			return fmt.Errorf("load table %q: %w", t.Name, err)
 		}
 	}
@@ -236,25 +250,35 @@ func hasKeys(t *schema.Table) bool {
 	return false
 }
 
-func selectList(t *schema.Table) string {
-	parts := make([]string, len(t.Columns))
-	for i, col := range t.Columns {
-		parts[i] = selectExpr(col) + " AS " + Quote(col.Name)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// readJSON is DuckDB's reader over the job files with every column typed.
-func readJSON(files []string, t *schema.Table) string {
-	fs := make([]string, len(files))
+// source is a relation over a table's job files: each CSV file read with
+// its own header and typed columns, glued with UNION ALL BY NAME (columns a
+// file lacks are NULL), plus a _dlt_pos column that keeps file order for
+// dedup.
+func source(files []string, t *schema.Table, withPos bool) (string, error) {
+	parts := make([]string, len(files))
 	for i, f := range files {
-		fs[i] = literal(f)
+		header, err := loadpackage.ReadHeader(f)
+		if err != nil {
+			return "", err
+		}
+		cols := make([]string, len(header))
+		sel := make([]string, len(header))
+		for j, name := range header {
+			col := t.Column(name)
+			if col == nil {
+				return "", fmt.Errorf("%s: column %q is not in the schema of %q", f, name, t.Name)
+			}
+			cols[j] = literal(name) + ": " + literal(readType(col))
+			sel[j] = selectExpr(col) + " AS " + Quote(name)
+		}
+		pos := ""
+		if withPos {
+			pos = fmt.Sprintf(`, %d::BIGINT * 1000000000000 + row_number() OVER () AS "_dlt_pos"`, i)
+		}
+		parts[i] = fmt.Sprintf("SELECT %s%s FROM read_csv(%s, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', nullstr='', allow_quoted_nulls=false, columns={%s})",
+			strings.Join(sel, ", "), pos, literal(f), strings.Join(cols, ", "))
 	}
-	cols := make([]string, len(t.Columns))
-	for i, col := range t.Columns {
-		cols[i] = literal(col.Name) + ": " + literal(readType(col))
-	}
-	return fmt.Sprintf("read_json([%s], format='newline_delimited', columns={%s}, maximum_object_size=268435456)", strings.Join(fs, ", "), strings.Join(cols, ", "))
+	return "(" + strings.Join(parts, " UNION ALL BY NAME ") + ")", nil
 }
 
 func (c *Client) ensureTable(ctx context.Context, tx *sql.Tx, t *schema.Table) error {
@@ -366,8 +390,13 @@ func (c *Client) DropTables(ctx context.Context, tables []string) error {
 // loadRoot loads a root table's files: appended, or merged with its child
 // tables by primary/merge key (delete-insert with dedup by primary key).
 func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Package, t *schema.Table, files []string) error {
-	if t.WriteDisposition != schema.Merge || !hasKeys(t) {
-		_, err := tx.ExecContext(ctx, `INSERT INTO `+c.table(t.Name)+` BY NAME SELECT `+selectList(t)+` FROM `+readJSON(files, t))
+	merge := t.WriteDisposition == schema.Merge && hasKeys(t)
+	src, err := source(files, t, merge)
+	if err != nil {
+		return err
+	}
+	if !merge {
+		_, err := tx.ExecContext(ctx, `INSERT INTO `+c.table(t.Name)+` BY NAME SELECT * FROM `+src)
 		return err
 	}
 	var pk, mk []string
@@ -387,8 +416,7 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		return nil
 	}
 	// Stage the new rows; with a primary key keep the last row per key.
-	src := `SELECT ` + selectList(t) + `, row_number() OVER () AS "_dlt_pos" FROM ` + readJSON(files, t)
-	q := `CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * EXCLUDE ("_dlt_pos") FROM (` + src + `)`
+	q := `CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * EXCLUDE ("_dlt_pos") FROM ` + src
 	if len(pk) > 0 {
 		order := `"_dlt_pos" DESC`
 		for _, col := range t.Columns {
@@ -397,7 +425,7 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 			}
 		}
 		q = `CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * EXCLUDE ("_dlt_pos", "_dlt_rn") FROM (SELECT *, row_number() OVER (PARTITION BY ` +
-			quoteAll(pk) + ` ORDER BY ` + order + `) AS "_dlt_rn" FROM (` + src + `)) WHERE "_dlt_rn" = 1`
+			quoteAll(pk) + ` ORDER BY ` + order + `) AS "_dlt_rn" FROM ` + src + `) WHERE "_dlt_rn" = 1`
 	}
 	if err := run(q); err != nil {
 		return err
@@ -443,8 +471,12 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		if len(chFiles) == 0 {
 			continue
 		}
-		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` BY NAME SELECT * FROM (SELECT ` + selectList(ch) + ` FROM ` + readJSON(chFiles, ch) +
-			`) WHERE ` + Quote(schema.ColRootID) + ` IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + stg + hard + `)`); err != nil {
+		chSrc, err := source(chFiles, ch, false)
+		if err != nil {
+			return err
+		}
+		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` BY NAME SELECT * FROM ` + chSrc +
+			` WHERE ` + Quote(schema.ColRootID) + ` IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + stg + hard + `)`); err != nil {
 			return err
 		}
 	}
