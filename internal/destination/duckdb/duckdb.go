@@ -24,7 +24,7 @@ import (
 )
 
 // MemoryLimit caps DuckDB's buffer memory per database.
-const MemoryLimit = "256MB"
+const MemoryLimit = "192MB"
 
 // Client loads into one dataset (a DuckDB schema) of one database file.
 type Client struct {
@@ -44,7 +44,7 @@ func Open(path, dataset string) (*Client, error) {
 	// Bound DuckDB's memory so a large load spills to disk instead of
 	// growing with the input.
 	c, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
-		_, err := execer.ExecContext(context.Background(), "SET memory_limit = '"+MemoryLimit+"'", nil)
+		_, err := execer.ExecContext(context.Background(), "SET memory_limit = '"+MemoryLimit+"'; SET preserve_insertion_order = false", nil)
 		return err
 	})
 	if err != nil {
@@ -415,7 +415,12 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		}
 		return nil
 	}
-	// Stage the new rows; with a primary key keep the last row per key.
+	// Stage the new rows; with a primary key keep the last row per key,
+	// which needs rows in file order while staging.
+	if err := run(`SET preserve_insertion_order = true`); err != nil {
+		return err
+	}
+	defer func() { _, _ = tx.ExecContext(ctx, `SET preserve_insertion_order = false`) }()
 	q := `CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * EXCLUDE ("_dlt_pos") FROM ` + src
 	if len(pk) > 0 {
 		order := `"_dlt_pos" DESC`
