@@ -27,9 +27,13 @@ lint: $(GOLANGCI) ## run golangci-lint with the committed .golangci.yml
 $(GOLANGCI):
 	$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 
+BENCH_ROWS ?= 1000000
+
 .PHONY: bench
-bench: build ## print BENCH lines: process start-up of --help next to /bin/true
+bench: build ## print BENCH lines: start-up time, and JSONL → DuckDB at BENCH_ROWS and 4×BENCH_ROWS (BENCH_FILE=path to load a given file)
 	$(GO) run ./tools/benchstartup -bin $(BIN)
+	$(GO) build -o bin/benchload ./tools/benchload
+	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchload -sizes 1,4
 
 .PHONY: demo
 demo: build ## the quickstart: a workspace in a temp dir, end to end

@@ -82,6 +82,38 @@ type parser struct {
 	b   []byte
 	i   int
 	buf []byte
+	// keys and vals are scratch stacks: an object's members collect here
+	// and are copied once into exactly sized slices.
+	keys []string
+	vals []any
+	// intern reuses key strings: records repeat the same keys.
+	intern map[string]string
+}
+
+// Parser parses many documents, reusing its buffers and the key strings it
+// has seen. It is not safe for concurrent use.
+type Parser struct{ p parser }
+
+// Parse parses one JSON document like the package-level Parse.
+func (ps *Parser) Parse(b []byte) (any, error) {
+	p := &ps.p
+	if p.intern == nil {
+		p.intern = make(map[string]string, 256)
+	}
+	p.b, p.i = b, 0
+	clear(p.vals)
+	p.keys, p.vals = p.keys[:0], p.vals[:0]
+	p.ws()
+	v, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.ws()
+	if p.i != len(p.b) {
+		return nil, p.errf("unexpected %q after the value", p.b[p.i])
+	}
+	p.b = nil
+	return v, nil
 }
 
 func (p *parser) errf(format string, args ...any) error {
@@ -142,12 +174,23 @@ func (p *parser) object(depth int) (any, error) {
 		p.i++
 		return o, nil
 	}
+	base := len(p.keys)
+	finish := func() *Object {
+		n := len(p.keys) - base
+		o.Keys = make([]string, n)
+		o.Values = make([]any, n)
+		copy(o.Keys, p.keys[base:])
+		copy(o.Values, p.vals[base:])
+		clear(p.vals[base:])
+		p.keys, p.vals = p.keys[:base], p.vals[:base]
+		return o
+	}
 	for {
 		p.ws()
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
 			return nil, p.errf("expected a string key")
 		}
-		k, err := p.str()
+		k, err := p.key()
 		if err != nil {
 			return nil, err
 		}
@@ -161,8 +204,8 @@ func (p *parser) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.Keys = append(o.Keys, k)
-		o.Values = append(o.Values, v)
+		p.keys = append(p.keys, k)
+		p.vals = append(p.vals, v)
 		p.ws()
 		if p.i >= len(p.b) {
 			return nil, p.errf("unexpected end of input in object")
@@ -172,7 +215,7 @@ func (p *parser) object(depth int) (any, error) {
 			p.i++
 		case '}':
 			p.i++
-			return o, nil
+			return finish(), nil
 		default:
 			return nil, p.errf("expected ',' or '}' in object")
 		}
@@ -208,6 +251,32 @@ func (p *parser) array(depth int) (any, error) {
 			return nil, p.errf("expected ',' or ']' in array")
 		}
 	}
+}
+
+// key reads an object key, reusing an equal string seen before.
+func (p *parser) key() (string, error) {
+	if p.intern == nil {
+		return p.str()
+	}
+	start := p.i + 1
+	for j := start; j < len(p.b) && j-start < 64; j++ {
+		c := p.b[j]
+		if c == '"' {
+			if s, ok := p.intern[string(p.b[start:j])]; ok {
+				p.i = j + 1
+				return s, nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	s, err := p.str()
+	if err == nil && len(s) <= 64 && len(p.intern) < 4096 {
+		p.intern[s] = s
+	}
+	return s, err
 }
 
 func (p *parser) str() (string, error) {

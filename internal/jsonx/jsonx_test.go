@@ -96,3 +96,24 @@ func TestAppendRoundTrip(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", out, want)
 	}
 }
+
+func TestParserReuseAndIntern(t *testing.T) {
+	var p Parser
+	for i := range 3 {
+		v, err := p.Parse([]byte(`{"id": 1, "nested": {"id": 2, "k\u00e9y": [1, {"a": "b"}]}, "tail": true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := Append(nil, v)
+		if string(got) != `{"id":1,"nested":{"id":2,"kéy":[1,{"a":"b"}]},"tail":true}` {
+			t.Fatalf("round %d: %s", i, got)
+		}
+	}
+	if _, err := p.Parse([]byte(`{"id": }`)); err == nil {
+		t.Fatal("no error")
+	}
+	// The parser recovers after an error.
+	if v, err := p.Parse([]byte(`{"x": {"y": 1}}`)); err != nil || v.(*Object).Keys[0] != "x" {
+		t.Fatalf("after error: %v %v", v, err)
+	}
+}

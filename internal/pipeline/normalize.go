@@ -157,6 +157,7 @@ func parseFile(path, resource string, out chan<- parsedBatch, stop <-chan struct
 	}
 	defer func() { _ = f.Close() }()
 	rd := bufio.NewReaderSize(f, 1<<20)
+	var jp jsonx.Parser
 	const batchSize = 512
 	recs := make([]any, 0, batchSize)
 	send := func(b parsedBatch) bool {
@@ -183,7 +184,7 @@ func parseFile(path, resource string, out chan<- parsedBatch, stop <-chan struct
 			line = line[:len(line)-1]
 		}
 		if len(line) > 0 {
-			v, perr := jsonx.Parse(line)
+			v, perr := jp.Parse(line)
 			if perr != nil {
 				if len(recs) > 0 && !send(parsedBatch{recs: recs}) {
 					return

@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -200,18 +199,6 @@ func runEngine(file, dir string) error {
 	if err != nil {
 		return err
 	}
-	go func() {
-		var peak uint64
-		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			if ms.Sys > peak {
-				peak = ms.Sys
-				fmt.Fprintf(os.Stderr, "go sys %d MB heapinuse %d MB\n", ms.Sys>>20, ms.HeapInuse>>20)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}()
 	info, err := p.Run(context.Background(), jsonlResource(file))
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ import (
 )
 
 // MemoryLimit caps DuckDB's buffer memory per database.
-const MemoryLimit = "192MB"
+const MemoryLimit = "128MB"
 
 // Client loads into one dataset (a DuckDB schema) of one database file.
 type Client struct {
