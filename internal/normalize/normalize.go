@@ -39,6 +39,26 @@ type Hints struct {
 	Contract   *schema.Contract
 }
 
+// contentID is a row key derived from content: FNV-128a, 10 bytes, base64.
+func contentID(b []byte) string {
+	h := fnv.New128a()
+	_, _ = h.Write(b)
+	var sum [16]byte
+	return base64.RawStdEncoding.EncodeToString(h.Sum(sum[:0])[:10])
+}
+
+// get reads a top-level field of a record by its normalized name.
+func (n *Normalizer) get(rec any, key string) (any, bool) {
+	var found any
+	ok := false
+	each(rec, func(k string, v any) {
+		if !ok && n.norm(k) == key {
+			found, ok = v, true
+		}
+	})
+	return found, ok
+}
+
 // RowWriter receives normalized rows: vals[i] is the value of cols[i].
 type RowWriter interface {
 	WriteRow(t *schema.Table, cols []*schema.Column, vals []any) error
@@ -51,6 +71,10 @@ type Normalizer struct {
 	Naming *naming.SnakeCase
 	LoadID string
 	Out    RowWriter
+	// ValidFrom is the load's timestamp, written to _dlt_valid_from of scd2
+	// tables.
+	ValidFrom string
+	hashBuf   []byte
 
 	names map[string]string
 	paths map[[2]string]string
@@ -186,6 +210,13 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 			c.PrimaryKey, c.Nullable = true, false
 		}
 	}
+	if t.WriteDisposition == schema.Merge && t.MergeStrategy == schema.SCD2 {
+		for _, name := range []string{schema.ColValidFrom, schema.ColValidTo} {
+			if t.Column(name) == nil {
+				t.Columns = append(t.Columns, &schema.Column{Name: name, DataType: schema.Timestamp, Nullable: true})
+			}
+		}
+	}
 	for _, k := range h.MergeKey {
 		if c := t.Column(k); c != nil {
 			c.MergeKey = true
@@ -214,10 +245,37 @@ func (n *Normalizer) Record(h *Hints, index int64, rec any) error {
 			return err
 		}
 	}
-	id := n.randomID()
+	var id string
+	switch {
+	case root.WriteDisposition == schema.Merge && root.MergeStrategy == schema.SCD2:
+		// A version is identified by its content: unchanged records keep
+		// their row, changed ones get a new version.
+		b, err := jsonx.Append(n.hashBuf[:0], rec)
+		if err != nil {
+			return &RecordError{Resource: h.Resource, Index: index, Msg: err.Error()}
+		}
+		n.hashBuf = b
+		id = contentID(b)
+	case root.WriteDisposition == schema.Merge && root.MergeStrategy == schema.Upsert && len(h.PrimaryKey) > 0:
+		// Upserts keep a row's key for its primary key, so child rows of a
+		// record are replaced in place.
+		var key []any
+		for _, k := range h.PrimaryKey {
+			v, _ := n.get(rec, k)
+			key = append(key, v)
+		}
+		b, _ := jsonx.Append(n.hashBuf[:0], key)
+		n.hashBuf = b
+		id = contentID(b)
+	default:
+		id = n.randomID()
+	}
 	fields, pending := n.flatten(rec, "", h.Table, 0, maxNesting(h), n.field[:0], n.lists[:0])
 	n.field = fields[:0]
 	fields = append(fields, field{schema.ColLoadID, n.LoadID}, field{schema.ColID, id})
+	if root.WriteDisposition == schema.Merge && root.MergeStrategy == schema.SCD2 {
+		fields = append(fields, field{schema.ColValidFrom, n.ValidFrom})
+	}
 	keep, err := n.emit(root, h, fields, true)
 	if err != nil {
 		return err

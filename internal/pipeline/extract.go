@@ -30,6 +30,7 @@ type resourceManifest struct {
 	Name             string           `json:"name"`
 	Table            string           `json:"table"`
 	WriteDisposition string           `json:"write_disposition,omitempty"`
+	MergeStrategy    string           `json:"merge_strategy,omitempty"`
 	PrimaryKey       []string         `json:"primary_key,omitempty"`
 	MergeKey         []string         `json:"merge_key,omitempty"`
 	Columns          []*schema.Column `json:"columns,omitempty"`
@@ -85,7 +86,7 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 		return resourceManifest{}, fmt.Errorf("resource %q: table name: %w", r.Name, err)
 	}
 	rm := resourceManifest{
-		Name: r.Name, Table: table, WriteDisposition: r.WriteDisposition,
+		Name: r.Name, Table: table, WriteDisposition: r.WriteDisposition, MergeStrategy: r.MergeStrategy,
 		MaxNesting: r.MaxNesting, Contract: r.Contract,
 		File: fmt.Sprintf("%s.%d.0.jsonl", table, idx),
 	}
@@ -107,6 +108,18 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 	case "", schema.Append, schema.Replace, schema.Merge:
 	default:
 		return rm, fmt.Errorf("resource %q: unknown write_disposition %q (append, replace, merge)", r.Name, r.WriteDisposition)
+	}
+	switch r.MergeStrategy {
+	case "", schema.DeleteInsert, schema.SCD2:
+	case schema.Upsert:
+		if len(r.PrimaryKey) == 0 {
+			return rm, fmt.Errorf("resource %q: merge strategy upsert needs a primary_key", r.Name)
+		}
+	default:
+		return rm, fmt.Errorf("resource %q: unknown merge strategy %q (delete-insert, upsert, scd2)", r.Name, r.MergeStrategy)
+	}
+	if r.MergeStrategy != "" && r.WriteDisposition != schema.Merge {
+		return rm, fmt.Errorf("resource %q: merge strategy %q needs write_disposition merge", r.Name, r.MergeStrategy)
 	}
 	w, err := loadpackage.Create(filepath.Join(dir, rm.File))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/dlthub/dlthub/internal/destination"
 	"github.com/dlthub/dlthub/internal/jsonx"
@@ -50,6 +51,7 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	// GC trades a little memory for a lot of time here.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	nz := normalize.New(s, p.naming, loadID, w)
+	nz.ValidFrom = m.CreatedAt.UTC().Format(time.RFC3339Nano)
 	err = p.normalizeResources(ctx, src, m, nz)
 	if cerr := w.Close(); err == nil {
 		err = cerr
@@ -95,7 +97,7 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manifest, nz *normalize.Normalizer) error {
 	for _, r := range m.Resources {
 		h := &normalize.Hints{
-			Table: r.Table, Resource: r.Name, WriteDisposition: r.WriteDisposition,
+			Table: r.Table, Resource: r.Name, WriteDisposition: r.WriteDisposition, MergeStrategy: r.MergeStrategy,
 			PrimaryKey: r.PrimaryKey, MergeKey: r.MergeKey, Columns: r.Columns,
 			MaxNesting: r.MaxNesting, Contract: r.Contract,
 		}

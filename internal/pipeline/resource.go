@@ -15,7 +15,9 @@ type Resource struct {
 	Table string
 	// WriteDisposition is append (default), replace or merge.
 	WriteDisposition string
-	PrimaryKey       []string
+	// MergeStrategy for merge: delete-insert (default), upsert or scd2.
+	MergeStrategy string
+	PrimaryKey    []string
 	MergeKey         []string
 	// Columns declares column types and hints (names as in the data).
 	Columns []*schema.Column

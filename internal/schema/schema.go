@@ -63,6 +63,13 @@ const (
 	Merge   = "merge"
 )
 
+// Merge strategies.
+const (
+	DeleteInsert = "delete-insert"
+	Upsert       = "upsert"
+	SCD2         = "scd2"
+)
+
 // Column is one column of a table.
 type Column struct {
 	Name       string   `json:"name"`

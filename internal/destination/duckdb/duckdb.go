@@ -202,7 +202,7 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 			continue
 		}
 		root := p.Schema.Root(t)
-		if root.WriteDisposition == schema.Merge && hasKeys(root) {
+		if root.WriteDisposition == schema.Merge && (hasKeys(root) || root.MergeStrategy == schema.SCD2) {
 			continue // loaded with its root
 		}
 		src, err := source(files, t, false)
@@ -390,6 +390,9 @@ func (c *Client) DropTables(ctx context.Context, tables []string) error {
 // loadRoot loads a root table's files: appended, or merged with its child
 // tables by primary/merge key (delete-insert with dedup by primary key).
 func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Package, t *schema.Table, files []string) error {
+	if t.WriteDisposition == schema.Merge && t.MergeStrategy == schema.SCD2 {
+		return c.loadSCD2(ctx, tx, p, t, files)
+	}
 	merge := t.WriteDisposition == schema.Merge && hasKeys(t)
 	src, err := source(files, t, merge)
 	if err != nil {
@@ -482,6 +485,67 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		}
 		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` BY NAME SELECT * FROM ` + chSrc +
 			` WHERE ` + Quote(schema.ColRootID) + ` IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + stg + hard + `)`); err != nil {
+			return err
+		}
+	}
+	return run(`DROP TABLE ` + stg)
+}
+
+// loadSCD2 keeps history: current rows (_dlt_valid_to IS NULL) that are not
+// in the new load are closed at the load's timestamp (with a merge key, only
+// those whose key is in the load), and new versions are inserted open-ended
+// with their child rows. Row keys are content hashes, so an unchanged
+// record is recognised and left alone.
+func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Package, t *schema.Table, files []string) error {
+	src, err := source(files, t, false)
+	if err != nil {
+		return err
+	}
+	run := func(q string) error {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%w\nin: %s", err, abbreviate(q))
+		}
+		return nil
+	}
+	stg := Quote("_dlt_stage_" + t.Name)
+	id, from, to := Quote(schema.ColID), Quote(schema.ColValidFrom), Quote(schema.ColValidTo)
+	if err := run(`CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT DISTINCT ON (` + id + `) * FROM ` + src); err != nil {
+		return err
+	}
+	scope := ""
+	var mk []string
+	for _, col := range t.Columns {
+		if col.MergeKey {
+			mk = append(mk, col.Name)
+		}
+	}
+	if len(mk) > 0 {
+		conds := make([]string, len(mk))
+		for i, k := range mk {
+			conds[i] = `s.` + Quote(k) + ` = d.` + Quote(k)
+		}
+		scope = ` AND EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + strings.Join(conds, " AND ") + `)`
+	}
+	if err := run(`UPDATE ` + c.table(t.Name) + ` d SET ` + to + ` = (SELECT max(` + from + `) FROM ` + stg + `) WHERE d.` + to + ` IS NULL AND d.` + id +
+		` NOT IN (SELECT ` + id + ` FROM ` + stg + `)` + scope); err != nil {
+		return err
+	}
+	if err := run(`DELETE FROM ` + stg + ` WHERE ` + id + ` IN (SELECT ` + id + ` FROM ` + c.table(t.Name) + ` WHERE ` + to + ` IS NULL)`); err != nil {
+		return err
+	}
+	if err := run(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT * FROM ` + stg); err != nil {
+		return err
+	}
+	for _, ch := range p.Schema.Children(t.Name) {
+		chFiles := p.Files[ch.Name]
+		if len(chFiles) == 0 {
+			continue
+		}
+		chSrc, err := source(chFiles, ch, false)
+		if err != nil {
+			return err
+		}
+		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` BY NAME SELECT * FROM ` + chSrc + ` WHERE ` + Quote(schema.ColRootID) + ` IN (SELECT ` + id + ` FROM ` + stg + `)`); err != nil {
 			return err
 		}
 	}
