@@ -18,7 +18,7 @@ type Resource struct {
 	// MergeStrategy for merge: delete-insert (default), upsert or scd2.
 	MergeStrategy string
 	PrimaryKey    []string
-	MergeKey         []string
+	MergeKey      []string
 	// Columns declares column types and hints (names as in the data).
 	Columns []*schema.Column
 	// MaxNesting limits nested tables; nil is dlt's default (1000), 0 keeps
