@@ -60,5 +60,7 @@ type Client interface {
 	LatestSchema(ctx context.Context, schemaName string) (*schema.Schema, error)
 	// DropTables removes tables and their rows (refresh modes, drop).
 	DropTables(ctx context.Context, tables []string) error
+	// TruncateTables deletes every row of the tables, keeping them.
+	TruncateTables(ctx context.Context, tables []string) error
 	Close() error
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/dlthub/dlthub/internal/destination"
@@ -44,8 +45,12 @@ func (p *Pipeline) load(ctx context.Context, client destination.Client, loadID s
 		pkg.BeforeCommit = func() { h.BeforeLoadCommit(loadID) }
 	}
 	if err := client.Load(ctx, pkg); err != nil {
+		// Keep the package for the next run and say why it failed (shown
+		// by `dlthub local pipeline failed-jobs`).
+		_ = os.WriteFile(filepath.Join(dir, failedFile), []byte(err.Error()), 0o644)
 		return fmt.Errorf("load package %s: %w", loadID, err)
 	}
+	_ = os.Remove(filepath.Join(dir, failedFile))
 	if h := p.opts.Hooks; h != nil && h.AfterLoadCommit != nil {
 		h.AfterLoadCommit(loadID)
 	}

@@ -85,10 +85,7 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	if err := p.store.Commit(loadpackage.NormalizingDir, loadpackage.NormalizedDir, loadID); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p.schemaPath()), 0o755); err != nil {
-		return err
-	}
-	if err := loadpackage.WriteJSON(p.schemaPath(), s); err != nil {
+	if err := p.saveSchema(s); err != nil {
 		return err
 	}
 	return p.store.Discard(loadpackage.ExtractedDir, loadID)

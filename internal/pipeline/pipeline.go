@@ -43,6 +43,8 @@ type Options struct {
 	// Hooks stop a run at exact points; crash-safety tests kill the
 	// process from them.
 	Hooks *Hooks
+	// Refresh, for the next run: drop_sources, drop_resources or drop_data.
+	Refresh string
 }
 
 // Hooks are called at the points where a crash is most interesting.
@@ -191,8 +193,10 @@ func (i *LoadInfo) LoadID() string {
 
 // Run finishes pending packages, then extracts, normalizes and loads the
 // resources.
-func (p *Pipeline) Run(ctx context.Context, resources ...*Resource) (*LoadInfo, error) {
-	info := &LoadInfo{Pipeline: p.opts.Name, Dataset: p.dataset, Rows: map[string]int64{}}
+func (p *Pipeline) Run(ctx context.Context, resources ...*Resource) (info *LoadInfo, err error) {
+	started := p.opts.Now()
+	defer func() { p.writeTrace(started, info, err) }()
+	info = &LoadInfo{Pipeline: p.opts.Name, Dataset: p.dataset, Rows: map[string]int64{}}
 	if err := p.store.Recover(); err != nil {
 		return nil, err
 	}
@@ -210,6 +214,11 @@ func (p *Pipeline) Run(ctx context.Context, resources ...*Resource) (*LoadInfo, 
 	state, err := p.loadState(ctx, client)
 	if err != nil {
 		return info, err
+	}
+	if p.opts.Refresh != "" {
+		if err := p.refresh(ctx, client, state, resources); err != nil {
+			return info, err
+		}
 	}
 	t0 := time.Now()
 	loadID, err := p.extract(ctx, state, resources)
@@ -307,6 +316,13 @@ func (p *Pipeline) loadSchema(ctx context.Context, client destination.Client) (*
 		return stored, nil
 	}
 	return schema.New(p.SchemaName()), nil
+}
+
+func (p *Pipeline) saveSchema(s *schema.Schema) error {
+	if err := os.MkdirAll(filepath.Dir(p.schemaPath()), 0o755); err != nil {
+		return err
+	}
+	return loadpackage.WriteJSON(p.schemaPath(), s)
 }
 
 func (p *Pipeline) schemaPath() string {

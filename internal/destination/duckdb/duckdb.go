@@ -387,6 +387,19 @@ func (c *Client) DropTables(ctx context.Context, tables []string) error {
 	return nil
 }
 
+// TruncateTables implements destination.Client.
+func (c *Client) TruncateTables(ctx context.Context, tables []string) error {
+	for _, t := range tables {
+		if _, err := c.db.ExecContext(ctx, `DELETE FROM `+c.table(t)); err != nil {
+			if isMissingTable(err) {
+				continue
+			}
+			return fmt.Errorf("duckdb: truncate %q: %w", t, err)
+		}
+	}
+	return nil
+}
+
 // loadRoot loads a root table's files: appended, or merged with its child
 // tables by primary/merge key (delete-insert with dedup by primary key).
 func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Package, t *schema.Table, files []string) error {
