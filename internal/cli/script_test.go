@@ -3,12 +3,15 @@ package cli_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
+	"strconv"
 	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/dlthub/dlthub/dlt"
 	"github.com/dlthub/dlthub/internal/cli"
 )
 
@@ -29,10 +32,38 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           filepath.Join("testdata", "script"),
 		UpdateScripts: *update,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"runpipeline": runPipelineCmd,
+		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, "home")
 			env.Setenv("HOME", home)
 			return os.MkdirAll(home, 0o755)
 		},
 	})
+}
+
+// runPipelineCmd runs a pipeline with the Go SDK in the script's current
+// directory: runpipeline NAME RESOURCE N loads N issue-like records with a
+// labels list.
+func runPipelineCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: runpipeline NAME RESOURCE N")
+	}
+	n, err := strconv.Atoi(args[2])
+	if err != nil {
+		ts.Fatalf("N: %v", err)
+	}
+	p, err := dlt.NewPipeline(dlt.Options{Name: args[0], Dir: ts.MkAbs(".")})
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	var recs []any
+	for i := range n {
+		recs = append(recs, map[string]any{"id": int64(i), "title": fmt.Sprintf("issue %d", i), "labels": []any{map[string]any{"name": "bug"}}})
+	}
+	_, err = p.Run(context.Background(), &dlt.Resource{Name: args[1], Records: dlt.Static(recs...)})
+	if neg != (err != nil) {
+		ts.Fatalf("run: %v", err)
+	}
 }

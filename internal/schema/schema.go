@@ -304,10 +304,14 @@ func (s *Schema) UnmarshalJSON(data []byte) error {
 // ContentHash hashes the tables (not the version fields): equal content,
 // equal hash.
 func (s *Schema) ContentHash() string {
+	tables := s.Tables
+	if tables == nil {
+		tables = []*Table{} // no tables hashes the same however it was built
+	}
 	b, err := json.Marshal(struct {
 		Name   string   `json:"name"`
 		Tables []*Table `json:"tables"`
-	}{s.Name, s.Tables})
+	}{s.Name, tables})
 	if err != nil {
 		panic(fmt.Sprintf("schema: hash: %v", err)) // only plain values: cannot fail
 	}
