@@ -118,6 +118,9 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 	default:
 		return rm, fmt.Errorf("resource %q: unknown merge strategy %q (delete-insert, upsert, scd2)", r.Name, r.MergeStrategy)
 	}
+	if r.WriteDisposition == schema.Merge && p.dest.Type == "filesystem" {
+		return rm, fmt.Errorf("resource %q: the filesystem destination supports append and replace, not merge", r.Name)
+	}
 	if r.MergeStrategy != "" && r.WriteDisposition != schema.Merge {
 		return rm, fmt.Errorf("resource %q: merge strategy %q needs write_disposition merge", r.Name, r.MergeStrategy)
 	}

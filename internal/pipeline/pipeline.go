@@ -18,6 +18,7 @@ import (
 	"github.com/dlthub/dlthub/internal/config"
 	"github.com/dlthub/dlthub/internal/destination"
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
+	"github.com/dlthub/dlthub/internal/destination/filesystem"
 	"github.com/dlthub/dlthub/internal/loadpackage"
 	"github.com/dlthub/dlthub/internal/naming"
 	"github.com/dlthub/dlthub/internal/schema"
@@ -93,8 +94,8 @@ func New(o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	if dest.Type != "duckdb" {
-		return nil, fmt.Errorf("destination %q has type %s, which this build cannot load into yet (available: duckdb)", o.Destination, dest.Type)
+	if dest.Type != "duckdb" && dest.Type != "filesystem" {
+		return nil, fmt.Errorf("destination %q has type %s, which this build cannot load into yet (available: duckdb, filesystem)", o.Destination, dest.Type)
 	}
 	n := naming.NewSnakeCase(0)
 	dataset := o.Dataset
@@ -162,11 +163,41 @@ func (p *Pipeline) localPath(db string) string {
 
 // OpenDestination opens the destination client.
 func (p *Pipeline) OpenDestination() (destination.Client, error) {
+	if p.dest.Type == "filesystem" {
+		url, err := p.setting("bucket_url", p.opts.LocalDir)
+		if err != nil {
+			return nil, err
+		}
+		format, err := p.setting("loader_file_format", filesystem.Parquet)
+		if err != nil {
+			return nil, err
+		}
+		if !strings.Contains(url, "://") {
+			url = p.localPath(url)
+		}
+		return filesystem.Open(url, p.dataset, format)
+	}
 	path, err := p.DatabasePath()
 	if err != nil {
 		return nil, err
 	}
 	return duckdb.Open(path, p.dataset)
+}
+
+// setting reads destination.<name>.<key> (pipeline-scoped first).
+func (p *Pipeline) setting(key, def string) (string, error) {
+	if p.opts.Resolver == nil {
+		return def, nil
+	}
+	res, err := p.opts.Resolver.Lookup(config.Key{Pipeline: p.opts.Name, Fixed: []string{"destination", p.dest.Name}, Name: key})
+	if err != nil || !res.Found {
+		return def, err
+	}
+	v, ok := res.Value.(string)
+	if !ok {
+		return "", fmt.Errorf("%s: destination.%s.%s must be a string", res.Winner.Origin, p.dest.Name, key)
+	}
+	return v, nil
 }
 
 // LoadInfo summarises one run.

@@ -68,7 +68,8 @@ func (c *Client) Capabilities() destination.Capabilities {
 // Quote quotes an identifier.
 func Quote(id string) string { return `"` + strings.ReplaceAll(id, `"`, `""`) + `"` }
 
-func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// Literal quotes a string literal.
+func Literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func (c *Client) table(name string) string { return Quote(c.dataset) + "." + Quote(name) }
 
@@ -205,7 +206,7 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 		if root.WriteDisposition == schema.Merge && (hasKeys(root) || root.MergeStrategy == schema.SCD2) {
 			continue // loaded with its root
 		}
-		src, err := source(files, t, false)
+		src, err := Source(files, t, false)
 		if err != nil {
 			return err
 		}
@@ -250,11 +251,11 @@ func hasKeys(t *schema.Table) bool {
 	return false
 }
 
-// source is a relation over a table's job files: each CSV file read with
+// Source is a relation over a table's job files: each CSV file read with
 // its own header and typed columns, glued with UNION ALL BY NAME (columns a
 // file lacks are NULL), plus a _dlt_pos column that keeps file order for
 // dedup.
-func source(files []string, t *schema.Table, withPos bool) (string, error) {
+func Source(files []string, t *schema.Table, withPos bool) (string, error) {
 	parts := make([]string, len(files))
 	for i, f := range files {
 		header, err := loadpackage.ReadHeader(f)
@@ -268,7 +269,7 @@ func source(files []string, t *schema.Table, withPos bool) (string, error) {
 			if col == nil {
 				return "", fmt.Errorf("%s: column %q is not in the schema of %q", f, name, t.Name)
 			}
-			cols[j] = literal(name) + ": " + literal(readType(col))
+			cols[j] = Literal(name) + ": " + Literal(readType(col))
 			sel[j] = selectExpr(col) + " AS " + Quote(name)
 		}
 		pos := ""
@@ -276,7 +277,7 @@ func source(files []string, t *schema.Table, withPos bool) (string, error) {
 			pos = fmt.Sprintf(`, %d::BIGINT * 1000000000000 + row_number() OVER () AS "_dlt_pos"`, i)
 		}
 		parts[i] = fmt.Sprintf("SELECT %s%s FROM read_csv(%s, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', nullstr='', allow_quoted_nulls=false, columns={%s})",
-			strings.Join(sel, ", "), pos, literal(f), strings.Join(cols, ", "))
+			strings.Join(sel, ", "), pos, Literal(f), strings.Join(cols, ", "))
 	}
 	return "(" + strings.Join(parts, " UNION ALL BY NAME ") + ")", nil
 }
@@ -407,7 +408,7 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		return c.loadSCD2(ctx, tx, p, t, files)
 	}
 	merge := t.WriteDisposition == schema.Merge && hasKeys(t)
-	src, err := source(files, t, merge)
+	src, err := Source(files, t, merge)
 	if err != nil {
 		return err
 	}
@@ -492,7 +493,7 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		if len(chFiles) == 0 {
 			continue
 		}
-		chSrc, err := source(chFiles, ch, false)
+		chSrc, err := Source(chFiles, ch, false)
 		if err != nil {
 			return err
 		}
@@ -510,7 +511,7 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 // with their child rows. Row keys are content hashes, so an unchanged
 // record is recognised and left alone.
 func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Package, t *schema.Table, files []string) error {
-	src, err := source(files, t, false)
+	src, err := Source(files, t, false)
 	if err != nil {
 		return err
 	}
@@ -554,7 +555,7 @@ func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		if len(chFiles) == 0 {
 			continue
 		}
-		chSrc, err := source(chFiles, ch, false)
+		chSrc, err := Source(chFiles, ch, false)
 		if err != nil {
 			return err
 		}
