@@ -37,7 +37,8 @@ bench: build ## print BENCH lines: start-up time, and JSONL → DuckDB at BENCH_
 
 .PHONY: demo
 demo: build ## the quickstart: a workspace in a temp dir, end to end
-	./scripts/demo.sh $(BIN)
+	$(GO) build -o bin/issues ./examples/issues
+	./scripts/demo.sh $(BIN) bin/issues
 
 .PHONY: clean
 clean: ## remove build output

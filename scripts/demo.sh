@@ -3,6 +3,8 @@
 # directory and walks through init, profiles and configuration.
 set -euo pipefail
 bin=$(readlink -f "${1:-bin/dlthub}")
+example=$(readlink -f "${2:-bin/issues}")
+sample=$(readlink -f internal/pipeline/testdata/conformance/issues_page.json)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
@@ -22,4 +24,13 @@ run --profile prod config get destination.warehouse.destination_type
 run --profile prod config explain destination.warehouse.credentials.password
 run profile use prod
 run local info -v
+run profile use dev
+
+printf '\n$ go run ./examples/issues issues_page.json   # the Go SDK: a page of GitHub issues into DuckDB\n'
+"$example" "$sample"
+printf '\n$ go run ./examples/issues issues_page.json   # again: merge on id keeps one copy\n'
+"$example" "$sample"
+run local pipeline list
+run local pipeline trace github_issues
+run local pipeline schema github_issues --format json
 printf '\nDemo workspace was in %s (removed on exit).\n' "$dir"

@@ -117,3 +117,23 @@ func TestParserReuseAndIntern(t *testing.T) {
 		t.Fatalf("after error: %v %v", v, err)
 	}
 }
+
+func TestParseSharedAliasesInput(t *testing.T) {
+	var p Parser
+	in := []byte(`{"a": "plain", "b": "esc\"aped"}`)
+	v, err := p.ParseShared(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := v.(*Object)
+	if o.Values[0] != "plain" || o.Values[1] != `esc"aped` {
+		t.Fatalf("values %v", o.Values)
+	}
+	// Parse (not shared) copies: changing the input does not change values.
+	in2 := []byte(`{"a": "plain"}`)
+	v2, _ := p.Parse(in2)
+	copy(in2[7:], "XXXXX")
+	if v2.(*Object).Values[0] != "plain" {
+		t.Error("Parse aliased its input")
+	}
+}

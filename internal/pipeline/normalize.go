@@ -159,6 +159,9 @@ func parseFile(path, resource string, out chan<- parsedBatch, stop <-chan struct
 	var jp jsonx.Parser
 	const batchSize = 512
 	recs := make([]any, 0, batchSize)
+	// Each batch owns one arena holding its lines; parsed strings point
+	// into it, so a record's strings cost no allocation of their own.
+	arena := make([]byte, 0, 512<<10)
 	send := func(b parsedBatch) bool {
 		select {
 		case out <- b:
@@ -183,7 +186,12 @@ func parseFile(path, resource string, out chan<- parsedBatch, stop <-chan struct
 			line = line[:len(line)-1]
 		}
 		if len(line) > 0 {
-			v, perr := jp.Parse(line)
+			if cap(arena)-len(arena) < len(line) {
+				arena = make([]byte, 0, max(512<<10, len(line)))
+			}
+			start := len(arena)
+			arena = append(arena, line...)
+			v, perr := jp.ParseShared(arena[start:len(arena):len(arena)])
 			if perr != nil {
 				if len(recs) > 0 && !send(parsedBatch{recs: recs}) {
 					return
@@ -198,6 +206,7 @@ func parseFile(path, resource string, out chan<- parsedBatch, stop <-chan struct
 					return
 				}
 				recs = make([]any, 0, batchSize)
+				arena = make([]byte, 0, 512<<10)
 			}
 		}
 		if err == io.EOF {
