@@ -32,5 +32,5 @@ printf '\n$ go run ./examples/issues issues_page.json   # again: merge on id kee
 "$example" "$sample"
 run local pipeline list
 run local pipeline trace github_issues
-run local pipeline schema github_issues --format json
+run local pipeline info github_issues
 printf '\nDemo workspace was in %s (removed on exit).\n' "$dir"

@@ -66,7 +66,11 @@ func newLocalPipelineInfoCmd(f *Factory) *cobra.Command {
 			fmt.Fprintf(tw, "Database:\t%s\n", info.Database)
 			fmt.Fprintf(tw, "Dataset:\t%s\n", info.Dataset)
 			fmt.Fprintf(tw, "Schema:\t%s, version %d\n", info.SchemaName, info.SchemaVersion)
-			fmt.Fprintf(tw, "Tables:\t%d %s\n", len(info.Tables), strings.Join(info.Tables, ", "))
+			if len(info.Tables) > 0 {
+				fmt.Fprintf(tw, "Tables:\t%d (%s)\n", len(info.Tables), strings.Join(info.Tables, ", "))
+			} else {
+				fmt.Fprintf(tw, "Tables:\t0\n")
+			}
 			fmt.Fprintf(tw, "State version:\t%d\n", info.StateVersion)
 			fmt.Fprintf(tw, "Packages:\t%d loaded, %d pending\n", info.Packages["loaded"], info.Packages["extracted"]+info.Packages["normalized"])
 			return tw.Flush()

@@ -21,6 +21,8 @@ type manifest struct {
 	// State is the pipeline state after this package; it is stored with
 	// the load and saved locally once the load commits.
 	State *State `json:"state"`
+	// StateChanged: only a changed state is written to the destination.
+	StateChanged bool `json:"state_changed"`
 	// Replace and Rows are filled in by normalize.
 	Replace []string         `json:"replace,omitempty"`
 	Rows    map[string]int64 `json:"rows,omitempty"`
@@ -66,7 +68,7 @@ func (p *Pipeline) extract(ctx context.Context, state *State, resources []*Resou
 		}
 		m.Resources = append(m.Resources, rm)
 	}
-	state.Bump()
+	m.StateChanged = state.Bump()
 	m.State = state
 	if err := loadpackage.WriteJSON(filepath.Join(dir, loadpackage.ManifestFile), m); err != nil {
 		return "", fmt.Errorf("extract: %w", err)

@@ -31,7 +31,7 @@ func (p *Pipeline) load(ctx context.Context, client destination.Client, loadID s
 	for _, j := range jobs {
 		pkg.Files[j.Table] = append(pkg.Files[j.Table], j.Path)
 	}
-	if m.State != nil {
+	if m.State != nil && m.StateChanged {
 		compressed, err := m.State.Compress()
 		if err != nil {
 			return err
