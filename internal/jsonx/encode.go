@@ -1,12 +1,17 @@
 package jsonx
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"math"
+	"sort"
 	"strconv"
 	"time"
 	"unicode/utf8"
 )
+
+// BinaryMarker starts a string that holds base64 bytes.
+const BinaryMarker = "\uF02B"
 
 // Raw is a record that is already JSON text; it is written as is.
 type Raw []byte
@@ -41,6 +46,10 @@ func Append(b []byte, v any) ([]byte, error) {
 		return append(b, x...), nil
 	case time.Time:
 		return AppendString(b, x.UTC().Format(time.RFC3339Nano)), nil
+	case []byte:
+		// Bytes survive the trip through extract files as a marked base64
+		// string (dlt marks typed values with private-use characters too).
+		return AppendString(b, BinaryMarker+base64.StdEncoding.EncodeToString(x)), nil
 	case *Object:
 		b = append(b, '{')
 		for i, k := range x.Keys {
@@ -51,6 +60,25 @@ func Append(b []byte, v any) ([]byte, error) {
 			b = append(b, ':')
 			var err error
 			if b, err = Append(b, x.Values[i]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = Append(b, x[k]); err != nil {
 				return nil, err
 			}
 		}

@@ -140,6 +140,17 @@ func (n *Normalizer) column(t *schema.Table, name string) *schema.Column {
 	return idx[name]
 }
 
+// declaredJSON reports whether a column was declared json, which keeps
+// nested values whole instead of flattening them.
+func (n *Normalizer) declaredJSON(table, col string) bool {
+	t := n.Schema.Table(table)
+	if t == nil {
+		return false
+	}
+	c := n.column(t, col)
+	return c != nil && c.DataType == schema.JSON && !c.Variant
+}
+
 // path joins a prefix and a normalized key, cached.
 func (n *Normalizer) path(prefix, key string) string {
 	k := [2]string{prefix, key}
@@ -374,13 +385,13 @@ func (n *Normalizer) flatten(obj any, prefix, table string, level, maxLevel int,
 		switch x := v.(type) {
 		case nil:
 		case *jsonx.Object, map[string]any:
-			if level+1 > maxLevel {
+			if level+1 > maxLevel || n.declaredJSON(table, col) {
 				out = append(out, field{col, x})
 				return
 			}
 			out, lists = n.flatten(x, col, table, level+1, maxLevel, out, lists)
 		case []any:
-			if level+1 > maxLevel {
+			if level+1 > maxLevel || n.declaredJSON(table, col) {
 				out = append(out, field{col, x})
 				return
 			}

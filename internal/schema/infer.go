@@ -66,6 +66,9 @@ func InferType(v any) (DataType, bool) {
 		if IsISOTimestamp(x) {
 			return Timestamp, true
 		}
+		if strings.HasPrefix(x, jsonx.BinaryMarker) {
+			return Binary, true
+		}
 		return Text, true
 	case time.Time:
 		return Timestamp, true
@@ -94,7 +97,7 @@ func Coerce(v any, from, to DataType) (any, bool) {
 			}
 			return "False", true
 		case string:
-			return x, true
+			return strings.TrimPrefix(x, jsonx.BinaryMarker), true
 		case time.Time:
 			return x.Format(time.RFC3339Nano), true
 		case []byte:
@@ -128,7 +131,7 @@ func Coerce(v any, from, to DataType) (any, bool) {
 		}
 	case Decimal, Wei:
 		switch from {
-		case Bigint, Wei, Decimal:
+		case Bigint, Wei, Decimal, Double:
 			return numberString(v), true
 		case Text:
 			s := strings.TrimSpace(v.(string))
@@ -156,14 +159,50 @@ func Coerce(v any, from, to DataType) (any, bool) {
 			sec, frac := math.Modf(f)
 			return time.Unix(int64(sec), int64(frac*1e9)).UTC().Format(time.RFC3339Nano), true
 		}
+	case Date:
+		switch from {
+		case Text:
+			if s := strings.TrimSpace(v.(string)); isoDate.MatchString(s) {
+				return s, true
+			}
+		case Timestamp:
+			if t, ok := v.(time.Time); ok {
+				return t.UTC().Format(time.DateOnly), true
+			}
+			if s, ok := v.(string); ok && len(s) >= 10 {
+				return s[:10], true
+			}
+		}
+	case Time:
+		if from == Text {
+			if s := strings.TrimSpace(v.(string)); isoTime.MatchString(s) {
+				return s, true
+			}
+		}
+	case Binary:
+		if from == Text {
+			if b, err := base64.StdEncoding.DecodeString(v.(string)); err == nil {
+				return base64.StdEncoding.EncodeToString(b), true
+			}
+		}
 	case JSON:
 		return toPlain(v), true
 	}
 	return nil, false
 }
 
+var (
+	isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	isoTime = regexp.MustCompile(`^\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$`)
+)
+
 // Canonical returns v in the form written to load files for type t.
 func Canonical(v any, t DataType) any {
+	if t == Binary {
+		if s, ok := v.(string); ok {
+			return strings.TrimPrefix(s, jsonx.BinaryMarker)
+		}
+	}
 	switch x := v.(type) {
 	case time.Time:
 		return x.UTC().Format(time.RFC3339Nano)
