@@ -1,0 +1,95 @@
+package schema
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/jsonx"
+)
+
+func TestInferType(t *testing.T) {
+	cases := []struct {
+		v    any
+		want DataType
+	}{
+		{"x", Text}, {"2024-01-02T03:04:05Z", Timestamp}, {"2024-01-02 03:04:05.123+02:00", Timestamp},
+		{"2024-01-02", Text}, {"2024-13-02T03:04:05Z", Text}, {int64(1), Bigint}, {1.5, Double}, {true, Bool},
+		{jsonx.Number("123456789012345678901234"), Wei}, {json.Number("12"), Bigint}, {time.Now(), Timestamp},
+		{[]byte("x"), Binary}, {jsonx.BinaryMarker + "eA==", Binary}, {[]any{1}, JSON},
+	}
+	for _, tc := range cases {
+		got, ok := InferType(tc.v)
+		if !ok || got != tc.want {
+			t.Errorf("InferType(%#v) = %s, want %s", tc.v, got, tc.want)
+		}
+	}
+	if _, ok := InferType(nil); ok {
+		t.Error("nil has a type")
+	}
+}
+
+func TestCoerce(t *testing.T) {
+	cases := []struct {
+		v        any
+		from, to DataType
+		want     any
+		ok       bool
+	}{
+		{int64(5), Bigint, Text, "5", true},
+		{true, Bool, Text, "True", true},
+		{"42", Text, Bigint, int64(42), true},
+		{"x", Text, Bigint, nil, false},
+		{2.0, Double, Bigint, int64(2), true},
+		{2.5, Double, Bigint, nil, false},
+		{int64(3), Bigint, Double, 3.0, true},
+		{"yes", Text, Bool, true, true},
+		{"maybe", Text, Bool, nil, false},
+		{int64(0), Bigint, Timestamp, "1970-01-01T00:00:00Z", true},
+		{"2024-01-02", Text, Date, "2024-01-02", true},
+		{"12:30", Text, Time, "12:30", true},
+		{"1.25", Text, Decimal, "1.25", true},
+		{int64(1), Bool, Bigint, nil, false},
+	}
+	for _, tc := range cases {
+		got, ok := Coerce(tc.v, tc.from, tc.to)
+		if ok != tc.ok || (ok && got != tc.want) {
+			t.Errorf("Coerce(%#v, %s→%s) = %#v, %v; want %#v, %v", tc.v, tc.from, tc.to, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestSchemaVersionsAndJSON(t *testing.T) {
+	s := New("s")
+	s.AddTable(&Table{Name: "t", Columns: []*Column{{Name: "b", DataType: Text}, {Name: "a", DataType: Bigint}}})
+	if !s.Bump() || s.Version != 1 {
+		t.Fatal("first bump")
+	}
+	if s.Bump() {
+		t.Error("bump without change")
+	}
+	h1 := s.VersionHash
+	s.Table("t").Columns = append(s.Table("t").Columns, &Column{Name: "c", DataType: Bool})
+	if !s.Bump() || s.Version != 2 || s.PreviousHashes[0] != h1 {
+		t.Errorf("second bump: %+v", s)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := &Schema{}
+	if err := json.Unmarshal(b, back); err != nil {
+		t.Fatal(err)
+	}
+	cols := back.Table("t").Columns
+	if len(cols) != 3 || cols[0].Name != "b" || cols[1].Name != "a" || back.ContentHash() != s.ContentHash() {
+		t.Errorf("round trip lost order or content: %s", b)
+	}
+	if _, err := ParseContract("nope"); err == nil {
+		t.Error("bad contract mode accepted")
+	}
+	c, err := ParseContract(map[string]any{"columns": "freeze"})
+	if err != nil || c.ColumnsMode() != Freeze || c.TablesMode() != Evolve {
+		t.Errorf("contract %+v %v", c, err)
+	}
+}
