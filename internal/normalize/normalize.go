@@ -78,6 +78,7 @@ type Normalizer struct {
 
 	names map[string]string
 	paths map[[2]string]string
+	tries map[string]keyNode
 	index map[*schema.Table]map[string]*schema.Column
 	// existed are the tables that had columns before this load; contracts
 	// on columns and child tables apply to them only.
@@ -102,6 +103,7 @@ type childBuf struct {
 type field struct {
 	name string
 	v    any
+	slot *keySlot // nil for system columns
 }
 
 // New returns a normalizer writing to out.
@@ -112,7 +114,7 @@ func New(s *schema.Schema, n *naming.SnakeCase, loadID string, out RowWriter) *N
 			existed[t.Name] = true
 		}
 	}
-	return &Normalizer{Schema: s, Naming: n, LoadID: loadID, Out: out, names: map[string]string{}, paths: map[[2]string]string{},
+	return &Normalizer{Schema: s, Naming: n, LoadID: loadID, Out: out, names: map[string]string{}, paths: map[[2]string]string{}, tries: map[string]keyNode{},
 		index: map[*schema.Table]map[string]*schema.Column{}, existed: existed, Counts: map[string]int64{}}
 }
 
@@ -281,11 +283,11 @@ func (n *Normalizer) Record(h *Hints, index int64, rec any) error {
 	default:
 		id = n.randomID()
 	}
-	fields, pending := n.flatten(rec, "", h.Table, 0, maxNesting(h), n.field[:0], n.lists[:0])
+	fields, pending := n.flatten(rec, n.trie(h.Table), "", h.Table, 0, maxNesting(h), n.field[:0], n.lists[:0])
 	n.field = fields[:0]
-	fields = append(fields, field{schema.ColLoadID, n.LoadID}, field{schema.ColID, id})
+	fields = append(fields, field{schema.ColLoadID, n.LoadID, nil}, field{schema.ColID, id, nil})
 	if root.WriteDisposition == schema.Merge && root.MergeStrategy == schema.SCD2 {
-		fields = append(fields, field{schema.ColValidFrom, n.ValidFrom})
+		fields = append(fields, field{schema.ColValidFrom, n.ValidFrom, nil})
 	}
 	keep, err := n.emit(root, h, fields, true)
 	if err != nil {
@@ -320,16 +322,16 @@ func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID st
 			buf := &n.childBufs[depth]
 			fields, sub := buf.fields[:0], buf.lists[:0]
 			if isObject(elem) {
-				fields, sub = n.flatten(elem, "", cl.table, cl.level, maxNesting(h), fields, sub)
+				fields, sub = n.flatten(elem, n.trie(cl.table), "", cl.table, cl.level, maxNesting(h), fields, sub)
 			} else if elem != nil {
-				fields = append(fields, field{schema.ValueColumn, elem})
+				fields = append(fields, field{schema.ValueColumn, elem, nil})
 			}
 			fields = append(fields,
-				field{schema.ColParentID, parentID},
-				field{schema.ColListIdx, int64(idx)},
-				field{schema.ColID, cid})
+				field{schema.ColParentID, parentID, nil},
+				field{schema.ColListIdx, int64(idx), nil},
+				field{schema.ColID, cid, nil})
 			if rootID != "" {
-				fields = append(fields, field{schema.ColRootID, rootID})
+				fields = append(fields, field{schema.ColRootID, rootID, nil})
 			}
 			t := n.Schema.Table(cl.table)
 			if t == nil {
@@ -373,31 +375,69 @@ func parentOf(s *schema.Schema, child string) string {
 	return best
 }
 
+// keySlot caches what one source key becomes at one place of one table:
+// its column name, the child table its lists go to, the slots of its nested
+// keys, and the column once it exists. Records repeat their keys, so each
+// key costs one map lookup instead of several.
+type keySlot struct {
+	col    string
+	child  string
+	nested keyNode
+	column *schema.Column
+	whole  int8 // 0 unknown, 1 nested values stay whole (json), 2 flatten
+}
+
+type keyNode map[string]*keySlot
+
+func (n *Normalizer) trie(table string) keyNode {
+	t := n.tries[table]
+	if t == nil {
+		t = keyNode{}
+		n.tries[table] = t
+	}
+	return t
+}
+
 // flatten appends the scalar fields of obj (with prefix) and collects its
 // lists as child tables of table.
-func (n *Normalizer) flatten(obj any, prefix, table string, level, maxLevel int, out []field, lists []childList) ([]field, []childList) {
+func (n *Normalizer) flatten(obj any, node keyNode, prefix, table string, level, maxLevel int, out []field, lists []childList) ([]field, []childList) {
 	each(obj, func(k string, v any) {
-		nk := n.norm(k)
-		col := nk
-		if prefix != "" {
-			col = n.path(prefix, nk)
+		sl := node[k]
+		if sl == nil {
+			nk := n.norm(k)
+			col := nk
+			if prefix != "" {
+				col = n.path(prefix, nk)
+			}
+			sl = &keySlot{col: col}
+			node[k] = sl
 		}
 		switch x := v.(type) {
 		case nil:
-		case *jsonx.Object, map[string]any:
-			if level+1 > maxLevel || n.declaredJSON(table, col) {
-				out = append(out, field{col, x})
+		case *jsonx.Object, map[string]any, []any:
+			if sl.whole == 0 {
+				sl.whole = 2
+				if level+1 > maxLevel || n.declaredJSON(table, sl.col) {
+					sl.whole = 1
+				}
+			}
+			if sl.whole == 1 {
+				out = append(out, field{sl.col, x, sl})
 				return
 			}
-			out, lists = n.flatten(x, col, table, level+1, maxLevel, out, lists)
-		case []any:
-			if level+1 > maxLevel || n.declaredJSON(table, col) {
-				out = append(out, field{col, x})
+			if l, ok := x.([]any); ok {
+				if sl.child == "" {
+					sl.child = n.path(table, sl.col)
+				}
+				lists = append(lists, childList{table: sl.child, list: l, level: level + 1})
 				return
 			}
-			lists = append(lists, childList{table: n.path(table, col), list: x, level: level + 1})
+			if sl.nested == nil {
+				sl.nested = keyNode{}
+			}
+			out, lists = n.flatten(x, sl.nested, sl.col, table, level+1, maxLevel, out, lists)
 		default:
-			out = append(out, field{col, v})
+			out = append(out, field{sl.col, v, sl})
 		}
 	})
 	return out, lists
@@ -414,7 +454,12 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 		if !ok {
 			continue
 		}
-		c := n.column(t, f.name)
+		var c *schema.Column
+		if f.slot != nil && f.slot.column != nil {
+			c = f.slot.column
+		} else if c = n.column(t, f.name); c != nil && f.slot != nil {
+			f.slot.column = c // only columns already in the table are cached
+		}
 		if c == nil {
 			c = findNew(newCols, f.name)
 		}

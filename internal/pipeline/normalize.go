@@ -236,6 +236,10 @@ type tableWriter struct {
 type csvFile struct {
 	w    *loadpackage.FileWriter
 	pos  map[*schema.Column]int
+	// lastCols/lastPos remember the previous row's layout: rows of a table
+	// mostly repeat it, which saves a map lookup per value.
+	lastCols []*schema.Column
+	lastPos  []int
 	row  []any
 	set  []bool
 	json []bool // the column holds json: every value is encoded as JSON text
@@ -263,8 +267,19 @@ func (w *tableWriter) WriteRow(t *schema.Table, cols []*schema.Column, vals []an
 	for i := range f.set {
 		f.set[i] = false
 	}
-	for i, c := range cols {
-		j := f.pos[c]
+	same := len(cols) == len(f.lastCols)
+	for i := 0; same && i < len(cols); i++ {
+		same = cols[i] == f.lastCols[i]
+	}
+	if !same {
+		f.lastCols = append(f.lastCols[:0], cols...)
+		f.lastPos = f.lastPos[:0]
+		for _, c := range cols {
+			f.lastPos = append(f.lastPos, f.pos[c])
+		}
+	}
+	for i := range cols {
+		j := f.lastPos[i]
 		f.row[j], f.set[j] = vals[i], true
 	}
 	b := w.buf[:0]

@@ -87,16 +87,19 @@ func bench(file string, rows int, sizes, work string) error {
 			if err != nil || k < 1 {
 				return fmt.Errorf("bad -sizes %q", sizes)
 			}
-			n := rows * k
-			f := filepath.Join(work, fmt.Sprintf("issues_%d.jsonl", n))
-			fmt.Fprintf(os.Stderr, "generating %d records into %s\n", n, f)
-			if err := generate(f, n); err != nil {
-				return err
-			}
-			runs = append(runs, run{f, n})
+			runs = append(runs, run{"", rows * k})
 		}
 	}
 	for _, r := range runs {
+		if r.file == "" {
+			// Generate each size just before its run and flush it to disk,
+			// so write-back of the data set does not compete with the load.
+			r.file = filepath.Join(work, fmt.Sprintf("issues_%d.jsonl", r.rows))
+			fmt.Fprintf(os.Stderr, "generating %d records into %s\n", r.rows, r.file)
+			if err := generate(r.file, r.rows); err != nil {
+				return err
+			}
+		}
 		eng, err := child("engine", r.file, filepath.Join(work, "engine"))
 		if err != nil {
 			return err
@@ -149,6 +152,10 @@ func generate(path string, n int) error {
 		return err
 	}
 	if err := benchdata.WriteIssues(f, n, 42); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
 		_ = f.Close()
 		return err
 	}
