@@ -234,15 +234,15 @@ type tableWriter struct {
 }
 
 type csvFile struct {
-	w    *loadpackage.FileWriter
-	pos  map[*schema.Column]int
+	w   *loadpackage.FileWriter
+	pos map[*schema.Column]int
 	// lastCols/lastPos remember the previous row's layout: rows of a table
 	// mostly repeat it, which saves a map lookup per value.
 	lastCols []*schema.Column
 	lastPos  []int
-	row  []any
-	set  []bool
-	json []bool // the column holds json: every value is encoded as JSON text
+	row      []any
+	set      []bool
+	json     []bool // the column holds json: every value is encoded as JSON text
 }
 
 func (w *tableWriter) WriteRow(t *schema.Table, cols []*schema.Column, vals []any) error {
