@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dlthub/dlthub/internal/atomicfile"
 	"github.com/dlthub/dlthub/internal/config"
 	"github.com/dlthub/dlthub/internal/tomledit"
 	"github.com/dlthub/dlthub/internal/workspace"
@@ -94,7 +95,7 @@ func runConfigSet(f *Factory, opts *configSetOptions, profileGiven bool, key, ra
 		fmt.Fprintf(f.IO.ErrOut, "%s already has %s set to that value.\n", rel, key)
 		return nil
 	}
-	if err := workspace.WriteFileAtomic(path, out, 0o644); err != nil {
+	if err := atomicfile.Write(path, out, 0o644); err != nil {
 		return describeWrite(fmt.Errorf("write %s: %w", rel, err))
 	}
 	if opts.Secret {

@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dlthub/dlthub/internal/atomicfile"
 )
 
 // Stage directories, relative to the pipeline's working dir.
@@ -135,29 +137,13 @@ func syncDir(dir string) error {
 	return f.Sync()
 }
 
-// WriteJSON writes v as a JSON file atomically (temp file, sync, rename).
+// WriteJSON writes v as a JSON file atomically.
 func WriteJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, b, 0o644)
 }
 
 // ReadJSON reads a JSON file into v.

@@ -121,14 +121,24 @@ type tableJSON struct {
 
 // MarshalJSON keeps column order.
 func (t *Table) MarshalJSON() ([]byte, error) {
+	cols, err := marshalOrdered(t.Columns, func(c *Column) string { return c.Name })
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(tableJSON{Name: t.Name, Parent: t.Parent, Resource: t.Resource, WriteDisposition: t.WriteDisposition, MergeStrategy: t.MergeStrategy, Contract: t.Contract, Columns: cols})
+}
+
+// marshalOrdered writes items as a JSON object keyed by name, in order (dlt
+// keeps tables and columns in objects; Go maps would lose the order).
+func marshalOrdered[T any](items []T, name func(T) string) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	for i, c := range t.Columns {
+	for i, it := range items {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, _ := json.Marshal(c.Name)
-		v, err := json.Marshal(c)
+		k, _ := json.Marshal(name(it))
+		v, err := json.Marshal(it)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +147,30 @@ func (t *Table) MarshalJSON() ([]byte, error) {
 		b.Write(v)
 	}
 	b.WriteByte('}')
-	return json.Marshal(tableJSON{Name: t.Name, Parent: t.Parent, Resource: t.Resource, WriteDisposition: t.WriteDisposition, MergeStrategy: t.MergeStrategy, Contract: t.Contract, Columns: b.Bytes()})
+	return b.Bytes(), nil
+}
+
+// unmarshalOrdered reads a JSON object's values in document order.
+func unmarshalOrdered[T any](raw json.RawMessage) ([]*T, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	var out []*T
+	for dec.More() {
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+		v := new(T)
+		if err := dec.Decode(v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // UnmarshalJSON reads columns in document order.
@@ -147,24 +180,9 @@ func (t *Table) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*t = Table{Name: tj.Name, Parent: tj.Parent, Resource: tj.Resource, WriteDisposition: tj.WriteDisposition, MergeStrategy: tj.MergeStrategy, Contract: tj.Contract}
-	if len(tj.Columns) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(tj.Columns))
-	if _, err := dec.Token(); err != nil {
-		return err
-	}
-	for dec.More() {
-		if _, err := dec.Token(); err != nil {
-			return err
-		}
-		c := &Column{}
-		if err := dec.Decode(c); err != nil {
-			return err
-		}
-		t.Columns = append(t.Columns, c)
-	}
-	return nil
+	cols, err := unmarshalOrdered[Column](tj.Columns)
+	t.Columns = cols
+	return err
 }
 
 // Schema is a named set of tables with a version.
@@ -250,25 +268,13 @@ func (s *Schema) Root(t *Table) *Table {
 // MarshalJSON writes tables as an object in order, with dlt's settings and
 // normalizers sections.
 func (s *Schema) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, t := range s.Tables {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(t.Name)
-		v, err := json.Marshal(t)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
+	tables, err := marshalOrdered(s.Tables, func(t *Table) string { return t.Name })
+	if err != nil {
+		return nil, err
 	}
-	b.WriteByte('}')
 	return json.Marshal(schemaJSON{
 		Name: s.Name, Version: s.Version, VersionHash: s.VersionHash, PreviousHashes: s.PreviousHashes,
-		EngineVersion: s.EngineVersion, Tables: b.Bytes(),
+		EngineVersion: s.EngineVersion, Tables: tables,
 		Settings:    map[string]any{"detections": []string{"iso_timestamp"}},
 		Normalizers: map[string]any{"names": "snake_case", "json": map[string]any{"module": "dlt.common.normalizers.json.relational"}},
 	})
@@ -281,24 +287,9 @@ func (s *Schema) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*s = Schema{Name: sj.Name, Version: sj.Version, VersionHash: sj.VersionHash, PreviousHashes: sj.PreviousHashes, EngineVersion: sj.EngineVersion}
-	if len(sj.Tables) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(sj.Tables))
-	if _, err := dec.Token(); err != nil {
-		return err
-	}
-	for dec.More() {
-		if _, err := dec.Token(); err != nil {
-			return err
-		}
-		t := &Table{}
-		if err := dec.Decode(t); err != nil {
-			return err
-		}
-		s.Tables = append(s.Tables, t)
-	}
-	return nil
+	tables, err := unmarshalOrdered[Table](sj.Tables)
+	s.Tables = tables
+	return err
 }
 
 // ContentHash hashes the tables (not the version fields): equal content,

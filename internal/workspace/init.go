@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dlthub/dlthub/internal/atomicfile"
 	"github.com/dlthub/dlthub/internal/config"
 	"github.com/dlthub/dlthub/internal/tomledit"
 )
@@ -317,5 +318,5 @@ func appendLines(path string, content []byte, lines []string) error {
 	for _, l := range lines {
 		b.WriteString(l + "\n")
 	}
-	return WriteFileAtomic(path, b.Bytes(), 0o644)
+	return atomicfile.Write(path, b.Bytes(), 0o644)
 }

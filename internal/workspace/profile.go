@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/dlthub/dlthub/internal/atomicfile"
 )
 
 // Built-in profiles.
@@ -96,7 +98,7 @@ func (w *Workspace) Pin(name string) error {
 	if err := ValidateProfileName(name); err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(w.Path(PinFile), []byte(name+"\n"), 0o644); err != nil {
+	if err := atomicfile.Write(w.Path(PinFile), []byte(name+"\n"), 0o644); err != nil {
 		return fmt.Errorf("pin profile %q: %w", name, err)
 	}
 	return nil

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dlthub/dlthub/internal/atomicfile"
 	"github.com/dlthub/dlthub/internal/destination"
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
 	"github.com/dlthub/dlthub/internal/schema"
@@ -212,11 +213,7 @@ func writeJSONL(path string, row map[string]any) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, append(b, '\n'), 0o644)
 }
 
 func readRows(dir string) ([]map[string]any, error) {

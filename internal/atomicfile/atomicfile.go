@@ -1,4 +1,7 @@
-package workspace
+// Package atomicfile writes files so that readers and crashes only ever see
+// the old or the new content: a temporary file beside the target, synced,
+// then renamed over it.
+package atomicfile
 
 import (
 	"errors"
@@ -8,10 +11,10 @@ import (
 	"path/filepath"
 )
 
-// WriteFileAtomic writes data to a temporary file beside path and renames it
+// Write writes data to a temporary file beside path and renames it
 // over path, so a crash or a full disk never leaves a half-written file. An
 // existing file keeps its permissions.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+func Write(path string, data []byte, perm os.FileMode) error {
 	if st, err := os.Stat(path); err == nil {
 		perm = st.Mode().Perm()
 	}
