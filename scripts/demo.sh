@@ -4,7 +4,7 @@
 set -euo pipefail
 bin=$(readlink -f "${1:-bin/dlthub}")
 example=$(readlink -f "${2:-bin/issues}")
-sample=$(readlink -f internal/pipeline/testdata/conformance/issues_page.json)
+sample=$(readlink -f internal/samples/github_issues.json)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
@@ -26,9 +26,9 @@ run profile use prod
 run local info -v
 run profile use dev
 
-printf '\n$ go run ./examples/issues issues_page.json   # the Go SDK: a page of GitHub issues into DuckDB\n'
+printf '\n$ go run ./examples/issues github_issues.json   # the Go SDK: a page of GitHub issues into DuckDB\n'
 "$example" "$sample"
-printf '\n$ go run ./examples/issues issues_page.json   # again: merge on id keeps one copy\n'
+printf '\n$ go run ./examples/issues github_issues.json   # again: merge on id keeps one copy\n'
 "$example" "$sample"
 run local pipeline list
 run local pipeline trace github_issues

@@ -2,7 +2,7 @@
 // (a JSON array file) into the workspace's DuckDB as resource "issues",
 // merging by id, and prints the tables that landed with their row counts.
 //
-//	go run ./examples/issues internal/pipeline/testdata/conformance/issues_page.json
+//	go run ./examples/issues internal/samples/github_issues.json
 package main
 
 import (

@@ -174,7 +174,11 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 		if h := p.opts.Hooks; h != nil && h.ExtractRecord != nil {
 			h.ExtractRecord(n)
 		}
+		if n%10000 == 0 {
+			p.progress(Progress{Stage: "extract", Resource: r.Name, Records: n})
+		}
 	}
+	p.progress(Progress{Stage: "extract", Resource: r.Name, Records: n, Done: true})
 	rm.Records = n
 	if err := w.Close(); err != nil {
 		return rm, fmt.Errorf("extract %q: %w", r.Name, err)

@@ -46,6 +46,24 @@ type Options struct {
 	Hooks *Hooks
 	// Refresh, for the next run: drop_sources, drop_resources or drop_data.
 	Refresh string
+	// OnProgress, when set, hears about long work: every 10,000 records
+	// extracted, and each stage as it starts and ends.
+	OnProgress func(Progress)
+}
+
+// Progress is a progress event.
+type Progress struct {
+	Stage    string // extract, normalize, load
+	Resource string // during extract
+	LoadID   string
+	Records  int64
+	Done     bool
+}
+
+func (p *Pipeline) progress(ev Progress) {
+	if p.opts.OnProgress != nil {
+		p.opts.OnProgress(ev)
+	}
 }
 
 // Hooks are called at the points where a crash is most interesting.
@@ -290,14 +308,20 @@ func (p *Pipeline) finishPending(ctx context.Context, client destination.Client,
 
 func (p *Pipeline) normalizeAndLoad(ctx context.Context, client destination.Client, loadID string, info *LoadInfo) error {
 	t0 := time.Now()
+	p.progress(Progress{Stage: "normalize", LoadID: loadID})
 	err := p.normalize(ctx, client, loadID)
 	info.Normal += time.Since(t0)
 	if err != nil {
 		return err
 	}
+	p.progress(Progress{Stage: "normalize", LoadID: loadID, Done: true})
 	t0 = time.Now()
+	p.progress(Progress{Stage: "load", LoadID: loadID})
 	err = p.load(ctx, client, loadID, info)
 	info.Load += time.Since(t0)
+	if err == nil {
+		p.progress(Progress{Stage: "load", LoadID: loadID, Done: true})
+	}
 	return err
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
 	"github.com/dlthub/dlthub/internal/jsonx"
+	"github.com/dlthub/dlthub/internal/samples"
 )
 
 // newTestPipeline makes a pipeline with its working dir and DuckDB file in
@@ -97,11 +98,7 @@ func duckToDlt(typ string) string {
 // TestConformanceGitHubIssues loads the page of GitHub issues that dlt uses
 // in its own tests and compares tables, columns and types with dlt's.
 func TestConformanceGitHubIssues(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "conformance", "issues_page.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := jsonx.Parse(raw)
+	page, err := jsonx.Parse(samples.GitHubIssues())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,304 @@
+// Package declarative reads declarative pipelines, pipelines/<name>.toml:
+// the source type with its settings, the destination (named or a type), the
+// dataset, and per-resource hints, in the shape of dlt's own declarative
+// configs written as TOML. Secrets never live in the file: missing source
+// settings resolve through the configuration at sources.<name>.<key>.
+package declarative
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/dlthub/dlthub/internal/config"
+	"github.com/dlthub/dlthub/internal/pipeline"
+	"github.com/dlthub/dlthub/internal/schema"
+	fssource "github.com/dlthub/dlthub/internal/source/filesystem"
+)
+
+// Dir is where declarative pipelines live, relative to the workspace root.
+const Dir = "pipelines"
+
+// Spec is a parsed pipeline file.
+type Spec struct {
+	Name        string
+	Path        string
+	Destination string
+	Dataset     string
+	SourceType  string
+	source      map[string]any
+}
+
+// SourceTypes are the source types this build can run.
+func SourceTypes() []string { return []string{"filesystem"} }
+
+// List returns the declarative pipelines of a workspace.
+func List(root string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(root, Dir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".toml"); ok && !e.IsDir() {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Load reads and checks pipelines/<name>.toml.
+func Load(root, name string) (*Spec, error) {
+	path := filepath.Join(root, Dir, name+".toml")
+	rel := filepath.ToSlash(filepath.Join(Dir, name+".toml"))
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		known, _ := List(root)
+		hint := "none yet; make one with `dlthub pipeline init <source> <destination>`"
+		if len(known) > 0 {
+			hint = strings.Join(known, ", ")
+		}
+		return nil, fmt.Errorf("no declarative pipeline %q: %s does not exist (pipelines: %s)", name, rel, hint)
+	}
+	if err != nil {
+		return nil, err
+	}
+	doc, err := config.ParseTOML(rel, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKeys(rel, "", doc, map[string]any{"pipeline": nil, "source": nil}); err != nil {
+		return nil, err
+	}
+	s := &Spec{Name: name, Path: rel}
+	if p, ok := doc["pipeline"].(map[string]any); ok {
+		if err := checkKeys(rel, "pipeline.", p, map[string]any{"destination": nil, "dataset_name": nil}); err != nil {
+			return nil, err
+		}
+		s.Destination, _ = p["destination"].(string)
+		s.Dataset, _ = p["dataset_name"].(string)
+	}
+	src, ok := doc["source"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: missing [source] table with a type (%s)", rel, strings.Join(SourceTypes(), ", "))
+	}
+	s.SourceType, _ = src["type"].(string)
+	s.source = src
+	switch s.SourceType {
+	case "filesystem":
+		if err := checkKeys(rel, "source.", src, filesystemKeys()); err != nil {
+			return nil, err
+		}
+	case "":
+		return nil, fmt.Errorf("%s: source.type is missing (%s)", rel, strings.Join(SourceTypes(), ", "))
+	default:
+		return nil, fmt.Errorf("%s: source type %q is not available in this build (available: %s)", rel, s.SourceType, strings.Join(SourceTypes(), ", "))
+	}
+	return s, nil
+}
+
+func filesystemKeys() map[string]any {
+	keys := map[string]any{"type": nil, "bucket_url": nil, "file_glob": nil, "format": nil, "delimiter": nil, "table_name": nil, "incremental": nil}
+	for k := range hintKeys() {
+		keys[k] = nil
+	}
+	return keys
+}
+
+func hintKeys() map[string]any {
+	return map[string]any{"write_disposition": nil, "merge_strategy": nil, "primary_key": nil, "merge_key": nil, "schema_contract": nil, "max_table_nesting": nil, "columns": nil}
+}
+
+// checkKeys refuses unknown keys, suggesting the closest known one.
+func checkKeys(file, prefix string, m map[string]any, known map[string]any) error {
+	for k := range m {
+		if _, ok := known[k]; ok {
+			continue
+		}
+		best, bestD := "", 4
+		for cand := range known {
+			if d := distance(k, cand); d < bestD {
+				best, bestD = cand, d
+			}
+		}
+		msg := fmt.Sprintf("%s: unknown key %s%s", file, prefix, k)
+		if best != "" {
+			msg += fmt.Sprintf(" (did you mean %s%s?)", prefix, best)
+		}
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// distance is the Levenshtein distance.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// Resources builds the pipeline's resources. root resolves relative paths;
+// r resolves settings missing from the file at sources.<name>.<key>.
+func (s *Spec) Resources(root string, r *config.Resolver) ([]*pipeline.Resource, error) {
+	get := func(key string) (any, error) {
+		if v, ok := s.source[key]; ok {
+			return v, nil
+		}
+		if r == nil {
+			return nil, nil
+		}
+		res, err := r.Lookup(config.Key{Fixed: []string{"sources", s.Name}, Name: key, Secret: config.IsSecretKey(key)})
+		if err != nil || !res.Found {
+			return nil, err
+		}
+		return res.Value, nil
+	}
+	str := func(key string) (string, error) {
+		v, err := get(key)
+		if err != nil || v == nil {
+			return "", err
+		}
+		sv, ok := v.(string)
+		if !ok {
+			return "", fmt.Errorf("%s: source.%s must be a string", s.Path, key)
+		}
+		return sv, nil
+	}
+	switch s.SourceType {
+	case "filesystem":
+		var c fssource.Config
+		var err error
+		c.Root = root
+		if c.BucketURL, err = str("bucket_url"); err != nil {
+			return nil, err
+		}
+		if c.BucketURL == "" {
+			return nil, fmt.Errorf("%s: source.bucket_url is missing (set it in the file or as sources.%s.bucket_url in config)", s.Path, s.Name)
+		}
+		if c.FileGlob, err = str("file_glob"); err != nil {
+			return nil, err
+		}
+		if c.Format, err = str("format"); err != nil {
+			return nil, err
+		}
+		if c.Delimiter, err = str("delimiter"); err != nil {
+			return nil, err
+		}
+		switch v := s.source["incremental"].(type) {
+		case nil:
+		case bool:
+			c.Incremental = v
+		default:
+			return nil, fmt.Errorf("%s: source.incremental must be true or false (files modified since the last run)", s.Path)
+		}
+		table, err := str("table_name")
+		if err != nil {
+			return nil, err
+		}
+		if table == "" {
+			table = s.Name
+		}
+		res := &pipeline.Resource{Name: table, Records: c.Records()}
+		if err := s.applyHints(res, s.source); err != nil {
+			return nil, err
+		}
+		return []*pipeline.Resource{res}, nil
+	}
+	return nil, fmt.Errorf("%s: source type %q is not available", s.Path, s.SourceType)
+}
+
+// applyHints copies resource hints from a table of settings.
+func (s *Spec) applyHints(res *pipeline.Resource, m map[string]any) error {
+	strList := func(key string) ([]string, error) {
+		switch v := m[key].(type) {
+		case nil:
+			return nil, nil
+		case string:
+			return []string{v}, nil
+		case []any:
+			out := make([]string, len(v))
+			for i, e := range v {
+				sv, ok := e.(string)
+				if !ok {
+					return nil, fmt.Errorf("%s: %s must be a column name or a list of them", s.Path, key)
+				}
+				out[i] = sv
+			}
+			return out, nil
+		}
+		return nil, fmt.Errorf("%s: %s must be a column name or a list of them", s.Path, key)
+	}
+	var err error
+	if v, ok := m["write_disposition"].(string); ok {
+		res.WriteDisposition = v
+	}
+	if v, ok := m["merge_strategy"].(string); ok {
+		res.MergeStrategy = v
+	}
+	if res.PrimaryKey, err = strList("primary_key"); err != nil {
+		return err
+	}
+	if res.MergeKey, err = strList("merge_key"); err != nil {
+		return err
+	}
+	if v, ok := m["schema_contract"]; ok {
+		c, err := schema.ParseContract(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.Path, err)
+		}
+		res.Contract = c
+	}
+	if v, ok := m["max_table_nesting"]; ok {
+		n, ok := v.(int64)
+		if !ok || n < 0 {
+			return fmt.Errorf("%s: max_table_nesting must be a whole number of levels", s.Path)
+		}
+		nn := int(n)
+		res.MaxNesting = &nn
+	}
+	if cols, ok := m["columns"].(map[string]any); ok {
+		names := make([]string, 0, len(cols))
+		for k := range cols {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			def, ok := cols[name].(map[string]any)
+			if !ok {
+				return fmt.Errorf("%s: columns.%s must be a table such as { data_type = \"bigint\" }", s.Path, name)
+			}
+			col := &schema.Column{Name: name}
+			if t, ok := def["data_type"].(string); ok {
+				col.DataType = schema.DataType(t)
+			}
+			col.PrimaryKey, _ = def["primary_key"].(bool)
+			col.MergeKey, _ = def["merge_key"].(bool)
+			col.HardDelete, _ = def["hard_delete"].(bool)
+			col.DedupSort, _ = def["dedup_sort"].(string)
+			res.Columns = append(res.Columns, col)
+		}
+	}
+	return nil
+}

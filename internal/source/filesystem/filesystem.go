@@ -1,0 +1,420 @@
+// Package filesystem is the filesystem source: files under a local path or
+// file:// URL matched by a glob (with ** for any depth), read as JSON lines,
+// JSON (an array of objects or one object), CSV or Parquet, optionally only
+// the files modified since the last run.
+package filesystem
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/destination/duckdb"
+	"github.com/dlthub/dlthub/internal/jsonx"
+	"github.com/dlthub/dlthub/internal/pipeline"
+)
+
+// Formats the source reads.
+const (
+	JSONL   = "jsonl"
+	JSON    = "json"
+	CSV     = "csv"
+	Parquet = "parquet"
+)
+
+// Config configures the source.
+type Config struct {
+	// BucketURL is a directory: a path (relative to Root) or file:// URL.
+	BucketURL string
+	// Root resolves relative bucket URLs (the workspace root).
+	Root string
+	// FileGlob selects files below the bucket, "**/*.jsonl"; default "*".
+	FileGlob string
+	// Format is jsonl, json, csv or parquet; empty picks it per file from
+	// the extension.
+	Format string
+	// Delimiter for CSV (default ",").
+	Delimiter string
+	// Incremental loads only files modified after the last run's newest.
+	Incremental bool
+}
+
+// File is one matched file.
+type File struct {
+	Path     string
+	Rel      string
+	Size     int64
+	Modified time.Time
+}
+
+// Dir resolves the bucket URL to a local directory.
+func (c Config) Dir() (string, error) {
+	u := c.BucketURL
+	switch {
+	case strings.HasPrefix(u, "file://"):
+		u = filepath.FromSlash(strings.TrimPrefix(u, "file://"))
+	case strings.Contains(u, "://"):
+		return "", fmt.Errorf("bucket_url %q: only local paths and file:// URLs are supported in this build", c.BucketURL)
+	case u == "":
+		return "", errors.New("bucket_url is empty: set it to a directory")
+	}
+	if !filepath.IsAbs(u) {
+		u = filepath.Join(c.Root, u)
+	}
+	return u, nil
+}
+
+// Files lists the matched files, sorted by path.
+func (c Config) Files() ([]File, error) {
+	dir, err := c.Dir()
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("bucket_url %s: not a directory", dir)
+	}
+	glob := c.FileGlob
+	if glob == "" {
+		glob = "*"
+	}
+	var out []File
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if !Match(glob, rel) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, File{Path: p, Rel: rel, Size: info.Size(), Modified: info.ModTime().UTC()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
+	return out, nil
+}
+
+// Match reports whether a slash-separated relative path matches a glob in
+// which "**" stands for any number of directories.
+func Match(glob, name string) bool {
+	return matchParts(strings.Split(glob, "/"), strings.Split(name, "/"))
+}
+
+func matchParts(g, n []string) bool {
+	for len(g) > 0 {
+		if g[0] == "**" {
+			for i := 0; i <= len(n); i++ {
+				if matchParts(g[1:], n[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(n) == 0 {
+			return false
+		}
+		if ok, _ := path.Match(g[0], n[0]); !ok {
+			return false
+		}
+		g, n = g[1:], n[1:]
+	}
+	return len(n) == 0
+}
+
+// FormatOf is the configured format or the one the extension says.
+func (c Config) FormatOf(f File) (string, error) {
+	if c.Format != "" {
+		switch c.Format {
+		case JSONL, JSON, CSV, Parquet:
+			return c.Format, nil
+		}
+		return "", fmt.Errorf("format %q: use jsonl, json, csv or parquet", c.Format)
+	}
+	name := strings.ToLower(f.Rel)
+	name = strings.TrimSuffix(name, ".gz")
+	switch {
+	case strings.HasSuffix(name, ".jsonl"), strings.HasSuffix(name, ".ndjson"):
+		return JSONL, nil
+	case strings.HasSuffix(name, ".json"):
+		return JSON, nil
+	case strings.HasSuffix(name, ".csv"), strings.HasSuffix(name, ".tsv"):
+		return CSV, nil
+	case strings.HasSuffix(name, ".parquet"):
+		return Parquet, nil
+	}
+	return "", fmt.Errorf("%s: cannot tell the format from the extension; set format (jsonl, json, csv, parquet)", f.Path)
+}
+
+// Records returns the resource's record function: every record of every
+// matched file, in path order. With Incremental, files not modified since
+// the newest one of the last run are skipped (state key "last_modified",
+// with the files seen at that instant).
+func (c Config) Records() func(ctx context.Context, rc *pipeline.ResourceContext) iter.Seq2[any, error] {
+	return func(ctx context.Context, rc *pipeline.ResourceContext) iter.Seq2[any, error] {
+		return func(yield func(any, error) bool) {
+			files, err := c.Files()
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			var last time.Time
+			var seen []string
+			if c.Incremental && rc != nil {
+				if s, ok := rc.State["last_modified"].(string); ok {
+					last, _ = time.Parse(time.RFC3339Nano, s)
+				}
+				for _, v := range asList(rc.State["last_modified_files"]) {
+					if s, ok := v.(string); ok {
+						seen = append(seen, s)
+					}
+				}
+			}
+			newest, newestFiles := last, slices.Clone(seen)
+			for _, f := range files {
+				if c.Incremental {
+					if f.Modified.Before(last) || (f.Modified.Equal(last) && slices.Contains(seen, f.Rel)) {
+						continue
+					}
+					switch {
+					case f.Modified.After(newest):
+						newest, newestFiles = f.Modified, []string{f.Rel}
+					case f.Modified.Equal(newest):
+						newestFiles = append(newestFiles, f.Rel)
+					}
+				}
+				if !c.readFile(ctx, f, yield) {
+					return
+				}
+			}
+			if c.Incremental && rc != nil && !newest.IsZero() {
+				rc.State["last_modified"] = newest.Format(time.RFC3339Nano)
+				list := make([]any, len(newestFiles))
+				for i, s := range newestFiles {
+					list[i] = s
+				}
+				rc.State["last_modified_files"] = list
+			}
+		}
+	}
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+// readFile yields one file's records; false means stop.
+func (c Config) readFile(ctx context.Context, f File, yield func(any, error) bool) bool {
+	format, err := c.FormatOf(f)
+	if err != nil {
+		return yield(nil, err)
+	}
+	fail := func(err error) bool { return yield(nil, fmt.Errorf("%s: %w", f.Path, err)) }
+	if format == Parquet {
+		return c.readParquet(ctx, f, yield)
+	}
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return fail(err)
+	}
+	defer func() { _ = fh.Close() }()
+	switch format {
+	case JSONL:
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(make([]byte, 1<<20), 256<<20)
+		line := 0
+		for sc.Scan() {
+			line++
+			b := sc.Bytes()
+			if len(strings.TrimSpace(string(b))) == 0 {
+				continue
+			}
+			// Checked here so the error names the file and line.
+			if !validJSONStart(b) {
+				return fail(fmt.Errorf("line %d is not a JSON object", line))
+			}
+			if !yield(jsonx.Raw(append([]byte{}, b...)), nil) {
+				return false
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return fail(err)
+		}
+		return true
+	case JSON:
+		b, err := io.ReadAll(fh)
+		if err != nil {
+			return fail(err)
+		}
+		v, err := jsonx.Parse(b)
+		if err != nil {
+			return fail(err)
+		}
+		switch x := v.(type) {
+		case []any:
+			for i, rec := range x {
+				if _, ok := rec.(*jsonx.Object); !ok {
+					return fail(fmt.Errorf("item %d of the array is not an object", i))
+				}
+				if !yield(rec, nil) {
+					return false
+				}
+			}
+			return true
+		case *jsonx.Object:
+			return yield(x, nil)
+		}
+		return fail(errors.New("want a JSON array of objects or one object"))
+	case CSV:
+		r := csv.NewReader(bufio.NewReaderSize(fh, 1<<20))
+		if c.Delimiter != "" {
+			r.Comma = []rune(c.Delimiter)[0]
+		}
+		r.ReuseRecord = true
+		header, err := r.Read()
+		if err != nil {
+			return fail(fmt.Errorf("read header: %w", err))
+		}
+		header = slices.Clone(header)
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				return true
+			}
+			if err != nil {
+				var pe *csv.ParseError
+				if errors.As(err, &pe) {
+					return fail(fmt.Errorf("line %d: %v (every row needs the %d columns of the header)", pe.Line, pe.Err, len(header)))
+				}
+				return fail(err)
+			}
+			o := &jsonx.Object{Keys: header, Values: make([]any, len(header))}
+			for i, s := range rec {
+				o.Values[i] = csvValue(s)
+			}
+			if !yield(o, nil) {
+				return false
+			}
+		}
+	}
+	return fail(fmt.Errorf("unknown format %q", format))
+}
+
+func validJSONStart(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r':
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// csvValue types a CSV field: empty is null, integers and decimals are
+// numbers, everything else stays text (timestamps are detected later).
+func csvValue(s string) any {
+	if s == "" {
+		return nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && (s[0] != '0' || s == "0") {
+		return n
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && strings.ContainsAny(s, ".eE") && !strings.ContainsAny(s, "xXnN") {
+		return f
+	}
+	return strings.Clone(s)
+}
+
+// readParquet reads a Parquet file with DuckDB.
+func (c Config) readParquet(ctx context.Context, f File, yield func(any, error) bool) bool {
+	fail := func(err error) bool { return yield(nil, fmt.Errorf("%s: %w", f.Path, err)) }
+	conv, err := duckdb.Open(":memory:", "main")
+	if err != nil {
+		return fail(err)
+	}
+	defer func() { _ = conv.Close() }()
+	rows, err := conv.DB().QueryContext(ctx, `SELECT * FROM read_parquet(`+duckdb.Literal(f.Path)+`)`)
+	if err != nil {
+		return fail(fmt.Errorf("not a readable Parquet file: %w", err))
+	}
+	defer func() { _ = rows.Close() }()
+	cols, err := rows.Columns()
+	if err != nil {
+		return fail(err)
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return fail(err)
+		}
+		o := &jsonx.Object{Keys: cols, Values: make([]any, len(cols))}
+		for i, v := range vals {
+			o.Values[i] = plain(v)
+		}
+		if !yield(o, nil) {
+			return false
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fail(fmt.Errorf("not a readable Parquet file: %w", err))
+	}
+	return true
+}
+
+// plain turns DuckDB's scanned values into record values.
+func plain(v any) any {
+	switch x := v.(type) {
+	case int32:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int8:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = plain(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plain(e)
+		}
+		return out
+	}
+	return v
+}
+
