@@ -18,6 +18,7 @@ packages and last run, and drop resources from their destinations.`,
 		Args: noArgs,
 	}
 	cmd.AddCommand(
+		newLocalPipelineRunCmd(f),
 		newLocalPipelineListCmd(f),
 		newLocalPipelineInfoCmd(f),
 		newLocalPipelineTraceCmd(f),

@@ -40,6 +40,7 @@ and prod, and pipelines that load into DuckDB, Postgres and files.`,
 		newInitCmd(f, nil),
 		newProfileCmd(f),
 		newConfigCmd(f),
+		newPipelineCmd(f),
 		newLocalCmd(f),
 	} {
 		c.GroupID = "workspace"

@@ -307,7 +307,7 @@ func (c Config) readFile(ctx context.Context, f File, yield func(any, error) boo
 			if err != nil {
 				var pe *csv.ParseError
 				if errors.As(err, &pe) {
-					return fail(fmt.Errorf("line %d: %v (every row needs the %d columns of the header)", pe.Line, pe.Err, len(header)))
+					return fail(fmt.Errorf("line %d: %w (every row needs the %d columns of the header)", pe.Line, pe.Err, len(header)))
 				}
 				return fail(err)
 			}
@@ -417,4 +417,3 @@ func plain(v any) any {
 	}
 	return v
 }
-

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dlthub/dlthub/internal/declarative"
+	"github.com/dlthub/dlthub/internal/pipeline"
+)
+
+type pipelineRunOptions struct {
+	Refresh string
+	JSON    bool
+}
+
+func newLocalPipelineRunCmd(f *Factory) *cobra.Command {
+	opts := &pipelineRunOptions{}
+	cmd := &cobra.Command{
+		Use:   "run NAME",
+		Short: "Run a declarative pipeline (pipelines/NAME.toml) here",
+		Long: `Run the declarative pipeline in pipelines/NAME.toml with the active profile's
+configuration: finish any pending load packages, extract from the source,
+normalize and load into the destination. On a terminal it shows progress; at
+the end it prints the rows loaded per table.
+
+--refresh starts over: drop_sources (the default when given without a
+value) drops every table and all state of the pipeline, drop_resources the
+tables and state of the resources being run, drop_data only their rows and
+state.`,
+		Example: `  dlthub local pipeline run github_sample
+  dlthub --profile prod local pipeline run events --refresh
+  dlthub local pipeline run events --refresh=drop_data --json`,
+		Args: exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			return runPipeline(ctx, f, opts, args[0])
+		},
+	}
+	cmd.Flags().StringVar(&opts.Refresh, "refresh", "", "start over: drop_sources (default), drop_resources or drop_data")
+	cmd.Flags().Lookup("refresh").NoOptDefVal = pipeline.RefreshDropSources
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the load summary as JSON")
+	return cmd
+}
+
+func runPipeline(ctx context.Context, f *Factory, opts *pipelineRunOptions, name string) error {
+	c, err := f.Open()
+	if err != nil {
+		return err
+	}
+	spec, err := declarative.Load(c.ws.Root, name)
+	if err != nil {
+		return err
+	}
+	resources, err := spec.Resources(c.ws.Root, c.resolver)
+	if err != nil {
+		return err
+	}
+	po := c.pipelineOptions(f, name)
+	po.Destination, po.Dataset, po.Refresh = spec.Destination, spec.Dataset, opts.Refresh
+	switch opts.Refresh {
+	case "", pipeline.RefreshDropSources, pipeline.RefreshDropResources, pipeline.RefreshDropData:
+	default:
+		return usagef("--refresh %q: use drop_sources, drop_resources or drop_data", opts.Refresh)
+	}
+	var last time.Time
+	if f.IO.IsStderrTTY() {
+		po.OnProgress = func(ev pipeline.Progress) {
+			now := time.Now()
+			if !ev.Done && now.Sub(last) < 200*time.Millisecond {
+				return
+			}
+			last = now
+			switch {
+			case ev.Stage == "extract":
+				fmt.Fprintf(f.IO.ErrOut, "\r\033[Kextract %s: %d records", ev.Resource, ev.Records)
+				if ev.Done {
+					fmt.Fprintln(f.IO.ErrOut)
+				}
+			case !ev.Done:
+				fmt.Fprintf(f.IO.ErrOut, "%s %s…\n", ev.Stage, ev.LoadID)
+			}
+		}
+	}
+	p, err := pipeline.New(po)
+	if err != nil {
+		return err
+	}
+	info, err := p.Run(ctx, resources...)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(f.IO.Out, info)
+	}
+	tables := make([]string, 0, len(info.Rows))
+	var total int64
+	for t, n := range info.Rows {
+		tables = append(tables, t)
+		total += n
+	}
+	sort.Strings(tables)
+	tw := newTable(f.IO.Out)
+	fmt.Fprintln(tw, "TABLE\tROWS")
+	for _, t := range tables {
+		fmt.Fprintf(tw, "%s\t%d\n", t, info.Rows[t])
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	where := p.DestinationName()
+	if db, err := p.DatabasePath(); err == nil && p.DestinationType() == "duckdb" {
+		where += " (" + c.display(f, db) + ")"
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Loaded %d rows in %d table(s) into %s, dataset %s, in %s (load %s).\n",
+		total, len(tables), where, p.Dataset(), (info.Extract + info.Normal + info.Load).Round(time.Millisecond), info.LoadID())
+	return nil
+}

@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dlthub/dlthub/internal/atomicfile"
+	"github.com/dlthub/dlthub/internal/config"
+	"github.com/dlthub/dlthub/internal/declarative"
+	"github.com/dlthub/dlthub/internal/samples"
+	"github.com/dlthub/dlthub/internal/tomledit"
+	"github.com/dlthub/dlthub/internal/workspace"
+)
+
+type pipelineInitOptions struct {
+	Name             string
+	Force            bool
+	ListSources      bool
+	ListDestinations bool
+}
+
+// sourceTemplate is what `pipeline init` writes for one source.
+type sourceTemplate struct {
+	Description string
+	// Body is the pipeline file with %[1]s for the destination.
+	Body string
+	// Files are extra files to write (workspace-relative path → content).
+	Files func() map[string][]byte
+	Next  string
+}
+
+func sourceTemplates() map[string]sourceTemplate {
+	return map[string]sourceTemplate{
+		"filesystem": {
+			Description: "files under a local directory: JSONL, JSON, CSV, Parquet",
+			Body: `# Declarative pipeline: files → %[1]s. Run: dlthub local pipeline run %[2]s
+[pipeline]
+destination = "%[1]s"
+# dataset_name = "%[2]s_dataset"
+
+[source]
+type = "filesystem"
+bucket_url = "data"            # a directory, relative to the workspace, or file:///abs/path
+file_glob = "**/*.jsonl"       # ** matches any depth
+# format = "jsonl"             # jsonl | json | csv | parquet; default from each file's extension
+table_name = "%[2]s"
+write_disposition = "append"   # append | replace | merge
+# primary_key = "id"
+# incremental = true           # only files modified since the last run
+`,
+			Next: "put files under data/ (or change bucket_url), then run it",
+		},
+		"github_sample": {
+			Description: "a bundled page of 100 real GitHub issues (no network needed)",
+			Body: `# Declarative pipeline: a bundled page of GitHub issues → %[1]s.
+# Run: dlthub local pipeline run %[2]s
+[pipeline]
+destination = "%[1]s"
+dataset_name = "github_data"
+
+[source]
+type = "filesystem"
+bucket_url = "data/github_sample"
+file_glob = "*.json"
+table_name = "issues"
+write_disposition = "merge"
+primary_key = "id"
+`,
+			Files: func() map[string][]byte {
+				return map[string][]byte{"data/github_sample/issues.json": samples.GitHubIssues()}
+			},
+			Next: "run it; running it again merges by id and keeps one copy of each issue",
+		},
+	}
+}
+
+func newPipelineInitCmd(f *Factory) *cobra.Command {
+	opts := &pipelineInitOptions{}
+	cmd := &cobra.Command{
+		Use:   "init SOURCE DESTINATION",
+		Short: "Write a declarative pipeline for a source and destination",
+		Long: `Write pipelines/<SOURCE>.toml (or --name) for a source and a destination, add
+the destination's configuration keys that are missing to .dlt/config.toml (a
+named destination such as "warehouse" gets destination_type = "duckdb"), and
+print the next steps. Nothing that exists is overwritten: an existing
+pipeline file needs --force, and existing config keys are kept.
+
+An unknown SOURCE gets the filesystem template, with a note.`,
+		Example: `  dlthub pipeline init github_sample duckdb
+  dlthub pipeline init filesystem warehouse --name events
+  dlthub pipeline init --list-sources`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.ListSources || opts.ListDestinations {
+				return nil
+			}
+			return exactArgs("SOURCE", "DESTINATION")(cmd, args)
+		},
+		RunE: func(_ *cobra.Command, args []string) error { return runPipelineInit(f, opts, args) },
+	}
+	cmd.Flags().StringVar(&opts.Name, "name", "", "pipeline name (default: the source name)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite an existing pipeline file")
+	cmd.Flags().BoolVar(&opts.ListSources, "list-sources", false, "list the sources with templates")
+	cmd.Flags().BoolVar(&opts.ListDestinations, "list-destinations", false, "list the destination types")
+	return cmd
+}
+
+func runPipelineInit(f *Factory, opts *pipelineInitOptions, args []string) error {
+	tpls := sourceTemplates()
+	if opts.ListSources {
+		tw := newTable(f.IO.Out)
+		fmt.Fprintln(tw, "SOURCE\tDESCRIPTION")
+		for _, name := range []string{"filesystem", "github_sample"} {
+			fmt.Fprintf(tw, "%s\t%s\n", name, tpls[name].Description)
+		}
+		return tw.Flush()
+	}
+	if opts.ListDestinations {
+		tw := newTable(f.IO.Out)
+		fmt.Fprintln(tw, "DESTINATION\tDESCRIPTION")
+		fmt.Fprintln(tw, "duckdb\tembedded DuckDB file in the profile's local dir (default)")
+		fmt.Fprintln(tw, "filesystem\tParquet or JSONL files in a directory (destination.<name>.bucket_url)")
+		fmt.Fprintln(tw, "<name>\ta named destination: destination.<name>.destination_type in config, per profile")
+		return tw.Flush()
+	}
+	source, dest := args[0], args[1]
+	c, err := f.Open()
+	if err != nil {
+		return err
+	}
+	tpl, ok := tpls[source]
+	if !ok {
+		fmt.Fprintf(f.IO.ErrOut, "Note: no template for source %q; writing the filesystem template. Known sources: filesystem, github_sample.\n", source)
+		tpl = tpls["filesystem"]
+	}
+	name := opts.Name
+	if name == "" {
+		name = source
+	}
+	if err := workspace.ValidateProfileName(name); err != nil { // same rule as pipeline names
+		return usagef("invalid pipeline name %q: use letters, digits, '-' and '_'", name)
+	}
+	if strings.ContainsAny(dest, " .\"'") || dest == "" {
+		return usagef("invalid destination %q: a type (duckdb, filesystem) or a name such as warehouse", dest)
+	}
+	rel := filepath.ToSlash(filepath.Join(declarative.Dir, name+".toml"))
+	path := filepath.Join(c.ws.Root, rel)
+	if _, err := os.Stat(path); err == nil && !opts.Force {
+		return fmt.Errorf("%s exists; pass --force to overwrite it", rel)
+	}
+	files := map[string][]byte{rel: []byte(fmt.Sprintf(tpl.Body, dest, name))}
+	if tpl.Files != nil {
+		for p, b := range tpl.Files() {
+			if _, err := os.Stat(filepath.Join(c.ws.Root, p)); errors.Is(err, fs.ErrNotExist) {
+				files[p] = b
+			}
+		}
+	}
+	for p, b := range files {
+		if err := atomicfile.Write(filepath.Join(c.ws.Root, p), b, 0o644); err != nil {
+			return describeWrite(fmt.Errorf("write %s: %w", p, err))
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Wrote %s\n", p)
+	}
+	if added, err := addDestinationConfig(c, dest); err != nil {
+		return err
+	} else if added != "" {
+		fmt.Fprintf(f.IO.ErrOut, "Added %s to %s/config.toml\n", added, c.ws.Folder)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Next: %s:\n  dlthub local pipeline run %s\n", tpl.Next, name)
+	return nil
+}
+
+// addDestinationConfig adds destination.<name>.destination_type = "duckdb"
+// for a named destination that has no type configured anywhere.
+func addDestinationConfig(c *wsContext, dest string) (string, error) {
+	if dest == "duckdb" || dest == "filesystem" || dest == "motherduck" || dest == "postgres" {
+		return "", nil
+	}
+	res, err := c.resolver.Lookup(config.Key{Fixed: []string{"destination", dest}, Name: "destination_type"})
+	if err != nil || res.Found {
+		return "", err
+	}
+	path := c.ws.Path("config.toml")
+	doc, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	out, err := tomledit.Set(doc, []string{"destination", dest, "destination_type"}, "duckdb")
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if err := atomicfile.Write(path, out, 0o644); err != nil {
+		return "", describeWrite(err)
+	}
+	return fmt.Sprintf(`destination.%s.destination_type = "duckdb"`, dest), nil
+}

@@ -1,0 +1,158 @@
+package filesystem
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/destination/duckdb"
+	"github.com/dlthub/dlthub/internal/jsonx"
+	"github.com/dlthub/dlthub/internal/pipeline"
+)
+
+func write(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func collect(t *testing.T, c Config, rc *pipeline.ResourceContext) ([]string, error) {
+	t.Helper()
+	if rc == nil {
+		rc = &pipeline.ResourceContext{State: map[string]any{}}
+	}
+	var out []string
+	for rec, err := range c.Records()(context.Background(), rc) {
+		if err != nil {
+			return out, err
+		}
+		b, err := jsonx.Append(nil, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(b))
+	}
+	return out, nil
+}
+
+func TestMatch(t *testing.T) {
+	cases := []struct {
+		glob, name string
+		want       bool
+	}{
+		{"*.jsonl", "a.jsonl", true},
+		{"*.jsonl", "x/a.jsonl", false},
+		{"**/*.jsonl", "a.jsonl", true},
+		{"**/*.jsonl", "x/y/a.jsonl", true},
+		{"x/**/a.*", "x/a.csv", true},
+		{"x/**", "x/y/z", true},
+		{"*.csv", "a.jsonl", false},
+	}
+	for _, tc := range cases {
+		if got := Match(tc.glob, tc.name); got != tc.want {
+			t.Errorf("Match(%q, %q) = %v", tc.glob, tc.name, got)
+		}
+	}
+}
+
+func TestReaders(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a/1.jsonl", "{\"id\":1}\n\n{\"id\":2}\n")
+	write(t, dir, "b.json", `[{"id": 3, "n": {"x": 1}}, {"id": 4}]`)
+	write(t, dir, "c.csv", "id,name,score,when\n5,\"Smith, J\",1.5,2024-01-01T00:00:00Z\n6,,007,\n")
+	conv, err := duckdb.Open(":memory:", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pq := filepath.Join(dir, "d.parquet")
+	if _, err := conv.DB().Exec(`COPY (SELECT 7::BIGINT AS id, 'p' AS s, [1, 2] AS l, {'k': 'v'} AS st) TO '` + pq + `' (FORMAT parquet)`); err != nil {
+		t.Fatal(err)
+	}
+	_ = conv.Close()
+	got, err := collect(t, Config{BucketURL: "file://" + dir, FileGlob: "**/*"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`{"id":1}`, `{"id":2}`,
+		`{"id":3,"n":{"x":1}}`, `{"id":4}`,
+		`{"id":5,"name":"Smith, J","score":1.5,"when":"2024-01-01T00:00:00Z"}`,
+		`{"id":6,"name":null,"score":"007","when":null}`,
+		`{"id":7,"s":"p","l":[1,2],"st":{"k":"v"}}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Relative bucket URLs resolve against the root; format forces a reader.
+	got, err = collect(t, Config{BucketURL: "a", Root: dir, FileGlob: "*", Format: "jsonl"}, nil)
+	if err != nil || len(got) != 2 {
+		t.Errorf("relative: %v %v", got, err)
+	}
+}
+
+func TestBadFiles(t *testing.T) {
+	cases := []struct {
+		name, body, want string
+	}{
+		{"ragged.csv", "a,b\n1,2\n3\n", "ragged.csv: line 3: wrong number of fields (every row needs the 2 columns of the header)"},
+		{"bad.json", `{"a": [1,}`, "bad.json: invalid JSON at byte"},
+		{"scalars.json", `[1, 2]`, "scalars.json: item 0 of the array is not an object"},
+		{"html.jsonl", "<html>oops</html>\n", "html.jsonl: line 1 is not a JSON object"},
+		{"cut.parquet", "PAR1\x00\x01\x02", "cut.parquet: not a readable Parquet file"},
+		{"what.txt", "x", "cannot tell the format from the extension"},
+	}
+	for _, tc := range cases {
+		dir := t.TempDir()
+		write(t, dir, tc.name, tc.body)
+		_, err := collect(t, Config{BucketURL: dir, FileGlob: "*"}, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := collect(t, Config{BucketURL: "s3://bucket/x"}, nil); err == nil || !strings.Contains(err.Error(), "only local paths") {
+		t.Errorf("s3: %v", err)
+	}
+	if _, err := collect(t, Config{BucketURL: filepath.Join(t.TempDir(), "missing")}, nil); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("missing dir: %v", err)
+	}
+}
+
+func TestIncrementalByModificationTime(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := write(t, dir, "a.jsonl", "{\"f\":\"a\"}\n")
+	b := write(t, dir, "b.jsonl", "{\"f\":\"b\"}\n")
+	_ = os.Chtimes(a, old, old)
+	_ = os.Chtimes(b, old.Add(time.Hour), old.Add(time.Hour))
+	c := Config{BucketURL: dir, FileGlob: "*.jsonl", Incremental: true}
+	rc := &pipeline.ResourceContext{State: map[string]any{}}
+	got, _ := collect(t, c, rc)
+	if len(got) != 2 {
+		t.Fatalf("first: %v", got)
+	}
+	got, _ = collect(t, c, rc)
+	if len(got) != 0 {
+		t.Errorf("nothing changed, got %v", got)
+	}
+	cc := write(t, dir, "c.jsonl", "{\"f\":\"c\"}\n")
+	_ = os.Chtimes(cc, old.Add(2*time.Hour), old.Add(2*time.Hour))
+	// A file with the same instant as the newest seen is new too.
+	d := write(t, dir, "d.jsonl", "{\"f\":\"d\"}\n")
+	_ = os.Chtimes(d, old.Add(2*time.Hour), old.Add(2*time.Hour))
+	got, _ = collect(t, c, rc)
+	if strings.Join(got, ",") != `{"f":"c"},{"f":"d"}` {
+		t.Errorf("after new files: %v", got)
+	}
+	if got, _ = collect(t, c, rc); len(got) != 0 {
+		t.Errorf("again: %v", got)
+	}
+}
