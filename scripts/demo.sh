@@ -26,11 +26,15 @@ run profile use prod
 run local info -v
 run profile use dev
 
+run pipeline init github_sample duckdb
+run local pipeline run github_sample
+run local pipeline run github_sample   # merge by id: still one copy of each issue
+
 printf '\n$ go run ./examples/issues github_issues.json   # the Go SDK: a page of GitHub issues into DuckDB\n'
 "$example" "$sample"
 printf '\n$ go run ./examples/issues github_issues.json   # again: merge on id keeps one copy\n'
 "$example" "$sample"
 run local pipeline list
 run local pipeline trace github_issues
-run local pipeline info github_issues
+run local pipeline info github_sample
 printf '\nDemo workspace was in %s (removed on exit).\n' "$dir"
