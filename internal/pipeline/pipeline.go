@@ -19,6 +19,7 @@ import (
 	"github.com/dlthub/dlthub/internal/destination"
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
 	"github.com/dlthub/dlthub/internal/destination/filesystem"
+	"github.com/dlthub/dlthub/internal/destination/postgres"
 	"github.com/dlthub/dlthub/internal/loadpackage"
 	"github.com/dlthub/dlthub/internal/naming"
 	"github.com/dlthub/dlthub/internal/schema"
@@ -112,10 +113,15 @@ func New(o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	if dest.Type != "duckdb" && dest.Type != "filesystem" {
-		return nil, fmt.Errorf("destination %q has type %s, which this build cannot load into yet (available: duckdb, filesystem)", o.Destination, dest.Type)
+	maxLen := 0
+	switch dest.Type {
+	case "duckdb", "filesystem":
+	case "postgres":
+		maxLen = postgres.MaxIdentifierLength
+	default:
+		return nil, fmt.Errorf("destination %q has type %s, which this build cannot load into yet (available: duckdb, filesystem, postgres)", o.Destination, dest.Type)
 	}
-	n := naming.NewSnakeCase(0)
+	n := naming.NewSnakeCase(maxLen)
 	dataset := o.Dataset
 	if dataset == "" {
 		dataset = o.Name + "_dataset"
@@ -181,6 +187,19 @@ func (p *Pipeline) localPath(db string) string {
 
 // OpenDestination opens the destination client.
 func (p *Pipeline) OpenDestination() (destination.Client, error) {
+	if p.dest.Type == "postgres" {
+		if p.opts.Resolver == nil {
+			return nil, fmt.Errorf("destination %q: postgres needs credentials from configuration", p.dest.Name)
+		}
+		var cfg struct {
+			Credentials postgres.Credentials `config:"credentials"`
+		}
+		cfg.Credentials.Port = 5432
+		if err := p.opts.Resolver.Decode(p.opts.Name, p.dest.Sections, &cfg); err != nil {
+			return nil, fmt.Errorf("destination %q: %w", p.dest.Name, err)
+		}
+		return postgres.Open(context.Background(), cfg.Credentials.DSN(), p.dataset)
+	}
 	if p.dest.Type == "filesystem" {
 		url, err := p.setting("bucket_url", p.opts.LocalDir)
 		if err != nil {

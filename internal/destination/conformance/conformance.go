@@ -1,0 +1,162 @@
+// Package conformance is the destination conformance suite: the same
+// pipeline cases run against every destination, checked through each
+// destination's own reader, so DuckDB, PostgreSQL and the filesystem land
+// the same rows in the same tables.
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/dlthub/dlthub/internal/pipeline"
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// Target is one destination under test.
+type Target struct {
+	Name string
+	// Options returns options for a new pipeline loading into a fresh,
+	// empty destination.
+	Options func(t *testing.T, name string) pipeline.Options
+	// Count returns the number of rows in a table of the pipeline's
+	// dataset (-1 when the table does not exist).
+	Count func(t *testing.T, p *pipeline.Pipeline, table string) int64
+	// Merge says whether the destination supports merge.
+	Merge bool
+}
+
+func records(recs ...map[string]any) func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
+	return func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
+		return func(yield func(any, error) bool) {
+			for _, r := range recs {
+				if !yield(r, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func issue(id int, title string, labels ...string) map[string]any {
+	ls := make([]any, len(labels))
+	for i, l := range labels {
+		ls[i] = map[string]any{"name": l}
+	}
+	return map[string]any{"id": int64(id), "title": title, "updated_at": fmt.Sprintf("2024-01-01T%02d:00:00Z", id), "labels": ls}
+}
+
+func mustRun(t *testing.T, p *pipeline.Pipeline, r *pipeline.Resource) *pipeline.LoadInfo {
+	t.Helper()
+	info, err := p.Run(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+// Run runs every case against the target.
+func Run(t *testing.T, tg Target) {
+	newPipeline := func(t *testing.T, name string) *pipeline.Pipeline {
+		p, err := pipeline.New(tg.Options(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	expect := func(t *testing.T, p *pipeline.Pipeline, table string, want int64) {
+		t.Helper()
+		if got := tg.Count(t, p, table); got != want {
+			t.Errorf("%s: %s has %d rows, want %d", tg.Name, table, got, want)
+		}
+	}
+	t.Run("append_children_system_tables", func(t *testing.T) {
+		p := newPipeline(t, "app")
+		r := &pipeline.Resource{Name: "issues", Records: records(issue(1, "a", "bug", "ui"), issue(2, "b"))}
+		mustRun(t, p, r)
+		mustRun(t, p, r)
+		expect(t, p, "issues", 4)
+		expect(t, p, "issues__labels", 4)
+		expect(t, p, schema.LoadsTable, 2)
+		expect(t, p, schema.VersionTable, 1)
+	})
+	t.Run("replace", func(t *testing.T) {
+		p := newPipeline(t, "rep")
+		mustRun(t, p, &pipeline.Resource{Name: "issues", Records: records(issue(1, "a", "bug"), issue(2, "b", "x"))})
+		mustRun(t, p, &pipeline.Resource{Name: "issues", WriteDisposition: schema.Replace, Records: records(issue(3, "c", "y"))})
+		expect(t, p, "issues", 1)
+		expect(t, p, "issues__labels", 1)
+	})
+	t.Run("schema_evolution_and_long_names", func(t *testing.T) {
+		p := newPipeline(t, "evo")
+		mustRun(t, p, &pipeline.Resource{Name: "issues", Records: records(issue(1, "a"))})
+		long := strings.Repeat("a_very_long_field_name_", 4)
+		rec := issue(2, "b")
+		rec["new_column"] = true
+		rec[long] = "x"
+		mustRun(t, p, &pipeline.Resource{Name: "issues", Records: records(rec)})
+		expect(t, p, "issues", 2)
+		s, err := p.Schema()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Table("issues").Column("new_column") == nil {
+			t.Errorf("new column missing from schema")
+		}
+	})
+	t.Run("incremental_and_restore", func(t *testing.T) {
+		o := tg.Options(t, "inc")
+		p, err := pipeline.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := func(n int) *pipeline.Resource {
+			var recs []map[string]any
+			for i := 1; i <= n; i++ {
+				recs = append(recs, issue(i, "t"))
+			}
+			return &pipeline.Resource{Name: "issues", PrimaryKey: []string{"id"}, Incremental: &pipeline.Incremental{CursorPath: "updated_at"}, Records: records(recs...)}
+		}
+		mustRun(t, p, res(3))
+		if err := os.RemoveAll(p.WorkDir()); err != nil {
+			t.Fatal(err)
+		}
+		p2, err := pipeline.New(o) // same destination, working dir gone
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := mustRun(t, p2, res(5))
+		if info.Rows["issues"] != 2 {
+			t.Errorf("%s: after restore loaded %d rows, want 2", tg.Name, info.Rows["issues"])
+		}
+		expect(t, p2, "issues", 5)
+	})
+	if !tg.Merge {
+		return
+	}
+	t.Run("merge", func(t *testing.T) {
+		p := newPipeline(t, "mrg")
+		r := func(recs ...map[string]any) *pipeline.Resource {
+			return &pipeline.Resource{Name: "issues", WriteDisposition: schema.Merge, PrimaryKey: []string{"id"}, Records: records(recs...)}
+		}
+		mustRun(t, p, r(issue(1, "a", "bug", "ui"), issue(2, "b", "x")))
+		mustRun(t, p, r(issue(1, "a", "bug", "ui"), issue(2, "b", "x")))
+		expect(t, p, "issues", 2)
+		expect(t, p, "issues__labels", 3)
+		mustRun(t, p, r(issue(1, "old", "q"), issue(1, "new", "feature"), issue(3, "c")))
+		expect(t, p, "issues", 3)
+		expect(t, p, "issues__labels", 2)
+	})
+	t.Run("scd2", func(t *testing.T) {
+		p := newPipeline(t, "hist")
+		r := func(recs ...map[string]any) *pipeline.Resource {
+			return &pipeline.Resource{Name: "issues", WriteDisposition: schema.Merge, MergeStrategy: schema.SCD2, Records: records(recs...)}
+		}
+		mustRun(t, p, r(issue(1, "a"), issue(2, "b")))
+		mustRun(t, p, r(issue(1, "a2"), issue(3, "c")))
+		expect(t, p, "issues", 4)
+	})
+}

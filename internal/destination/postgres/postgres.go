@@ -1,0 +1,541 @@
+// Package postgres is the PostgreSQL destination: a dataset is a schema,
+// each load package is written with COPY from the package's CSV job files in
+// one transaction together with its _dlt_loads row, and merges go through a
+// <dataset>_staging schema inside that transaction. Identifiers are limited to
+// 63 characters; the naming convention shortens longer ones.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dlthub/dlthub/internal/destination"
+	"github.com/dlthub/dlthub/internal/loadpackage"
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// MaxIdentifierLength is PostgreSQL's limit.
+const MaxIdentifierLength = 63
+
+// Client loads into one dataset of one database.
+type Client struct {
+	conn    *pgx.Conn
+	dataset string
+}
+
+// Open connects to dsn ("postgresql://user:pw@host:5432/db").
+func Open(ctx context.Context, dsn, dataset string) (*Client, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect to %s: %w", redact(dsn), err)
+	}
+	return &Client{conn: conn, dataset: dataset}, nil
+}
+
+// redact hides the password of a connection string for messages.
+func redact(dsn string) string {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "(unparsable connection string)"
+	}
+	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+}
+
+// Conn exposes the connection (tests, inspection).
+func (c *Client) Conn() *pgx.Conn { return c.conn }
+
+// Close implements destination.Client.
+func (c *Client) Close() error { return c.conn.Close(context.Background()) }
+
+// Capabilities implements destination.Client.
+func (c *Client) Capabilities() destination.Capabilities {
+	return destination.Capabilities{MaxIdentifierLength: MaxIdentifierLength, Transactions: true}
+}
+
+// Quote quotes an identifier.
+func Quote(id string) string { return `"` + strings.ReplaceAll(id, `"`, `""`) + `"` }
+
+func (c *Client) table(name string) string   { return Quote(c.dataset) + "." + Quote(name) }
+func (c *Client) staging(name string) string { return Quote(c.dataset+"_staging") + "." + Quote(name) }
+func (c *Client) stagingSchema() string      { return Quote(c.dataset + "_staging") }
+
+// SQLType maps a dlt type to PostgreSQL's, as dlt's postgres destination does.
+func SQLType(col *schema.Column) string {
+	switch col.DataType {
+	case schema.Text:
+		return "varchar"
+	case schema.Double:
+		return "double precision"
+	case schema.Bool:
+		return "boolean"
+	case schema.Timestamp:
+		return "timestamp with time zone"
+	case schema.Bigint:
+		return "bigint"
+	case schema.Binary:
+		return "bytea"
+	case schema.JSON:
+		return "jsonb"
+	case schema.Decimal:
+		if col.Precision > 0 {
+			return fmt.Sprintf("numeric(%d,%d)", col.Precision, col.Scale)
+		}
+		return "numeric(38,9)"
+	case schema.Wei:
+		return "numeric"
+	case schema.Date:
+		return "date"
+	case schema.Time:
+		return "time without time zone"
+	}
+	return "varchar"
+}
+
+const systemDDL = `
+CREATE TABLE IF NOT EXISTS %[1]s."_dlt_loads" (load_id varchar NOT NULL, schema_name varchar, status bigint NOT NULL, inserted_at timestamp with time zone NOT NULL, schema_version_hash varchar);
+CREATE TABLE IF NOT EXISTS %[1]s."_dlt_version" (version bigint NOT NULL, engine_version bigint NOT NULL, inserted_at timestamp with time zone NOT NULL, schema_name varchar NOT NULL, version_hash varchar NOT NULL, schema varchar NOT NULL);
+CREATE TABLE IF NOT EXISTS %[1]s."_dlt_pipeline_state" (version bigint NOT NULL, engine_version bigint NOT NULL, pipeline_name varchar NOT NULL, state varchar NOT NULL, created_at timestamp with time zone NOT NULL, version_hash varchar, _dlt_load_id varchar NOT NULL);
+`
+
+func isMissing(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "does not exist") || strings.Contains(err.Error(), "SQLSTATE 42P01") || strings.Contains(err.Error(), "SQLSTATE 3F000"))
+}
+
+// IsLoaded implements destination.Client.
+func (c *Client) IsLoaded(ctx context.Context, loadID string) (bool, error) {
+	var n int
+	err := c.conn.QueryRow(ctx, `SELECT count(*) FROM `+c.table(schema.LoadsTable)+` WHERE load_id = $1`, loadID).Scan(&n)
+	if isMissing(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("postgres: check load %s: %w", loadID, err)
+	}
+	return n > 0, nil
+}
+
+// Load implements destination.Client.
+func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
+	if done, err := c.IsLoaded(ctx, p.LoadID); err != nil || done {
+		return err
+	}
+	tx, err := c.conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback(ctx)
+		}
+	}()
+	exec := func(q string, args ...any) error {
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("postgres: %w\nin: %s", err, abbreviate(q))
+		}
+		return nil
+	}
+	if err := exec(`CREATE SCHEMA IF NOT EXISTS ` + Quote(c.dataset)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf(systemDDL, Quote(c.dataset))); err != nil {
+		return fmt.Errorf("postgres: create system tables: %w", err)
+	}
+	for _, t := range p.Schema.DataTables() {
+		if len(t.Columns) == 0 {
+			continue
+		}
+		if err := c.ensureTable(ctx, tx, t); err != nil {
+			return err
+		}
+	}
+	for _, root := range p.Replace {
+		for _, t := range append([]*schema.Table{p.Schema.Table(root)}, p.Schema.Children(root)...) {
+			if t == nil || len(t.Columns) == 0 {
+				continue
+			}
+			if err := exec(`DELETE FROM ` + c.table(t.Name)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, t := range p.Schema.DataTables() {
+		if files := p.Files[t.Name]; len(files) > 0 && t.Parent == "" {
+			if err := c.loadRoot(ctx, tx, p, t, files); err != nil {
+				return fmt.Errorf("load table %q: %w", t.Name, err)
+			}
+		}
+	}
+	for _, t := range p.Schema.DataTables() {
+		files := p.Files[t.Name]
+		if len(files) == 0 || t.Parent == "" {
+			continue
+		}
+		root := p.Schema.Root(t)
+		if root.WriteDisposition == schema.Merge && (hasKeys(root) || root.MergeStrategy == schema.SCD2) {
+			continue // loaded with its root
+		}
+		if err := c.copyInto(ctx, tx, t, c.table(t.Name), files); err != nil {
+			return fmt.Errorf("load table %q: %w", t.Name, err)
+		}
+	}
+	if err := c.storeSchema(ctx, tx, p.Schema); err != nil {
+		return err
+	}
+	if s := p.State; s != nil {
+		if err := exec(`INSERT INTO `+c.table(schema.StateTable)+` VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			s.Version, s.EngineVersion, s.PipelineName, s.State, s.CreatedAt, s.VersionHash, p.LoadID); err != nil {
+			return err
+		}
+	}
+	if err := exec(`INSERT INTO `+c.table(schema.LoadsTable)+` VALUES ($1, $2, 0, $3, $4)`, p.LoadID, p.Schema.Name, time.Now().UTC(), p.Schema.VersionHash); err != nil {
+		return err
+	}
+	if p.BeforeCommit != nil {
+		p.BeforeCommit()
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit load %s: %w", p.LoadID, err)
+	}
+	return nil
+}
+
+func abbreviate(q string) string {
+	if len(q) > 400 {
+		return q[:400] + "…"
+	}
+	return q
+}
+
+func hasKeys(t *schema.Table) bool {
+	for _, c := range t.Columns {
+		if c.PrimaryKey || c.MergeKey {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Client) ensureTable(ctx context.Context, tx pgx.Tx, t *schema.Table) error {
+	rows, err := tx.Query(ctx, `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, c.dataset, t.Name)
+	if err != nil {
+		return fmt.Errorf("postgres: read columns of %q: %w", t.Name, err)
+	}
+	existing := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		existing[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(existing) == 0 {
+		defs := make([]string, len(t.Columns))
+		for i, col := range t.Columns {
+			defs[i] = Quote(col.Name) + " " + SQLType(col)
+			if !col.Nullable {
+				defs[i] += " NOT NULL"
+			}
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE `+c.table(t.Name)+` (`+strings.Join(defs, ", ")+`)`); err != nil {
+			return fmt.Errorf("postgres: create table %q: %w", t.Name, err)
+		}
+		return nil
+	}
+	for _, col := range t.Columns {
+		if existing[col.Name] {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+c.table(t.Name)+` ADD COLUMN `+Quote(col.Name)+` `+SQLType(col)); err != nil {
+			return fmt.Errorf("postgres: add column %q to %q: %w", col.Name, t.Name, err)
+		}
+	}
+	return nil
+}
+
+// copyInto COPYs job files into target. Binary columns arrive as base64
+// text, so tables with them go through a text-typed temp table and decode.
+func (c *Client) copyInto(ctx context.Context, tx pgx.Tx, t *schema.Table, target string, files []string) error {
+	for _, f := range files {
+		header, err := loadpackage.ReadHeader(f)
+		if err != nil {
+			return err
+		}
+		cols := make([]string, len(header))
+		binary := false
+		for i, h := range header {
+			cols[i] = Quote(h)
+			if col := t.Column(h); col != nil && col.DataType == schema.Binary {
+				binary = true
+			}
+		}
+		dest := target
+		if binary {
+			defs := make([]string, len(header))
+			for i, h := range header {
+				typ := "text"
+				if col := t.Column(h); col != nil && col.DataType != schema.Binary {
+					typ = SQLType(col)
+				}
+				defs[i] = Quote(h) + " " + typ
+			}
+			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS "_dlt_binary_stage" (`+strings.Join(defs, ", ")+`) ON COMMIT DROP; TRUNCATE "_dlt_binary_stage"`); err != nil {
+				return err
+			}
+			dest = `"_dlt_binary_stage"`
+		}
+		if err := copyFile(ctx, tx, f, `COPY `+dest+` (`+strings.Join(cols, ", ")+`) FROM STDIN WITH (FORMAT csv, HEADER true, NULL '')`); err != nil {
+			return err
+		}
+		if binary {
+			sel := make([]string, len(header))
+			for i, h := range header {
+				sel[i] = Quote(h)
+				if col := t.Column(h); col != nil && col.DataType == schema.Binary {
+					sel[i] = "decode(" + Quote(h) + ", 'base64')"
+				}
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO `+target+` (`+strings.Join(cols, ", ")+`) SELECT `+strings.Join(sel, ", ")+` FROM "_dlt_binary_stage"; DROP TABLE "_dlt_binary_stage"`); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func copyFile(ctx context.Context, tx pgx.Tx, path, sql string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	if _, err := tx.Conn().PgConn().CopyFrom(ctx, io.Reader(f), sql); err != nil {
+		return fmt.Errorf("postgres: COPY %s: %w", path, err)
+	}
+	return nil
+}
+
+func (c *Client) storeSchema(ctx context.Context, tx pgx.Tx, s *schema.Schema) error {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+c.table(schema.VersionTable)+` WHERE version_hash = $1`, s.VersionHash).Scan(&n); err != nil {
+		return fmt.Errorf("postgres: read %s: %w", schema.VersionTable, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO `+c.table(schema.VersionTable)+` VALUES ($1, $2, $3, $4, $5, $6)`,
+		s.Version, s.EngineVersion, time.Now().UTC(), s.Name, s.VersionHash, string(b))
+	if err != nil {
+		return fmt.Errorf("postgres: store schema: %w", err)
+	}
+	return nil
+}
+
+// LatestState implements destination.Client.
+func (c *Client) LatestState(ctx context.Context, pipelineName string) (*destination.StateRow, error) {
+	r := &destination.StateRow{}
+	var vh *string
+	err := c.conn.QueryRow(ctx, `SELECT version, engine_version, pipeline_name, state, created_at, version_hash, _dlt_load_id FROM `+
+		c.table(schema.StateTable)+` WHERE pipeline_name = $1 ORDER BY _dlt_load_id DESC, version DESC LIMIT 1`, pipelineName).
+		Scan(&r.Version, &r.EngineVersion, &r.PipelineName, &r.State, &r.CreatedAt, &vh, &r.LoadID)
+	if errors.Is(err, pgx.ErrNoRows) || isMissing(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read pipeline state: %w", err)
+	}
+	if vh != nil {
+		r.VersionHash = *vh
+	}
+	return r, nil
+}
+
+// LatestSchema implements destination.Client.
+func (c *Client) LatestSchema(ctx context.Context, schemaName string) (*schema.Schema, error) {
+	var body string
+	err := c.conn.QueryRow(ctx, `SELECT schema FROM `+c.table(schema.VersionTable)+` WHERE schema_name = $1 ORDER BY inserted_at DESC, version DESC LIMIT 1`, schemaName).Scan(&body)
+	if errors.Is(err, pgx.ErrNoRows) || isMissing(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read stored schema: %w", err)
+	}
+	s := &schema.Schema{}
+	if err := json.Unmarshal([]byte(body), s); err != nil {
+		return nil, fmt.Errorf("postgres: stored schema %q: %w", schemaName, err)
+	}
+	return s, nil
+}
+
+// DropTables implements destination.Client.
+func (c *Client) DropTables(ctx context.Context, tables []string) error {
+	for _, t := range tables {
+		if _, err := c.conn.Exec(ctx, `DROP TABLE IF EXISTS `+c.table(t)+` CASCADE`); err != nil {
+			return fmt.Errorf("postgres: drop %q: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// TruncateTables implements destination.Client.
+func (c *Client) TruncateTables(ctx context.Context, tables []string) error {
+	for _, t := range tables {
+		if _, err := c.conn.Exec(ctx, `DELETE FROM `+c.table(t)); err != nil && !isMissing(err) {
+			return fmt.Errorf("postgres: truncate %q: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// loadRoot loads a root table: appended, merged (delete-insert with dedup
+// by primary key, upsert) through a staging table, or kept as history
+// (scd2).
+func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package, t *schema.Table, files []string) error {
+	if t.WriteDisposition != schema.Merge || (!hasKeys(t) && t.MergeStrategy != schema.SCD2) {
+		return c.copyInto(ctx, tx, t, c.table(t.Name), files)
+	}
+	run := func(q string) error {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%w\nin: %s", err, abbreviate(q))
+		}
+		return nil
+	}
+	stg := c.staging(t.Name)
+	// The staging table is the target's shape plus the file position, so
+	// the last record of a key wins.
+	if err := run(`CREATE SCHEMA IF NOT EXISTS ` + c.stagingSchema() + `; DROP TABLE IF EXISTS ` + stg + `; CREATE TABLE ` + stg + ` (LIKE ` + c.table(t.Name) + `); ALTER TABLE ` + stg + ` ADD COLUMN "_dlt_pos" bigserial`); err != nil {
+		return err
+	}
+	if err := c.copyInto(ctx, tx, t, stg, files); err != nil {
+		return err
+	}
+	id := Quote(schema.ColID)
+	cols := make([]string, len(t.Columns))
+	for i, col := range t.Columns {
+		cols[i] = Quote(col.Name)
+	}
+	colList := strings.Join(cols, ", ")
+	children := p.Schema.Children(t.Name)
+	if t.MergeStrategy == schema.SCD2 {
+		from, to := Quote(schema.ColValidFrom), Quote(schema.ColValidTo)
+		scope := ""
+		var mk []string
+		for _, col := range t.Columns {
+			if col.MergeKey {
+				mk = append(mk, col.Name)
+			}
+		}
+		if len(mk) > 0 {
+			conds := make([]string, len(mk))
+			for i, k := range mk {
+				conds[i] = `s.` + Quote(k) + ` = d.` + Quote(k)
+			}
+			scope = ` AND EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + strings.Join(conds, " AND ") + `)`
+		}
+		steps := []string{
+			`UPDATE ` + c.table(t.Name) + ` d SET ` + to + ` = (SELECT max(` + from + `) FROM ` + stg + `) WHERE d.` + to + ` IS NULL AND d.` + id + ` NOT IN (SELECT ` + id + ` FROM ` + stg + `)` + scope,
+			`DELETE FROM ` + stg + ` WHERE ` + id + ` IN (SELECT ` + id + ` FROM ` + c.table(t.Name) + ` WHERE ` + to + ` IS NULL)`,
+			`INSERT INTO ` + c.table(t.Name) + ` (` + colList + `) SELECT DISTINCT ON (` + id + `) ` + colList + ` FROM ` + stg + ` ORDER BY ` + id + `, "_dlt_pos" DESC`,
+		}
+		for _, q := range steps {
+			if err := run(q); err != nil {
+				return err
+			}
+		}
+		return c.loadChildren(ctx, tx, p, children, stg, run)
+	}
+	var pk, mk []string
+	for _, col := range t.Columns {
+		if col.PrimaryKey {
+			pk = append(pk, col.Name)
+		}
+		if col.MergeKey {
+			mk = append(mk, col.Name)
+		}
+	}
+	match := func(keys []string) string {
+		conds := make([]string, len(keys))
+		for i, k := range keys {
+			conds[i] = `s.` + Quote(k) + ` = d.` + Quote(k)
+		}
+		return `EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + strings.Join(conds, " AND ") + `)`
+	}
+	var where []string
+	if len(pk) > 0 {
+		where = append(where, match(pk))
+	}
+	if len(mk) > 0 {
+		where = append(where, match(mk))
+	}
+	cond := strings.Join(where, " OR ")
+	for _, ch := range children {
+		if len(ch.Columns) == 0 || ch.Column(schema.ColRootID) == nil {
+			continue
+		}
+		if err := run(`DELETE FROM ` + c.table(ch.Name) + ` WHERE ` + Quote(schema.ColRootID) + ` IN (SELECT d.` + id + ` FROM ` + c.table(t.Name) + ` d WHERE ` + cond + `)`); err != nil {
+			return err
+		}
+	}
+	if err := run(`DELETE FROM ` + c.table(t.Name) + ` d WHERE ` + cond); err != nil {
+		return err
+	}
+	// Keep the last row per primary key.
+	if len(pk) > 0 {
+		pq := make([]string, len(pk))
+		for i, k := range pk {
+			pq[i] = Quote(k)
+		}
+		keys := strings.Join(pq, ", ")
+		if err := run(`DELETE FROM ` + stg + ` WHERE "_dlt_pos" NOT IN (SELECT DISTINCT ON (` + keys + `) "_dlt_pos" FROM ` + stg + ` ORDER BY ` + keys + `, "_dlt_pos" DESC)`); err != nil {
+			return err
+		}
+	}
+	for _, col := range t.Columns {
+		if col.HardDelete {
+			if err := run(`DELETE FROM ` + stg + ` WHERE ` + Quote(col.Name) + ` IS TRUE`); err != nil {
+				return err
+			}
+		}
+	}
+	if err := run(`INSERT INTO ` + c.table(t.Name) + ` (` + colList + `) SELECT ` + colList + ` FROM ` + stg); err != nil {
+		return err
+	}
+	return c.loadChildren(ctx, tx, p, children, stg, run)
+}
+
+// loadChildren copies child rows whose root row was inserted from staging.
+func (c *Client) loadChildren(ctx context.Context, tx pgx.Tx, p *destination.Package, children []*schema.Table, stg string, run func(string) error) error {
+	for _, ch := range children {
+		files := p.Files[ch.Name]
+		if len(files) == 0 {
+			continue
+		}
+		cst := c.staging(ch.Name)
+		if err := run(`DROP TABLE IF EXISTS ` + cst + `; CREATE TABLE ` + cst + ` (LIKE ` + c.table(ch.Name) + `)`); err != nil {
+			return err
+		}
+		if err := c.copyInto(ctx, tx, ch, cst, files); err != nil {
+			return err
+		}
+		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` SELECT * FROM ` + cst + ` WHERE ` + Quote(schema.ColRootID) + ` IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + stg + `); DROP TABLE ` + cst); err != nil {
+			return err
+		}
+	}
+	return run(`DROP TABLE ` + stg)
+}
