@@ -15,8 +15,12 @@ help: ## list the targets
 build: ## build bin/dlthub
 	$(GO) build -o $(BIN) ./cmd/dlthub
 
+.PHONY: setup
+setup: ## install what tests need beyond Go (PostgreSQL binaries, script(1)) when missing
+	./scripts/setup.sh
+
 .PHONY: test
-test: ## vet and run every test (the README's test command; CI runs it)
+test: setup ## set up, vet and run every test (the README's test command; CI runs it)
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
