@@ -6,6 +6,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dlthub/dlthub/dlt"
@@ -73,9 +74,14 @@ func TestPipelineInWorkspace(t *testing.T) {
 		t.Errorf("rows %d %v", n, err)
 	}
 	_ = sql.ErrNoRows
-	// prod resolves warehouse to postgres, which this build cannot load.
-	_, err = dlt.NewPipeline(dlt.Options{Name: "sdk", Destination: "warehouse", Dir: ws, Profile: "prod"})
-	if err == nil {
-		t.Error("prod: expected an error for the postgres destination")
+	// prod resolves warehouse to postgres: without credentials the run
+	// fails naming the keys it looked for.
+	pp, err := dlt.NewPipeline(dlt.Options{Name: "sdk", Destination: "warehouse", Dir: ws, Profile: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pp.Run(context.Background(), &dlt.Resource{Name: "x", Records: dlt.Static()})
+	if err == nil || !strings.Contains(err.Error(), "destination.warehouse.credentials") {
+		t.Errorf("prod run: %v", err)
 	}
 }

@@ -32,7 +32,9 @@ type sourceTemplate struct {
 	Body string
 	// Files are extra files to write (workspace-relative path → content).
 	Files func() map[string][]byte
-	Next  string
+	// Secrets are keys added empty to [sources.<name>] in secrets.toml.
+	Secrets []string
+	Next    string
 }
 
 func sourceTemplates() map[string]sourceTemplate {
@@ -56,6 +58,109 @@ write_disposition = "append"   # append | replace | merge
 `,
 			Next: "put files under data/ (or change bucket_url), then run it",
 		},
+		"rest_api": {
+			Description: "any REST API: base URL, auth, paginator, resources",
+			Body: `# Declarative pipeline: a REST API → %[1]s. Run: dlthub local pipeline run %[2]s
+# The shape is dlt's rest_api config. Secrets (token, api_key, password,
+# client_secret) go in .dlt/secrets.toml under [sources.%[2]s], never here.
+[pipeline]
+destination = "%[1]s"
+
+[source]
+type = "rest_api"
+[source.client]
+base_url = "https://api.example.com/v1/"
+auth = { type = "bearer" }     # token from sources.%[2]s.token
+paginator = "auto"             # json_link, header_link, offset, page_number, cursor, single_page
+[source.resource_defaults]
+primary_key = "id"
+write_disposition = "merge"
+[[source.resources]]
+name = "items"
+endpoint = { path = "items", params = { per_page = 100 } }
+`,
+			Secrets: []string{"token"},
+			Next:    "set base_url and resources, put the token in .dlt/secrets.toml, then run it",
+		},
+		"github": {
+			Description: "GitHub issues, their comments, and pull requests of a repository",
+			Body: `# Declarative pipeline: GitHub issues, comments and pulls → %[1]s.
+# Run: dlthub local pipeline run %[2]s
+# Public repositories need no token; for private ones (or higher rate limits)
+# uncomment auth and set [sources.%[2]s] token in .dlt/secrets.toml.
+[pipeline]
+destination = "%[1]s"
+dataset_name = "github_data"
+
+[source]
+type = "rest_api"
+[source.client]
+base_url = "https://api.github.com/repos/dlt-hub/dlt/"
+paginator = "header_link"
+# auth = { type = "bearer" }
+[source.resource_defaults]
+primary_key = "id"
+write_disposition = "merge"
+[[source.resources]]
+name = "issues"
+endpoint = { path = "issues", params = { state = "all", per_page = 100 }, incremental = { start_param = "since", cursor_path = "updated_at", initial_value = "2024-01-01T00:00:00Z" } }
+[[source.resources]]
+name = "issue_comments"
+endpoint = { path = "issues/{resources.issues.number}/comments", params = { per_page = 100 } }
+include_from_parent = ["id"]
+[[source.resources]]
+name = "pulls"
+endpoint = { path = "pulls", params = { state = "all", per_page = 100 } }
+`,
+			Next: "point base_url at your repository, then run it",
+		},
+		"jsonplaceholder": {
+			Description: "posts and their comments from the JSONPlaceholder demo API",
+			Body: `# Declarative pipeline: JSONPlaceholder posts and comments → %[1]s.
+# Run: dlthub local pipeline run %[2]s
+[pipeline]
+destination = "%[1]s"
+
+[source]
+type = "rest_api"
+[source.client]
+base_url = "https://jsonplaceholder.typicode.com/"
+paginator = "single_page"
+[source.resource_defaults]
+primary_key = "id"
+write_disposition = "replace"
+[[source.resources]]
+name = "posts"
+endpoint = "posts"
+[[source.resources]]
+name = "comments"
+endpoint = "posts/{resources.posts.id}/comments"
+include_from_parent = ["id"]
+`,
+			Next: "run it",
+		},
+		"pokemon": {
+			Description: "Pokémon and berries from PokéAPI (offset pages, json next links)",
+			Body: `# Declarative pipeline: PokéAPI → %[1]s. Run: dlthub local pipeline run %[2]s
+[pipeline]
+destination = "%[1]s"
+
+[source]
+type = "rest_api"
+[source.client]
+base_url = "https://pokeapi.co/api/v2/"
+paginator = { type = "json_link", next_url_path = "next" }
+[source.resource_defaults]
+primary_key = "name"
+write_disposition = "replace"
+endpoint = { data_selector = "results", params = { limit = 100 } }
+[[source.resources]]
+name = "pokemon"
+[[source.resources]]
+name = "berry"
+`,
+			Next: "run it",
+		},
 		"github_sample": {
 			Description: "a bundled page of 100 real GitHub issues (no network needed)",
 			Body: `# Declarative pipeline: a bundled page of GitHub issues → %[1]s.
@@ -78,6 +183,10 @@ primary_key = "id"
 			Next: "run it; running it again merges by id and keeps one copy of each issue",
 		},
 	}
+}
+
+func templateOrder() []string {
+	return []string{"github_sample", "filesystem", "rest_api", "github", "jsonplaceholder", "pokemon"}
 }
 
 func newPipelineInitCmd(f *Factory) *cobra.Command {
@@ -115,7 +224,7 @@ func runPipelineInit(f *Factory, opts *pipelineInitOptions, args []string) error
 	if opts.ListSources {
 		tw := newTable(f.IO.Out)
 		fmt.Fprintln(tw, "SOURCE\tDESCRIPTION")
-		for _, name := range []string{"filesystem", "github_sample"} {
+		for _, name := range templateOrder() {
 			fmt.Fprintf(tw, "%s\t%s\n", name, tpls[name].Description)
 		}
 		return tw.Flush()
@@ -135,7 +244,7 @@ func runPipelineInit(f *Factory, opts *pipelineInitOptions, args []string) error
 	}
 	tpl, ok := tpls[source]
 	if !ok {
-		fmt.Fprintf(f.IO.ErrOut, "Note: no template for source %q; writing the filesystem template. Known sources: filesystem, github_sample.\n", source)
+		fmt.Fprintf(f.IO.ErrOut, "Note: no template for source %q; writing the filesystem template. Known sources: %s.\n", source, strings.Join(templateOrder(), ", "))
 		tpl = tpls["filesystem"]
 	}
 	name := opts.Name
@@ -166,6 +275,13 @@ func runPipelineInit(f *Factory, opts *pipelineInitOptions, args []string) error
 			return describeWrite(fmt.Errorf("write %s: %w", p, err))
 		}
 		fmt.Fprintf(f.IO.ErrOut, "Wrote %s\n", p)
+	}
+	for _, k := range tpl.Secrets {
+		if added, err := addPlaceholder(c, "secrets.toml", []string{"sources", name, k}); err != nil {
+			return err
+		} else if added {
+			fmt.Fprintf(f.IO.ErrOut, "Added sources.%s.%s = \"\" to %s/secrets.toml: fill it in\n", name, k, c.ws.Folder)
+		}
 	}
 	if added, err := addDestinationConfig(c, dest); err != nil {
 		return err
@@ -199,4 +315,23 @@ func addDestinationConfig(c *wsContext, dest string) (string, error) {
 		return "", describeWrite(err)
 	}
 	return fmt.Sprintf(`destination.%s.destination_type = "duckdb"`, dest), nil
+}
+
+// addPlaceholder adds an empty value at path to a workspace file unless the
+// configuration already has it.
+func addPlaceholder(c *wsContext, file string, path []string) (bool, error) {
+	res, err := c.resolver.Lookup(config.Key{Fixed: path[:len(path)-1], Name: path[len(path)-1], Secret: config.IsSecretKey(path[len(path)-1])})
+	if err != nil || res.Found {
+		return false, err
+	}
+	p := c.ws.Path(file)
+	doc, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	out, err := tomledit.Set(doc, path, "")
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", p, err)
+	}
+	return true, describeWrite(atomicfile.Write(p, out, 0o600))
 }

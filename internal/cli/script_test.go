@@ -2,11 +2,15 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -34,6 +38,7 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: *update,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"runpipeline": runPipelineCmd,
+			"apiserver":   apiServerCmd,
 		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, "home")
@@ -65,5 +70,61 @@ func runPipelineCmd(ts *testscript.TestScript, neg bool, args []string) {
 	_, err = p.Run(context.Background(), &dlt.Resource{Name: args[1], Records: dlt.Static(recs...)})
 	if neg != (err != nil) {
 		ts.Fatalf("run: %v", err)
+	}
+}
+
+// apiServerCmd starts a local stand-in for the GitHub API (issues with
+// Link-header pages, comments per issue, pulls; a bearer token "good" is
+// required when the file asks for auth) and points a pipeline file's
+// base_url at it: apiserver FILE.
+func apiServerCmd(ts *testscript.TestScript, _ bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: apiserver FILE")
+	}
+	mux := http.NewServeMux()
+	issue := func(n int) map[string]any {
+		return map[string]any{"id": 1000 + n, "number": n, "title": fmt.Sprintf("issue %d", n), "updated_at": fmt.Sprintf("2024-02-%02dT00:00:00Z", n), "labels": []any{map[string]any{"name": "bug"}}}
+	}
+	mux.HandleFunc("/repos/x/issues", func(w http.ResponseWriter, r *http.Request) {
+		if a := r.Header.Get("Authorization"); a != "" && a != "Bearer good" {
+			http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
+			return
+		}
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		if page == 0 {
+			page = 1
+		}
+		var out []map[string]any
+		for n := (page-1)*2 + 1; n <= page*2 && n <= 5; n++ {
+			out = append(out, issue(n))
+		}
+		if page*2 < 5 {
+			w.Header().Set("Link", fmt.Sprintf(`<http://%s/repos/x/issues?page=%d&per_page=2>; rel="next"`, r.Host, page+1))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	})
+	mux.HandleFunc("/repos/x/issues/{n}/comments", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode([]map[string]any{{"id": "c" + r.PathValue("n"), "body": "hi"}})
+	})
+	mux.HandleFunc("/repos/x/pulls", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode([]map[string]any{{"id": 1, "title": "pr"}})
+	})
+	mux.HandleFunc("/repos/x/html/issues", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html>maintenance</html>"))
+	})
+	srv := httptest.NewServer(mux)
+	ts.Defer(srv.Close)
+	path := ts.MkAbs(args[0])
+	b, err := os.ReadFile(path)
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	out := strings.ReplaceAll(string(b), "https://api.github.com/repos/dlt-hub/dlt/", srv.URL+"/repos/x/")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		ts.Fatalf("%v", err)
 	}
 }

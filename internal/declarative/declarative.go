@@ -34,7 +34,7 @@ type Spec struct {
 }
 
 // SourceTypes are the source types this build can run.
-func SourceTypes() []string { return []string{"filesystem"} }
+func SourceTypes() []string { return []string{"filesystem", "rest_api"} }
 
 // List returns the declarative pipelines of a workspace.
 func List(root string) ([]string, error) {
@@ -95,6 +95,10 @@ func Load(root, name string) (*Spec, error) {
 	switch s.SourceType {
 	case "filesystem":
 		if err := checkKeys(rel, "source.", src, filesystemKeys()); err != nil {
+			return nil, err
+		}
+	case "rest_api":
+		if err := checkKeys(rel, "source.", src, restKeys()); err != nil {
 			return nil, err
 		}
 	case "":
@@ -225,6 +229,8 @@ func (s *Spec) Resources(root string, r *config.Resolver) ([]*pipeline.Resource,
 			return nil, err
 		}
 		return []*pipeline.Resource{res}, nil
+	case "rest_api":
+		return s.restResources(r)
 	}
 	return nil, fmt.Errorf("%s: source type %q is not available", s.Path, s.SourceType)
 }

@@ -161,6 +161,9 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 				continue
 			}
 		}
+		if rc.OnKept != nil {
+			rc.OnKept(rec)
+		}
 		buf, err = jsonx.Append(buf[:0], rec)
 		if err != nil {
 			_ = w.Close()

@@ -40,6 +40,10 @@ type ResourceContext struct {
 	// incremental hint). Sources use its StartValue to ask only for new
 	// records; the engine filters whatever they yield anyway.
 	Incremental *Cursor
+	// OnKept, when a resource sets it, hears about every record the engine
+	// keeps (after incremental filtering); parents use it to hand exactly
+	// the loaded records to their children.
+	OnKept func(rec any)
 }
 
 // TableName is the resource's table before normalization.
