@@ -82,6 +82,27 @@ endpoint = { path = "items", params = { per_page = 100 } }
 			Secrets: []string{"token"},
 			Next:    "set base_url and resources, put the token in .dlt/secrets.toml, then run it",
 		},
+		"sql_database": {
+			Description: "tables of a PostgreSQL database, with keys and incremental cursors",
+			Body: `# Declarative pipeline: PostgreSQL tables → %[1]s. Run: dlthub local pipeline run %[2]s
+# Credentials go in .dlt/secrets.toml:
+#   [sources.%[2]s]
+#   credentials = "postgresql://loader:password@localhost:5432/shop"
+[pipeline]
+destination = "%[1]s"
+
+[source]
+type = "sql_database"
+schema = "public"
+# table_names = ["orders", "customers"]   # default: every table of the schema
+# Tables with a primary key are merged on it, others appended; override per table:
+# [source.tables.orders]
+# incremental = { cursor_path = "updated_at" }
+# write_disposition = "merge"
+`,
+			Secrets: []string{"credentials"},
+			Next:    "put the connection string in .dlt/secrets.toml, then run it",
+		},
 		"github": {
 			Description: "GitHub issues, their comments, and pull requests of a repository",
 			Body: `# Declarative pipeline: GitHub issues, comments and pulls → %[1]s.
@@ -186,7 +207,7 @@ primary_key = "id"
 }
 
 func templateOrder() []string {
-	return []string{"github_sample", "filesystem", "rest_api", "github", "jsonplaceholder", "pokemon"}
+	return []string{"github_sample", "filesystem", "rest_api", "sql_database", "github", "jsonplaceholder", "pokemon"}
 }
 
 func newPipelineInitCmd(f *Factory) *cobra.Command {

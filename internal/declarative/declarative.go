@@ -34,7 +34,7 @@ type Spec struct {
 }
 
 // SourceTypes are the source types this build can run.
-func SourceTypes() []string { return []string{"filesystem", "rest_api"} }
+func SourceTypes() []string { return []string{"filesystem", "rest_api", "sql_database"} }
 
 // List returns the declarative pipelines of a workspace.
 func List(root string) ([]string, error) {
@@ -100,6 +100,13 @@ func Load(root, name string) (*Spec, error) {
 	case "rest_api":
 		if err := checkKeys(rel, "source.", src, restKeys()); err != nil {
 			return nil, err
+		}
+	case "sql_database":
+		if err := checkKeys(rel, "source.", src, map[string]any{"type": nil, "schema": nil, "table_names": nil, "tables": nil, "credentials": nil}); err != nil {
+			return nil, err
+		}
+		if _, ok := src["credentials"]; ok {
+			return nil, fmt.Errorf("%s: source.credentials is a secret and must not be in the pipeline file; put it in .dlt/secrets.toml as [sources.%s] credentials = \"postgresql://…\"", rel, name)
 		}
 	case "":
 		return nil, fmt.Errorf("%s: source.type is missing (%s)", rel, strings.Join(SourceTypes(), ", "))
@@ -231,6 +238,8 @@ func (s *Spec) Resources(root string, r *config.Resolver) ([]*pipeline.Resource,
 		return []*pipeline.Resource{res}, nil
 	case "rest_api":
 		return s.restResources(r)
+	case "sql_database":
+		return s.sqlResources(r)
 	}
 	return nil, fmt.Errorf("%s: source type %q is not available", s.Path, s.SourceType)
 }

@@ -54,6 +54,9 @@ type Cursor struct {
 // or the initial value.
 func (c *Cursor) StartValue() any { return c.start }
 
+// Path is the cursor path.
+func (c *Cursor) Path() string { return c.inc.CursorPath }
+
 // EndValue is the end of a backfill window, or nil.
 func (c *Cursor) EndValue() any { return c.inc.EndValue }
 
