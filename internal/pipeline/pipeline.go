@@ -115,11 +115,11 @@ func New(o Options) (*Pipeline, error) {
 	}
 	maxLen := 0
 	switch dest.Type {
-	case "duckdb", "filesystem":
+	case "duckdb", "filesystem", "motherduck":
 	case "postgres":
 		maxLen = postgres.MaxIdentifierLength
 	default:
-		return nil, fmt.Errorf("destination %q has type %s, which this build cannot load into yet (available: duckdb, filesystem, postgres)", o.Destination, dest.Type)
+		return nil, fmt.Errorf("destination %q has type %s, which this build cannot load into yet (available: duckdb, filesystem, motherduck, postgres)", o.Destination, dest.Type)
 	}
 	n := naming.NewSnakeCase(maxLen)
 	dataset := o.Dataset
@@ -199,6 +199,17 @@ func (p *Pipeline) OpenDestination() (destination.Client, error) {
 			return nil, fmt.Errorf("destination %q: %w", p.dest.Name, err)
 		}
 		return postgres.Open(context.Background(), cfg.Credentials.DSN(), p.dataset)
+	}
+	if p.dest.Type == "motherduck" {
+		var cfg struct {
+			Credentials duckdb.MotherDuckCredentials `config:"credentials"`
+		}
+		if p.opts.Resolver != nil {
+			if err := p.opts.Resolver.Decode(p.opts.Name, p.dest.Sections, &cfg); err != nil {
+				return nil, fmt.Errorf("destination %q: %w", p.dest.Name, err)
+			}
+		}
+		return duckdb.OpenMotherDuck(cfg.Credentials, p.dataset)
 	}
 	if p.dest.Type == "filesystem" {
 		url, err := p.setting("bucket_url", p.opts.LocalDir)
