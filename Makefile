@@ -34,10 +34,12 @@ $(GOLANGCI):
 BENCH_ROWS ?= 1000000
 
 .PHONY: bench
-bench: build ## print BENCH lines: start-up time, and JSONL → DuckDB at BENCH_ROWS and 4×BENCH_ROWS (BENCH_FILE=path to load a given file)
+bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 4×; JSONL → Postgres; Postgres (BENCH_PG_ROWS, default 5M) → DuckDB
 	$(GO) run ./tools/benchstartup -bin $(BIN)
 	$(GO) build -o bin/benchload ./tools/benchload
 	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchload -sizes 1,4
+	$(GO) build -o bin/benchpg ./tools/benchpg
+	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchpg
 
 .PHONY: demo
 demo: build ## the quickstart: a workspace in a temp dir, end to end

@@ -35,7 +35,7 @@ func Run(m *testing.M) int {
 	if os.Getenv(EnvURL) != "" {
 		return m.Run()
 	}
-	stop, url, err := start()
+	stop, url, err := Start()
 	if err != nil {
 		_ = os.Setenv(reasonEnv, err.Error())
 		fmt.Fprintf(os.Stderr, "\n*** PostgreSQL tests will be SKIPPED: %v ***\n\n", err)
@@ -107,9 +107,11 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// start initialises and starts a server in a temp dir. As root it runs the
-// server as the postgres user, which PostgreSQL requires.
-func start() (func(), string, error) {
+// Start initialises and starts a throwaway server in a temp dir on a free
+// loopback port and returns a function that stops it and removes its files.
+// As root it runs the server as the postgres user, which PostgreSQL
+// requires. Benchmarks use it too.
+func Start() (func(), string, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, "", err

@@ -438,18 +438,31 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		return err
 	}
 	defer func() { _, _ = tx.ExecContext(ctx, `SET preserve_insertion_order = false`) }()
-	q := `CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * EXCLUDE ("_dlt_pos") FROM ` + src
+	// Stage everything first (this streams and spills), then dedup only
+	// when keys repeat: the window that picks the last row per key needs
+	// memory, and most loads have unique keys.
+	if err := run(`CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * FROM ` + src); err != nil {
+		return err
+	}
 	if len(pk) > 0 {
-		order := `"_dlt_pos" DESC`
-		for _, col := range t.Columns {
-			if col.DedupSort == "asc" || col.DedupSort == "desc" {
-				order = Quote(col.Name) + " " + strings.ToUpper(col.DedupSort) + ", " + order
+		var dups int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) - count(DISTINCT (`+quoteAll(pk)+`)) FROM `+stg).Scan(&dups); err != nil {
+			return fmt.Errorf("duckdb: count duplicate keys: %w", err)
+		}
+		if dups > 0 {
+			order := `"_dlt_pos" DESC`
+			for _, col := range t.Columns {
+				if col.DedupSort == "asc" || col.DedupSort == "desc" {
+					order = Quote(col.Name) + " " + strings.ToUpper(col.DedupSort) + ", " + order
+				}
+			}
+			if err := run(`CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * EXCLUDE ("_dlt_rn") FROM (SELECT *, row_number() OVER (PARTITION BY ` +
+				quoteAll(pk) + ` ORDER BY ` + order + `) AS "_dlt_rn" FROM ` + stg + `) WHERE "_dlt_rn" = 1`); err != nil {
+				return err
 			}
 		}
-		q = `CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * EXCLUDE ("_dlt_pos", "_dlt_rn") FROM (SELECT *, row_number() OVER (PARTITION BY ` +
-			quoteAll(pk) + ` ORDER BY ` + order + `) AS "_dlt_rn" FROM ` + src + `) WHERE "_dlt_rn" = 1`
 	}
-	if err := run(q); err != nil {
+	if err := run(`ALTER TABLE ` + stg + ` DROP COLUMN "_dlt_pos"`); err != nil {
 		return err
 	}
 	match := func(keys []string) string {

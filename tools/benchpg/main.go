@@ -1,0 +1,283 @@
+// Command benchpg measures the engine with PostgreSQL, against a throwaway
+// server it starts (or DLTHUB_TEST_POSTGRES):
+//
+//   - jsonl_to_postgres: the engine loads generated GitHub-issue-like JSONL
+//     into Postgres (typed columns, labels and assignees child tables); the
+//     baseline, in the same run, is a plain COPY of the same normalized rows
+//     (the engine's own CSV job files) into the same tables.
+//   - postgres_to_duckdb: the sql_database source reads a table of -pg-rows
+//     rows into DuckDB; rows/s and peak RSS (which must not grow with the
+//     table).
+//
+// Each side runs as a child process so its peak RSS is its own.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"iter"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dlthub/dlthub/internal/benchdata"
+	"github.com/dlthub/dlthub/internal/config"
+	"github.com/dlthub/dlthub/internal/jsonx"
+	"github.com/dlthub/dlthub/internal/loadpackage"
+	"github.com/dlthub/dlthub/internal/pgtest"
+	"github.com/dlthub/dlthub/internal/pipeline"
+	"github.com/dlthub/dlthub/internal/source/sqldb"
+)
+
+func main() {
+	mode := flag.String("mode", "", "internal: engine-pg, copy-pg or pg-duckdb")
+	rows := flag.Int("rows", envInt("BENCH_ROWS", 1_000_000), "records for jsonl_to_postgres")
+	pgRows := flag.Int("pg-rows", envInt("BENCH_PG_ROWS", 5_000_000), "rows of the table for postgres_to_duckdb")
+	file := flag.String("file", os.Getenv("BENCH_FILE"), "JSONL file (default: generate)")
+	dir := flag.String("dir", "", "internal: working dir")
+	url := flag.String("url", "", "internal: database URL")
+	flag.Parse()
+	var err error
+	switch *mode {
+	case "engine-pg":
+		err = enginePG(*file, *dir, *url)
+	case "copy-pg":
+		err = copyPG(*dir, *url)
+	case "pg-duckdb":
+		err = pgDuckDB(*dir, *url)
+	default:
+		err = bench(*rows, *pgRows, *file)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchpg:", err)
+		os.Exit(1)
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+type result struct {
+	wall  time.Duration
+	rssMB float64
+}
+
+func child(args ...string) (result, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return result{}, err
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return result{}, fmt.Errorf("%v: %w", args[:2], err)
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return result{wall: wall, rssMB: float64(ru.Maxrss) / 1024}, nil
+}
+
+func exec1(ctx context.Context, url, q string) error {
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Close(ctx) }()
+	_, err = c.Exec(ctx, q)
+	return err
+}
+
+func bench(rows, pgRows int, file string) error {
+	ctx := context.Background()
+	base := os.Getenv(pgtest.EnvURL)
+	if base == "" {
+		stop, url, err := pgtest.Start()
+		if err != nil {
+			return fmt.Errorf("no PostgreSQL for the benchmark: %w", err)
+		}
+		defer stop()
+		base = url
+	}
+	work, err := os.MkdirTemp("", "dlthub-benchpg-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(work) }()
+	if file == "" {
+		file = filepath.Join(work, "issues.jsonl")
+		fmt.Fprintf(os.Stderr, "generating %d records\n", rows)
+		f, err := os.Create(file)
+		if err != nil {
+			return err
+		}
+		if err := benchdata.WriteIssues(f, rows, 42); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		_ = f.Close()
+	} else if rows, err = countLines(file); err != nil {
+		return err
+	}
+	for _, db := range []string{"engine", "source"} {
+		if err := exec1(ctx, base, "DROP DATABASE IF EXISTS bench_"+db+" WITH (FORCE)"); err != nil {
+			return err
+		}
+		if err := exec1(ctx, base, "CREATE DATABASE bench_"+db); err != nil {
+			return err
+		}
+	}
+	dbURL := func(name string) string { return strings.Replace(base, "/postgres?", "/bench_"+name+"?", 1) }
+
+	eng, err := child("-mode", "engine-pg", "-file", file, "-dir", filepath.Join(work, "engine"), "-url", dbURL("engine"))
+	if err != nil {
+		return err
+	}
+	cp, err := child("-mode", "copy-pg", "-dir", filepath.Join(work, "engine"), "-url", dbURL("engine"))
+	if err != nil {
+		return err
+	}
+	ers, crs := float64(rows)/eng.wall.Seconds(), float64(rows)/cp.wall.Seconds()
+	fmt.Printf("BENCH name=jsonl_to_postgres rows=%d rows_per_s=%.0f baseline_rows_per_s=%.0f ratio=%.3f peak_rss_mb=%.0f baseline_peak_rss_mb=%.0f seconds=%.2f baseline_seconds=%.2f vs_sling_jsonb=%.1f\n",
+		rows, ers, crs, ers/crs, eng.rssMB, cp.rssMB, eng.wall.Seconds(), cp.wall.Seconds(), ers/16600)
+
+	fmt.Fprintf(os.Stderr, "creating a %d-row table\n", pgRows)
+	if err := exec1(ctx, dbURL("source"), fmt.Sprintf(`CREATE TABLE big AS SELECT g::bigint AS id, 'customer ' || (g %% 1000) AS name, (g * 1.5)::numeric(14,2) AS amount,
+now() - (g || ' seconds')::interval AS created_at, g %% 2 = 0 AS flag, jsonb_build_object('k', g %% 7) AS meta FROM generate_series(1, %d) g; ALTER TABLE big ADD PRIMARY KEY (id)`, pgRows)); err != nil {
+		return err
+	}
+	src, err := child("-mode", "pg-duckdb", "-dir", filepath.Join(work, "source"), "-url", dbURL("source"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("BENCH name=postgres_to_duckdb rows=%d rows_per_s=%.0f baseline_rows_per_s=0 ratio=0 peak_rss_mb=%.0f seconds=%.2f\n",
+		pgRows, float64(pgRows)/src.wall.Seconds(), src.rssMB, src.wall.Seconds())
+	return nil
+}
+
+func countLines(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strings.Count(string(b), "\n"), nil
+}
+
+func resolver(url string) *config.Resolver {
+	env := map[string]string{"DESTINATION__PG__DESTINATION_TYPE": "postgres", "DESTINATION__PG__CREDENTIALS": url}
+	return &config.Resolver{Providers: []config.Provider{&config.EnvProvider{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}}}
+}
+
+func enginePG(file, dir, url string) error {
+	p, err := pipeline.New(pipeline.Options{Name: "bench", Destination: "pg", PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: dir, Resolver: resolver(url)})
+	if err != nil {
+		return err
+	}
+	r := &pipeline.Resource{Name: "issues", Records: jsonlRecords(file)}
+	info, err := p.Run(context.Background(), r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "engine: %v extract %s normalize %s load %s\n", info.Rows, info.Extract.Round(time.Millisecond), info.Normal.Round(time.Millisecond), info.Load.Round(time.Millisecond))
+	return nil
+}
+
+func jsonlRecords(file string) func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
+	return func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
+		return func(yield func(any, error) bool) {
+			f, err := os.Open(file)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			defer func() { _ = f.Close() }()
+			sc := bufio.NewScanner(f)
+			sc.Buffer(make([]byte, 1<<20), 64<<20)
+			for sc.Scan() {
+				if !yield(jsonx.Raw(sc.Bytes()), nil) {
+					return
+				}
+			}
+			if err := sc.Err(); err != nil {
+				yield(nil, err)
+			}
+		}
+	}
+}
+
+// copyPG COPYs the engine's normalized job files into empty tables of the
+// same shape: the raw cost of getting those rows into PostgreSQL.
+func copyPG(dir, url string) error {
+	ctx := context.Background()
+	loaded := filepath.Join(dir, "pipelines", "bench", loadpackage.LoadedDir)
+	ids, err := (&loadpackage.Store{Dir: filepath.Join(dir, "pipelines", "bench")}).List(loadpackage.LoadedDir)
+	if err != nil || len(ids) == 0 {
+		return fmt.Errorf("no loaded package in %s: %v", loaded, err)
+	}
+	jobs, err := loadpackage.Jobs(filepath.Join(loaded, ids[len(ids)-1], loadpackage.NewJobs))
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	for _, j := range jobs {
+		header, err := loadpackage.ReadHeader(j.Path)
+		if err != nil {
+			return err
+		}
+		// The same typed columns as the engine's table.
+		if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS baseline; CREATE TABLE IF NOT EXISTS baseline."`+j.Table+`" (LIKE bench_dataset."`+j.Table+`")`); err != nil {
+			return err
+		}
+		cols := make([]string, len(header))
+		for i, h := range header {
+			cols[i] = `"` + h + `"`
+		}
+		f, err := os.Open(j.Path)
+		if err != nil {
+			return err
+		}
+		_, err = conn.PgConn().CopyFrom(ctx, f, `COPY baseline."`+j.Table+`" (`+strings.Join(cols, ", ")+`) FROM STDIN WITH (FORMAT csv, HEADER true, NULL '')`)
+		_ = f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pgDuckDB(dir, url string) error {
+	ctx := context.Background()
+	res, err := sqldb.Resources(ctx, sqldb.Config{DSN: url, Tables: []string{"big"}})
+	if err != nil {
+		return err
+	}
+	p, err := pipeline.New(pipeline.Options{Name: "pg2duck", PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: dir})
+	if err != nil {
+		return err
+	}
+	info, err := p.Run(ctx, res...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "postgres_to_duckdb: %v extract %s normalize %s load %s\n", info.Rows, info.Extract.Round(time.Millisecond), info.Normal.Round(time.Millisecond), info.Load.Round(time.Millisecond))
+	return nil
+}
