@@ -226,8 +226,11 @@ func copyPG(dir, url string) error {
 	ctx := context.Background()
 	loaded := filepath.Join(dir, "pipelines", "bench", loadpackage.LoadedDir)
 	ids, err := (&loadpackage.Store{Dir: filepath.Join(dir, "pipelines", "bench")}).List(loadpackage.LoadedDir)
-	if err != nil || len(ids) == 0 {
-		return fmt.Errorf("no loaded package in %s: %v", loaded, err)
+	if err != nil {
+		return fmt.Errorf("list loaded packages in %s: %w", loaded, err)
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("no loaded package in %s", loaded)
 	}
 	jobs, err := loadpackage.Jobs(filepath.Join(loaded, ids[len(ids)-1], loadpackage.NewJobs))
 	if err != nil {
