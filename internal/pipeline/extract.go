@@ -139,7 +139,7 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 		}
 	}
 	var buf []byte
-	var n, seen int64
+	var n, seen, lastPages int64
 	for rec, err := range r.Records(ctx, rc) {
 		if err != nil {
 			_ = w.Close()
@@ -177,11 +177,12 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 		if h := p.opts.Hooks; h != nil && h.ExtractRecord != nil {
 			h.ExtractRecord(n)
 		}
-		if n%10000 == 0 {
-			p.progress(Progress{Stage: "extract", Resource: r.Name, Records: n})
+		if n%10000 == 0 || (rc.Pages > 0 && rc.Pages != lastPages) {
+			lastPages = rc.Pages
+			p.progress(Progress{Stage: "extract", Resource: r.Name, Records: n, Bytes: w.Bytes, Pages: rc.Pages})
 		}
 	}
-	p.progress(Progress{Stage: "extract", Resource: r.Name, Records: n, Done: true})
+	p.progress(Progress{Stage: "extract", Resource: r.Name, Records: n, Bytes: w.Bytes, Pages: rc.Pages, Done: true})
 	rm.Records = n
 	if err := w.Close(); err != nil {
 		return rm, fmt.Errorf("extract %q: %w", r.Name, err)

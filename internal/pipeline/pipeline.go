@@ -58,6 +58,8 @@ type Progress struct {
 	Resource string // during extract
 	LoadID   string
 	Records  int64
+	Bytes    int64 // extracted so far
+	Pages    int64 // pages fetched so far, for sources that page
 	Done     bool
 }
 

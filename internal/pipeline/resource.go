@@ -44,6 +44,8 @@ type ResourceContext struct {
 	// keeps (after incremental filtering); parents use it to hand exactly
 	// the loaded records to their children.
 	OnKept func(rec any)
+	// Pages counts the pages a paging source has fetched (progress).
+	Pages int64
 }
 
 // TableName is the resource's table before normalization.

@@ -285,6 +285,9 @@ func fetch(ctx context.Context, cl *client, r *resolved, parent *jsonx.Object, r
 				fail(err)
 				return
 			}
+			if rc != nil {
+				rc.Pages++
+			}
 			recs, err := records(resp.Body, r.Endpoint.DataSelector)
 			if err != nil {
 				fail(fmt.Errorf("%s %s: %w", method, reqURL, err))
