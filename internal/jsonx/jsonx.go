@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -291,6 +292,9 @@ func (p *parser) key() (string, error) {
 	}
 	s, err := p.str()
 	if err == nil && len(s) <= 64 && len(p.intern) < 4096 {
+		// A private copy: an interned key must not keep a shared input
+		// buffer (ParseShared) alive.
+		s = strings.Clone(s)
 		p.intern[s] = s
 	}
 	return s, err

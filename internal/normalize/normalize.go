@@ -13,6 +13,7 @@ import (
 	mrand "math/rand/v2"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/naming"
@@ -161,7 +162,7 @@ func (n *Normalizer) path(prefix, key string) string {
 	}
 	p := n.Naming.ShortenFragments(prefix, key)
 	if len(n.paths) < 1<<16 {
-		n.paths[k] = p
+		n.paths[k] = p // built from cached, private strings
 	}
 	return p
 }
@@ -175,6 +176,10 @@ func (n *Normalizer) norm(k string) string {
 		v = "_"
 	}
 	if len(n.names) < 1<<16 {
+		// Record keys may share a parse buffer: cache private copies so
+		// the cache never keeps those buffers alive.
+		k = strings.Clone(k)
+		v = strings.Clone(v)
 		n.names[k] = v
 	}
 	return v
@@ -389,6 +394,11 @@ type keySlot struct {
 
 type keyNode map[string]*keySlot
 
+// maxSlots bounds one trie level: records with ever-new keys (ids used as
+// keys) must not grow memory without end; past it keys are resolved
+// without caching.
+const maxSlots = 4096
+
 func (n *Normalizer) trie(table string) keyNode {
 	t := n.tries[table]
 	if t == nil {
@@ -410,7 +420,9 @@ func (n *Normalizer) flatten(obj any, node keyNode, prefix, table string, level,
 				col = n.path(prefix, nk)
 			}
 			sl = &keySlot{col: col}
-			node[k] = sl
+			if len(node) < maxSlots {
+				node[strings.Clone(k)] = sl
+			}
 		}
 		switch x := v.(type) {
 		case nil:
