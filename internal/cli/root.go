@@ -36,6 +36,10 @@ and prod, and pipelines that load into DuckDB, Postgres and files.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 
 	root.AddGroup(&cobra.Group{ID: "workspace", Title: "Workspace:"})
+	root.AddGroup(&cobra.Group{ID: "jobs", Title: "Jobs:"})
+	deploy := newDeployCmd(f)
+	deploy.GroupID = "jobs"
+	root.AddCommand(deploy)
 	for _, c := range []*cobra.Command{
 		newInitCmd(f, nil),
 		newProfileCmd(f),

@@ -18,6 +18,7 @@ import (
 	"github.com/dlthub/dlthub/internal/pipeline"
 	"github.com/dlthub/dlthub/internal/schema"
 	fssource "github.com/dlthub/dlthub/internal/source/filesystem"
+	"github.com/dlthub/dlthub/internal/suggest"
 )
 
 // Dir is where declarative pipelines live, relative to the workspace root.
@@ -134,40 +135,17 @@ func checkKeys(file, prefix string, m map[string]any, known map[string]any) erro
 		if _, ok := known[k]; ok {
 			continue
 		}
-		best, bestD := "", 4
+		names := make([]string, 0, len(known))
 		for cand := range known {
-			if d := distance(k, cand); d < bestD {
-				best, bestD = cand, d
-			}
+			names = append(names, cand)
 		}
 		msg := fmt.Sprintf("%s: unknown key %s%s", file, prefix, k)
-		if best != "" {
+		if best := suggest.Closest(k, names); best != "" {
 			msg += fmt.Sprintf(" (did you mean %s%s?)", prefix, best)
 		}
 		return errors.New(msg)
 	}
 	return nil
-}
-
-// distance is the Levenshtein distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // Resources builds the pipeline's resources. root resolves relative paths;
