@@ -62,6 +62,16 @@ func runPipeline(ctx context.Context, f *Factory, opts *pipelineRunOptions, name
 	if err != nil {
 		return err
 	}
+	// A job's interval (DLT_INTERVAL_START/END) is the incremental window.
+	if start, end := f.Env.Get("DLT_INTERVAL_START"), f.Env.Get("DLT_INTERVAL_END"); start != "" && end != "" {
+		for _, r := range resources {
+			if r.Incremental != nil {
+				inc := *r.Incremental
+				inc.InitialValue, inc.EndValue = start, end
+				r.Incremental = &inc
+			}
+		}
+	}
 	po := c.pipelineOptions(f, name)
 	po.Destination, po.Dataset, po.Refresh = spec.Destination, spec.Dataset, opts.Refresh
 	switch opts.Refresh {

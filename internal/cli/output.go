@@ -59,3 +59,5 @@ func yesNo(b bool) string {
 	}
 	return "no"
 }
+
+func jsonIndent(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }

@@ -5,13 +5,19 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -24,7 +30,11 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"dlthub": func() {
-			os.Exit(cli.Run(context.Background(), cli.NewSystemFactory("test"), os.Args[1:]))
+			// As cmd/dlthub does: Ctrl-C cancels the context.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := cli.Run(ctx, cli.NewSystemFactory("test"), os.Args[1:])
+			stop()
+			os.Exit(code)
 		},
 	})
 }
@@ -33,16 +43,30 @@ func TestMain(m *testing.M) {
 // the real command tree as a process against a fresh temporary directory,
 // with HOME pointing inside it.
 func TestScripts(t *testing.T) {
+	// Scripts that build a Go program share this machine's Go caches (HOME
+	// points elsewhere inside a script).
+	goEnv := map[string]string{}
+	if out, err := exec.Command("go", "env", "GOCACHE", "GOPATH", "GOMODCACHE").Output(); err == nil {
+		v := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if len(v) == 3 {
+			goEnv = map[string]string{"GOCACHE": v[0], "GOPATH": v[1], "GOMODCACHE": v[2], "GOFLAGS": "-mod=mod"}
+		}
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:           filepath.Join("testdata", "script"),
 		UpdateScripts: *update,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"runpipeline": runPipelineCmd,
 			"apiserver":   apiServerCmd,
+			"httpwait":    httpWaitCmd,
+			"freeport":    freePortCmd,
 		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, "home")
 			env.Setenv("HOME", home)
+			for k, v := range goEnv {
+				env.Setenv(k, v)
+			}
 			return os.MkdirAll(home, 0o755)
 		},
 	})
@@ -127,4 +151,42 @@ func apiServerCmd(ts *testscript.TestScript, _ bool, args []string) {
 	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
 		ts.Fatalf("%v", err)
 	}
+}
+
+// httpWaitCmd polls a URL until it answers 200 (10 s at most) and checks the
+// body contains a string: httpwait URL TEXT.
+func httpWaitCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: httpwait URL TEXT")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(args[0])
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(string(b), args[1]) {
+				if neg {
+					ts.Fatalf("%s answered", args[0])
+				}
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !neg {
+		ts.Fatalf("%s did not answer with %q", args[0], args[1])
+	}
+}
+
+// freePortCmd sets an environment variable to a free loopback port:
+// freeport NAME.
+func freePortCmd(ts *testscript.TestScript, _ bool, args []string) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	ts.Setenv(args[0], strconv.Itoa(port))
 }

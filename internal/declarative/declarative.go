@@ -195,12 +195,22 @@ func (s *Spec) Resources(root string, r *config.Resolver) ([]*pipeline.Resource,
 		if c.Delimiter, err = str("delimiter"); err != nil {
 			return nil, err
 		}
+		var recordCursor *pipeline.Incremental
 		switch v := s.source["incremental"].(type) {
 		case nil:
 		case bool:
 			c.Incremental = v
+		case map[string]any:
+			if err := checkKeys(s.Path, "source.incremental.", v, map[string]any{"cursor_path": nil, "initial_value": nil, "end_value": nil, "lag": nil}); err != nil {
+				return nil, err
+			}
+			recordCursor = &pipeline.Incremental{InitialValue: v["initial_value"], EndValue: v["end_value"]}
+			recordCursor.CursorPath, _ = v["cursor_path"].(string)
+			if recordCursor.CursorPath == "" {
+				return nil, fmt.Errorf("%s: source.incremental needs cursor_path", s.Path)
+			}
 		default:
-			return nil, fmt.Errorf("%s: source.incremental must be true or false (files modified since the last run)", s.Path)
+			return nil, fmt.Errorf("%s: source.incremental: true (files modified since the last run) or { cursor_path = \"...\" } (records past a cursor)", s.Path)
 		}
 		table, err := str("table_name")
 		if err != nil {
@@ -209,7 +219,7 @@ func (s *Spec) Resources(root string, r *config.Resolver) ([]*pipeline.Resource,
 		if table == "" {
 			table = s.Name
 		}
-		res := &pipeline.Resource{Name: table, Records: c.Records()}
+		res := &pipeline.Resource{Name: table, Records: c.Records(), Incremental: recordCursor}
 		if err := s.applyHints(res, s.source); err != nil {
 			return nil, err
 		}

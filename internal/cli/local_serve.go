@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dlthub/dlthub/internal/jobs"
+	"github.com/dlthub/dlthub/internal/runner"
+)
+
+type localServeOptions struct {
+	Port int
+	File string
+}
+
+func newLocalServeCmd(f *Factory) *cobra.Command {
+	opts := &localServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve [SELECTOR|JOB_REF]",
+		Short: "Run an interactive job here on a port until stopped",
+		Long: `Run an interactive job (type = "interactive") with PORT set (default 5000)
+and DLTHUB_BASE_PATH=/, until it exits or you stop it with Ctrl-C, which
+sends SIGTERM and, after the grace period, SIGKILL.`,
+		Example: `  dlthub local serve dashboard
+  dlthub local serve jobs.apps.dashboard --port 8080`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("%q takes at most one selector", cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sel := "interactive"
+			if len(args) == 1 {
+				sel = args[0]
+			}
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			return runLocalServe(ctx, f, opts, sel)
+		},
+	}
+	cmd.Flags().IntVar(&opts.Port, "port", 5000, "port the job listens on")
+	cmd.Flags().StringVar(&opts.File, "file", jobs.DefaultFile, "manifest file")
+	return cmd
+}
+
+func runLocalServe(ctx context.Context, f *Factory, opts *localServeOptions, sel string) error {
+	c, err := f.Open()
+	if err != nil {
+		return err
+	}
+	m, err := loadManifest(c, opts.File)
+	if err != nil {
+		return err
+	}
+	j, err := m.SelectOne(sel)
+	if err != nil {
+		return usageErr(err)
+	}
+	if j.Type != "interactive" {
+		return usagef("%s is a batch job: run it with `dlthub local run %s`", j.Ref, j.Ref)
+	}
+	if len(j.Command) == 0 {
+		return usagef("%s has no command to serve", j.Ref)
+	}
+	l := jobs.Launch{Job: j, Profile: c.profile.Name, RunID: newRunID(), Trigger: "http:" + strconv.Itoa(opts.Port), Config: jobConfig(c, j), Port: opts.Port, BasePath: "/"}
+	fmt.Fprintf(f.IO.ErrOut, "▶ %s on http://127.0.0.1:%d/ (Ctrl-C stops it)\n", j.Ref, opts.Port)
+	res, err := runner.Run(ctx, j.Command, runner.Options{
+		Dir: c.ws.Root, Env: append(os.Environ(), l.Env()...), GracePeriod: min(j.Execute.GracePeriod, 30*time.Second),
+		Stdout: f.IO.Out, Stderr: f.IO.ErrOut,
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", j.Ref, err)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%s %s: %s\n", mark(res.OK() || res.Cancelled), j.Ref, res.Describe())
+	if !res.OK() && !res.Cancelled {
+		return errSilent{code: ExitError}
+	}
+	return nil
+}
