@@ -189,6 +189,22 @@ func runLocalRun(ctx context.Context, f *Factory, opts *localRunOptions, sel str
 		return err
 	}
 	now := time.Now().UTC()
+	if opts.Refresh && !opts.DryRun {
+		// A refresh restarts the jobs downstream of a refreshed one too
+		// (through their freshness gates), up to a refresh = "block".
+		for _, j := range batch {
+			for _, ref := range m.RefreshCascade(j.Ref)[1:] {
+				p := jobStatePath(c, f, ref)
+				if st, err := loadJobState(p, now); err == nil && st.LastEnd != nil {
+					st.LastEnd = nil
+					if err := saveJobState(p, st); err != nil {
+						return err
+					}
+					fmt.Fprintf(f.IO.ErrOut, "Refresh cascades to %s: it starts over at its next run.\n", ref)
+				}
+			}
+		}
+	}
 	failed := 0
 	for _, j := range batch {
 		if j.Require.Profile != "" && j.Require.Profile != c.profile.Name {
@@ -215,6 +231,12 @@ func runLocalRun(ctx context.Context, f *Factory, opts *localRunOptions, sel str
 			}
 			if w, ok := j.ManualWindow(last, st.DeployedAt, now); ok {
 				l.Window = &w
+			}
+		}
+		if l.Window != nil {
+			if ok, why := freshness(c, f, j, *l.Window, now); !ok {
+				fmt.Fprintf(f.IO.ErrOut, "⏭ %s: skipped: %s\n", j.Ref, why)
+				continue
 			}
 		}
 		argv := j.Command
@@ -266,6 +288,21 @@ func runLocalRun(ctx context.Context, f *Factory, opts *localRunOptions, sel str
 		return fmt.Errorf("%d of %d job(s) did not complete", failed, len(batch))
 	}
 	return nil
+}
+
+// freshness applies a job's gates: every upstream must have completed up
+// to the end of the window.
+func freshness(c *wsContext, f *Factory, j *jobs.Job, w jobs.Window, now time.Time) (bool, string) {
+	for _, up := range j.Freshness {
+		st, err := loadJobState(jobStatePath(c, f, up), now)
+		if err != nil {
+			return false, err.Error()
+		}
+		if ok, why := jobs.IsFresh(up, st.LastEnd, w); !ok {
+			return false, why
+		}
+	}
+	return true, ""
 }
 
 func mark(ok bool) string {
