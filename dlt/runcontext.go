@@ -74,4 +74,6 @@ func runContextFrom(environ []string) RunContext {
 }
 
 // HasInterval reports whether the run has a window.
-func (rc RunContext) HasInterval() bool { return !rc.IntervalStart.IsZero() && !rc.IntervalEnd.IsZero() }
+func (rc RunContext) HasInterval() bool {
+	return !rc.IntervalStart.IsZero() && !rc.IntervalEnd.IsZero()
+}
