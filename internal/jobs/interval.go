@@ -238,3 +238,27 @@ func (m *Manifest) RefreshCascade(ref string) []string {
 	}
 	return out
 }
+
+// WindowFor is the window a run started by trigger t gets:
+//
+//	schedule, every       the window that just closed (the oldest due one)
+//	job.success/job.fail  the upstream run's window (upstream), as is
+//	manual, tag, once,    the manual window: last completed end to the
+//	http, deployment      latest tick (none for jobs without a timed trigger)
+//
+// ok is false when the run has no window.
+func (j *Job) WindowFor(t Trigger, lastEnd *time.Time, deployedAt, now time.Time, upstream *Window) (Window, bool) {
+	switch t.Kind {
+	case KindSchedule, KindEvery:
+		ws, err := j.DueWindows(lastEnd, deployedAt, now)
+		if err != nil || len(ws) == 0 {
+			return Window{}, false
+		}
+		return ws[0], true
+	case KindJobSuccess, KindJobFail:
+		if upstream != nil {
+			return *upstream, true
+		}
+	}
+	return j.ManualWindow(lastEnd, deployedAt, now)
+}

@@ -172,3 +172,46 @@ freshness = ["job.is_fresh:jobs.a.mid"]
 		t.Errorf("cascade %s (guard blocks and stops it)", got)
 	}
 }
+
+func TestWindowForEachTrigger(t *testing.T) {
+	m := mustParse(t, `
+[jobs.a.up]
+pipeline = "p"
+trigger = ["0 * * * *", "tag:x"]
+[jobs.a.down]
+pipeline = "p"
+trigger = ["job.success:jobs.a.up"]
+[jobs.a.once]
+pipeline = "p"
+trigger = ["once:2024-05-01T12:30:00Z"]
+`)
+	up, down, once := m.Jobs[2], m.Jobs[0], m.Jobs[1]
+	if up.Ref != "jobs.a.up" || down.Ref != "jobs.a.down" || once.Ref != "jobs.a.once" {
+		t.Fatal(up.Ref, down.Ref, once.Ref)
+	}
+	deployed := ts("2024-05-01T09:30:00Z")
+	last := ts("2024-05-01T10:00:00Z")
+	now := ts("2024-05-01T12:10:00Z")
+	w, ok := up.WindowFor(up.Triggers[0], &last, deployed, now, nil)
+	if !ok || w.String() != "2024-05-01T10:00:00Z/2024-05-01T11:00:00Z" {
+		t.Errorf("schedule: %s", w)
+	}
+	w, ok = up.WindowFor(up.Triggers[1], &last, deployed, now, nil)
+	if !ok || w.String() != "2024-05-01T10:00:00Z/2024-05-01T12:00:00Z" {
+		t.Errorf("tag (manual window): %s", w)
+	}
+	upWin := Window{Start: ts("2024-05-01T10:00:00Z"), End: ts("2024-05-01T11:00:00Z")}
+	w, ok = down.WindowFor(down.Triggers[0], nil, deployed, now, &upWin)
+	if !ok || w != upWin {
+		t.Errorf("follow-up: %s", w)
+	}
+	if _, ok := once.WindowFor(once.Triggers[0], nil, deployed, now, nil); ok {
+		t.Error("once job without a timed trigger got a window")
+	}
+	if next, ok := once.NextFire(now, deployed); !ok || !next.Equal(ts("2024-05-01T12:30:00Z")) {
+		t.Errorf("once next fire %s", next)
+	}
+	if _, ok := once.NextFire(ts("2024-05-01T13:00:00Z"), deployed); ok {
+		t.Error("once fires again")
+	}
+}
