@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"encoding/json"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/dlthub/dlthub/internal/jobs"
-	"github.com/dlthub/dlthub/internal/jsonx"
 )
 
 type deployOptions struct {
@@ -61,20 +58,7 @@ func runDeploy(f *Factory, opts *deployOptions) error {
 	case "json":
 		return writeJSON(f.IO.Out, e)
 	case "yaml":
-		b, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		v, err := jsonx.Parse(b)
-		if err != nil {
-			return err
-		}
-		enc := yaml.NewEncoder(f.IO.Out)
-		enc.SetIndent(2)
-		if err := enc.Encode(yamlNode(v)); err != nil {
-			return err
-		}
-		return enc.Close()
+		return writeYAML(f.IO.Out, e)
 	}
 	return usagef("--format must be yaml or json, not %q", opts.Format)
 }

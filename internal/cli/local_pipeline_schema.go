@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -32,24 +31,11 @@ data types and hints, in dlt's schema layout.`,
 			if s == nil {
 				return fmt.Errorf("pipeline %q has no schema yet", args[0])
 			}
-			b, err := json.Marshal(s)
-			if err != nil {
-				return err
-			}
 			switch format {
 			case "json":
-				return writeJSON(f.IO.Out, json.RawMessage(b))
+				return writeJSON(f.IO.Out, s)
 			case "yaml":
-				v, err := jsonx.Parse(b)
-				if err != nil {
-					return err
-				}
-				enc := yaml.NewEncoder(f.IO.Out)
-				enc.SetIndent(2)
-				if err := enc.Encode(yamlNode(v)); err != nil {
-					return err
-				}
-				return enc.Close()
+				return writeYAML(f.IO.Out, s)
 			}
 			return usagef("--format must be yaml or json, not %q", format)
 		},

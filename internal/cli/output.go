@@ -6,6 +6,10 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dlthub/dlthub/internal/jsonx"
 )
 
 // writeJSON prints v as indented JSON.
@@ -61,3 +65,22 @@ func yesNo(b bool) string {
 }
 
 func jsonIndent(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
+
+// writeYAML prints v (anything that marshals to JSON) as YAML, keeping the
+// order of object keys.
+func writeYAML(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	parsed, err := jsonx.Parse(b)
+	if err != nil {
+		return err
+	}
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(yamlNode(parsed)); err != nil {
+		return err
+	}
+	return enc.Close()
+}

@@ -142,7 +142,7 @@ func (c *Cursor) filter(rec any, index int64) (any, bool, error) {
 		}
 		rec = v
 	}
-	val, found := lookupPath(rec, c.inc.CursorPath)
+	val, found := jsonx.Select(rec, c.inc.CursorPath)
 	if !found || val == nil {
 		switch c.inc.OnCursorValueMissing {
 		case "include":
@@ -238,7 +238,7 @@ func (c *Cursor) hash(rec any) string {
 	var key []any
 	if len(c.pk) > 0 {
 		for _, k := range c.pk {
-			v, _ := lookupPath(rec, k)
+			v, _ := jsonx.Select(rec, k)
 			key = append(key, v)
 		}
 	} else {
@@ -247,49 +247,6 @@ func (c *Cursor) hash(rec any) string {
 	b, _ := jsonx.Append(nil, key)
 	sum := sha256.Sum256(b)
 	return base64.RawStdEncoding.EncodeToString(sum[:15])
-}
-
-// lookupPath reads a dotted path with optional [n] indexes.
-func lookupPath(rec any, path string) (any, bool) {
-	path = strings.TrimPrefix(strings.TrimPrefix(path, "$"), ".")
-	cur := rec
-	for _, part := range strings.Split(path, ".") {
-		name, idx := part, -1
-		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
-			name = part[:i]
-			n, err := strconv.Atoi(part[i+1 : len(part)-1])
-			if err != nil {
-				return nil, false
-			}
-			idx = n
-		}
-		if name != "" {
-			switch o := cur.(type) {
-			case *jsonx.Object:
-				v, ok := o.Get(name)
-				if !ok {
-					return nil, false
-				}
-				cur = v
-			case map[string]any:
-				v, ok := o[name]
-				if !ok {
-					return nil, false
-				}
-				cur = v
-			default:
-				return nil, false
-			}
-		}
-		if idx >= 0 {
-			l, ok := cur.([]any)
-			if !ok || idx >= len(l) {
-				return nil, false
-			}
-			cur = l[idx]
-		}
-	}
-	return cur, true
 }
 
 // compareValues orders cursor values: numbers numerically, timestamps (time

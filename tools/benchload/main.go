@@ -16,7 +16,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +27,6 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/dlthub/dlthub/internal/benchdata"
-	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/pipeline"
 )
 
@@ -177,36 +175,12 @@ func countLines(path string) (int, error) {
 	return n, sc.Err()
 }
 
-// jsonlResource yields the file's lines as raw JSON records.
-func jsonlResource(path string) *pipeline.Resource {
-	return &pipeline.Resource{Name: "issues", Records: func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
-		return func(yield func(any, error) bool) {
-			f, err := os.Open(path)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			defer func() { _ = f.Close() }()
-			sc := bufio.NewScanner(f)
-			sc.Buffer(make([]byte, 1<<20), 64<<20)
-			for sc.Scan() {
-				if !yield(jsonx.Raw(sc.Bytes()), nil) {
-					return
-				}
-			}
-			if err := sc.Err(); err != nil {
-				yield(nil, err)
-			}
-		}
-	}}
-}
-
 func runEngine(file, dir string) error {
 	p, err := pipeline.New(pipeline.Options{Name: "bench", PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: dir})
 	if err != nil {
 		return err
 	}
-	info, err := p.Run(context.Background(), jsonlResource(file))
+	info, err := p.Run(context.Background(), benchdata.JSONLResource("issues", file))
 	if err != nil {
 		return err
 	}

@@ -13,11 +13,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
-	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +28,6 @@ import (
 
 	"github.com/dlthub/dlthub/internal/benchdata"
 	"github.com/dlthub/dlthub/internal/config"
-	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/loadpackage"
 	"github.com/dlthub/dlthub/internal/pgtest"
 	"github.com/dlthub/dlthub/internal/pipeline"
@@ -188,36 +185,13 @@ func enginePG(file, dir, url string) error {
 	if err != nil {
 		return err
 	}
-	r := &pipeline.Resource{Name: "issues", Records: jsonlRecords(file)}
+	r := benchdata.JSONLResource("issues", file)
 	info, err := p.Run(context.Background(), r)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "engine: %v extract %s normalize %s load %s\n", info.Rows, info.Extract.Round(time.Millisecond), info.Normal.Round(time.Millisecond), info.Load.Round(time.Millisecond))
 	return nil
-}
-
-func jsonlRecords(file string) func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
-	return func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
-		return func(yield func(any, error) bool) {
-			f, err := os.Open(file)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			defer func() { _ = f.Close() }()
-			sc := bufio.NewScanner(f)
-			sc.Buffer(make([]byte, 1<<20), 64<<20)
-			for sc.Scan() {
-				if !yield(jsonx.Raw(sc.Bytes()), nil) {
-					return
-				}
-			}
-			if err := sc.Err(); err != nil {
-				yield(nil, err)
-			}
-		}
-	}
 }
 
 // copyPG COPYs the engine's normalized job files into empty tables of the

@@ -240,41 +240,7 @@ func number(body any, path string) (int, bool) {
 }
 
 // Select reads a dotted path ("data.items", "$.meta.next", "items[0].id").
-func Select(v any, path string) (any, bool) {
-	path = strings.TrimPrefix(strings.TrimPrefix(path, "$"), ".")
-	if path == "" {
-		return v, true
-	}
-	cur := v
-	for _, part := range strings.Split(path, ".") {
-		name, idx := part, -1
-		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
-			name = part[:i]
-			n, err := strconv.Atoi(part[i+1 : len(part)-1])
-			if err != nil {
-				return nil, false
-			}
-			idx = n
-		}
-		if name != "" {
-			o, ok := cur.(*jsonx.Object)
-			if !ok {
-				return nil, false
-			}
-			if cur, ok = o.Get(name); !ok {
-				return nil, false
-			}
-		}
-		if idx >= 0 {
-			l, ok := cur.([]any)
-			if !ok || idx >= len(l) {
-				return nil, false
-			}
-			cur = l[idx]
-		}
-	}
-	return cur, true
-}
+func Select(v any, path string) (any, bool) { return jsonx.Select(v, path) }
 
 func scalarString(v any) string {
 	switch x := v.(type) {
