@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"iter"
 	"os"
 	"path"
@@ -21,6 +20,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
 
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
 	"github.com/dlthub/dlthub/internal/jsonx"
@@ -54,22 +56,27 @@ type Config struct {
 
 // File is one matched file.
 type File struct {
-	Path     string
+	// Path names the file in messages: a local path, or the bucket URL and
+	// key.
+	Path string
+	// Rel is the key below the bucket.
 	Rel      string
 	Size     int64
 	Modified time.Time
+	local    bool
 }
 
-// Dir resolves the bucket URL to a local directory.
+// Dir resolves a local bucket URL (a path or file://) to a directory; it
+// is "" for other URLs.
 func (c Config) Dir() (string, error) {
 	u := c.BucketURL
 	switch {
+	case u == "":
+		return "", errors.New("bucket_url is empty: set it to a directory or a bucket URL")
 	case strings.HasPrefix(u, "file://"):
 		u = filepath.FromSlash(strings.TrimPrefix(u, "file://"))
 	case strings.Contains(u, "://"):
-		return "", fmt.Errorf("bucket_url %q: only local paths and file:// URLs are supported in this build", c.BucketURL)
-	case u == "":
-		return "", errors.New("bucket_url is empty: set it to a directory")
+		return "", nil
 	}
 	if !filepath.IsAbs(u) {
 		u = filepath.Join(c.Root, u)
@@ -77,41 +84,64 @@ func (c Config) Dir() (string, error) {
 	return u, nil
 }
 
-// Files lists the matched files, sorted by path.
-func (c Config) Files() ([]File, error) {
+// open opens the bucket through gocloud.dev/blob: local directories with
+// fileblob, other URLs with whatever driver this build links (a clear error
+// names the scheme when there is none).
+func (c Config) open(ctx context.Context) (*blob.Bucket, string, error) {
 	dir, err := c.Dir()
+	if err != nil {
+		return nil, "", err
+	}
+	if dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, "", fmt.Errorf("bucket_url %s: not a directory", dir)
+		}
+		b, err := fileblob.OpenBucket(dir, nil)
+		if err != nil {
+			return nil, "", fmt.Errorf("bucket_url %s: %w", dir, err)
+		}
+		return b, dir, nil
+	}
+	b, err := blob.OpenBucket(ctx, c.BucketURL)
+	if err != nil {
+		return nil, "", fmt.Errorf("bucket_url %q: %w (this build reads local paths and file:// URLs; other schemes need their gocloud.dev driver linked in)", c.BucketURL, err)
+	}
+	return b, "", nil
+}
+
+// Files lists the matched files, sorted by key.
+func (c Config) Files(ctx context.Context) ([]File, error) {
+	b, dir, err := c.open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("bucket_url %s: not a directory", dir)
-	}
+	defer func() { _ = b.Close() }()
+	return c.list(ctx, b, dir)
+}
+
+func (c Config) list(ctx context.Context, b *blob.Bucket, dir string) ([]File, error) {
 	glob := c.FileGlob
 	if glob == "" {
 		glob = "*"
 	}
 	var out []File
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	it := b.List(nil)
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("list %s: %w", c.BucketURL, err)
 		}
-		if d.IsDir() {
-			return nil
+		if obj.IsDir || !Match(glob, obj.Key) {
+			continue
 		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		if !Match(glob, rel) {
-			return nil
+		path := strings.TrimSuffix(c.BucketURL, "/") + "/" + obj.Key
+		if dir != "" {
+			path = filepath.Join(dir, filepath.FromSlash(obj.Key))
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		out = append(out, File{Path: p, Rel: rel, Size: info.Size(), Modified: info.ModTime().UTC()})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", dir, err)
+		out = append(out, File{Path: path, Rel: obj.Key, Size: obj.Size, Modified: obj.ModTime.UTC(), local: dir != ""})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
 	return out, nil
@@ -175,7 +205,13 @@ func (c Config) FormatOf(f File) (string, error) {
 func (c Config) Records() func(ctx context.Context, rc *pipeline.ResourceContext) iter.Seq2[any, error] {
 	return func(ctx context.Context, rc *pipeline.ResourceContext) iter.Seq2[any, error] {
 		return func(yield func(any, error) bool) {
-			files, err := c.Files()
+			b, dir, err := c.open(ctx)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			defer func() { _ = b.Close() }()
+			files, err := c.list(ctx, b, dir)
 			if err != nil {
 				yield(nil, err)
 				return
@@ -205,7 +241,7 @@ func (c Config) Records() func(ctx context.Context, rc *pipeline.ResourceContext
 						newestFiles = append(newestFiles, f.Rel)
 					}
 				}
-				if !c.readFile(ctx, f, yield) {
+				if !c.readFile(ctx, b, f, yield) {
 					return
 				}
 			}
@@ -227,16 +263,16 @@ func asList(v any) []any {
 }
 
 // readFile yields one file's records; false means stop.
-func (c Config) readFile(ctx context.Context, f File, yield func(any, error) bool) bool {
+func (c Config) readFile(ctx context.Context, b *blob.Bucket, f File, yield func(any, error) bool) bool {
 	format, err := c.FormatOf(f)
 	if err != nil {
 		return yield(nil, err)
 	}
 	fail := func(err error) bool { return yield(nil, fmt.Errorf("%s: %w", f.Path, err)) }
 	if format == Parquet {
-		return c.readParquet(ctx, f, yield)
+		return c.readParquet(ctx, b, f, yield)
 	}
-	fh, err := os.Open(f.Path)
+	fh, err := b.NewReader(ctx, f.Rel, nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -352,14 +388,24 @@ func csvValue(s string) any {
 }
 
 // readParquet reads a Parquet file with DuckDB.
-func (c Config) readParquet(ctx context.Context, f File, yield func(any, error) bool) bool {
+func (c Config) readParquet(ctx context.Context, b *blob.Bucket, f File, yield func(any, error) bool) bool {
 	fail := func(err error) bool { return yield(nil, fmt.Errorf("%s: %w", f.Path, err)) }
+	local := f.Path
+	if !f.local {
+		// DuckDB reads Parquet from a file: fetch a remote object first.
+		tmp, err := download(ctx, b, f.Rel)
+		if err != nil {
+			return fail(err)
+		}
+		defer func() { _ = os.Remove(tmp) }()
+		local = tmp
+	}
 	conv, err := duckdb.Open(":memory:", "main")
 	if err != nil {
 		return fail(err)
 	}
 	defer func() { _ = conv.Close() }()
-	rows, err := conv.DB().QueryContext(ctx, `SELECT * FROM read_parquet(`+duckdb.Literal(f.Path)+`)`)
+	rows, err := conv.DB().QueryContext(ctx, `SELECT * FROM read_parquet(`+duckdb.Literal(local)+`)`)
 	if err != nil {
 		return fail(fmt.Errorf("not a readable Parquet file: %w", err))
 	}
@@ -416,4 +462,23 @@ func plain(v any) any {
 		return out
 	}
 	return v
+}
+
+// download copies an object to a temporary file.
+func download(ctx context.Context, b *blob.Bucket, key string) (string, error) {
+	r, err := b.NewReader(ctx, key, nil)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = r.Close() }()
+	f, err := os.CreateTemp("", "dlthub-*.parquet")
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), f.Close()
 }

@@ -2,11 +2,15 @@ package filesystem
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/memblob"
 
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
 	"github.com/dlthub/dlthub/internal/jsonx"
@@ -118,7 +122,7 @@ func TestBadFiles(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
 	}
-	if _, err := collect(t, Config{BucketURL: "s3://bucket/x"}, nil); err == nil || !strings.Contains(err.Error(), "only local paths") {
+	if _, err := collect(t, Config{BucketURL: "s3://bucket/x"}, nil); err == nil || !strings.Contains(err.Error(), `no driver registered for "s3"`) || !strings.Contains(err.Error(), "need their gocloud.dev driver") {
 		t.Errorf("s3: %v", err)
 	}
 	if _, err := collect(t, Config{BucketURL: filepath.Join(t.TempDir(), "missing")}, nil); err == nil || !strings.Contains(err.Error(), "not a directory") {
@@ -154,5 +158,59 @@ func TestIncrementalByModificationTime(t *testing.T) {
 	}
 	if got, _ = collect(t, c, rc); len(got) != 0 {
 		t.Errorf("again: %v", got)
+	}
+}
+
+// sharedBucket opens one in-memory bucket for every URL of its scheme, so a
+// test can fill it and the source can read it back through gocloud.
+type sharedBucket struct{ b *blob.Bucket }
+
+func (s sharedBucket) OpenBucketURL(context.Context, *url.URL) (*blob.Bucket, error) {
+	return blob.PrefixedBucket(s.b, ""), nil
+}
+
+// TestBucketURL reads through a gocloud.dev bucket that is not a local
+// directory: listing with globs, streaming JSONL, and Parquet downloaded for
+// DuckDB.
+func TestBucketURL(t *testing.T) {
+	ctx := context.Background()
+	mem := memblob.OpenBucket(nil)
+	defer func() { _ = mem.Close() }()
+	blob.DefaultURLMux().RegisterBucket("dlthubtest", sharedBucket{mem})
+	if err := mem.WriteAll(ctx, "exports/2024/a.jsonl", []byte("{\"id\":1}\n{\"id\":2}\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := mem.WriteAll(ctx, "exports/skip.csv", []byte("id\n9\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	conv, err := duckdb.Open(":memory:", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pq := filepath.Join(dir, "x.parquet")
+	if _, err := conv.DB().Exec(`COPY (SELECT 3::BIGINT AS id) TO '` + pq + `' (FORMAT parquet)`); err != nil {
+		t.Fatal(err)
+	}
+	_ = conv.Close()
+	b, _ := os.ReadFile(pq)
+	if err := mem.WriteAll(ctx, "exports/2024/b.parquet", b, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := Config{BucketURL: "dlthubtest://any", FileGlob: "exports/**/*.*"}
+	files, err := c.Files(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 3 || files[0].Path != "dlthubtest://any/exports/2024/a.jsonl" {
+		t.Fatalf("files %+v", files)
+	}
+	c.FileGlob = "exports/2024/*"
+	got, err := collect(t, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != `{"id":1},{"id":2},{"id":3}` {
+		t.Errorf("records %v", got)
 	}
 }
