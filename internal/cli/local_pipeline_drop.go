@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -20,12 +19,7 @@ table of the pipeline goes. The new state is stored in the destination too.
 On a terminal it asks first; elsewhere it needs -y.`,
 		Example: `  dlthub local pipeline drop github issues
   dlthub local pipeline drop github -y`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 1 {
-				return usagef("%q needs the pipeline NAME", cmd.CommandPath())
-			}
-			return nil
-		},
+		Args: rangeArgs(1, -1, "the pipeline NAME and optionally resources"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, p, err := f.attach(args[0])
 			if err != nil {
@@ -57,10 +51,7 @@ On a terminal it asks first; elsewhere it needs -y.`,
 					return errSilent{code: ExitError}
 				}
 			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
+			ctx := cmd.Context() // always set: Run executes with a context
 			dropped, err := p.DropResources(ctx, args[1:])
 			if err != nil {
 				return err

@@ -16,12 +16,7 @@ func newLocalPipelineLoadPackageCmd(f *Factory) *cobra.Command {
 		Long:  `Show one load package of the pipeline (the newest without LOAD_ID).`,
 		Example: `  dlthub local pipeline load-package github
   dlthub local pipeline load-package github 1733050000.123456 --json`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 1 || len(args) > 2 {
-				return usagef("%q needs NAME and optionally LOAD_ID", cmd.CommandPath())
-			}
-			return nil
-		},
+		Args: rangeArgs(1, 2, "NAME and optionally LOAD_ID"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			c, p, err := f.attach(args[0])
 			if err != nil {

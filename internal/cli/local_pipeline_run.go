@@ -36,10 +36,7 @@ state.`,
   dlthub local pipeline run events --refresh=drop_data --json`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
+			ctx := cmd.Context() // always set: Run executes with a context
 			return runPipeline(ctx, f, opts, args[0])
 		},
 	}

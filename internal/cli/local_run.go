@@ -51,21 +51,13 @@ a job ref or just its name.`,
 		Example: `  dlthub local run
   dlthub local run jobs.ingest.github --start 2024-01-01T00:00:00Z --end 2024-02-01T00:00:00Z
   dlthub local run tag:ingest -c limit=10 --dry-run`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return usagef("%q takes at most one selector", cmd.CommandPath())
-			}
-			return nil
-		},
+		Args: rangeArgs(0, 1, "at most one selector"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sel := ""
 			if len(args) == 1 {
 				sel = args[0]
 			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
+			ctx := cmd.Context() // always set: Run executes with a context
 			return runLocalRun(ctx, f, opts, sel)
 		},
 	}

@@ -28,21 +28,13 @@ and DLTHUB_BASE_PATH=/, until it exits or you stop it with Ctrl-C, which
 sends SIGTERM and, after the grace period, SIGKILL.`,
 		Example: `  dlthub local serve dashboard
   dlthub local serve jobs.apps.dashboard --port 8080`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return usagef("%q takes at most one selector", cmd.CommandPath())
-			}
-			return nil
-		},
+		Args: rangeArgs(0, 1, "at most one selector"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sel := "interactive"
 			if len(args) == 1 {
 				sel = args[0]
 			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
+			ctx := cmd.Context() // always set: Run executes with a context
 			return runLocalServe(ctx, f, opts, sel)
 		},
 	}
