@@ -1,0 +1,482 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// sqlStore implements Store for SQLite and PostgreSQL.
+type sqlStore struct {
+	db       *sql.DB
+	postgres bool
+}
+
+// OpenSQLite opens (creating) a SQLite database file.
+func OpenSQLite(ctx context.Context, path string) (Store, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
+	return open(ctx, db, false)
+}
+
+// OpenPostgres connects to a PostgreSQL database URL.
+func OpenPostgres(ctx context.Context, url string) (Store, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	return open(ctx, db, true)
+}
+
+func open(ctx context.Context, db *sql.DB, postgres bool) (Store, error) {
+	s := &sqlStore{db: db, postgres: postgres}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// migrate applies the embedded migrations not applied yet, each in a
+// transaction.
+func (s *sqlStore) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrations table: %w", err)
+	}
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		base := strings.TrimPrefix(f, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("store: migration %s: name must start with a number", f)
+		}
+		var n int
+		if err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM schema_migrations WHERE version = ?`), v).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		for _, stmt := range strings.Split(string(body), ";") {
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				_ = tx.Rollback()
+				return fmt.Errorf("store: migration %s: %w", f, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations VALUES (?, ?)`), v, time.Now().UnixMilli()); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: migration %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// q rewrites ? placeholders to $n for PostgreSQL.
+func (s *sqlStore) q(query string) string {
+	if !s.postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (s *sqlStore) Close() error { return s.db.Close() }
+
+func isConflict(err error) bool {
+	if err == nil {
+		return false
+	}
+	m := err.Error()
+	return strings.Contains(m, "UNIQUE constraint") || strings.Contains(m, "SQLSTATE 23505") || strings.Contains(m, "duplicate key")
+}
+
+func wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	case isConflict(err):
+		return fmt.Errorf("%s: %w", op, ErrConflict)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func (s *sqlStore) CreateUser(ctx context.Context, u User) (User, error) {
+	if u.ID == "" {
+		u.ID = NewID()
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = time.Now().UTC()
+	}
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`),
+		u.ID, u.Email, u.Name, u.PasswordHash, ms(u.CreatedAt))
+	return u, wrap("create user "+u.Email, err)
+}
+
+func (s *sqlStore) scanUser(row *sql.Row, op string) (User, error) {
+	var u User
+	var created int64
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created)
+	u.CreatedAt = fromMS(created)
+	return u, wrap(op, err)
+}
+
+func (s *sqlStore) UserByID(ctx context.Context, id string) (User, error) {
+	return s.scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT id, email, name, password_hash, created_at FROM users WHERE id = ?`), id), "user "+id)
+}
+
+func (s *sqlStore) UserByEmail(ctx context.Context, email string) (User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	return s.scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT id, email, name, password_hash, created_at FROM users WHERE email = ?`), email), "user "+email)
+}
+
+func (s *sqlStore) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, wrap("count users", err)
+}
+
+func (s *sqlStore) CreateOrg(ctx context.Context, name, ownerID string) (Org, error) {
+	o := Org{ID: NewID(), Name: name, CreatedAt: time.Now().UTC()}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return o, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)`), o.ID, o.Name, ms(o.CreatedAt)); err != nil {
+		return o, wrap("create org "+name, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO org_members (org_id, user_id, role) VALUES (?, ?, ?)`), o.ID, ownerID, RoleOwner); err != nil {
+		return o, wrap("create org "+name, err)
+	}
+	return o, wrap("create org "+name, tx.Commit())
+}
+
+func (s *sqlStore) AddOrgMember(ctx context.Context, orgID, userID, role string) error {
+	if role != RoleOwner && role != RoleMember {
+		return fmt.Errorf("org role %q: use owner or member", role)
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO org_members (org_id, user_id, role) VALUES (?, ?, ?)`), orgID, userID, role)
+	return wrap("add org member", err)
+}
+
+func (s *sqlStore) OrgsOfUser(ctx context.Context, userID string) ([]OrgMembership, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT o.id, o.name, o.created_at, m.role FROM orgs o JOIN org_members m ON m.org_id = o.id WHERE m.user_id = ? ORDER BY o.name, o.id`), userID)
+	if err != nil {
+		return nil, wrap("orgs of user", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []OrgMembership
+	for rows.Next() {
+		var m OrgMembership
+		var created int64
+		if err := rows.Scan(&m.Org.ID, &m.Org.Name, &created, &m.Role); err != nil {
+			return nil, err
+		}
+		m.Org.CreatedAt = fromMS(created)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) CreateWorkspace(ctx context.Context, orgID, name string) (Workspace, error) {
+	w := Workspace{ID: NewID(), OrgID: orgID, Name: name, CreatedAt: time.Now().UTC()}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO workspaces (id, org_id, name, created_at) VALUES (?, ?, ?, ?)`), w.ID, orgID, name, ms(w.CreatedAt))
+	return w, wrap("create workspace "+name, err)
+}
+
+const workspaceCols = `w.id, w.org_id, w.name, coalesce(w.repository, ''), w.created_at`
+
+func scanWorkspace(sc interface{ Scan(...any) error }, w *Workspace, extra ...any) error {
+	var created int64
+	err := sc.Scan(append([]any{&w.ID, &w.OrgID, &w.Name, &w.Repository, &created}, extra...)...)
+	w.CreatedAt = fromMS(created)
+	return err
+}
+
+func (s *sqlStore) WorkspaceByID(ctx context.Context, id string) (Workspace, error) {
+	var w Workspace
+	err := scanWorkspace(s.db.QueryRowContext(ctx, s.q(`SELECT `+workspaceCols+` FROM workspaces w WHERE w.id = ?`), id), &w)
+	return w, wrap("workspace "+id, err)
+}
+
+func (s *sqlStore) SetWorkspaceRole(ctx context.Context, workspaceID, userID, role string) error {
+	if role != RoleOwner && role != RoleDeveloper && role != RoleViewer {
+		return fmt.Errorf("workspace role %q: use owner, developer or viewer", role)
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?`), workspaceID, userID)
+	if err != nil {
+		return wrap("set workspace role", err)
+	}
+	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (?, ?, ?)`), workspaceID, userID, role)
+	return wrap("set workspace role", err)
+}
+
+// roleRank orders roles so the strongest wins.
+func roleRank(r string) int {
+	switch r {
+	case RoleOwner:
+		return 3
+	case RoleDeveloper:
+		return 2
+	case RoleViewer:
+		return 1
+	}
+	return 0
+}
+
+func (s *sqlStore) WorkspaceRole(ctx context.Context, workspaceID, userID string) (string, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`
+SELECT role FROM workspace_members WHERE workspace_id = ? AND user_id = ?
+UNION ALL
+SELECT 'owner' FROM org_members m JOIN workspaces w ON w.org_id = m.org_id WHERE w.id = ? AND m.user_id = ? AND m.role = 'owner'`),
+		workspaceID, userID, workspaceID, userID)
+	if err != nil {
+		return "", wrap("workspace role", err)
+	}
+	defer func() { _ = rows.Close() }()
+	best := ""
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return "", err
+		}
+		if roleRank(r) > roleRank(best) {
+			best = r
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("workspace role: %w", ErrNotFound)
+	}
+	return best, rows.Err()
+}
+
+func (s *sqlStore) WorkspacesOfUser(ctx context.Context, userID string) ([]WorkspaceAccess, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`
+SELECT `+workspaceCols+`, wm.role FROM workspaces w JOIN workspace_members wm ON wm.workspace_id = w.id WHERE wm.user_id = ?
+UNION ALL
+SELECT `+workspaceCols+`, 'owner' FROM workspaces w JOIN org_members om ON om.org_id = w.org_id WHERE om.user_id = ? AND om.role = 'owner'`), userID, userID)
+	if err != nil {
+		return nil, wrap("workspaces of user", err)
+	}
+	defer func() { _ = rows.Close() }()
+	byID := map[string]*WorkspaceAccess{}
+	var order []string
+	for rows.Next() {
+		var a WorkspaceAccess
+		if err := scanWorkspace(rows, &a.Workspace, &a.Role); err != nil {
+			return nil, err
+		}
+		if cur, ok := byID[a.Workspace.ID]; ok {
+			if roleRank(a.Role) > roleRank(cur.Role) {
+				cur.Role = a.Role
+			}
+			continue
+		}
+		byID[a.Workspace.ID] = &a
+		order = append(order, a.Workspace.ID)
+	}
+	out := make([]WorkspaceAccess, 0, len(order))
+	for _, id := range order {
+		out = append(out, *byID[id])
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Workspace.OrgID != out[j].Workspace.OrgID {
+			return out[i].Workspace.OrgID < out[j].Workspace.OrgID
+		}
+		return out[i].Workspace.Name < out[j].Workspace.Name
+	})
+	return out, rows.Err()
+}
+
+func (s *sqlStore) BindRepository(ctx context.Context, workspaceID, repository string) (string, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var current string
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT coalesce(repository, '') FROM workspaces WHERE id = ?`), workspaceID).Scan(&current); err != nil {
+		return "", wrap("bind repository", err)
+	}
+	if current == repository {
+		return "", nil
+	}
+	if current != "" {
+		return "", fmt.Errorf("bind repository: workspace %s is bound to %s: %w", workspaceID, current, ErrConflict)
+	}
+	var previous string
+	err = tx.QueryRowContext(ctx, s.q(`SELECT id FROM workspaces WHERE repository = ?`), repository).Scan(&previous)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", wrap("bind repository", err)
+	}
+	if previous != "" {
+		// Rebinding: the repository leaves its old workspace.
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE workspaces SET repository = NULL WHERE id = ?`), previous); err != nil {
+			return "", wrap("bind repository", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE workspaces SET repository = ? WHERE id = ?`), repository, workspaceID); err != nil {
+		return "", wrap("bind repository", err)
+	}
+	return previous, wrap("bind repository", tx.Commit())
+}
+
+func (s *sqlStore) CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error) {
+	if k.ID == "" {
+		k.ID = NewID()
+	}
+	if k.CreatedAt.IsZero() {
+		k.CreatedAt = time.Now().UTC()
+	}
+	var ws any
+	if k.WorkspaceID != "" {
+		ws = k.WorkspaceID
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO api_keys (id, user_id, workspace_id, role, name, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		k.ID, k.UserID, ws, k.Role, k.Name, k.Hash, ms(k.CreatedAt), ms(k.ExpiresAt))
+	return k, wrap("create api key", err)
+}
+
+func (s *sqlStore) APIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
+	var k APIKey
+	var ws sql.NullString
+	var created, expires int64
+	var revoked sql.NullInt64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, user_id, workspace_id, role, name, hash, created_at, expires_at, revoked_at FROM api_keys WHERE hash = ?`), hash).
+		Scan(&k.ID, &k.UserID, &ws, &k.Role, &k.Name, &k.Hash, &created, &expires, &revoked)
+	if err != nil {
+		return k, wrap("api key", err)
+	}
+	k.WorkspaceID, k.CreatedAt, k.ExpiresAt = ws.String, fromMS(created), fromMS(expires)
+	if revoked.Valid {
+		t := fromMS(revoked.Int64)
+		k.RevokedAt = &t
+	}
+	return k, nil
+}
+
+func (s *sqlStore) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`), ms(at), id)
+	if err != nil {
+		return wrap("revoke api key", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("revoke api key %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+func (s *sqlStore) CreateDeviceCode(ctx context.Context, d DeviceCode) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO device_codes (device_code, user_code, client_id, expires_at, interval_ms) VALUES (?, ?, ?, ?, ?)`),
+		d.DeviceCode, d.UserCode, d.ClientID, ms(d.ExpiresAt), d.Interval.Milliseconds())
+	return wrap("create device code", err)
+}
+
+func (s *sqlStore) deviceCode(ctx context.Context, where, arg string) (DeviceCode, error) {
+	var d DeviceCode
+	var expires, interval int64
+	var last sql.NullInt64
+	var user sql.NullString
+	var denied int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT device_code, user_code, client_id, expires_at, interval_ms, last_poll, user_id, denied FROM device_codes WHERE `+where+` = ?`), arg).
+		Scan(&d.DeviceCode, &d.UserCode, &d.ClientID, &expires, &interval, &last, &user, &denied)
+	if err != nil {
+		return d, wrap("device code", err)
+	}
+	d.ExpiresAt, d.Interval, d.UserID, d.Denied = fromMS(expires), time.Duration(interval)*time.Millisecond, user.String, denied != 0
+	if last.Valid {
+		t := fromMS(last.Int64)
+		d.LastPoll = &t
+	}
+	return d, nil
+}
+
+func (s *sqlStore) DeviceCodeByDevice(ctx context.Context, code string) (DeviceCode, error) {
+	return s.deviceCode(ctx, "device_code", code)
+}
+
+func (s *sqlStore) DeviceCodeByUser(ctx context.Context, code string) (DeviceCode, error) {
+	return s.deviceCode(ctx, "user_code", code)
+}
+
+func (s *sqlStore) settle(ctx context.Context, userCode, set string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE device_codes SET `+set+` WHERE user_code = ? AND user_id IS NULL AND denied = 0`), append(args, userCode)...)
+	if err != nil {
+		return wrap("settle device code", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("device code %s is unknown or already settled: %w", userCode, ErrNotFound)
+	}
+	return nil
+}
+
+func (s *sqlStore) ApproveDeviceCode(ctx context.Context, userCode, userID string) error {
+	return s.settle(ctx, userCode, `user_id = ?`, userID)
+}
+
+func (s *sqlStore) DenyDeviceCode(ctx context.Context, userCode string) error {
+	return s.settle(ctx, userCode, `denied = 1`)
+}
+
+func (s *sqlStore) PollDeviceCode(ctx context.Context, code string, at time.Time) (*time.Time, error) {
+	d, err := s.DeviceCodeByDevice(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.db.ExecContext(ctx, s.q(`UPDATE device_codes SET last_poll = ? WHERE device_code = ?`), ms(at), code)
+	return d.LastPoll, wrap("poll device code", err)
+}

@@ -1,0 +1,137 @@
+// Package store is the control plane's persistence: users, organizations,
+// workspaces and their members, API keys, device-flow codes and repository
+// bindings. One implementation over database/sql serves both SQLite (the
+// embedded default) and PostgreSQL; every dialect passes the same
+// conformance suite (storetest). Migrations are embedded and run on open.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"time"
+)
+
+// Errors callers branch on.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+)
+
+// Roles.
+const (
+	RoleOwner     = "owner"
+	RoleMember    = "member"
+	RoleDeveloper = "developer"
+	RoleViewer    = "viewer"
+)
+
+// User is a person with a local account.
+type User struct {
+	ID           string
+	Email        string
+	Name         string
+	PasswordHash string
+	CreatedAt    time.Time
+}
+
+// Org is an organization.
+type Org struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// OrgMembership is a user's role in an organization.
+type OrgMembership struct {
+	Org  Org
+	Role string
+}
+
+// Workspace is a remote workspace of an organization.
+type Workspace struct {
+	ID         string
+	OrgID      string
+	Name       string
+	Repository string // the bound repository's identity, "" when unbound
+	CreatedAt  time.Time
+}
+
+// WorkspaceAccess is a workspace with the caller's role in it.
+type WorkspaceAccess struct {
+	Workspace Workspace
+	Role      string
+}
+
+// APIKey is a personal or workspace key; only its hash is stored.
+type APIKey struct {
+	ID          string
+	UserID      string
+	WorkspaceID string // "" for a personal key
+	Role        string // for workspace keys: developer or viewer
+	Name        string
+	Hash        string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	RevokedAt   *time.Time
+}
+
+// DeviceCode is one RFC 8628 device authorization.
+type DeviceCode struct {
+	DeviceCode string
+	UserCode   string
+	ClientID   string
+	ExpiresAt  time.Time
+	Interval   time.Duration
+	LastPoll   *time.Time
+	UserID     string // set when approved
+	Denied     bool
+}
+
+// Store is the control plane's persistence.
+type Store interface {
+	CreateUser(ctx context.Context, u User) (User, error)
+	UserByID(ctx context.Context, id string) (User, error)
+	UserByEmail(ctx context.Context, email string) (User, error)
+	CountUsers(ctx context.Context) (int, error)
+
+	// CreateOrg creates an organization owned by ownerID.
+	CreateOrg(ctx context.Context, name, ownerID string) (Org, error)
+	AddOrgMember(ctx context.Context, orgID, userID, role string) error
+	OrgsOfUser(ctx context.Context, userID string) ([]OrgMembership, error)
+
+	CreateWorkspace(ctx context.Context, orgID, name string) (Workspace, error)
+	WorkspaceByID(ctx context.Context, id string) (Workspace, error)
+	SetWorkspaceRole(ctx context.Context, workspaceID, userID, role string) error
+	// WorkspaceRole is the user's role in a workspace: an explicit role, or
+	// owner for owners of its organization; ErrNotFound when none.
+	WorkspaceRole(ctx context.Context, workspaceID, userID string) (string, error)
+	WorkspacesOfUser(ctx context.Context, userID string) ([]WorkspaceAccess, error)
+	// BindRepository binds a repository to a workspace: one repository per
+	// workspace and one workspace per repository (ErrConflict otherwise). It
+	// returns the workspace the repository was bound to before, if another.
+	BindRepository(ctx context.Context, workspaceID, repository string) (previous string, err error)
+
+	CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error)
+	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+
+	CreateDeviceCode(ctx context.Context, d DeviceCode) error
+	DeviceCodeByDevice(ctx context.Context, deviceCode string) (DeviceCode, error)
+	DeviceCodeByUser(ctx context.Context, userCode string) (DeviceCode, error)
+	// ApproveDeviceCode and DenyDeviceCode settle a pending code.
+	ApproveDeviceCode(ctx context.Context, userCode, userID string) error
+	DenyDeviceCode(ctx context.Context, userCode string) error
+	// PollDeviceCode records a poll and returns the previous one.
+	PollDeviceCode(ctx context.Context, deviceCode string, at time.Time) (*time.Time, error)
+
+	Close() error
+}
+
+// NewID returns a random 16-byte hex identifier.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

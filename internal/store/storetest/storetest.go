@@ -1,0 +1,185 @@
+// Package storetest is the store conformance suite: every Store
+// implementation runs the same cases.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+// Run runs every case against stores from open (each call a fresh, empty
+// store).
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	t.Run("users", func(t *testing.T) {
+		s := open(t)
+		n, err := s.CountUsers(ctx)
+		if err != nil || n != 0 {
+			t.Fatalf("count %d %v", n, err)
+		}
+		u, err := s.CreateUser(ctx, store.User{Email: " Ann@Example.com ", Name: "Ann", PasswordHash: "h"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateUser(ctx, store.User{Email: "ann@example.com", Name: "Other"}); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("duplicate email: %v", err)
+		}
+		got, err := s.UserByEmail(ctx, "ANN@example.com")
+		if err != nil || got.ID != u.ID || got.Name != "Ann" || got.PasswordHash != "h" {
+			t.Errorf("by email: %+v %v", got, err)
+		}
+		if _, err := s.UserByID(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("missing: %v", err)
+		}
+		if n, _ := s.CountUsers(ctx); n != 1 {
+			t.Errorf("count %d", n)
+		}
+	})
+	t.Run("orgs_workspaces_roles", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x", Name: "Ann"})
+		bob, _ := s.CreateUser(ctx, store.User{Email: "bob@x", Name: "Bob"})
+		eve, _ := s.CreateUser(ctx, store.User{Email: "eve@x", Name: "Eve"})
+		org, err := s.CreateOrg(ctx, "acme", ann.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _ := s.CreateOrg(ctx, "other", eve.ID)
+		if err := s.AddOrgMember(ctx, org.ID, bob.ID, store.RoleMember); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddOrgMember(ctx, org.ID, bob.ID, store.RoleMember); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("double membership: %v", err)
+		}
+		ws, err := s.CreateWorkspace(ctx, org.ID, "analytics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateWorkspace(ctx, org.ID, "analytics"); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("duplicate workspace name: %v", err)
+		}
+		if _, err := s.CreateWorkspace(ctx, other.ID, "analytics"); err != nil {
+			t.Errorf("same name in another org: %v", err)
+		}
+		// Org owners own its workspaces; members need a workspace role.
+		if r, err := s.WorkspaceRole(ctx, ws.ID, ann.ID); err != nil || r != store.RoleOwner {
+			t.Errorf("owner: %s %v", r, err)
+		}
+		if _, err := s.WorkspaceRole(ctx, ws.ID, bob.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("member without role: %v", err)
+		}
+		if err := s.SetWorkspaceRole(ctx, ws.ID, bob.ID, store.RoleViewer); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetWorkspaceRole(ctx, ws.ID, bob.ID, store.RoleDeveloper); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := s.WorkspaceRole(ctx, ws.ID, bob.ID); r != store.RoleDeveloper {
+			t.Errorf("developer: %s", r)
+		}
+		if err := s.SetWorkspaceRole(ctx, ws.ID, bob.ID, "admin"); err == nil {
+			t.Error("bad role accepted")
+		}
+		// A user of another org sees nothing of this one.
+		if _, err := s.WorkspaceRole(ctx, ws.ID, eve.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("other org: %v", err)
+		}
+		list, err := s.WorkspacesOfUser(ctx, eve.ID)
+		if err != nil || len(list) != 1 || list[0].Workspace.OrgID != other.ID {
+			t.Errorf("eve's workspaces: %+v %v", list, err)
+		}
+		list, _ = s.WorkspacesOfUser(ctx, bob.ID)
+		if len(list) != 1 || list[0].Role != store.RoleDeveloper {
+			t.Errorf("bob's workspaces: %+v", list)
+		}
+		orgs, _ := s.OrgsOfUser(ctx, bob.ID)
+		if len(orgs) != 1 || orgs[0].Org.Name != "acme" || orgs[0].Role != store.RoleMember {
+			t.Errorf("bob's orgs: %+v", orgs)
+		}
+	})
+	t.Run("repository_binding", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		b, _ := s.CreateWorkspace(ctx, org.ID, "b")
+		if prev, err := s.BindRepository(ctx, a.ID, "github.com/acme/repo"); err != nil || prev != "" {
+			t.Fatalf("bind: %q %v", prev, err)
+		}
+		if prev, err := s.BindRepository(ctx, a.ID, "github.com/acme/repo"); err != nil || prev != "" {
+			t.Errorf("rebind same: %q %v", prev, err)
+		}
+		if _, err := s.BindRepository(ctx, a.ID, "github.com/acme/other"); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("second repo on a workspace: %v", err)
+		}
+		prev, err := s.BindRepository(ctx, b.ID, "github.com/acme/repo")
+		if err != nil || prev != a.ID {
+			t.Errorf("move repo: %q %v", prev, err)
+		}
+		if w, _ := s.WorkspaceByID(ctx, a.ID); w.Repository != "" {
+			t.Errorf("old workspace still bound: %+v", w)
+		}
+	})
+	t.Run("api_keys", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		exp := time.Now().Add(90 * 24 * time.Hour).UTC().Truncate(time.Millisecond)
+		k, err := s.CreateAPIKey(ctx, store.APIKey{UserID: ann.ID, Role: store.RoleDeveloper, Name: "ci", Hash: "h1", ExpiresAt: exp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.APIKeyByHash(ctx, "h1")
+		if err != nil || got.ID != k.ID || !got.ExpiresAt.Equal(exp) || got.RevokedAt != nil {
+			t.Errorf("%+v %v", got, err)
+		}
+		if err := s.RevokeAPIKey(ctx, k.ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeAPIKey(ctx, k.ID, time.Now()); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("second revoke: %v", err)
+		}
+		if got, _ := s.APIKeyByHash(ctx, "h1"); got.RevokedAt == nil {
+			t.Error("not revoked")
+		}
+		if _, err := s.APIKeyByHash(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown key: %v", err)
+		}
+	})
+	t.Run("device_codes", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		exp := time.Now().Add(10 * time.Minute).UTC().Truncate(time.Millisecond)
+		for _, dc := range []store.DeviceCode{{DeviceCode: "d1", UserCode: "AAAA-BBBB", ClientID: "cli", ExpiresAt: exp, Interval: 5 * time.Second}, {DeviceCode: "d2", UserCode: "CCCC-DDDD", ClientID: "cli", ExpiresAt: exp, Interval: 5 * time.Second}} {
+			if err := s.CreateDeviceCode(ctx, dc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t1 := time.Now().UTC().Truncate(time.Millisecond)
+		if prev, err := s.PollDeviceCode(ctx, "d1", t1); err != nil || prev != nil {
+			t.Errorf("first poll: %v %v", prev, err)
+		}
+		if prev, _ := s.PollDeviceCode(ctx, "d1", t1.Add(time.Second)); prev == nil || !prev.Equal(t1) {
+			t.Errorf("second poll: %v", prev)
+		}
+		if err := s.ApproveDeviceCode(ctx, "AAAA-BBBB", ann.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ApproveDeviceCode(ctx, "AAAA-BBBB", ann.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("approve twice: %v", err)
+		}
+		d, err := s.DeviceCodeByDevice(ctx, "d1")
+		if err != nil || d.UserID != ann.ID || d.Denied || d.Interval != 5*time.Second || !d.ExpiresAt.Equal(exp) {
+			t.Errorf("approved: %+v %v", d, err)
+		}
+		if err := s.DenyDeviceCode(ctx, "CCCC-DDDD"); err != nil {
+			t.Fatal(err)
+		}
+		if d, _ := s.DeviceCodeByUser(ctx, "CCCC-DDDD"); !d.Denied || d.UserID != "" {
+			t.Errorf("denied: %+v", d)
+		}
+	})
+}
