@@ -472,6 +472,17 @@ func (s *sqlStore) DenyDeviceCode(ctx context.Context, userCode string) error {
 	return s.settle(ctx, userCode, `denied = 1`)
 }
 
+func (s *sqlStore) ConsumeDeviceCode(ctx context.Context, code string) error {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM device_codes WHERE device_code = ? AND user_id IS NOT NULL AND denied = 0`), code)
+	if err != nil {
+		return wrap("consume device code", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("device code is unknown, unapproved or already used: %w", ErrNotFound)
+	}
+	return nil
+}
+
 func (s *sqlStore) PollDeviceCode(ctx context.Context, code string, at time.Time) (*time.Time, error) {
 	d, err := s.DeviceCodeByDevice(ctx, code)
 	if err != nil {

@@ -123,6 +123,10 @@ type Store interface {
 	// ApproveDeviceCode and DenyDeviceCode settle a pending code.
 	ApproveDeviceCode(ctx context.Context, userCode, userID string) error
 	DenyDeviceCode(ctx context.Context, userCode string) error
+	// ConsumeDeviceCode deletes an approved code so it is exchanged for a
+	// token once only; ErrNotFound when it was already consumed (a racing
+	// second exchange loses).
+	ConsumeDeviceCode(ctx context.Context, deviceCode string) error
 	// PollDeviceCode records a poll and returns the previous one.
 	PollDeviceCode(ctx context.Context, deviceCode string, at time.Time) (*time.Time, error)
 

@@ -181,5 +181,18 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if d, _ := s.DeviceCodeByUser(ctx, "CCCC-DDDD"); !d.Denied || d.UserID != "" {
 			t.Errorf("denied: %+v", d)
 		}
+		// Only approved codes are consumed, and only once.
+		if d, _ := s.DeviceCodeByUser(ctx, "CCCC-DDDD"); !errors.Is(s.ConsumeDeviceCode(ctx, d.DeviceCode), store.ErrNotFound) {
+			t.Error("consumed a denied code")
+		}
+		if err := s.ConsumeDeviceCode(ctx, "d1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ConsumeDeviceCode(ctx, "d1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("consume twice: %v", err)
+		}
+		if _, err := s.DeviceCodeByDevice(ctx, "d1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("consumed code still readable: %v", err)
+		}
 	})
 }

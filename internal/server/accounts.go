@@ -1,0 +1,142 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+func html(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+	return r.Replace(s)
+}
+
+func page(w http.ResponseWriter, status int, title, body string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`<!doctype html><html><head><meta charset="utf-8"><title>` + html(title) + ` · dlthub</title></head><body><h1>` + html(title) + `</h1>` + body + `</body></html>`))
+}
+
+// safeNext keeps redirects on this server.
+func safeNext(n string) string {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") {
+		return "/"
+	}
+	return n
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	page(w, http.StatusOK, "Sign in", `<form method="post" action="/login">
+<input type="hidden" name="next" value="`+html(next)+`">
+<label>Email <input name="email" type="email"></label>
+<label>Password <input name="password" type="password"></label>
+<button>Sign in</button></form>`)
+}
+
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u store.User) bool {
+	tok, err := s.issueToken(r.Context(), u.ID, "browser session", SessionTTL)
+	if err != nil {
+		page(w, http.StatusInternalServerError, "Error", `<p>Could not start a session.</p>`)
+		return false
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(SessionTTL.Seconds())})
+	return true
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	u, err := s.cfg.Store.UserByEmail(r.Context(), r.FormValue("email"))
+	if err != nil || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(r.FormValue("password"))) != nil {
+		page(w, http.StatusUnauthorized, "Sign in", `<p>Wrong email or password.</p>`)
+		return
+	}
+	if s.startSession(w, r, u) {
+		http.Redirect(w, r, safeNext(r.FormValue("next")), http.StatusSeeOther)
+	}
+}
+
+func (s *Server) validBootstrap(tok string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bootstrap != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.bootstrap)) == 1
+}
+
+func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
+	tok := r.URL.Query().Get("token")
+	if !s.validBootstrap(tok) {
+		page(w, http.StatusForbidden, "Setup", `<p>This setup link is not valid (it works once, on a server without users).</p>`)
+		return
+	}
+	page(w, http.StatusOK, "Create the first owner", `<form method="post" action="/setup">
+<input type="hidden" name="token" value="`+html(tok)+`">
+<label>Name <input name="name"></label>
+<label>Email <input name="email" type="email"></label>
+<label>Password <input name="password" type="password"></label>
+<label>Organization <input name="org" value="default"></label>
+<button>Create</button></form>`)
+}
+
+// setup creates the first owner with an organization and a playground
+// workspace, once.
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
+	if !s.validBootstrap(r.FormValue("token")) {
+		page(w, http.StatusForbidden, "Setup", `<p>This setup link is not valid.</p>`)
+		return
+	}
+	email, pw := strings.TrimSpace(r.FormValue("email")), r.FormValue("password")
+	if email == "" || len(pw) < 8 {
+		page(w, http.StatusBadRequest, "Setup", `<p>An email and a password of at least 8 characters are needed.</p>`)
+		return
+	}
+	u, err := s.CreateAccount(r.Context(), email, r.FormValue("name"), pw, r.FormValue("org"))
+	if err != nil {
+		page(w, http.StatusBadRequest, "Setup", `<p>`+html(err.Error())+`</p>`)
+		return
+	}
+	s.mu.Lock()
+	s.bootstrap = ""
+	s.mu.Unlock()
+	if s.startSession(w, r, u) {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	}
+}
+
+// CreateAccount creates a user with a hashed password, an organization they
+// own (when org is set) and a playground workspace in it.
+func (s *Server) CreateAccount(ctx context.Context, email, name, password, org string) (store.User, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return store.User{}, err
+	}
+	u, err := s.cfg.Store.CreateUser(ctx, store.User{Email: email, Name: name, PasswordHash: string(hash)})
+	if err != nil {
+		return u, err
+	}
+	if org == "" {
+		org = "default"
+	}
+	o, err := s.cfg.Store.CreateOrg(ctx, org, u.ID)
+	if err != nil {
+		return u, err
+	}
+	_, err = s.cfg.Store.CreateWorkspace(ctx, o.ID, "playground")
+	return u, err
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.authenticate(r)
+	if !ok {
+		page(w, http.StatusOK, "dlthub", `<p><a href="/login">Sign in</a></p>`)
+		return
+	}
+	page(w, http.StatusOK, "dlthub", `<p>Signed in as `+html(u.Email)+`.</p>`)
+}

@@ -1,0 +1,228 @@
+// Package server is the self-hostable control plane's HTTP side: health and
+// metrics, OAuth 2.0 device authorization (RFC 8628) with its metadata
+// document (RFC 8414), local accounts with a one-time bootstrap for the first
+// owner, browser sessions for the approval pages, and bearer tokens for the
+// API. Storage is a store.Store.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+// Config configures a server.
+type Config struct {
+	Store store.Store
+	// PublicURL is how clients reach the server ("http://127.0.0.1:8765").
+	PublicURL string
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// Logger receives one line per request (never secrets).
+	Logger *slog.Logger
+	// DeviceInterval is the polling interval given to device clients
+	// (default 5s); DeviceTTL how long a device code lives (default 10m).
+	DeviceInterval time.Duration
+	DeviceTTL      time.Duration
+}
+
+// Server serves the control plane.
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+
+	mu        sync.Mutex
+	bootstrap string // one-time token for the first owner, "" once used
+	requests  map[string]int64
+}
+
+// Token lifetimes.
+const (
+	LoginTokenTTL = 90 * 24 * time.Hour
+	SessionTTL    = 12 * time.Hour
+	sessionCookie = "dlthub_session"
+)
+
+// New builds a server.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DeviceInterval == 0 {
+		cfg.DeviceInterval = 5 * time.Second
+	}
+	if cfg.DeviceTTL == 0 {
+		cfg.DeviceTTL = 10 * time.Minute
+	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), requests: map[string]int64{}}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /metrics", s.metrics)
+	s.mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.oauthMetadata)
+	s.mux.HandleFunc("POST /oauth/device/code", s.deviceCode)
+	s.mux.HandleFunc("POST /oauth/token", s.token)
+	s.mux.HandleFunc("GET /device", s.devicePage)
+	s.mux.HandleFunc("POST /device", s.deviceDecision)
+	s.mux.HandleFunc("GET /login", s.loginPage)
+	s.mux.HandleFunc("POST /login", s.login)
+	s.mux.HandleFunc("GET /setup", s.setupPage)
+	s.mux.HandleFunc("POST /setup", s.setup)
+	s.mux.HandleFunc("GET /api/v1/me", s.me)
+	s.mux.HandleFunc("GET /{$}", s.home)
+}
+
+// ServeHTTP implements http.Handler, counting responses for /metrics and
+// logging one line per request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	start := s.cfg.Now()
+	s.mux.ServeHTTP(rec, r)
+	s.mu.Lock()
+	s.requests[fmt.Sprintf("%d", rec.status)]++
+	s.mu.Unlock()
+	s.cfg.Logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration_ms", s.cfg.Now().Sub(start).Milliseconds())
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Error is the API's error body.
+type Error struct {
+	StatusCode int            `json:"status_code"`
+	Detail     string         `json:"detail"`
+	Extra      map[string]any `json:"extra,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, detail string) {
+	writeJSON(w, status, Error{StatusCode: status, Detail: detail})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.cfg.Store.CountUsers(r.Context()); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "store unavailable")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	codes := make([]string, 0, len(s.requests))
+	for c := range s.requests {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	var b strings.Builder
+	b.WriteString("# HELP dlthub_http_requests_total HTTP responses by status code.\n# TYPE dlthub_http_requests_total counter\n")
+	for _, c := range codes {
+		fmt.Fprintf(&b, "dlthub_http_requests_total{code=%q} %d\n", c, s.requests[c])
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// randomToken returns n random bytes as hex.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// HashToken is how tokens and keys are stored: SHA-256, hex.
+func HashToken(t string) string {
+	sum := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(sum[:])
+}
+
+// Bootstrap returns the one-time setup URL when the server has no users
+// yet (and makes one), for the operator to open.
+func (s *Server) Bootstrap(ctx context.Context) (string, bool, error) {
+	n, err := s.cfg.Store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bootstrap == "" {
+		s.bootstrap = randomToken(16)
+	}
+	return s.cfg.PublicURL + "/setup?token=" + s.bootstrap, true, nil
+}
+
+// issueToken creates a bearer token (stored hashed) for a user.
+func (s *Server) issueToken(ctx context.Context, userID, name string, ttl time.Duration) (string, error) {
+	tok := "dlt_" + randomToken(24)
+	now := s.cfg.Now().UTC()
+	_, err := s.cfg.Store.CreateAPIKey(ctx, store.APIKey{UserID: userID, Role: store.RoleOwner, Name: name, Hash: HashToken(tok), CreatedAt: now, ExpiresAt: now.Add(ttl)})
+	return tok, err
+}
+
+// authenticate resolves a bearer token or session cookie to a user.
+func (s *Server) authenticate(r *http.Request) (store.User, bool) {
+	tok := ""
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		tok = strings.TrimPrefix(h, "Bearer ")
+	} else if c, err := r.Cookie(sessionCookie); err == nil {
+		tok = c.Value
+	}
+	if tok == "" {
+		return store.User{}, false
+	}
+	k, err := s.cfg.Store.APIKeyByHash(r.Context(), HashToken(tok))
+	if err != nil || k.RevokedAt != nil || !s.cfg.Now().Before(k.ExpiresAt) {
+		return store.User{}, false
+	}
+	u, err := s.cfg.Store.UserByID(r.Context(), k.UserID)
+	return u, err == nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.authenticate(r)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, "log in with `dlthub login` or send an API key")
+		return
+	}
+	orgs, _ := s.cfg.Store.OrgsOfUser(r.Context(), u.ID)
+	var orgList []map[string]string
+	for _, o := range orgs {
+		orgList = append(orgList, map[string]string{"id": o.Org.ID, "name": o.Org.Name, "role": o.Role})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "organizations": orgList})
+}
