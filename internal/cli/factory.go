@@ -64,6 +64,11 @@ func (c *wsContext) display(f *Factory, p string) string {
 	if r, err := filepath.Rel(c.ws.Root, p); err == nil && !strings.HasPrefix(r, "..") {
 		return filepath.ToSlash(r)
 	}
+	return displayHome(f, p)
+}
+
+// displayHome shows a path under the home directory with ~.
+func displayHome(f *Factory, p string) string {
 	if f.Env.Home != "" {
 		if r, err := filepath.Rel(f.Env.Home, p); err == nil && !strings.HasPrefix(r, "..") {
 			return "~/" + filepath.ToSlash(r)

@@ -40,6 +40,11 @@ and prod, and pipelines that load into DuckDB, Postgres and files.`,
 	deploy := newDeployCmd(f)
 	deploy.GroupID = "jobs"
 	root.AddCommand(deploy)
+	root.AddGroup(&cobra.Group{ID: "platform", Title: "Control plane:"})
+	for _, c := range []*cobra.Command{newServerCmd(f), newLoginCmd(f), newLogoutCmd(f)} {
+		c.GroupID = "platform"
+		root.AddCommand(c)
+	}
 	for _, c := range []*cobra.Command{
 		newInitCmd(f, nil),
 		newProfileCmd(f),

@@ -13,10 +13,29 @@ func (s *Server) oauthMetadata(w http.ResponseWriter, _ *http.Request) {
 		"issuer":                                s.cfg.PublicURL,
 		"device_authorization_endpoint":         s.cfg.PublicURL + "/oauth/device/code",
 		"token_endpoint":                        s.cfg.PublicURL + "/oauth/token",
+		"revocation_endpoint":                   s.cfg.PublicURL + "/oauth/revoke",
 		"grant_types_supported":                 []string{"urn:ietf:params:oauth:grant-type:device_code"},
 		"response_types_supported":              []string{},
 		"token_endpoint_auth_methods_supported": []string{"none"},
 	})
+}
+
+// revoke is the token revocation endpoint (RFC 7009): `dlthub logout`
+// ends the token on the server too. Unknown tokens succeed as well (§2.2),
+// so the answer tells nothing about which tokens exist.
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	tok := r.FormValue("token")
+	if tok == "" {
+		oauthError(w, "invalid_request", "token is required")
+		return
+	}
+	if k, err := s.cfg.Store.APIKeyByHash(r.Context(), HashToken(tok)); err == nil && k.RevokedAt == nil {
+		if err := s.cfg.Store.RevokeAPIKey(r.Context(), k.ID, s.cfg.Now().UTC()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			writeError(w, http.StatusInternalServerError, "could not revoke the token")
+			return
+		}
+	}
+	w.WriteHeader(http.StatusOK)
 }
 
 // userCodeAlphabet has no vowels or look-alikes (RFC 8628 §6.1).

@@ -19,12 +19,16 @@ import (
 	"sync"
 	"time"
 
+	"gocloud.dev/blob"
+
 	"github.com/dlthub/dlthub/internal/store"
 )
 
 // Config configures a server.
 type Config struct {
 	Store store.Store
+	// Blob holds artifacts (code packages, configuration versions).
+	Blob *blob.Bucket
 	// PublicURL is how clients reach the server ("http://127.0.0.1:8765").
 	PublicURL string
 	// Now is the clock; nil is time.Now.
@@ -83,6 +87,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.oauthMetadata)
 	s.mux.HandleFunc("POST /oauth/device/code", s.deviceCode)
 	s.mux.HandleFunc("POST /oauth/token", s.token)
+	s.mux.HandleFunc("POST /oauth/revoke", s.revoke)
 	s.mux.HandleFunc("GET /device", s.devicePage)
 	s.mux.HandleFunc("POST /device", s.deviceDecision)
 	s.mux.HandleFunc("GET /login", s.loginPage)
@@ -138,6 +143,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "store unavailable")
 		return
 	}
+	if s.cfg.Blob != nil {
+		if ok, err := s.cfg.Blob.IsAccessible(r.Context()); err != nil || !ok {
+			writeError(w, http.StatusServiceUnavailable, "blob store unavailable")
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
@@ -170,6 +181,10 @@ func HashToken(t string) string {
 	sum := sha256.Sum256([]byte(t))
 	return hex.EncodeToString(sum[:])
 }
+
+// SetPublicURL sets the URL clients reach the server at, for servers whose
+// address is known only after they listen (tests on a random port).
+func (s *Server) SetPublicURL(u string) { s.cfg.PublicURL = strings.TrimSuffix(u, "/") }
 
 // Bootstrap returns the one-time setup URL when the server has no users
 // yet (and makes one), for the operator to open.

@@ -48,6 +48,40 @@ func Set(doc []byte, path []string, value any) ([]byte, error) {
 	return out, nil
 }
 
+// Delete returns doc without the key at path and reports whether it was
+// there. The key's whole line goes (with a comment on that line); every
+// other byte stays. Keys inside inline tables or arrays of tables cannot be
+// deleted; the error says where they are.
+func Delete(doc []byte, path []string) ([]byte, bool, error) {
+	if len(path) == 0 {
+		return nil, false, errors.New("empty key")
+	}
+	if err := Validate(doc); err != nil {
+		return nil, false, err
+	}
+	idx, err := index(doc)
+	if err != nil {
+		return nil, false, err
+	}
+	name := strings.Join(path, ".")
+	for _, kv := range idx.keyvals {
+		if kv.inArray && hasPrefix(path, kv.table) {
+			continue
+		}
+		if equal(kv.full, path) {
+			out := splice(doc, lineStartOf(doc, kv.keyStart), lineEndOf(doc, kv.end), "")
+			if err := Validate(out); err != nil {
+				return nil, false, fmt.Errorf("internal error editing TOML (file left unchanged): %w", err)
+			}
+			return out, true, nil
+		}
+		if hasPrefix(path, kv.full) && len(path) > len(kv.full) {
+			return nil, false, fmt.Errorf("cannot delete %s: %s is a value or inline table (line %d); edit it by hand", name, strings.Join(kv.full, "."), kv.line)
+		}
+	}
+	return doc, false, nil
+}
+
 // Validate parses doc and returns a *ParseError with line and column on
 // failure.
 func Validate(doc []byte) error {
@@ -87,6 +121,7 @@ type keyval struct {
 	table      []string // path of the [table] header it sits under
 	rel        []string // its own (possibly dotted) key
 	inArray    bool     // under an [[array.of.tables]] header
+	keyStart   int      // byte offset of the key
 	valueStart int      // byte offset of the value
 	end        int      // byte offset just past the value
 	line       int      // 1-based line number
@@ -130,6 +165,8 @@ func index(doc []byte) (*docIndex, error) {
 			})
 		case unstable.KeyValue:
 			rel, last := keyParts(n.Key())
+			first := n.Key()
+			first.Next()
 			full := append(append([]string{}, cur...), rel...)
 			keyEnd := int(last.Raw.Offset + last.Raw.Length)
 			vs := keyEnd
@@ -147,6 +184,7 @@ func index(doc []byte) (*docIndex, error) {
 				table:      cur,
 				rel:        rel,
 				inArray:    curArray,
+				keyStart:   int(first.Node().Raw.Offset),
 				valueStart: vs,
 				end:        int(n.Raw.Offset + n.Raw.Length),
 				line:       bytes.Count(doc[:vs], []byte("\n")) + 1,

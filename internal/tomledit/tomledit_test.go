@@ -176,3 +176,29 @@ func TestParseValue(t *testing.T) {
 		}
 	}
 }
+
+func TestDelete(t *testing.T) {
+	doc := "# my settings\n[runtime]\n# keep me\nauth_token = \"abc\" # login\napi_base_url = \"http://x\"\n\n[other]\na = 1\n"
+	out, ok, err := Delete([]byte(doc), []string{"runtime", "auth_token"})
+	if err != nil || !ok {
+		t.Fatalf("%v %v", ok, err)
+	}
+	want := "# my settings\n[runtime]\n# keep me\napi_base_url = \"http://x\"\n\n[other]\na = 1\n"
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	if out2, ok, err := Delete(out, []string{"runtime", "auth_token"}); ok || err != nil || string(out2) != want {
+		t.Errorf("second delete: %v %v", ok, err)
+	}
+	if _, _, err := Delete([]byte("a = {b = 1}\n"), []string{"a", "b"}); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("inline: %v", err)
+	}
+	if _, _, err := Delete([]byte("a = \n"), []string{"a"}); err == nil {
+		t.Error("broken document accepted")
+	}
+	// Dotted keys at top level and the last line without a newline.
+	out, ok, _ = Delete([]byte("x = 1\nruntime.auth_token = \"t\""), []string{"runtime", "auth_token"})
+	if !ok || string(out) != "x = 1\n" {
+		t.Errorf("dotted: %q", out)
+	}
+}

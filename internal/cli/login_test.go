@@ -1,0 +1,209 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/cli"
+	"github.com/dlthub/dlthub/internal/iostreams"
+	"github.com/dlthub/dlthub/internal/platform"
+	"github.com/dlthub/dlthub/internal/server"
+	"github.com/dlthub/dlthub/internal/store"
+	"github.com/dlthub/dlthub/internal/workspace"
+)
+
+// syncBuffer lets a test read what a command running in another goroutine
+// has printed so far.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// controlPlane starts a real server on a temp dir with one owner.
+func controlPlane(t *testing.T) string {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "dlthub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	s := server.New(server.Config{Store: st, DeviceInterval: time.Second})
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	s.SetPublicURL(ts.URL)
+	if _, err := s.CreateAccount(context.Background(), "ann@example.com", "Ann", "correct horse", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	return ts.URL
+}
+
+// startCLI runs a command in the background; wait returns its exit code.
+func startCLI(t *testing.T, dir string, env map[string]string, args ...string) (stderr *syncBuffer, wait func() int) {
+	t.Helper()
+	io, _, _, _ := iostreams.Test()
+	stderr = &syncBuffer{}
+	io.ErrOut = stderr
+	f := &cli.Factory{IO: io, Version: "test", Env: workspace.Env{
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Cwd:       dir, Home: filepath.Join(dir, "home"),
+	}}
+	done := make(chan int, 1)
+	go func() { done <- cli.Run(context.Background(), f, args) }()
+	return stderr, func() int {
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%v did not finish; stderr:\n%s", args, stderr.String())
+			return -1
+		}
+	}
+}
+
+// decide signs in as a browser would and approves or denies a user code.
+func decide(t *testing.T, base, userCode, action string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar}
+	resp, err := b.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {"/device?user_code=" + userCode}})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign in: %v %v", resp, err)
+	}
+	_ = resp.Body.Close()
+	resp, err = b.PostForm(base+"/device", url.Values{"user_code": {userCode}, "action": {action}})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %v %v", action, resp, err)
+	}
+	_ = resp.Body.Close()
+}
+
+var userCodeRE = regexp.MustCompile(`enter the code\s+([A-Z]{4}-[A-Z]{4})`)
+
+// waitForCode waits until the CLI has printed its user code.
+func waitForCode(t *testing.T, stderr *syncBuffer) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := userCodeRE.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no user code printed:\n%s", stderr.String())
+	return ""
+}
+
+func TestLoginLogout(t *testing.T) {
+	t.Parallel()
+	base := controlPlane(t)
+	dir := t.TempDir()
+	env := map[string]string{"RUNTIME__API_BASE_URL": base}
+	secrets := filepath.Join(dir, "home", ".dlt", "secrets.toml")
+	if err := os.MkdirAll(filepath.Dir(secrets), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	orig := "# my own secrets\n[sources.github]\ntoken = \"gh\" # keep\n"
+	if err := os.WriteFile(secrets, []byte(orig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	stderr, wait := startCLI(t, dir, env, "login")
+	decide(t, base, waitForCode(t, stderr), "approve")
+	if code := wait(); code != 0 {
+		t.Fatalf("login exit %d:\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "Logged in to "+base+" as ann@example.com") {
+		t.Errorf("login output:\n%s", stderr.String())
+	}
+	doc, _ := os.ReadFile(secrets)
+	m := regexp.MustCompile(`auth_token = "(dlt_[0-9a-f]+)"`).FindSubmatch(doc)
+	if m == nil || !strings.HasPrefix(string(doc), orig) {
+		t.Fatalf("secrets.toml after login:\n%s", doc)
+	}
+	if st, _ := os.Stat(secrets); st.Mode().Perm() != 0o600 {
+		t.Errorf("secrets.toml mode %v", st.Mode().Perm())
+	}
+	tok := string(m[1])
+	if strings.Contains(stderr.String(), tok) {
+		t.Error("the token was printed")
+	}
+	if me, err := platform.New(base, tok).Me(context.Background()); err != nil || me.Email != "ann@example.com" {
+		t.Fatalf("me with the saved token: %+v %v", me, err)
+	}
+
+	code, _, errOut := runInProcess(t, dir, env, false, "", "logout")
+	if code != 0 || !strings.Contains(errOut, "Logged out") {
+		t.Fatalf("logout %d: %s", code, errOut)
+	}
+	if doc, _ := os.ReadFile(secrets); string(doc) != orig+"\n[runtime]\n" {
+		t.Errorf("secrets.toml after logout:\n%q", doc)
+	}
+	if _, err := platform.New(base, tok).Me(context.Background()); !errors.Is(err, platform.ErrUnauthorized) {
+		t.Errorf("revoked token still works: %v", err)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "logout"); code != 0 || !strings.Contains(errOut, "Not logged in") {
+		t.Errorf("second logout %d: %s", code, errOut)
+	}
+}
+
+func TestLoginDeniedAndResume(t *testing.T) {
+	t.Parallel()
+	base := controlPlane(t)
+	dir := t.TempDir()
+	env := map[string]string{"RUNTIME__API_BASE_URL": base}
+
+	stderr, wait := startCLI(t, dir, env, "login")
+	decide(t, base, waitForCode(t, stderr), "deny")
+	if code := wait(); code == 0 || !strings.Contains(stderr.String(), "denied") {
+		t.Errorf("denied login: %d\n%s", code, stderr.String())
+	}
+
+	// A login started elsewhere is finished with --resume.
+	da, err := platform.New(base, "").StartDeviceLogin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	decide(t, base, da.UserCode, "approve")
+	code, _, errOut := runInProcess(t, dir, env, false, "", "login", "--resume", da.DeviceCode)
+	if code != 0 || !strings.Contains(errOut, "Logged in") {
+		t.Fatalf("resume %d: %s", code, errOut)
+	}
+	// The code is single use.
+	code, _, errOut = runInProcess(t, dir, env, false, "", "login", "--resume", da.DeviceCode)
+	if code == 0 || !strings.Contains(errOut, "already used") {
+		t.Errorf("resume twice %d: %s", code, errOut)
+	}
+}
+
+func TestLoginUnreachableServer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, _, errOut := runInProcess(t, dir, map[string]string{"RUNTIME__API_BASE_URL": "http://127.0.0.1:1"}, false, "", "login")
+	if code == 0 || !strings.Contains(errOut, "cannot reach http://127.0.0.1:1") || strings.Contains(errOut, "goroutine") {
+		t.Errorf("%d: %s", code, errOut)
+	}
+}

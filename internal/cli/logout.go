@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dlthub/dlthub/internal/platform"
+	"github.com/dlthub/dlthub/internal/tomledit"
+)
+
+func newLogoutCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout",
+		Short: "Revoke the login token and remove it from ~/.dlt/secrets.toml",
+		Long: `Revoke the login token on the server (when it can be reached) and remove
+runtime.auth_token from your global ~/.dlt/secrets.toml. Everything else in
+that file stays as it is. API keys set with RUNTIME__API_KEY are not touched.`,
+		Example: `  dlthub logout`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLogout(cmd.Context(), f)
+		},
+	}
+}
+
+func runLogout(ctx context.Context, f *Factory) error {
+	path, err := f.globalSecretsPath()
+	if err != nil {
+		return err
+	}
+	doc, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	tok, err := readTOMLString(doc, "runtime", "auth_token")
+	if err != nil {
+		return fmt.Errorf("%s: %w; fix the file and run the command again", path, err)
+	}
+	if tok == "" {
+		fmt.Fprintln(f.IO.ErrOut, "Not logged in.")
+		return nil
+	}
+	rs, err := f.runtimeSettings()
+	if err != nil {
+		return err
+	}
+	// Revoke first, but never let an unreachable server keep the token on
+	// disk: logging out must always work.
+	if ok, err := platform.New(rs.BaseURL, tok).Revoke(ctx); err != nil {
+		f.warn(fmt.Sprintf("could not revoke the token on %s (%v); it stays valid there until it expires", rs.BaseURL, err))
+	} else if !ok {
+		f.warn(rs.BaseURL + " has no revocation endpoint; the token stays valid there until it expires")
+	}
+	if _, err := f.editGlobalSecrets(func(doc []byte) ([]byte, error) {
+		out, _, err := tomledit.Delete(doc, []string{"runtime", "auth_token"})
+		return out, err
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%s Logged out of %s; removed the token from %s.\n", mark(true), rs.BaseURL, displayHome(f, path))
+	return nil
+}

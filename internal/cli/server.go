@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+
+	"github.com/dlthub/dlthub/internal/server"
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+type serverOptions struct {
+	Listen      string
+	DataDir     string
+	DatabaseURL string
+	BlobURL     string
+	PublicURL   string
+}
+
+// shutdownGrace bounds how long in-flight requests may take after a stop
+// signal before the listener is closed under them.
+const shutdownGrace = 10 * time.Second
+
+func newServerCmd(f *Factory) *cobra.Command {
+	opts := &serverOptions{}
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the self-hosted control plane",
+		Long: `Run the dltHub control plane in this process: the JSON API under /api/v1,
+device-flow login for the CLI, the sign-in and approval pages, /healthz,
+/readyz and Prometheus /metrics.
+
+State lives in SQLite under --data-dir unless --database-url names a
+PostgreSQL database; artifacts go to --blob-url (a gocloud.dev blob URL,
+default a directory under --data-dir). Migrations run at start. The first
+start of a server without users prints a one-time link to create the first
+owner. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
+		Example: `  dlthub server
+  dlthub server --listen 0.0.0.0:8765 --public-url https://dlthub.example.com
+  dlthub server --database-url postgres://dlthub@db/dlthub --blob-url file:///srv/dlthub/blobs`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServer(cmd.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8765", "address to listen on")
+	fl.StringVar(&opts.DataDir, "data-dir", "", "directory for the SQLite database and artifacts (default ~/.dlthub/server)")
+	fl.StringVar(&opts.DatabaseURL, "database-url", "", "PostgreSQL URL to keep state in instead of SQLite")
+	fl.StringVar(&opts.BlobURL, "blob-url", "", "gocloud.dev blob URL for artifacts (default file://DATA_DIR/blobs)")
+	fl.StringVar(&opts.PublicURL, "public-url", "", "URL clients reach the server at (default http://LISTEN)")
+	return cmd
+}
+
+func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
+	dataDir := opts.DataDir
+	if dataDir == "" {
+		dataDir = filepath.Join(f.Env.Home, ".dlthub", "server")
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir %s: %w", dataDir, err)
+	}
+	st, err := openServerStore(ctx, dataDir, opts.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = st.Close() }()
+	bucket, err := openServerBlob(ctx, dataDir, opts.BlobURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = bucket.Close() }()
+
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return usagef("--listen %s: %v", opts.Listen, err)
+	}
+	public := strings.TrimSuffix(opts.PublicURL, "/")
+	if public == "" {
+		public = "http://" + ln.Addr().String()
+	}
+	log := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv := server.New(server.Config{Store: st, Blob: bucket, PublicURL: public, Logger: log})
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+
+	fmt.Fprintf(f.IO.ErrOut, "dlthub server listening on %s (data in %s)\n", public, describeStore(dataDir, opts.DatabaseURL))
+	if link, first, err := srv.Bootstrap(ctx); err != nil {
+		return fmt.Errorf("check for users: %w", err)
+	} else if first {
+		fmt.Fprintf(f.IO.ErrOut, "No users yet. Create the first owner (this link works once):\n  %s\n", link)
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(f.IO.ErrOut, "stopping: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintln(f.IO.ErrOut, "stopped")
+	return nil
+}
+
+func openServerStore(ctx context.Context, dataDir, databaseURL string) (store.Store, error) {
+	if databaseURL != "" {
+		st, err := store.OpenPostgres(ctx, databaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("--database-url: %w", err)
+		}
+		return st, nil
+	}
+	st, err := store.OpenSQLite(ctx, filepath.Join(dataDir, "dlthub.db"))
+	if err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", dataDir, err)
+	}
+	return st, nil
+}
+
+// openServerBlob opens the artifact store: a directory under the data dir
+// by default, any gocloud.dev blob URL this build links otherwise.
+func openServerBlob(ctx context.Context, dataDir, blobURL string) (*blob.Bucket, error) {
+	if blobURL == "" {
+		dir := filepath.Join(dataDir, "blobs")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("blob dir %s: %w", dir, err)
+		}
+		b, err := fileblob.OpenBucket(dir, &fileblob.Options{NoTempDir: true})
+		if err != nil {
+			return nil, fmt.Errorf("blob dir %s: %w", dir, err)
+		}
+		return b, nil
+	}
+	b, err := blob.OpenBucket(ctx, blobURL)
+	if err != nil {
+		return nil, fmt.Errorf("--blob-url %s: %w (file:///path works everywhere)", blobURL, err)
+	}
+	return b, nil
+}
+
+func describeStore(dataDir, databaseURL string) string {
+	if databaseURL != "" {
+		return "PostgreSQL"
+	}
+	return dataDir
+}

@@ -1,0 +1,213 @@
+// Package platform is the CLI's client for the control plane (a dlthub
+// server or dltHub): endpoint discovery from the RFC 8414 metadata, the
+// RFC 8628 device login through golang.org/x/oauth2, and the JSON API with
+// its {status_code, detail} errors turned into messages a user can act on.
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// DefaultBaseURL is dltHub's API; a self-hosted server is set with
+// runtime.api_base_url.
+const DefaultBaseURL = "https://api.dlthub.com"
+
+// ClientID names the CLI to the authorization server.
+const ClientID = "dlthub-cli"
+
+// Client talks to one control plane.
+type Client struct {
+	BaseURL string
+	Token   string
+	HTTP    *http.Client
+}
+
+// New returns a client for baseURL with a bounded per-request timeout.
+func New(baseURL, token string) *Client {
+	return &Client{BaseURL: strings.TrimSuffix(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// APIError is an error response from the API.
+type APIError struct {
+	StatusCode int            `json:"status_code"`
+	Detail     string         `json:"detail"`
+	Extra      map[string]any `json:"extra,omitempty"`
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%s (HTTP %d)", e.Detail, e.StatusCode)
+}
+
+// ErrUnauthorized is returned for HTTP 401: no token, or an expired or
+// revoked one.
+var ErrUnauthorized = errors.New("not logged in or the token expired: run `dlthub login` (or set RUNTIME__API_KEY)")
+
+// Metadata is the part of the authorization server metadata the CLI uses.
+type Metadata struct {
+	Issuer                      string `json:"issuer"`
+	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint"`
+	TokenEndpoint               string `json:"token_endpoint"`
+	RevocationEndpoint          string `json:"revocation_endpoint"`
+}
+
+// Discover reads the authorization server metadata.
+func (c *Client) Discover(ctx context.Context) (Metadata, error) {
+	var m Metadata
+	if err := c.do(ctx, http.MethodGet, "/.well-known/oauth-authorization-server", nil, &m); err != nil {
+		return m, err
+	}
+	if m.DeviceAuthorizationEndpoint == "" || m.TokenEndpoint == "" {
+		return m, fmt.Errorf("%s does not offer device login (no device_authorization_endpoint in its metadata)", c.BaseURL)
+	}
+	return m, nil
+}
+
+func (c *Client) oauthConfig(m Metadata) *oauth2.Config {
+	return &oauth2.Config{ClientID: ClientID, Endpoint: oauth2.Endpoint{
+		DeviceAuthURL: m.DeviceAuthorizationEndpoint, TokenURL: m.TokenEndpoint, AuthStyle: oauth2.AuthStyleInParams}}
+}
+
+// StartDeviceLogin asks for a device and user code.
+func (c *Client) StartDeviceLogin(ctx context.Context) (*oauth2.DeviceAuthResponse, error) {
+	m, err := c.Discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	da, err := c.oauthConfig(m).DeviceAuth(c.oauthContext(ctx))
+	if err != nil {
+		return nil, c.describe(err)
+	}
+	return da, nil
+}
+
+// WaitDeviceLogin polls the token endpoint at the server's interval
+// (backing off on slow_down) until the user approves, denies or the code
+// expires, and returns the access token.
+func (c *Client) WaitDeviceLogin(ctx context.Context, da *oauth2.DeviceAuthResponse) (string, error) {
+	m, err := c.Discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	tok, err := c.oauthConfig(m).DeviceAccessToken(c.oauthContext(ctx), da)
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			switch re.ErrorCode {
+			case "access_denied":
+				return "", errors.New("the login was denied in the browser")
+			case "expired_token":
+				return "", errors.New("the login code expired before it was approved: run `dlthub login` again")
+			case "invalid_grant":
+				return "", errors.New("the login code is unknown or was already used: run `dlthub login` again")
+			}
+		}
+		return "", c.describe(err)
+	}
+	return tok.AccessToken, nil
+}
+
+func (c *Client) oauthContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, c.HTTP)
+}
+
+// Revoke ends the client's token on the server (RFC 7009). Servers without
+// a revocation endpoint are left alone: the token then lives until expiry.
+func (c *Client) Revoke(ctx context.Context) (bool, error) {
+	m, err := c.Discover(ctx)
+	if err != nil {
+		return false, err
+	}
+	if m.RevocationEndpoint == "" {
+		return false, nil
+	}
+	form := url.Values{"token": {c.Token}, "client_id": {ClientID}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.RevocationEndpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return false, c.describe(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("revoke token: HTTP %d", resp.StatusCode)
+	}
+	return true, nil
+}
+
+// User is the signed-in user.
+type User struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// Me returns the user the token belongs to.
+func (c *Client) Me(ctx context.Context) (User, error) {
+	var u User
+	return u, c.do(ctx, http.MethodGet, "/api/v1/me", nil, &u)
+}
+
+// do sends a JSON request and decodes a JSON response into out.
+func (c *Client) do(ctx context.Context, method, path string, body io.Reader, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+	if err != nil {
+		return fmt.Errorf("api_base_url %q: %w", c.BaseURL, err)
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return c.describe(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode == http.StatusUnauthorized {
+		return ErrUnauthorized
+	}
+	if resp.StatusCode >= 300 {
+		e := &APIError{StatusCode: resp.StatusCode}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(b, e) != nil || e.Detail == "" {
+			e.Detail = strings.TrimSpace(string(b))
+			if e.Detail == "" {
+				e.Detail = http.StatusText(resp.StatusCode)
+			}
+		}
+		return fmt.Errorf("%s %s: %w", method, path, e)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: the server's answer is not the JSON expected: %w", method, path, err)
+	}
+	return nil
+}
+
+// describe turns transport errors into advice.
+func (c *Client) describe(err error) error {
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("cannot reach %s (%w): is the server running? point the CLI at it with `dlthub config set runtime.api_base_url URL`", c.BaseURL, err)
+	}
+	return err
+}
