@@ -41,7 +41,7 @@ and prod, and pipelines that load into DuckDB, Postgres and files.`,
 	deploy.GroupID = "jobs"
 	root.AddCommand(deploy)
 	root.AddGroup(&cobra.Group{ID: "platform", Title: "Control plane:"})
-	for _, c := range []*cobra.Command{newServerCmd(f), newLoginCmd(f), newLogoutCmd(f)} {
+	for _, c := range []*cobra.Command{newServerCmd(f), newLoginCmd(f), newLogoutCmd(f), newWorkspaceCmd(f)} {
 		c.GroupID = "platform"
 		root.AddCommand(c)
 	}

@@ -32,7 +32,9 @@ func TestServerCommandServesAndStopsGracefully(t *testing.T) {
 	f := &cli.Factory{IO: io, Version: "test", Env: workspace.Env{LookupEnv: func(string) (string, bool) { return "", false }, Cwd: dir, Home: dir}}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- cli.Run(ctx, f, []string{"server", "--listen", addr, "--data-dir", filepath.Join(dir, "data")}) }()
+	go func() {
+		done <- cli.Run(ctx, f, []string{"server", "--listen", addr, "--data-dir", filepath.Join(dir, "data")})
+	}()
 
 	base := "http://" + addr
 	deadline := time.Now().Add(10 * time.Second)

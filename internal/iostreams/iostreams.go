@@ -99,3 +99,19 @@ func (s *IOStreams) Confirm(question string, def bool) (bool, error) {
 		return false, nil
 	}
 }
+
+// Ask prints a question on stderr and returns the trimmed answer line from
+// stdin. It is the accessible prompt: plain lines, no cursor movement, so it
+// works with screen readers and scripted input alike.
+func (s *IOStreams) Ask(question string) (string, error) {
+	fmt.Fprintf(s.ErrOut, "? %s ", question)
+	if s.reader == nil {
+		s.reader = bufio.NewReader(s.In)
+	}
+	line, err := s.reader.ReadString('\n')
+	if err != nil && (err != io.EOF || line == "") {
+		fmt.Fprintln(s.ErrOut)
+		return "", ErrNoAnswer
+	}
+	return strings.TrimSpace(line), nil
+}

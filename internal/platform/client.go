@@ -5,6 +5,7 @@
 package platform
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -150,15 +151,70 @@ func (c *Client) Revoke(ctx context.Context) (bool, error) {
 
 // User is the signed-in user.
 type User struct {
-	ID    string `json:"id"`
-	Email string `json:"email"`
-	Name  string `json:"name"`
+	ID            string         `json:"id"`
+	Email         string         `json:"email"`
+	Name          string         `json:"name"`
+	Organizations []Organization `json:"organizations"`
+}
+
+// Organization is one of the user's organizations with their role in it.
+type Organization struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role string `json:"role"`
 }
 
 // Me returns the user the token belongs to.
 func (c *Client) Me(ctx context.Context) (User, error) {
 	var u User
 	return u, c.do(ctx, http.MethodGet, "/api/v1/me", nil, &u)
+}
+
+// Workspace is a remote workspace with the caller's role in it.
+type Workspace struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	OrganizationID string    `json:"organization_id"`
+	Organization   string    `json:"organization_name"`
+	Role           string    `json:"role"`
+	Repository     string    `json:"repository,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// Workspaces lists the caller's workspaces, ordered by organization.
+func (c *Client) Workspaces(ctx context.Context) ([]Workspace, error) {
+	var out struct {
+		Workspaces []Workspace `json:"workspaces"`
+	}
+	err := c.do(ctx, http.MethodGet, "/api/v1/workspaces", nil, &out)
+	return out.Workspaces, err
+}
+
+// Workspace reads one workspace.
+func (c *Client) Workspace(ctx context.Context, id string) (Workspace, error) {
+	var w Workspace
+	return w, c.do(ctx, http.MethodGet, "/api/v1/workspaces/"+url.PathEscape(id), nil, &w)
+}
+
+// CreateWorkspace creates a workspace in an organization.
+func (c *Client) CreateWorkspace(ctx context.Context, orgID, name string) (Workspace, error) {
+	var w Workspace
+	return w, c.do(ctx, http.MethodPost, "/api/v1/workspaces", jsonBody(map[string]string{"organization_id": orgID, "name": name}), &w)
+}
+
+// BindRepository binds a repository to a workspace and returns the
+// workspace it was bound to before ("" if none).
+func (c *Client) BindRepository(ctx context.Context, workspaceID, repository string) (string, error) {
+	var out struct {
+		Previous string `json:"previous_workspace_id"`
+	}
+	err := c.do(ctx, http.MethodPut, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/repository", jsonBody(map[string]string{"repository": repository}), &out)
+	return out.Previous, err
+}
+
+func jsonBody(v any) io.Reader {
+	b, _ := json.Marshal(v) // maps of strings always marshal
+	return bytes.NewReader(b)
 }
 
 // do sends a JSON request and decodes a JSON response into out.

@@ -95,6 +95,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /setup", s.setupPage)
 	s.mux.HandleFunc("POST /setup", s.setup)
 	s.mux.HandleFunc("GET /api/v1/me", s.me)
+	s.workspaceRoutes()
 	s.mux.HandleFunc("GET /{$}", s.home)
 }
 

@@ -265,8 +265,9 @@ func (s *sqlStore) SetWorkspaceRole(ctx context.Context, workspaceID, userID, ro
 	return wrap("set workspace role", err)
 }
 
-// roleRank orders roles so the strongest wins.
-func roleRank(r string) int {
+// RoleRank orders workspace roles so the strongest wins: owner >
+// developer > viewer > none.
+func RoleRank(r string) int {
 	switch r {
 	case RoleOwner:
 		return 3
@@ -294,7 +295,7 @@ SELECT 'owner' FROM org_members m JOIN workspaces w ON w.org_id = m.org_id WHERE
 		if err := rows.Scan(&r); err != nil {
 			return "", err
 		}
-		if roleRank(r) > roleRank(best) {
+		if RoleRank(r) > RoleRank(best) {
 			best = r
 		}
 	}
@@ -321,7 +322,7 @@ SELECT `+workspaceCols+`, 'owner' FROM workspaces w JOIN org_members om ON om.or
 			return nil, err
 		}
 		if cur, ok := byID[a.Workspace.ID]; ok {
-			if roleRank(a.Role) > roleRank(cur.Role) {
+			if RoleRank(a.Role) > RoleRank(cur.Role) {
 				cur.Role = a.Role
 			}
 			continue

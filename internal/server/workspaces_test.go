@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+// team is one server with callers in every role.
+type team struct {
+	ts                     string
+	acme, analytics        string // org and workspace ids
+	tokens                 map[string]string
+	globexWorkspace        string
+	expiredTok, revokedTok string
+}
+
+func newTeam(t *testing.T) team {
+	t.Helper()
+	s, ts := newServer(t, nil)
+	ctx := context.Background()
+	st := s.cfg.Store
+	ann, err := s.CreateAccount(ctx, "ann@acme.test", "Ann", "pw-ann-123", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := s.CreateAccount(ctx, "bob@globex.test", "Bob", "pw-bob-123", "globex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs, _ := st.OrgsOfUser(ctx, ann.ID)
+	acme := orgs[0].Org.ID
+	ws, err := st.CreateWorkspace(ctx, acme, "analytics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := team{ts: ts.URL, acme: acme, analytics: ws.ID, tokens: map[string]string{"none": ""}}
+	for _, role := range []string{store.RoleViewer, store.RoleDeveloper} {
+		u, err := st.CreateUser(ctx, store.User{Email: role + "@acme.test", Name: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddOrgMember(ctx, acme, u.ID, store.RoleMember); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetWorkspaceRole(ctx, ws.ID, u.ID, role); err != nil {
+			t.Fatal(err)
+		}
+		tm.tokens[role], _ = s.issueToken(ctx, u.ID, "test", time.Hour)
+	}
+	tm.tokens["owner"], _ = s.issueToken(ctx, ann.ID, "test", time.Hour)
+	tm.tokens["other org"], _ = s.issueToken(ctx, bob.ID, "test", time.Hour)
+	gw, _ := st.WorkspacesOfUser(ctx, bob.ID)
+	tm.globexWorkspace = gw[0].Workspace.ID
+
+	tm.expiredTok, _ = s.issueToken(ctx, ann.ID, "expired", -time.Second)
+	tm.revokedTok, _ = s.issueToken(ctx, ann.ID, "revoked", time.Hour)
+	k, _ := st.APIKeyByHash(ctx, HashToken(tm.revokedTok))
+	_ = st.RevokeAPIKey(ctx, k.ID, time.Now())
+	return tm
+}
+
+func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestWorkspaceEndpointsByRole(t *testing.T) {
+	tm := newTeam(t)
+	ws := tm.ts + "/api/v1/workspaces/" + tm.analytics
+	callers := []string{"none", "other org", "viewer", "developer", "owner"}
+	cases := []struct {
+		name, method, url string
+		body              func(caller string) string
+		want              []int // per caller, in the order above
+	}{
+		{"list", http.MethodGet, tm.ts + "/api/v1/workspaces", nil, []int{401, 200, 200, 200, 200}},
+		{"get", http.MethodGet, ws, nil, []int{401, 404, 200, 200, 200}},
+		{"get other org's", http.MethodGet, tm.ts + "/api/v1/workspaces/" + tm.globexWorkspace, nil, []int{401, 200, 404, 404, 404}},
+		{"bind repository", http.MethodPut, ws + "/repository", func(string) string { return `{"repository":"github.com/acme/pipelines"}` }, []int{401, 404, 403, 200, 200}},
+		{"create in acme", http.MethodPost, tm.ts + "/api/v1/workspaces", func(c string) string {
+			return `{"organization_id":"` + tm.acme + `","name":"ws-` + strings.ReplaceAll(c, " ", "-") + `"}`
+		}, []int{401, 404, 201, 201, 201}},
+	}
+	for _, tc := range cases {
+		for i, caller := range callers {
+			body := ""
+			if tc.body != nil {
+				body = tc.body(caller)
+			}
+			code, out := call(t, tc.method, tc.url, tm.tokens[caller], body)
+			if code != tc.want[i] {
+				t.Errorf("%s as %s: %d %v, want %d", tc.name, caller, code, out, tc.want[i])
+			}
+			if code >= 400 && (out["status_code"] != float64(code) || out["detail"] == "") {
+				t.Errorf("%s as %s: error body %v", tc.name, caller, out)
+			}
+		}
+	}
+	// The other org's list holds nothing of acme.
+	_, out := call(t, http.MethodGet, tm.ts+"/api/v1/workspaces", tm.tokens["other org"], "")
+	if b, _ := json.Marshal(out); strings.Contains(string(b), tm.acme) || strings.Contains(string(b), "analytics") {
+		t.Errorf("other org sees acme: %s", b)
+	}
+	// The viewer's list shows the role.
+	_, out = call(t, http.MethodGet, tm.ts+"/api/v1/workspaces", tm.tokens["viewer"], "")
+	if b, _ := json.Marshal(out); !strings.Contains(string(b), `"role":"viewer"`) {
+		t.Errorf("viewer list: %s", b)
+	}
+	for name, tok := range map[string]string{"expired": tm.expiredTok, "revoked": tm.revokedTok} {
+		if code, _ := call(t, http.MethodGet, tm.ts+"/api/v1/workspaces", tok, ""); code != http.StatusUnauthorized {
+			t.Errorf("%s token: %d", name, code)
+		}
+	}
+}
+
+func TestBindRepositoryRules(t *testing.T) {
+	tm := newTeam(t)
+	owner := tm.tokens["owner"]
+	bind := func(wsID, repo string) (int, map[string]any) {
+		return call(t, http.MethodPut, tm.ts+"/api/v1/workspaces/"+wsID+"/repository", owner, `{"repository":"`+repo+`"}`)
+	}
+	if code, _ := bind(tm.analytics, "github.com/acme/a"); code != 200 {
+		t.Fatal(code)
+	}
+	// A bound workspace refuses a second repository.
+	if code, out := bind(tm.analytics, "github.com/acme/b"); code != http.StatusConflict || !strings.Contains(out["detail"].(string), "github.com/acme/a") {
+		t.Errorf("second repo: %d %v", code, out)
+	}
+	// Rebinding the repository moves it and names the old workspace.
+	_, created := call(t, http.MethodPost, tm.ts+"/api/v1/workspaces", owner, `{"organization_id":"`+tm.acme+`","name":"next"}`)
+	code, out := bind(created["id"].(string), "github.com/acme/a")
+	if code != 200 || out["previous_workspace_id"] != tm.analytics {
+		t.Errorf("rebind: %d %v", code, out)
+	}
+	// Bad input is named.
+	for body, want := range map[string]string{`{"repository":""}`: "repository is required", `{"repo":"x"}`: "unknown field", `nope`: "request body"} {
+		code, out := call(t, http.MethodPut, tm.ts+"/api/v1/workspaces/"+tm.analytics+"/repository", owner, body)
+		if code != 400 || !strings.Contains(out["detail"].(string), want) {
+			t.Errorf("%s: %d %v", body, code, out)
+		}
+	}
+	if code, out := call(t, http.MethodPost, tm.ts+"/api/v1/workspaces", owner, `{"organization_id":"`+tm.acme+`","name":"next"}`); code != http.StatusConflict {
+		t.Errorf("duplicate name: %d %v", code, out)
+	}
+	if code, _ := call(t, http.MethodPost, tm.ts+"/api/v1/workspaces", owner, `{"organization_id":"`+tm.acme+`","name":"bad name!"}`); code != 400 {
+		t.Errorf("bad name: %d", code)
+	}
+}
