@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -49,6 +50,7 @@ type Server struct {
 	mu        sync.Mutex
 	bootstrap string // one-time token for the first owner, "" once used
 	requests  map[string]int64
+	apiRoutes []string // "METHOD /api/v1/…" patterns
 }
 
 // Token lifetimes.
@@ -94,9 +96,26 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /login", s.login)
 	s.mux.HandleFunc("GET /setup", s.setupPage)
 	s.mux.HandleFunc("POST /setup", s.setup)
-	s.mux.HandleFunc("GET /api/v1/me", s.me)
+	s.api("GET /api/v1/me", s.me)
+	s.api("GET /api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPIDoc)
+	})
 	s.workspaceRoutes()
+	s.apiKeyRoutes()
 	s.mux.HandleFunc("GET /{$}", s.home)
+}
+
+// openAPIDoc describes every /api/v1 route; a test keeps the two in step.
+//
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// api registers an /api/v1 route and remembers its pattern for the test
+// that checks the OpenAPI document covers it.
+func (s *Server) api(pattern string, h http.HandlerFunc) {
+	s.apiRoutes = append(s.apiRoutes, pattern)
+	s.mux.HandleFunc(pattern, h)
 }
 
 // ServeHTTP implements http.Handler, counting responses for /metrics and
@@ -212,6 +231,19 @@ func (s *Server) issueToken(ctx context.Context, userID, name string, ttl time.D
 
 // authenticate resolves a bearer token or session cookie to a user.
 func (s *Server) authenticate(r *http.Request) (store.User, bool) {
+	c, ok := s.caller(r)
+	return c.User, ok
+}
+
+// caller is an authenticated request's user and the key or token it used.
+type caller struct {
+	store.User
+	Key store.APIKey
+}
+
+// caller resolves the request's bearer token or session cookie; expired and
+// revoked ones count as none.
+func (s *Server) caller(r *http.Request) (caller, bool) {
 	tok := ""
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		tok = strings.TrimPrefix(h, "Bearer ")
@@ -219,14 +251,14 @@ func (s *Server) authenticate(r *http.Request) (store.User, bool) {
 		tok = c.Value
 	}
 	if tok == "" {
-		return store.User{}, false
+		return caller{}, false
 	}
 	k, err := s.cfg.Store.APIKeyByHash(r.Context(), HashToken(tok))
 	if err != nil || k.RevokedAt != nil || !s.cfg.Now().Before(k.ExpiresAt) {
-		return store.User{}, false
+		return caller{}, false
 	}
 	u, err := s.cfg.Store.UserByID(r.Context(), k.UserID)
-	return u, err == nil
+	return caller{User: u, Key: k}, err == nil
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {

@@ -22,15 +22,15 @@ type WorkspaceJSON struct {
 }
 
 func (s *Server) workspaceRoutes() {
-	s.mux.HandleFunc("GET /api/v1/workspaces", s.listWorkspaces)
-	s.mux.HandleFunc("POST /api/v1/workspaces", s.createWorkspace)
-	s.mux.HandleFunc("GET /api/v1/workspaces/{id}", s.getWorkspace)
-	s.mux.HandleFunc("PUT /api/v1/workspaces/{id}/repository", s.bindRepository)
+	s.api("GET /api/v1/workspaces", s.listWorkspaces)
+	s.api("POST /api/v1/workspaces", s.createWorkspace)
+	s.api("GET /api/v1/workspaces/{id}", s.getWorkspace)
+	s.api("PUT /api/v1/workspaces/{id}/repository", s.bindRepository)
 }
 
 // requireUser answers 401 unless the request carries a valid token.
-func (s *Server) requireUser(w http.ResponseWriter, r *http.Request) (store.User, bool) {
-	u, ok := s.authenticate(r)
+func (s *Server) requireUser(w http.ResponseWriter, r *http.Request) (caller, bool) {
+	u, ok := s.caller(r)
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "log in with `dlthub login` or send an API key")
 	}
@@ -40,8 +40,11 @@ func (s *Server) requireUser(w http.ResponseWriter, r *http.Request) (store.User
 // requireRole answers 404 when the caller has no role in the workspace (a
 // user of one organization learns nothing of another's) and 403 when the
 // role is below need.
-func (s *Server) requireRole(w http.ResponseWriter, r *http.Request, u store.User, id, need string) (store.Workspace, string, bool) {
+func (s *Server) requireRole(w http.ResponseWriter, r *http.Request, u caller, id, need string) (store.Workspace, string, bool) {
 	role, err := s.cfg.Store.WorkspaceRole(r.Context(), id, u.ID)
+	if err == nil {
+		role, err = u.limit(id, role)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "workspace "+id+" not found")
 		return store.Workspace{}, "", false
@@ -63,7 +66,22 @@ func (s *Server) requireRole(w http.ResponseWriter, r *http.Request, u store.Use
 	return ws, role, true
 }
 
-func (s *Server) orgNames(r *http.Request, u store.User) map[string]store.OrgMembership {
+// limit caps a role by the caller's key: a workspace key acts only in its
+// workspace and with at most its own role.
+func (u caller) limit(workspaceID, role string) (string, error) {
+	if u.Key.WorkspaceID == "" {
+		return role, nil
+	}
+	if u.Key.WorkspaceID != workspaceID {
+		return "", store.ErrNotFound
+	}
+	if store.RoleRank(u.Key.Role) < store.RoleRank(role) {
+		return u.Key.Role, nil
+	}
+	return role, nil
+}
+
+func (s *Server) orgNames(r *http.Request, u caller) map[string]store.OrgMembership {
 	orgs, _ := s.cfg.Store.OrgsOfUser(r.Context(), u.ID)
 	out := make(map[string]store.OrgMembership, len(orgs))
 	for _, o := range orgs {
@@ -90,7 +108,9 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 	orgs := s.orgNames(r, u)
 	out := make([]WorkspaceJSON, 0, len(list))
 	for _, a := range list {
-		out = append(out, workspaceJSON(a.Workspace, a.Role, orgs))
+		if role, err := u.limit(a.Workspace.ID, a.Role); err == nil {
+			out = append(out, workspaceJSON(a.Workspace, role, orgs))
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"workspaces": out})
 }
@@ -135,6 +155,10 @@ func validWorkspaceName(n string) bool {
 func (s *Server) createWorkspace(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.requireUser(w, r)
 	if !ok {
+		return
+	}
+	if u.Key.WorkspaceID != "" {
+		writeError(w, http.StatusForbidden, "a workspace API key acts only inside its workspace; use a personal key or log in")
 		return
 	}
 	var req struct {

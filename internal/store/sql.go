@@ -392,15 +392,15 @@ func (s *sqlStore) CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error) {
 	return k, wrap("create api key", err)
 }
 
-func (s *sqlStore) APIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
+const apiKeyCols = `id, user_id, workspace_id, role, name, hash, created_at, expires_at, revoked_at`
+
+func scanAPIKey(sc interface{ Scan(...any) error }) (APIKey, error) {
 	var k APIKey
 	var ws sql.NullString
 	var created, expires int64
 	var revoked sql.NullInt64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, user_id, workspace_id, role, name, hash, created_at, expires_at, revoked_at FROM api_keys WHERE hash = ?`), hash).
-		Scan(&k.ID, &k.UserID, &ws, &k.Role, &k.Name, &k.Hash, &created, &expires, &revoked)
-	if err != nil {
-		return k, wrap("api key", err)
+	if err := sc.Scan(&k.ID, &k.UserID, &ws, &k.Role, &k.Name, &k.Hash, &created, &expires, &revoked); err != nil {
+		return k, err
 	}
 	k.WorkspaceID, k.CreatedAt, k.ExpiresAt = ws.String, fromMS(created), fromMS(expires)
 	if revoked.Valid {
@@ -408,6 +408,28 @@ func (s *sqlStore) APIKeyByHash(ctx context.Context, hash string) (APIKey, error
 		k.RevokedAt = &t
 	}
 	return k, nil
+}
+
+func (s *sqlStore) APIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
+	k, err := scanAPIKey(s.db.QueryRowContext(ctx, s.q(`SELECT `+apiKeyCols+` FROM api_keys WHERE hash = ?`), hash))
+	return k, wrap("api key", err)
+}
+
+func (s *sqlStore) APIKeysOfUser(ctx context.Context, userID string) ([]APIKey, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+apiKeyCols+` FROM api_keys WHERE user_id = ? ORDER BY created_at, id`), userID)
+	if err != nil {
+		return nil, wrap("api keys", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, wrap("api keys", err)
+		}
+		out = append(out, k)
+	}
+	return out, wrap("api keys", rows.Err())
 }
 
 func (s *sqlStore) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {

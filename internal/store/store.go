@@ -115,6 +115,8 @@ type Store interface {
 
 	CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error)
 	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
+	// APIKeysOfUser lists a user's keys and login tokens, oldest first.
+	APIKeysOfUser(ctx context.Context, userID string) ([]APIKey, error)
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 
 	CreateDeviceCode(ctx context.Context, d DeviceCode) error

@@ -145,6 +145,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if got, _ := s.APIKeyByHash(ctx, "h1"); got.RevokedAt == nil {
 			t.Error("not revoked")
 		}
+		if keys, err := s.APIKeysOfUser(ctx, ann.ID); err != nil || len(keys) != 1 || keys[0].ID != k.ID || keys[0].RevokedAt == nil {
+			t.Errorf("keys of user: %+v %v", keys, err)
+		}
+		if keys, err := s.APIKeysOfUser(ctx, "nobody"); err != nil || len(keys) != 0 {
+			t.Errorf("keys of nobody: %+v %v", keys, err)
+		}
 		if _, err := s.APIKeyByHash(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unknown key: %v", err)
 		}
