@@ -38,9 +38,18 @@ func (f *Factory) apiClient() (*platform.Client, runtimeSettings, error) {
 		return nil, rs, err
 	}
 	if rs.Token == "" {
-		return nil, rs, fmt.Errorf("not logged in to %s: run `dlthub login` (in CI, set RUNTIME__API_KEY)", rs.BaseURL)
+		return nil, rs, &AuthError{Err: fmt.Errorf("not logged in to %s: run `dlthub login` (in CI, set RUNTIME__API_KEY)", rs.BaseURL)}
 	}
 	return platform.New(rs.BaseURL, rs.Token), rs, nil
+}
+
+// apiErr marks a rejected token as an authentication error (exit code 4)
+// and names where the token came from.
+func apiErr(rs runtimeSettings, err error) error {
+	if errors.Is(err, platform.ErrUnauthorized) {
+		return &AuthError{Err: fmt.Errorf("%s rejected the token (%s): %w", rs.BaseURL, rs.TokenOrigin, err)}
+	}
+	return err
 }
 
 // setWorkspaceConfig writes keys under [runtime] in the workspace's

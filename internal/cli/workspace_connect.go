@@ -55,7 +55,7 @@ func runWorkspaceConnect(ctx context.Context, f *Factory, opts *workspaceConnect
 	if err != nil {
 		return err
 	}
-	c, _, err := f.apiClient()
+	c, rs, err := f.apiClient()
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func runWorkspaceConnect(ctx context.Context, f *Factory, opts *workspaceConnect
 	}
 	list, err := c.Workspaces(ctx)
 	if err != nil {
-		return err
+		return apiErr(rs, err)
 	}
 	ws, err := pickWorkspace(ctx, f, c, list, orgID, target, opts.Create)
 	if err != nil {

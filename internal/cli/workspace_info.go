@@ -45,7 +45,7 @@ func runWorkspaceInfo(ctx context.Context, f *Factory, opts *workspaceInfoOption
 	}
 	w, err := c.Workspace(ctx, id)
 	if err != nil {
-		return fmt.Errorf("workspace %s (runtime.workspace_id): %w", id, err)
+		return fmt.Errorf("workspace %s (runtime.workspace_id): %w", id, apiErr(rs, err))
 	}
 	if opts.JSON {
 		return writeJSON(f.IO.Out, map[string]any{"workspace": w, "api_base_url": rs.BaseURL})

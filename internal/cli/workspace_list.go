@@ -36,7 +36,7 @@ func runWorkspaceList(ctx context.Context, f *Factory, opts *workspaceListOption
 	}
 	list, err := c.Workspaces(ctx)
 	if err != nil {
-		return err
+		return apiErr(rs, err)
 	}
 	if opts.JSON {
 		if list == nil {

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/dlthub/dlthub/internal/cli"
 )
 
 // loggedIn starts a control plane, makes dir a workspace and logs in through
@@ -94,8 +96,15 @@ func TestWorkspaceCommandsNeedLogin(t *testing.T) {
 	env := map[string]string{"RUNTIME__API_BASE_URL": "http://127.0.0.1:1"}
 	runInProcess(t, dir, env, false, "", "init")
 	code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "list")
-	if code == 0 || !strings.Contains(errOut, "run `dlthub login`") {
+	if code != cli.ExitAuth || !strings.Contains(errOut, "run `dlthub login`") {
 		t.Errorf("list: %d %s", code, errOut)
+	}
+	// A rejected token is an authentication error too, naming its origin.
+	env["RUNTIME__API_KEY"] = "dlt_bogus"
+	env["RUNTIME__API_BASE_URL"] = controlPlane(t)
+	code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "list")
+	if code != cli.ExitAuth || !strings.Contains(errOut, "RUNTIME__API_KEY") {
+		t.Errorf("bogus key: %d %s", code, errOut)
 	}
 	code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "info")
 	if code == 0 || !strings.Contains(errOut, "not connected") {
