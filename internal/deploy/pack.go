@@ -1,0 +1,251 @@
+// Package deploy builds what `dlthub deploy` sends: the workspace's code as
+// a deterministic tar.gz with a per-file hash list, so unchanged code has an
+// unchanged content hash and the server can skip it.
+package deploy
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+)
+
+// DefaultMaxBytes is the default limit on the code's total size.
+const DefaultMaxBytes = 100 << 20
+
+// File is one packaged file.
+type File struct {
+	Path   string      `json:"path"` // slash-separated, relative to the root
+	Size   int64       `json:"size"`
+	Mode   fs.FileMode `json:"mode"` // 0644 or 0755
+	SHA256 string      `json:"sha256"`
+}
+
+// Package is the file list of a workspace and its content hash.
+type Package struct {
+	Root  string `json:"-"`
+	Files []File `json:"files"`
+	Size  int64  `json:"size"`
+	// Hash covers paths, modes and contents: equal hashes, equal code.
+	Hash string `json:"hash"`
+	// Skipped lists symlinks left out, with why.
+	Skipped []string `json:"skipped,omitempty"`
+}
+
+// Options tune Scan.
+type Options struct {
+	// ConfigFolder is excluded (".dlt": configuration is synced apart, and
+	// secrets must never travel with the code).
+	ConfigFolder string
+	// MaxBytes limits the total size; 0 is DefaultMaxBytes.
+	MaxBytes int64
+}
+
+// TooLargeError names the largest files when the code is over the limit.
+type TooLargeError struct {
+	Size, Max int64
+	Largest   []File
+}
+
+func (e *TooLargeError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the code is %s, over the %s limit; the largest files:", human(e.Size), human(e.Max))
+	for _, f := range e.Largest {
+		fmt.Fprintf(&b, "\n  %10s  %s", human(f.Size), f.Path)
+	}
+	b.WriteString("\nadd them to .gitignore (data belongs in a destination or bucket) and deploy again")
+	return b.String()
+}
+
+func human(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// Scan lists the files to deploy under root: everything except .git, the
+// config folder and what .gitignore files exclude (with git's semantics,
+// nested files included). Symlinks to files inside root are packaged as the
+// file they point to; symlinks leaving root, and symlinked directories, are
+// skipped and reported.
+func Scan(root string, opts Options) (*Package, error) {
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	if opts.ConfigFolder == "" {
+		opts.ConfigFolder = ".dlt"
+	}
+	if opts.MaxBytes == 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	p := &Package{Root: root}
+	var patterns []gitignore.Pattern
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		parts := strings.Split(rel, "/")
+		if d.IsDir() {
+			if rel == "." {
+				parts = nil
+			} else if rel == ".git" || rel == opts.ConfigFolder || gitignore.NewMatcher(patterns).Match(parts, true) {
+				return filepath.SkipDir
+			}
+			ps, err := readIgnore(filepath.Join(path, ".gitignore"), parts)
+			if err != nil {
+				return err
+			}
+			patterns = append(patterns, ps...)
+			return nil
+		}
+		if gitignore.NewMatcher(patterns).Match(parts, false) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return fmt.Errorf("stat %s: %w", rel, err)
+		}
+		src := path
+		if info.Mode()&fs.ModeSymlink != 0 {
+			target, err := filepath.EvalSymlinks(path)
+			if err != nil {
+				p.Skipped = append(p.Skipped, rel+": broken symlink")
+				return nil
+			}
+			if r, err := filepath.Rel(root, target); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+				p.Skipped = append(p.Skipped, rel+": symlink leaves the workspace ("+target+")")
+				return nil
+			}
+			if info, err = os.Stat(target); err != nil || info.IsDir() {
+				p.Skipped = append(p.Skipped, rel+": symlinked directory")
+				return nil
+			}
+			src = target
+		} else if !info.Mode().IsRegular() {
+			p.Skipped = append(p.Skipped, rel+": not a regular file")
+			return nil
+		}
+		sum, err := hashFile(src)
+		if err != nil {
+			return err
+		}
+		mode := fs.FileMode(0o644)
+		if info.Mode().Perm()&0o100 != 0 {
+			mode = 0o755
+		}
+		p.Files = append(p.Files, File{Path: rel, Size: info.Size(), Mode: mode, SHA256: sum})
+		p.Size += info.Size()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p.Size > opts.MaxBytes {
+		largest := append([]File{}, p.Files...)
+		sort.Slice(largest, func(i, j int) bool { return largest[i].Size > largest[j].Size })
+		return nil, &TooLargeError{Size: p.Size, Max: opts.MaxBytes, Largest: largest[:min(5, len(largest))]}
+	}
+	sort.Slice(p.Files, func(i, j int) bool { return p.Files[i].Path < p.Files[j].Path })
+	h := sha256.New()
+	for _, f := range p.Files {
+		fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.SHA256)
+	}
+	p.Hash = hex.EncodeToString(h.Sum(nil))
+	return p, nil
+}
+
+func readIgnore(path string, domain []string) ([]gitignore.Pattern, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer func() { _ = f.Close() }()
+	var ps []gitignore.Pattern
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		ps = append(ps, gitignore.ParsePattern(line, domain))
+	}
+	return ps, sc.Err()
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	defer func() { _ = f.Close() }()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// WriteTarGz writes the package as a tar.gz: files in path order with
+// fixed times and owners, so equal packages give equal bytes. A file that
+// changed since Scan fails the write rather than shipping a hash that lies.
+func (p *Package) WriteTarGz(w io.Writer) error {
+	gz := gzip.NewWriter(w)
+	tw := tar.NewWriter(gz)
+	for _, f := range p.Files {
+		if err := p.writeFile(tw, f); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return gz.Close()
+}
+
+func (p *Package) writeFile(tw *tar.Writer, f File) error {
+	src, err := filepath.EvalSymlinks(filepath.Join(p.Root, filepath.FromSlash(f.Path)))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	fh, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	defer func() { _ = fh.Close() }()
+	if err := tw.WriteHeader(&tar.Header{Name: f.Path, Mode: int64(f.Mode), Size: f.Size, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tw, h), io.LimitReader(fh, f.Size+1))
+	if errors.Is(err, tar.ErrWriteTooLong) {
+		return fmt.Errorf("%s changed while packaging; deploy again", f.Path)
+	}
+	if err != nil {
+		return fmt.Errorf("package %s: %w", f.Path, err)
+	}
+	if n != f.Size || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
+		return fmt.Errorf("%s changed while packaging; deploy again", f.Path)
+	}
+	return nil
+}
