@@ -163,13 +163,18 @@ func Scan(root string, opts Options) (*Package, error) {
 		sort.Slice(largest, func(i, j int) bool { return largest[i].Size > largest[j].Size })
 		return nil, &TooLargeError{Size: p.Size, Max: opts.MaxBytes, Largest: largest[:min(5, len(largest))]}
 	}
-	sort.Slice(p.Files, func(i, j int) bool { return p.Files[i].Path < p.Files[j].Path })
+	p.Hash = contentHash(p.Files)
+	return p, nil
+}
+
+// contentHash sorts files by path and hashes paths, modes and contents.
+func contentHash(files []File) string {
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	h := sha256.New()
-	for _, f := range p.Files {
+	for _, f := range files {
 		fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.SHA256)
 	}
-	p.Hash = hex.EncodeToString(h.Sum(nil))
-	return p, nil
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func readIgnore(path string, domain []string) ([]gitignore.Pattern, error) {

@@ -150,3 +150,39 @@ func TestWriteDetectsChangedFile(t *testing.T) {
 		t.Errorf("grown file: %v", err)
 	}
 }
+
+func TestReadTarGzRoundTripAndRejects(t *testing.T) {
+	root := workspace(t)
+	p, _ := Scan(root, Options{})
+	var buf bytes.Buffer
+	_ = p.WriteTarGz(&buf)
+	got, err := ReadTarGz(bytes.NewReader(buf.Bytes()), DefaultMaxBytes)
+	if err != nil || got.Hash != p.Hash || paths(got) != paths(p) {
+		t.Fatalf("round trip: %v %s vs %s", err, got.Hash, p.Hash)
+	}
+	// Truncated, garbage, too big.
+	for name, data := range map[string][]byte{
+		"truncated": buf.Bytes()[:buf.Len()/2],
+		"garbage":   []byte("not a package"),
+	} {
+		if _, err := ReadTarGz(bytes.NewReader(data), DefaultMaxBytes); !errors.Is(err, ErrInvalidPackage) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := ReadTarGz(bytes.NewReader(buf.Bytes()), 10); !errors.Is(err, ErrInvalidPackage) || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("too big: %v", err)
+	}
+	// Hand-made archives with unsafe entries.
+	for _, name := range []string{"../escape", "/abs", ".dlt/secrets.toml", "a/../../b"} {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		tw := tar.NewWriter(zw)
+		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: 1, Typeflag: tar.TypeReg})
+		_, _ = tw.Write([]byte("x"))
+		_ = tw.Close()
+		_ = zw.Close()
+		if _, err := ReadTarGz(&b, DefaultMaxBytes); !errors.Is(err, ErrInvalidPackage) {
+			t.Errorf("%s accepted: %v", name, err)
+		}
+	}
+}

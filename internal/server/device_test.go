@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"gocloud.dev/blob/fileblob"
 	"golang.org/x/oauth2"
 
 	"github.com/dlthub/dlthub/internal/store"
@@ -38,7 +39,12 @@ func newServer(t *testing.T, now func() time.Time) (*Server, *httptest.Server) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	s := New(Config{Store: st, Now: now, DeviceInterval: time.Second})
+	bucket, err := fileblob.OpenBucket(t.TempDir(), &fileblob.Options{NoTempDir: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bucket.Close() })
+	s := New(Config{Store: st, Blob: bucket, Now: now, DeviceInterval: time.Second})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	s.cfg.PublicURL = ts.URL

@@ -103,6 +103,7 @@ func (s *Server) routes() {
 	})
 	s.workspaceRoutes()
 	s.apiKeyRoutes()
+	s.deploymentRoutes()
 	s.mux.HandleFunc("GET /{$}", s.home)
 }
 

@@ -89,6 +89,20 @@ type DeviceCode struct {
 	Denied     bool
 }
 
+// Deployment is one version of a workspace's code; the highest version is
+// the active one. Packages are content-addressed in the blob store.
+type Deployment struct {
+	ID          string
+	WorkspaceID string
+	Version     int
+	ContentHash string
+	BlobKey     string
+	Files       int
+	Size        int64
+	CreatedBy   string
+	CreatedAt   time.Time
+}
+
 // Store is the control plane's persistence.
 type Store interface {
 	CreateUser(ctx context.Context, u User) (User, error)
@@ -131,6 +145,14 @@ type Store interface {
 	ConsumeDeviceCode(ctx context.Context, deviceCode string) error
 	// PollDeviceCode records a poll and returns the previous one.
 	PollDeviceCode(ctx context.Context, deviceCode string, at time.Time) (*time.Time, error)
+
+	// CreateDeployment adds the next version for d.WorkspaceID (ErrConflict
+	// when another deploy took that version first).
+	CreateDeployment(ctx context.Context, d Deployment) (Deployment, error)
+	// Deployments lists a workspace's deployments, newest first.
+	Deployments(ctx context.Context, workspaceID string) ([]Deployment, error)
+	// ActiveDeployment is the newest deployment; ErrNotFound when none.
+	ActiveDeployment(ctx context.Context, workspaceID string) (Deployment, error)
 
 	Close() error
 }

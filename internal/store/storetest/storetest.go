@@ -124,6 +124,32 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("old workspace still bound: %+v", w)
 		}
 	})
+	t.Run("deployments", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		b, _ := s.CreateWorkspace(ctx, org.ID, "b")
+		if _, err := s.ActiveDeployment(ctx, a.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("active before any: %v", err)
+		}
+		for i, h := range []string{"h1", "h2"} {
+			d, err := s.CreateDeployment(ctx, store.Deployment{WorkspaceID: a.ID, ContentHash: h, BlobKey: "k/" + h, Files: 3, Size: 99, CreatedBy: ann.ID})
+			if err != nil || d.Version != i+1 {
+				t.Fatalf("deploy %s: %+v %v", h, d, err)
+			}
+		}
+		if d, _ := s.CreateDeployment(ctx, store.Deployment{WorkspaceID: b.ID, ContentHash: "h1", BlobKey: "k/h1", CreatedBy: ann.ID}); d.Version != 1 {
+			t.Errorf("versions are per workspace: %+v", d)
+		}
+		d, err := s.ActiveDeployment(ctx, a.ID)
+		if err != nil || d.Version != 2 || d.ContentHash != "h2" || d.Files != 3 || d.Size != 99 || d.CreatedBy != ann.ID || d.CreatedAt.IsZero() {
+			t.Errorf("active: %+v %v", d, err)
+		}
+		if list, err := s.Deployments(ctx, a.ID); err != nil || len(list) != 2 || list[0].Version != 2 || list[1].ContentHash != "h1" {
+			t.Errorf("list: %+v %v", list, err)
+		}
+	})
 	t.Run("api_keys", func(t *testing.T) {
 		s := open(t)
 		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})

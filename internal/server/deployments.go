@@ -1,0 +1,126 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"github.com/dlthub/dlthub/internal/deploy"
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+// MaxUpload bounds an uploaded package, compressed and uncompressed.
+const MaxUpload = deploy.DefaultMaxBytes
+
+// DeploymentJSON is a deployment as the API shows it.
+type DeploymentJSON struct {
+	ID          string    `json:"id"`
+	Version     int       `json:"version"`
+	ContentHash string    `json:"content_hash"`
+	Files       int       `json:"files"`
+	Size        int64     `json:"size"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func deploymentJSON(d store.Deployment) DeploymentJSON {
+	return DeploymentJSON{ID: d.ID, Version: d.Version, ContentHash: d.ContentHash, Files: d.Files, Size: d.Size, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt}
+}
+
+func (s *Server) deploymentRoutes() {
+	s.api("GET /api/v1/workspaces/{id}/deployments", s.listDeployments)
+	s.api("POST /api/v1/workspaces/{id}/deployments", s.createDeployment)
+}
+
+func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.requireUser(w, r)
+	if !ok {
+		return
+	}
+	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleViewer)
+	if !ok {
+		return
+	}
+	list, err := s.cfg.Store.Deployments(r.Context(), ws.ID)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not list deployments")
+		return
+	}
+	out := make([]DeploymentJSON, 0, len(list))
+	for _, d := range list {
+		out = append(out, deploymentJSON(d))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deployments": out})
+}
+
+// createDeployment takes a package (tar.gz) as the body, checks it and
+// recomputes its content hash; unchanged code answers 200 with the active
+// deployment, new code is stored content-addressed and answers 201. A bad
+// upload is refused and the active deployment stays.
+func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.requireUser(w, r)
+	if !ok {
+		return
+	}
+	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleDeveloper)
+	if !ok {
+		return
+	}
+	if s.cfg.Blob == nil {
+		writeError(w, http.StatusServiceUnavailable, "this server has no blob store for packages")
+		return
+	}
+	tmp, err := os.CreateTemp("", "dlthub-upload-*.tar.gz")
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not buffer the upload")
+		return
+	}
+	defer func() { _ = tmp.Close(); _ = os.Remove(tmp.Name()) }()
+	body := http.MaxBytesReader(w, r.Body, MaxUpload)
+	pkg, err := deploy.ReadTarGz(io.TeeReader(body, tmp), MaxUpload)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the package is over the %d MiB limit; add large files to .gitignore", MaxUpload>>20))
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error()+"; the active deployment is unchanged")
+		return
+	}
+	if want := r.Header.Get("X-Content-Hash"); want != "" && want != pkg.Hash {
+		writeError(w, http.StatusBadRequest, "the package does not match its content hash (changed in transit?); the active deployment is unchanged")
+		return
+	}
+	if cur, err := s.cfg.Store.ActiveDeployment(r.Context(), ws.ID); err == nil && cur.ContentHash == pkg.Hash {
+		writeJSON(w, http.StatusOK, map[string]any{"deployment": deploymentJSON(cur), "unchanged": true})
+		return
+	}
+	key := "packages/" + ws.ID + "/" + pkg.Hash + ".tar.gz"
+	if exists, _ := s.cfg.Blob.Exists(r.Context(), key); !exists {
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			writeError(w, http.StatusInternalServerError, "could not read the buffered upload")
+			return
+		}
+		if err := s.cfg.Blob.Upload(r.Context(), key, tmp, &blob.WriterOptions{ContentType: "application/gzip"}); err != nil {
+			s.cfg.Logger.Error("store package", "key", key, "err", err)
+			writeError(w, http.StatusInternalServerError, "could not store the package")
+			return
+		}
+	}
+	d, err := s.cfg.Store.CreateDeployment(r.Context(), store.Deployment{WorkspaceID: ws.ID, ContentHash: pkg.Hash, BlobKey: key,
+		Files: len(pkg.Files), Size: pkg.Size, CreatedBy: u.ID, CreatedAt: s.cfg.Now().UTC()})
+	if errors.Is(err, store.ErrConflict) {
+		writeError(w, http.StatusConflict, "another deploy to this workspace finished first; deploy again")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not record the deployment")
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"deployment": deploymentJSON(d), "unchanged": false})
+}
