@@ -24,7 +24,7 @@ var ErrInvalidPackage = errors.New("invalid package")
 func ReadTarGz(r io.Reader, max int64) (*Package, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not gzip: %v", ErrInvalidPackage, err)
+		return nil, fmt.Errorf("%w: not gzip: %w", ErrInvalidPackage, err)
 	}
 	tr := tar.NewReader(zr)
 	p := &Package{}
@@ -35,7 +35,7 @@ func ReadTarGz(r io.Reader, max int64) (*Package, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: corrupt archive: %v", ErrInvalidPackage, err)
+			return nil, fmt.Errorf("%w: corrupt archive: %w", ErrInvalidPackage, err)
 		}
 		name := h.Name
 		if h.Typeflag != tar.TypeReg {
@@ -68,7 +68,7 @@ func ReadTarGz(r io.Reader, max int64) (*Package, error) {
 	}
 	// Drain the gzip trailer so a truncated stream fails its checksum.
 	if _, err := io.Copy(io.Discard, zr); err != nil {
-		return nil, fmt.Errorf("%w: corrupt archive: %v", ErrInvalidPackage, err)
+		return nil, fmt.Errorf("%w: corrupt archive: %w", ErrInvalidPackage, err)
 	}
 	p.Hash = contentHash(p.Files)
 	return p, nil
