@@ -57,7 +57,7 @@ func ReadTarGz(r io.Reader, max int64) (*Package, error) {
 		sum := sha256.New()
 		n, err := io.Copy(sum, tr)
 		if err != nil {
-			return nil, fmt.Errorf("%w: corrupt archive at %s: %v", ErrInvalidPackage, name, err)
+			return nil, fmt.Errorf("%w: corrupt archive at %s: %w", ErrInvalidPackage, name, err)
 		}
 		mode := fs.FileMode(0o644)
 		if h.Mode&0o100 != 0 {
