@@ -1,15 +1,23 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/jobs"
 )
 
 type deployOptions struct {
 	ShowManifest bool
+	DryRun       bool
 	File         string
 	Format       string
 }
@@ -18,26 +26,32 @@ func newDeployCmd(f *Factory) *cobra.Command {
 	opts := &deployOptions{}
 	cmd := &cobra.Command{
 		Use:   "deploy",
-		Short: "Validate the job manifest and show what would be deployed",
-		Long: `Validate dlthub.toml and, with --show-manifest, print the expanded manifest:
-every job with its default trigger, the implicit manual: and tag: triggers,
-human descriptions of the triggers, execution defaults and a content hash per
-job and for the whole manifest. Validation errors name the job and the key.
+		Short: "Validate the job manifest and deploy the code to the connected workspace",
+		Long: `Validate dlthub.toml, package the workspace's code and send it to the remote
+workspace this folder is connected to (dlthub workspace connect).
 
-Uploading to a dlthub server comes with the control plane; until then deploy
-only validates and shows.`,
-		Example: `  dlthub deploy --show-manifest
+The package holds every file except .git, the .dlt configuration folder and
+what .gitignore excludes; symlinks that leave the workspace are skipped with a
+warning. Unchanged code (the same content hash) uploads nothing.
+
+--show-manifest prints the expanded manifest instead: every job with its
+default trigger, the implicit manual: and tag: triggers, human descriptions
+of the triggers, execution defaults and a content hash per job and for the
+whole manifest. Validation errors name the job and the key.`,
+		Example: `  dlthub deploy
+  dlthub deploy --dry-run
   dlthub deploy --show-manifest --format json --file jobs/dlthub.toml`,
 		Args: noArgs,
-		RunE: func(_ *cobra.Command, _ []string) error { return runDeploy(f, opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDeploy(cmd.Context(), f, opts) },
 	}
-	cmd.Flags().BoolVar(&opts.ShowManifest, "show-manifest", false, "print the expanded manifest")
+	cmd.Flags().BoolVar(&opts.ShowManifest, "show-manifest", false, "print the expanded manifest and stop")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "package and compare with the active deployment, upload nothing")
 	cmd.Flags().StringVar(&opts.File, "file", jobs.DefaultFile, "manifest file, relative to the workspace root")
-	cmd.Flags().StringVar(&opts.Format, "format", "yaml", "yaml or json")
+	cmd.Flags().StringVar(&opts.Format, "format", "yaml", "yaml or json (with --show-manifest)")
 	return cmd
 }
 
-func runDeploy(f *Factory, opts *deployOptions) error {
+func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 	ws, err := f.Workspace()
 	if err != nil {
 		return err
@@ -50,15 +64,98 @@ func runDeploy(f *Factory, opts *deployOptions) error {
 	if err != nil {
 		return err
 	}
-	if !opts.ShowManifest {
-		return usagef("%s is valid (%d jobs). Deploying needs a dlthub server, which this build does not have yet; --show-manifest prints what would be deployed", opts.File, len(m.Jobs))
+	if opts.ShowManifest {
+		e := m.Expand()
+		switch opts.Format {
+		case "json":
+			return writeJSON(f.IO.Out, e)
+		case "yaml":
+			return writeYAML(f.IO.Out, e)
+		}
+		return usagef("--format must be yaml or json, not %q", opts.Format)
 	}
-	e := m.Expand()
-	switch opts.Format {
-	case "json":
-		return writeJSON(f.IO.Out, e)
-	case "yaml":
-		return writeYAML(f.IO.Out, e)
+	fmt.Fprintf(f.IO.ErrOut, "%s %s is valid (%d jobs)\n", mark(true), opts.File, len(m.Jobs))
+
+	wc, err := f.Open()
+	if err != nil {
+		return err
 	}
-	return usagef("--format must be yaml or json, not %q", opts.Format)
+	c, rs, err := f.apiClient()
+	if err != nil {
+		return err
+	}
+	wsID, err := connectedWorkspaceID(wc)
+	if err != nil {
+		return err
+	}
+	if wsID == "" {
+		return fmt.Errorf("this folder is not connected to a remote workspace: run `dlthub workspace list`, then `dlthub workspace connect NAME_OR_ID` (add --create for a new one)")
+	}
+
+	start := time.Now()
+	pkg, err := deploy.Scan(wc.ws.Root, deploy.Options{ConfigFolder: wc.ws.Folder})
+	if err != nil {
+		return err
+	}
+	for _, s := range pkg.Skipped {
+		f.warn("skipped " + s)
+	}
+	list, err := c.Deployments(ctx, wsID)
+	if err != nil {
+		return fmt.Errorf("workspace %s (runtime.workspace_id): %w", wsID, apiErr(rs, err))
+	}
+	code := fmt.Sprintf("%d files, %s, hash %s", len(pkg.Files), humanBytes(pkg.Size), pkg.Hash[:12])
+	if len(list) > 0 && list[0].ContentHash == pkg.Hash {
+		fmt.Fprintf(f.IO.ErrOut, "  code  unchanged  version %d (%s)\n", list[0].Version, code)
+		fmt.Fprintf(f.IO.ErrOut, "%s Nothing to deploy (%d ms).\n", mark(true), time.Since(start).Milliseconds())
+		return nil
+	}
+	if opts.DryRun {
+		fmt.Fprintf(f.IO.ErrOut, "  code  would deploy a new version (%s)\n", code)
+		return nil
+	}
+	d, unchanged, err := c.Deploy(ctx, wsID, f.uploadProgress(pkg), pkg.Hash)
+	if err != nil {
+		return fmt.Errorf("deploy to %s: %w", wsID, apiErr(rs, err))
+	}
+	if f.IO.IsStderrTTY() {
+		fmt.Fprintln(f.IO.ErrOut) // end the progress line
+	}
+	state := "new"
+	if unchanged {
+		state = "unchanged"
+	}
+	fmt.Fprintf(f.IO.ErrOut, "  code  %-9s  version %d (%s)\n", state, d.Version, code)
+	fmt.Fprintf(f.IO.ErrOut, "%s Deployed to %s in %.1fs.\n", mark(true), rs.BaseURL, time.Since(start).Seconds())
+	return nil
+}
+
+// uploadProgress streams the package's tar.gz, reporting bytes sent on a
+// terminal about twice a second.
+func (f *Factory) uploadProgress(pkg *deploy.Package) io.Reader {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(pkg.WriteTarGz(pw)) }()
+	if !f.IO.IsStderrTTY() {
+		return pr
+	}
+	return &progressReader{r: pr, report: func(n int64) {
+		fmt.Fprintf(f.IO.ErrOut, "\r  uploading %s…", humanBytes(n))
+	}}
+}
+
+type progressReader struct {
+	r      io.Reader
+	n      atomic.Int64
+	last   time.Time
+	report func(int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	total := p.n.Add(int64(n))
+	if time.Since(p.last) > 500*time.Millisecond || errors.Is(err, io.EOF) {
+		p.last = time.Now()
+		p.report(total)
+	}
+	return n, err
 }

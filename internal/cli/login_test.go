@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"gocloud.dev/blob/fileblob"
+
 	"github.com/dlthub/dlthub/internal/cli"
 	"github.com/dlthub/dlthub/internal/iostreams"
 	"github.com/dlthub/dlthub/internal/platform"
@@ -45,20 +47,33 @@ func (s *syncBuffer) String() string {
 
 // controlPlane starts a real server on a temp dir with one owner.
 func controlPlane(t *testing.T) string {
+	base, _ := controlPlaneWithBlobs(t)
+	return base
+}
+
+// controlPlaneWithBlobs is controlPlane that also returns the directory of
+// its blob store.
+func controlPlaneWithBlobs(t *testing.T) (base, blobDir string) {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "dlthub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	s := server.New(server.Config{Store: st, DeviceInterval: time.Second})
+	blobDir = t.TempDir()
+	bucket, err := fileblob.OpenBucket(blobDir, &fileblob.Options{NoTempDir: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bucket.Close() })
+	s := server.New(server.Config{Store: st, Blob: bucket, DeviceInterval: time.Second})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	s.SetPublicURL(ts.URL)
 	if _, err := s.CreateAccount(context.Background(), "ann@example.com", "Ann", "correct horse", "acme"); err != nil {
 		t.Fatal(err)
 	}
-	return ts.URL
+	return ts.URL, blobDir
 }
 
 // startCLI runs a command in the background; wait returns its exit code.

@@ -1,7 +1,10 @@
 package cli_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +18,13 @@ import (
 // the device flow, approving in the browser pages.
 func loggedIn(t *testing.T) (dir string, env map[string]string) {
 	t.Helper()
-	base := controlPlane(t)
+	dir, env, _ = loggedInWithBlobs(t)
+	return dir, env
+}
+
+func loggedInWithBlobs(t *testing.T) (dir string, env map[string]string, blobDir string) {
+	t.Helper()
+	base, blobDir := controlPlaneWithBlobs(t)
 	dir = t.TempDir()
 	env = map[string]string{"RUNTIME__API_BASE_URL": base}
 	if code, _, errOut := runInProcess(t, dir, env, false, "", "init"); code != 0 {
@@ -26,7 +35,7 @@ func loggedIn(t *testing.T) (dir string, env map[string]string) {
 	if code := wait(); code != 0 {
 		t.Fatalf("login: %s", stderr.String())
 	}
-	return dir, env
+	return dir, env, blobDir
 }
 
 func TestWorkspaceConnectListInfo(t *testing.T) {
@@ -110,4 +119,83 @@ func TestWorkspaceCommandsNeedLogin(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "not connected") {
 		t.Errorf("info: %d %s", code, errOut)
 	}
+}
+
+func TestDeployCode(t *testing.T) {
+	t.Parallel()
+	dir, env, blobDir := loggedInWithBlobs(t)
+	writeFile(t, dir, "dlthub.toml", "[jobs.ingest.github]\ncommand = [\"true\"]\n")
+	// Not connected yet: the error says what to run.
+	code, _, errOut := runInProcess(t, dir, env, false, "", "deploy")
+	if code == 0 || !strings.Contains(errOut, "dlthub workspace connect") {
+		t.Errorf("unconnected deploy: %d %s", code, errOut)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "connect", "playground"); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	secret := "pw-" + strings.Repeat("7", 20)
+	writeFile(t, dir, ".dlt/secrets.toml", "[destination.warehouse.credentials]\npassword = \""+secret+"\"\n")
+	writeFile(t, dir, "transform.py", "print(1)\n")
+	writeFile(t, dir, ".gitignore", "*.duckdb\n")
+	writeFile(t, dir, "local.duckdb", "big local data")
+
+	code, _, errOut = runInProcess(t, dir, env, false, "", "deploy", "--dry-run")
+	if code != 0 || !strings.Contains(errOut, "would deploy a new version") {
+		t.Errorf("dry run: %d %s", code, errOut)
+	}
+	code, _, errOut = runInProcess(t, dir, env, false, "", "deploy")
+	if code != 0 || !regexp.MustCompile(`code  new\s+version 1 \(\d+ files`).MatchString(errOut) {
+		t.Fatalf("first deploy: %d %s", code, errOut)
+	}
+	code, _, errOut = runInProcess(t, dir, env, false, "", "deploy")
+	if code != 0 || !strings.Contains(errOut, "unchanged  version 1") || !strings.Contains(errOut, "Nothing to deploy") {
+		t.Errorf("second deploy: %d %s", code, errOut)
+	}
+	// Ignored files and configuration do not make a new version; code does.
+	writeFile(t, dir, "local.duckdb", "more local data")
+	writeFile(t, dir, ".dlt/config.toml.bak", "x")
+	if code, _, errOut = runInProcess(t, dir, env, false, "", "deploy"); code != 0 || !strings.Contains(errOut, "unchanged") {
+		t.Errorf("ignored change deployed: %s", errOut)
+	}
+	writeFile(t, dir, "transform.py", "print(2)\n")
+	if code, _, errOut = runInProcess(t, dir, env, false, "", "deploy"); code != 0 || !strings.Contains(errOut, "version 2") {
+		t.Errorf("changed code: %d %s", code, errOut)
+	}
+	// A manifest that fails validation deploys nothing.
+	writeFile(t, dir, "dlthub.toml", "[jobs.ingest.github]\ncomand = [\"true\"]\n")
+	writeFile(t, dir, "transform.py", "print(3)\n")
+	if code, _, errOut = runInProcess(t, dir, env, false, "", "deploy"); code == 0 || !strings.Contains(errOut, "not valid") {
+		t.Errorf("invalid manifest: %d %s", code, errOut)
+	}
+	// The secret is nowhere in the blob store.
+	_ = filepath.WalkDir(blobDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		if strings.Contains(string(b), secret) || strings.Contains(string(gunzip(b)), secret) {
+			t.Errorf("%s holds the secret", p)
+		}
+		return nil
+	})
+}
+
+func writeFile(t *testing.T, dir, rel, content string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func gunzip(b []byte) []byte {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil
+	}
+	out, _ := io.ReadAll(zr)
+	return out
 }

@@ -44,7 +44,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u store.User) bool {
-	tok, err := s.issueToken(r.Context(), u.ID, "browser session", SessionTTL)
+	tok, err := s.IssueToken(r.Context(), u.ID, "browser session", SessionTTL)
 	if err != nil {
 		page(w, http.StatusInternalServerError, "Error", `<p>Could not start a session.</p>`)
 		return false

@@ -101,7 +101,7 @@ func TestAPIKeyExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	login, _ := s.issueToken(context.Background(), u.ID, "login", time.Hour)
+	login, _ := s.IssueToken(context.Background(), u.ID, "login", time.Hour)
 	_, out := call(t, http.MethodPost, ts.URL+"/api/v1/api-keys", login, `{"name":"ci","expires_in_days":1}`)
 	key := out["key"].(string)
 	clk.Add(23 * time.Hour)

@@ -122,7 +122,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, "invalid_grant", "the device code was already used; run `dlthub login` again")
 		return
 	}
-	tok, err := s.issueToken(r.Context(), d.UserID, "cli login ("+d.ClientID+")", LoginTokenTTL)
+	tok, err := s.IssueToken(r.Context(), d.UserID, "cli login ("+d.ClientID+")", LoginTokenTTL)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not issue a token")
 		return

@@ -222,8 +222,9 @@ func (s *Server) Bootstrap(ctx context.Context) (string, bool, error) {
 	return s.cfg.PublicURL + "/setup?token=" + s.bootstrap, true, nil
 }
 
-// issueToken creates a bearer token (stored hashed) for a user.
-func (s *Server) issueToken(ctx context.Context, userID, name string, ttl time.Duration) (string, error) {
+// IssueToken creates a bearer token (stored hashed) for a user: login
+// tokens, and tokens for tools that run next to the server (benchmarks).
+func (s *Server) IssueToken(ctx context.Context, userID, name string, ttl time.Duration) (string, error) {
 	tok := "dlt_" + randomToken(24)
 	now := s.cfg.Now().UTC()
 	_, err := s.cfg.Store.CreateAPIKey(ctx, store.APIKey{UserID: userID, Role: store.RoleOwner, Name: name, Hash: HashToken(tok), CreatedAt: now, ExpiresAt: now.Add(ttl)})

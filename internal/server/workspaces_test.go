@@ -51,15 +51,15 @@ func newTeam(t *testing.T) team {
 		if err := st.SetWorkspaceRole(ctx, ws.ID, u.ID, role); err != nil {
 			t.Fatal(err)
 		}
-		tm.tokens[role], _ = s.issueToken(ctx, u.ID, "test", time.Hour)
+		tm.tokens[role], _ = s.IssueToken(ctx, u.ID, "test", time.Hour)
 	}
-	tm.tokens["owner"], _ = s.issueToken(ctx, ann.ID, "test", time.Hour)
-	tm.tokens["other org"], _ = s.issueToken(ctx, bob.ID, "test", time.Hour)
+	tm.tokens["owner"], _ = s.IssueToken(ctx, ann.ID, "test", time.Hour)
+	tm.tokens["other org"], _ = s.IssueToken(ctx, bob.ID, "test", time.Hour)
 	gw, _ := st.WorkspacesOfUser(ctx, bob.ID)
 	tm.globexWorkspace = gw[0].Workspace.ID
 
-	tm.expiredTok, _ = s.issueToken(ctx, ann.ID, "expired", -time.Second)
-	tm.revokedTok, _ = s.issueToken(ctx, ann.ID, "revoked", time.Hour)
+	tm.expiredTok, _ = s.IssueToken(ctx, ann.ID, "expired", -time.Second)
+	tm.revokedTok, _ = s.IssueToken(ctx, ann.ID, "revoked", time.Hour)
 	k, _ := st.APIKeyByHash(ctx, HashToken(tm.revokedTok))
 	_ = st.RevokeAPIKey(ctx, k.ID, time.Now())
 	return tm
