@@ -13,6 +13,7 @@ import (
 
 	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/jobs"
+	"github.com/dlthub/dlthub/internal/platform"
 )
 
 type deployOptions struct {
@@ -76,33 +77,54 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s %s is valid (%d jobs)\n", mark(true), opts.File, len(m.Jobs))
 
-	wc, err := f.Open()
+	t, err := f.deployTarget()
 	if err != nil {
 		return err
+	}
+	return t.syncCode(ctx, f, opts.DryRun)
+}
+
+// deployTarget is a connected workspace with a logged-in client.
+type deployTarget struct {
+	wc   *wsContext
+	c    *platform.Client
+	rs   runtimeSettings
+	wsID string
+}
+
+func (f *Factory) deployTarget() (*deployTarget, error) {
+	wc, err := f.Open()
+	if err != nil {
+		return nil, err
 	}
 	c, rs, err := f.apiClient()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	wsID, err := connectedWorkspaceID(wc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if wsID == "" {
-		return fmt.Errorf("this folder is not connected to a remote workspace: run `dlthub workspace list`, then `dlthub workspace connect NAME_OR_ID` (add --create for a new one)")
+		return nil, fmt.Errorf("this folder is not connected to a remote workspace: run `dlthub workspace list`, then `dlthub workspace connect NAME_OR_ID` (add --create for a new one)")
 	}
+	return &deployTarget{wc: wc, c: c, rs: rs, wsID: wsID}, nil
+}
 
+// syncCode packages the code and uploads it unless the active deployment
+// already has the same content hash.
+func (t *deployTarget) syncCode(ctx context.Context, f *Factory, dryRun bool) error {
 	start := time.Now()
-	pkg, err := deploy.Scan(wc.ws.Root, deploy.Options{ConfigFolder: wc.ws.Folder})
+	pkg, err := deploy.Scan(t.wc.ws.Root, deploy.Options{ConfigFolder: t.wc.ws.Folder})
 	if err != nil {
 		return err
 	}
 	for _, s := range pkg.Skipped {
 		f.warn("skipped " + s)
 	}
-	list, err := c.Deployments(ctx, wsID)
+	list, err := t.c.Deployments(ctx, t.wsID)
 	if err != nil {
-		return fmt.Errorf("workspace %s (runtime.workspace_id): %w", wsID, apiErr(rs, err))
+		return fmt.Errorf("workspace %s (runtime.workspace_id): %w", t.wsID, apiErr(t.rs, err))
 	}
 	code := fmt.Sprintf("%d files, %s, hash %s", len(pkg.Files), humanBytes(pkg.Size), pkg.Hash[:12])
 	if len(list) > 0 && list[0].ContentHash == pkg.Hash {
@@ -110,13 +132,13 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 		fmt.Fprintf(f.IO.ErrOut, "%s Nothing to deploy (%d ms).\n", mark(true), time.Since(start).Milliseconds())
 		return nil
 	}
-	if opts.DryRun {
+	if dryRun {
 		fmt.Fprintf(f.IO.ErrOut, "  code  would deploy a new version (%s)\n", code)
 		return nil
 	}
-	d, unchanged, err := c.Deploy(ctx, wsID, f.uploadProgress(pkg), pkg.Hash)
+	d, unchanged, err := t.c.Deploy(ctx, t.wsID, f.uploadProgress(pkg), pkg.Hash)
 	if err != nil {
-		return fmt.Errorf("deploy to %s: %w", wsID, apiErr(rs, err))
+		return fmt.Errorf("deploy to %s: %w", t.wsID, apiErr(t.rs, err))
 	}
 	if f.IO.IsStderrTTY() {
 		fmt.Fprintln(f.IO.ErrOut) // end the progress line
@@ -126,7 +148,7 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 		state = "unchanged"
 	}
 	fmt.Fprintf(f.IO.ErrOut, "  code  %-9s  version %d (%s)\n", state, d.Version, code)
-	fmt.Fprintf(f.IO.ErrOut, "%s Deployed to %s in %.1fs.\n", mark(true), rs.BaseURL, time.Since(start).Seconds())
+	fmt.Fprintf(f.IO.ErrOut, "%s Deployed to %s in %.1fs.\n", mark(true), t.rs.BaseURL, time.Since(start).Seconds())
 	return nil
 }
 

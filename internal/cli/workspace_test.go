@@ -167,6 +167,31 @@ func TestDeployCode(t *testing.T) {
 	if code, _, errOut = runInProcess(t, dir, env, false, "", "deploy"); code == 0 || !strings.Contains(errOut, "not valid") {
 		t.Errorf("invalid manifest: %d %s", code, errOut)
 	}
+	// The deployment commands see both versions.
+	code, out, _ := runInProcess(t, dir, env, false, "", "workspace", "deployment", "list", "--json")
+	var deps []map[string]any
+	if err := json.Unmarshal([]byte(out), &deps); code != 0 || err != nil || len(deps) != 2 || deps[0]["version"] != float64(2) {
+		t.Errorf("deployment list: %d %v %s", code, err, out)
+	}
+	code, out, _ = runInProcess(t, dir, env, false, "", "workspace", "deployment", "list")
+	if code != 0 || !regexp.MustCompile(`(?m)^2 .* active$`).MatchString(out) {
+		t.Errorf("deployment list:\n%s", out)
+	}
+	code, out, _ = runInProcess(t, dir, env, false, "", "workspace", "deployment", "info", "1")
+	if code != 0 || !strings.Contains(out, "active        false") {
+		t.Errorf("deployment info 1:\n%s", out)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "deployment", "info", "7"); code == 0 || !strings.Contains(errOut, "from 1 to 2") {
+		t.Errorf("deployment info 7: %d %s", code, errOut)
+	}
+	// sync uploads code without the manifest check (print(3) is new code).
+	code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "deployment", "sync", "--dry-run")
+	if code != 0 || !strings.Contains(errOut, "would deploy") {
+		t.Errorf("sync --dry-run: %d %s", code, errOut)
+	}
+	if code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "deployment", "sync"); code != 0 || !strings.Contains(errOut, "version 3") {
+		t.Errorf("sync: %d %s", code, errOut)
+	}
 	// The secret is nowhere in the blob store.
 	_ = filepath.WalkDir(blobDir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
