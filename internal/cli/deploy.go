@@ -81,7 +81,35 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 	if err != nil {
 		return err
 	}
-	return t.syncCode(ctx, f, opts.DryRun)
+	// Configuration first: a broken file stops the deploy before any code
+	// changes on the server.
+	profiles := syncedProfiles(m)
+	if _, err := t.configFiles(profiles); err != nil {
+		return err
+	}
+	start := time.Now()
+	codeChanged, err := t.syncCode(ctx, f, opts.DryRun)
+	if err != nil {
+		return err
+	}
+	cfgChanged, err := t.syncConfig(ctx, f, profiles, opts.DryRun)
+	if err != nil {
+		return err
+	}
+	t.summary(f, start, opts.DryRun, codeChanged || cfgChanged)
+	return nil
+}
+
+// summary ends a deploy with one line.
+func (t *deployTarget) summary(f *Factory, start time.Time, dryRun, changed bool) {
+	switch {
+	case dryRun:
+		fmt.Fprintln(f.IO.ErrOut, "Dry run: nothing was sent.")
+	case !changed:
+		fmt.Fprintf(f.IO.ErrOut, "%s Nothing to deploy (%d ms).\n", mark(true), time.Since(start).Milliseconds())
+	default:
+		fmt.Fprintf(f.IO.ErrOut, "%s Deployed to %s in %.1fs.\n", mark(true), t.rs.BaseURL, time.Since(start).Seconds())
+	}
 }
 
 // deployTarget is a connected workspace with a logged-in client.
@@ -113,32 +141,30 @@ func (f *Factory) deployTarget() (*deployTarget, error) {
 
 // syncCode packages the code and uploads it unless the active deployment
 // already has the same content hash.
-func (t *deployTarget) syncCode(ctx context.Context, f *Factory, dryRun bool) error {
-	start := time.Now()
+func (t *deployTarget) syncCode(ctx context.Context, f *Factory, dryRun bool) (changed bool, err error) {
 	pkg, err := deploy.Scan(t.wc.ws.Root, deploy.Options{ConfigFolder: t.wc.ws.Folder})
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, s := range pkg.Skipped {
 		f.warn("skipped " + s)
 	}
 	list, err := t.c.Deployments(ctx, t.wsID)
 	if err != nil {
-		return fmt.Errorf("workspace %s (runtime.workspace_id): %w", t.wsID, apiErr(t.rs, err))
+		return false, fmt.Errorf("workspace %s (runtime.workspace_id): %w", t.wsID, apiErr(t.rs, err))
 	}
 	code := fmt.Sprintf("%d files, %s, hash %s", len(pkg.Files), humanBytes(pkg.Size), pkg.Hash[:12])
 	if len(list) > 0 && list[0].ContentHash == pkg.Hash {
-		fmt.Fprintf(f.IO.ErrOut, "  code  unchanged  version %d (%s)\n", list[0].Version, code)
-		fmt.Fprintf(f.IO.ErrOut, "%s Nothing to deploy (%d ms).\n", mark(true), time.Since(start).Milliseconds())
-		return nil
+		fmt.Fprintf(f.IO.ErrOut, "  code           unchanged  version %d (%s)\n", list[0].Version, code)
+		return false, nil
 	}
 	if dryRun {
-		fmt.Fprintf(f.IO.ErrOut, "  code  would deploy a new version (%s)\n", code)
-		return nil
+		fmt.Fprintf(f.IO.ErrOut, "  code           would deploy a new version (%s)\n", code)
+		return true, nil
 	}
 	d, unchanged, err := t.c.Deploy(ctx, t.wsID, f.uploadProgress(pkg), pkg.Hash)
 	if err != nil {
-		return fmt.Errorf("deploy to %s: %w", t.wsID, apiErr(t.rs, err))
+		return false, fmt.Errorf("deploy to %s: %w", t.wsID, apiErr(t.rs, err))
 	}
 	if f.IO.IsStderrTTY() {
 		fmt.Fprintln(f.IO.ErrOut) // end the progress line
@@ -147,9 +173,8 @@ func (t *deployTarget) syncCode(ctx context.Context, f *Factory, dryRun bool) er
 	if unchanged {
 		state = "unchanged"
 	}
-	fmt.Fprintf(f.IO.ErrOut, "  code  %-9s  version %d (%s)\n", state, d.Version, code)
-	fmt.Fprintf(f.IO.ErrOut, "%s Deployed to %s in %.1fs.\n", mark(true), t.rs.BaseURL, time.Since(start).Seconds())
-	return nil
+	fmt.Fprintf(f.IO.ErrOut, "  code           %-9s  version %d (%s)\n", state, d.Version, code)
+	return !unchanged, nil
 }
 
 // uploadProgress streams the package's tar.gz, reporting bytes sent on a

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/secrets/localsecrets"
 
 	"github.com/dlthub/dlthub/internal/cli"
 	"github.com/dlthub/dlthub/internal/iostreams"
@@ -66,7 +67,11 @@ func controlPlaneWithBlobs(t *testing.T) (base, blobDir string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = bucket.Close() })
-	s := server.New(server.Config{Store: st, Blob: bucket, DeviceInterval: time.Second})
+	key, err := localsecrets.NewRandomKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := server.New(server.Config{Store: st, Blob: bucket, Keeper: localsecrets.NewKeeper(key), HashKey: key[:], DeviceInterval: time.Second})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	s.SetPublicURL(ts.URL)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/secrets/localsecrets"
 
 	"github.com/dlthub/dlthub/internal/server"
 	"github.com/dlthub/dlthub/internal/store"
@@ -91,7 +93,13 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 		public = "http://" + ln.Addr().String()
 	}
 	log := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv := server.New(server.Config{Store: st, Blob: bucket, PublicURL: public, Logger: log})
+	key, err := loadServerKey(filepath.Join(dataDir, "secrets.key"))
+	if err != nil {
+		return err
+	}
+	keeper := localsecrets.NewKeeper(key)
+	defer func() { _ = keeper.Close() }()
+	srv := server.New(server.Config{Store: st, Blob: bucket, Keeper: keeper, HashKey: key[:], PublicURL: public, Logger: log})
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 
 	fmt.Fprintf(f.IO.ErrOut, "dlthub server listening on %s (data in %s)\n", public, describeStore(dataDir, opts.DatabaseURL))
@@ -155,6 +163,31 @@ func openServerBlob(ctx context.Context, dataDir, blobURL string) (*blob.Bucket,
 		return nil, fmt.Errorf("--blob-url %s: %w (file:///path works everywhere)", blobURL, err)
 	}
 	return b, nil
+}
+
+// loadServerKey reads the key that encrypts synced configuration at rest,
+// creating it (mode 0600) on first start. Losing it makes stored secrets
+// unreadable: back it up with the database.
+func loadServerKey(path string) ([32]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		k, err := localsecrets.Base64Key(strings.TrimSpace(string(b)))
+		if err != nil {
+			return k, fmt.Errorf("%s: %w (it must hold the base64 key this server wrote; restore it from backup)", path, err)
+		}
+		return k, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return [32]byte{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	k, err := localsecrets.NewRandomKey()
+	if err != nil {
+		return k, err
+	}
+	if err := os.WriteFile(path, []byte(base64.URLEncoding.EncodeToString(k[:])+"\n"), 0o600); err != nil {
+		return k, fmt.Errorf("write %s: %w", path, err)
+	}
+	return k, nil
 }
 
 func describeStore(dataDir, databaseURL string) string {

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 )
 
@@ -17,7 +19,13 @@ func newWorkspaceDeploymentSyncCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return t.syncCode(cmd.Context(), f, dryRun)
+			start := time.Now()
+			changed, err := t.syncCode(cmd.Context(), f, dryRun)
+			if err != nil {
+				return err
+			}
+			t.summary(f, start, dryRun, changed)
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "compare with the active deployment, upload nothing")

@@ -144,7 +144,8 @@ func TestDeployCode(t *testing.T) {
 		t.Errorf("dry run: %d %s", code, errOut)
 	}
 	code, _, errOut = runInProcess(t, dir, env, false, "", "deploy")
-	if code != 0 || !regexp.MustCompile(`code  new\s+version 1 \(\d+ files`).MatchString(errOut) {
+	if code != 0 || !regexp.MustCompile(`code\s+new\s+version 1 \(\d+ files`).MatchString(errOut) ||
+		!regexp.MustCompile(`configuration\s+new\s+version 1 \(2 files\)`).MatchString(errOut) {
 		t.Fatalf("first deploy: %d %s", code, errOut)
 	}
 	code, _, errOut = runInProcess(t, dir, env, false, "", "deploy")
@@ -160,6 +161,19 @@ func TestDeployCode(t *testing.T) {
 	writeFile(t, dir, "transform.py", "print(2)\n")
 	if code, _, errOut = runInProcess(t, dir, env, false, "", "deploy"); code != 0 || !strings.Contains(errOut, "version 2") {
 		t.Errorf("changed code: %d %s", code, errOut)
+	}
+	// A configuration file that is not TOML stops the deploy before anything is sent.
+	writeFile(t, dir, ".dlt/prod.secrets.toml", "[broken\n")
+	writeFile(t, dir, "transform.py", "print(22)\n")
+	if code, _, errOut = runInProcess(t, dir, env, false, "", "deploy"); code == 0 || !strings.Contains(errOut, "prod.secrets.toml:1") || strings.Contains(errOut, "version 3") {
+		t.Errorf("broken config: %d %s", code, errOut)
+	}
+	writeFile(t, dir, ".dlt/prod.secrets.toml", "[sources]\ntoken = \""+secret+"\"\n")
+	writeFile(t, dir, ".dlt/dev.secrets.toml", "local = 1\n")
+	writeFile(t, dir, "transform.py", "print(2)\n")
+	code, _, errOut = runInProcess(t, dir, env, false, "", "deploy")
+	if code != 0 || !regexp.MustCompile(`code\s+unchanged\s+version 2`).MatchString(errOut) || !regexp.MustCompile(`configuration\s+new\s+version 2 \(3 files\)`).MatchString(errOut) {
+		t.Errorf("config change: %d %s", code, errOut)
 	}
 	// A manifest that fails validation deploys nothing.
 	writeFile(t, dir, "dlthub.toml", "[jobs.ingest.github]\ncomand = [\"true\"]\n")

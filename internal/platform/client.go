@@ -254,6 +254,45 @@ func (c *Client) Deploy(ctx context.Context, workspaceID string, pkg io.Reader, 
 	return out.Deployment, out.Unchanged, err
 }
 
+// ConfigFile is one configuration file to sync.
+type ConfigFile struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
+
+// Configuration is one synced configuration version (file names only).
+type Configuration struct {
+	ID        string    `json:"id"`
+	Version   int       `json:"version"`
+	Files     []string  `json:"files"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// SyncConfiguration sends the configuration files; unchanged reports that
+// the active version already had exactly these.
+func (c *Client) SyncConfiguration(ctx context.Context, workspaceID string, files []ConfigFile) (Configuration, bool, error) {
+	var out struct {
+		Configuration Configuration `json:"configuration"`
+		Unchanged     bool          `json:"unchanged"`
+	}
+	b, err := json.Marshal(map[string]any{"files": files})
+	if err != nil {
+		return out.Configuration, false, err
+	}
+	err = c.do(ctx, http.MethodPost, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/configurations", bytes.NewReader(b), &out)
+	return out.Configuration, out.Unchanged, err
+}
+
+// Configurations lists synced configuration versions, the active one first.
+func (c *Client) Configurations(ctx context.Context, workspaceID string) ([]Configuration, error) {
+	var out struct {
+		Configurations []Configuration `json:"configurations"`
+	}
+	err := c.do(ctx, http.MethodGet, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/configurations", nil, &out)
+	return out.Configurations, err
+}
+
 func jsonBody(v any) io.Reader {
 	b, _ := json.Marshal(v) // maps of strings always marshal
 	return bytes.NewReader(b)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/secrets/localsecrets"
 	"golang.org/x/oauth2"
 
 	"github.com/dlthub/dlthub/internal/store"
@@ -34,21 +35,33 @@ func (c *clock) Add(d time.Duration) {
 
 func newServer(t *testing.T, now func() time.Time) (*Server, *httptest.Server) {
 	t.Helper()
+	s, ts, _ := newServerWithBlobs(t, now)
+	return s, ts
+}
+
+// newServerWithBlobs is newServer that also returns its blob directory.
+func newServerWithBlobs(t *testing.T, now func() time.Time) (*Server, *httptest.Server, string) {
+	t.Helper()
+	blobDir := t.TempDir()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	bucket, err := fileblob.OpenBucket(t.TempDir(), &fileblob.Options{NoTempDir: true})
+	bucket, err := fileblob.OpenBucket(blobDir, &fileblob.Options{NoTempDir: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = bucket.Close() })
-	s := New(Config{Store: st, Blob: bucket, Now: now, DeviceInterval: time.Second})
+	key, err := localsecrets.NewRandomKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Store: st, Blob: bucket, Keeper: localsecrets.NewKeeper(key), HashKey: key[:], Now: now, DeviceInterval: time.Second})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	s.cfg.PublicURL = ts.URL
-	return s, ts
+	return s, ts, blobDir
 }
 
 // browser signs in through the same pages a person would use.

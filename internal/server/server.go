@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"gocloud.dev/blob"
+	"gocloud.dev/secrets"
 
 	"github.com/dlthub/dlthub/internal/store"
 )
@@ -30,6 +31,11 @@ type Config struct {
 	Store store.Store
 	// Blob holds artifacts (code packages, configuration versions).
 	Blob *blob.Bucket
+	// Keeper encrypts synced configuration and secrets at rest; HashKey
+	// keys the hash that tells an unchanged configuration apart without
+	// storing a plain hash of secrets.
+	Keeper  *secrets.Keeper
+	HashKey []byte
 	// PublicURL is how clients reach the server ("http://127.0.0.1:8765").
 	PublicURL string
 	// Now is the clock; nil is time.Now.
@@ -104,6 +110,7 @@ func (s *Server) routes() {
 	s.workspaceRoutes()
 	s.apiKeyRoutes()
 	s.deploymentRoutes()
+	s.configurationRoutes()
 	s.mux.HandleFunc("GET /{$}", s.home)
 }
 

@@ -18,11 +18,12 @@ type team struct {
 	tokens                 map[string]string
 	globexWorkspace        string
 	expiredTok, revokedTok string
+	blobDir                string
 }
 
 func newTeam(t *testing.T) team {
 	t.Helper()
-	s, ts := newServer(t, nil)
+	s, ts, blobDir := newServerWithBlobs(t, nil)
 	ctx := context.Background()
 	st := s.cfg.Store
 	ann, err := s.CreateAccount(ctx, "ann@acme.test", "Ann", "pw-ann-123", "acme")
@@ -39,7 +40,7 @@ func newTeam(t *testing.T) team {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := team{ts: ts.URL, acme: acme, analytics: ws.ID, tokens: map[string]string{"none": ""}}
+	tm := team{ts: ts.URL, blobDir: blobDir, acme: acme, analytics: ws.ID, tokens: map[string]string{"none": ""}}
 	for _, role := range []string{store.RoleViewer, store.RoleDeveloper} {
 		u, err := st.CreateUser(ctx, store.User{Email: role + "@acme.test", Name: role})
 		if err != nil {

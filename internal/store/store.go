@@ -103,6 +103,20 @@ type Deployment struct {
 	CreatedAt   time.Time
 }
 
+// Configuration is one version of a workspace's synced configuration and
+// secrets files; the bundle is encrypted in the blob store and only file
+// names are kept here.
+type Configuration struct {
+	ID          string
+	WorkspaceID string
+	Version     int
+	ContentHash string // keyed hash: equal bundles, equal hashes, nothing learned
+	BlobKey     string
+	Files       []string
+	CreatedBy   string
+	CreatedAt   time.Time
+}
+
 // Store is the control plane's persistence.
 type Store interface {
 	CreateUser(ctx context.Context, u User) (User, error)
@@ -153,6 +167,11 @@ type Store interface {
 	Deployments(ctx context.Context, workspaceID string) ([]Deployment, error)
 	// ActiveDeployment is the newest deployment; ErrNotFound when none.
 	ActiveDeployment(ctx context.Context, workspaceID string) (Deployment, error)
+
+	// CreateConfiguration adds the next version for c.WorkspaceID.
+	CreateConfiguration(ctx context.Context, c Configuration) (Configuration, error)
+	// Configurations lists a workspace's configurations, newest first.
+	Configurations(ctx context.Context, workspaceID string) ([]Configuration, error)
 
 	Close() error
 }

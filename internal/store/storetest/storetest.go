@@ -5,6 +5,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,6 +149,25 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("active: %+v %v", d, err)
 		}
 		if list, err := s.Deployments(ctx, a.ID); err != nil || len(list) != 2 || list[0].Version != 2 || list[1].ContentHash != "h1" {
+			t.Errorf("list: %+v %v", list, err)
+		}
+	})
+	t.Run("configurations", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		if list, err := s.Configurations(ctx, a.ID); err != nil || len(list) != 0 {
+			t.Errorf("empty: %v %v", list, err)
+		}
+		for i, files := range [][]string{{"config.toml"}, {"config.toml", "prod.secrets.toml"}} {
+			c, err := s.CreateConfiguration(ctx, store.Configuration{WorkspaceID: a.ID, ContentHash: fmt.Sprint(i), BlobKey: "k", Files: files, CreatedBy: ann.ID})
+			if err != nil || c.Version != i+1 {
+				t.Fatalf("create: %+v %v", c, err)
+			}
+		}
+		list, err := s.Configurations(ctx, a.ID)
+		if err != nil || len(list) != 2 || list[0].Version != 2 || strings.Join(list[0].Files, ",") != "config.toml,prod.secrets.toml" || list[1].ContentHash != "0" {
 			t.Errorf("list: %+v %v", list, err)
 		}
 	})

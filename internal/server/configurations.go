@@ -1,0 +1,148 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"time"
+
+	toml "github.com/pelletier/go-toml/v2"
+	"gocloud.dev/blob"
+
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+// ConfigurationJSON describes a synced configuration: file names only,
+// never contents.
+type ConfigurationJSON struct {
+	ID        string    `json:"id"`
+	Version   int       `json:"version"`
+	Files     []string  `json:"files"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func configurationJSON(c store.Configuration) ConfigurationJSON {
+	files := c.Files
+	if files == nil {
+		files = []string{}
+	}
+	return ConfigurationJSON{ID: c.ID, Version: c.Version, Files: files, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt}
+}
+
+// ConfigFile is one synced file.
+type ConfigFile struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
+
+// syncedName is what may be synced: the shared files and those of profiles
+// other than dev and tests (DESIGN §6.4).
+var syncedName = regexp.MustCompile(`^(?:([a-z][a-z0-9_-]*)\.)?(config|secrets)\.toml$`)
+
+func (s *Server) configurationRoutes() {
+	s.api("GET /api/v1/workspaces/{id}/configurations", s.listConfigurations)
+	s.api("POST /api/v1/workspaces/{id}/configurations", s.createConfiguration)
+}
+
+func (s *Server) listConfigurations(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.requireUser(w, r)
+	if !ok {
+		return
+	}
+	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleViewer)
+	if !ok {
+		return
+	}
+	list, err := s.cfg.Store.Configurations(r.Context(), ws.ID)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not list configurations")
+		return
+	}
+	out := make([]ConfigurationJSON, 0, len(list))
+	for _, c := range list {
+		out = append(out, configurationJSON(c))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"configurations": out})
+}
+
+// createConfiguration checks every file parses as TOML, then stores the
+// bundle encrypted with the server's keeper. Answers never echo contents.
+func (s *Server) createConfiguration(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.requireUser(w, r)
+	if !ok {
+		return
+	}
+	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleDeveloper)
+	if !ok {
+		return
+	}
+	if s.cfg.Keeper == nil || s.cfg.Blob == nil {
+		writeError(w, http.StatusServiceUnavailable, "this server has no secrets keeper or blob store for configuration")
+		return
+	}
+	var req struct {
+		Files []ConfigFile `json:"files"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	sort.Slice(req.Files, func(i, j int) bool { return req.Files[i].Name < req.Files[j].Name })
+	names := make([]string, 0, len(req.Files))
+	for i, f := range req.Files {
+		m := syncedName.FindStringSubmatch(f.Name)
+		if m == nil || m[1] == "dev" || m[1] == "tests" {
+			writeError(w, http.StatusBadRequest, f.Name+": only config.toml, secrets.toml and <profile>.config/secrets.toml of profiles other than dev and tests are synced; the active configuration is unchanged")
+			return
+		}
+		if i > 0 && req.Files[i-1].Name == f.Name {
+			writeError(w, http.StatusBadRequest, f.Name+" appears twice; the active configuration is unchanged")
+			return
+		}
+		var v map[string]any
+		if err := toml.Unmarshal([]byte(f.Content), &v); err != nil {
+			detail := f.Name + " is not valid TOML"
+			var de *toml.DecodeError
+			if errors.As(err, &de) {
+				row, col := de.Position()
+				detail += ": line " + strconv.Itoa(row) + ", column " + strconv.Itoa(col) + ": " + de.Error()
+			}
+			writeError(w, http.StatusBadRequest, detail+"; the active configuration is unchanged")
+			return
+		}
+		names = append(names, f.Name)
+	}
+	bundle, _ := json.Marshal(req.Files)
+	mac := hmac.New(sha256.New, s.cfg.HashKey)
+	mac.Write(bundle)
+	hash := hex.EncodeToString(mac.Sum(nil))
+	if list, err := s.cfg.Store.Configurations(r.Context(), ws.ID); err == nil && len(list) > 0 && list[0].ContentHash == hash {
+		writeJSON(w, http.StatusOK, map[string]any{"configuration": configurationJSON(list[0]), "unchanged": true})
+		return
+	}
+	sealed, err := s.cfg.Keeper.Encrypt(r.Context(), bundle)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not encrypt the configuration")
+		return
+	}
+	id := store.NewID()
+	key := "configurations/" + ws.ID + "/" + id + ".enc"
+	if err := s.cfg.Blob.WriteAll(r.Context(), key, sealed, &blob.WriterOptions{ContentType: "application/octet-stream"}); err != nil {
+		s.cfg.Logger.Error("store configuration", "key", key, "err", err)
+		writeError(w, http.StatusInternalServerError, "could not store the configuration")
+		return
+	}
+	c, err := s.cfg.Store.CreateConfiguration(r.Context(), store.Configuration{ID: id, WorkspaceID: ws.ID, ContentHash: hash, BlobKey: key,
+		Files: names, CreatedBy: u.ID, CreatedAt: s.cfg.Now().UTC()})
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not record the configuration")
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"configuration": configurationJSON(c), "unchanged": false})
+}

@@ -1,0 +1,54 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+const configurationCols = `id, workspace_id, version, content_hash, blob_key, files, created_by, created_at`
+
+func (s *sqlStore) CreateConfiguration(ctx context.Context, c Configuration) (Configuration, error) {
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = time.Now().UTC()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return c, wrap("create configuration", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT coalesce(max(version), 0) + 1 FROM configurations WHERE workspace_id = ?`), c.WorkspaceID).Scan(&c.Version); err != nil {
+		return c, wrap("create configuration", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO configurations (`+configurationCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		c.ID, c.WorkspaceID, c.Version, c.ContentHash, c.BlobKey, strings.Join(c.Files, "\n"), c.CreatedBy, ms(c.CreatedAt)); err != nil {
+		return c, wrap("create configuration", err)
+	}
+	return c, wrap("create configuration", tx.Commit())
+}
+
+func (s *sqlStore) Configurations(ctx context.Context, workspaceID string) ([]Configuration, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+configurationCols+` FROM configurations WHERE workspace_id = ? ORDER BY version DESC`), workspaceID)
+	if err != nil {
+		return nil, wrap("configurations", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []Configuration
+	for rows.Next() {
+		var c Configuration
+		var files string
+		var created int64
+		if err := rows.Scan(&c.ID, &c.WorkspaceID, &c.Version, &c.ContentHash, &c.BlobKey, &files, &c.CreatedBy, &created); err != nil {
+			return nil, wrap("configurations", err)
+		}
+		if files != "" {
+			c.Files = strings.Split(files, "\n")
+		}
+		c.CreatedAt = fromMS(created)
+		out = append(out, c)
+	}
+	return out, wrap("configurations", rows.Err())
+}
