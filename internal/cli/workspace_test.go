@@ -206,6 +206,19 @@ func TestDeployCode(t *testing.T) {
 	if code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "deployment", "sync"); code != 0 || !strings.Contains(errOut, "version 3") {
 		t.Errorf("sync: %d %s", code, errOut)
 	}
+	// The configuration commands show names only.
+	code, out, _ = runInProcess(t, dir, env, false, "", "workspace", "configuration", "list")
+	if code != 0 || !regexp.MustCompile(`(?m)^2 .*config\.toml, prod\.secrets\.toml, secrets\.toml\s+active$`).MatchString(out) || strings.Contains(out, secret) {
+		t.Errorf("configuration list:\n%s", out)
+	}
+	code, out, _ = runInProcess(t, dir, env, false, "", "workspace", "configuration", "info", "1", "--json")
+	if code != 0 || !strings.Contains(out, `"active": false`) || strings.Contains(out, secret) {
+		t.Errorf("configuration info 1: %s", out)
+	}
+	code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "configuration", "sync")
+	if code != 0 || !regexp.MustCompile(`configuration\s+unchanged\s+version 2`).MatchString(errOut) || !strings.Contains(errOut, "Nothing to deploy") {
+		t.Errorf("configuration sync: %d %s", code, errOut)
+	}
 	// The secret is nowhere in the blob store.
 	_ = filepath.WalkDir(blobDir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
