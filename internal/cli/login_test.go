@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -48,13 +49,13 @@ func (s *syncBuffer) String() string {
 
 // controlPlane starts a real server on a temp dir with one owner.
 func controlPlane(t *testing.T) string {
-	base, _ := controlPlaneWithBlobs(t)
+	base, _, _ := controlPlaneWithBlobs(t)
 	return base
 }
 
 // controlPlaneWithBlobs is controlPlane that also returns the directory of
-// its blob store.
-func controlPlaneWithBlobs(t *testing.T) (base, blobDir string) {
+// its blob store and its request log.
+func controlPlaneWithBlobs(t *testing.T) (base, blobDir string, log *syncBuffer) {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "dlthub.db"))
 	if err != nil {
@@ -71,14 +72,16 @@ func controlPlaneWithBlobs(t *testing.T) (base, blobDir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := server.New(server.Config{Store: st, Blob: bucket, Keeper: localsecrets.NewKeeper(key), HashKey: key[:], DeviceInterval: time.Second})
+	log = &syncBuffer{}
+	s := server.New(server.Config{Store: st, Blob: bucket, Keeper: localsecrets.NewKeeper(key), HashKey: key[:], DeviceInterval: time.Second,
+		Logger: slog.New(slog.NewTextHandler(log, nil))})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	s.SetPublicURL(ts.URL)
 	if _, err := s.CreateAccount(context.Background(), "ann@example.com", "Ann", "correct horse", "acme"); err != nil {
 		t.Fatal(err)
 	}
-	return ts.URL, blobDir
+	return ts.URL, blobDir, log
 }
 
 // startCLI runs a command in the background; wait returns its exit code.

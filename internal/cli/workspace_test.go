@@ -18,13 +18,13 @@ import (
 // the device flow, approving in the browser pages.
 func loggedIn(t *testing.T) (dir string, env map[string]string) {
 	t.Helper()
-	dir, env, _ = loggedInWithBlobs(t)
+	dir, env, _, _ = loggedInWithBlobs(t)
 	return dir, env
 }
 
-func loggedInWithBlobs(t *testing.T) (dir string, env map[string]string, blobDir string) {
+func loggedInWithBlobs(t *testing.T) (dir string, env map[string]string, blobDir string, log *syncBuffer) {
 	t.Helper()
-	base, blobDir := controlPlaneWithBlobs(t)
+	base, blobDir, log := controlPlaneWithBlobs(t)
 	dir = t.TempDir()
 	env = map[string]string{"RUNTIME__API_BASE_URL": base}
 	if code, _, errOut := runInProcess(t, dir, env, false, "", "init"); code != 0 {
@@ -35,7 +35,7 @@ func loggedInWithBlobs(t *testing.T) (dir string, env map[string]string, blobDir
 	if code := wait(); code != 0 {
 		t.Fatalf("login: %s", stderr.String())
 	}
-	return dir, env, blobDir
+	return dir, env, blobDir, log
 }
 
 func TestWorkspaceConnectListInfo(t *testing.T) {
@@ -123,7 +123,7 @@ func TestWorkspaceCommandsNeedLogin(t *testing.T) {
 
 func TestDeployCode(t *testing.T) {
 	t.Parallel()
-	dir, env, blobDir := loggedInWithBlobs(t)
+	dir, env, blobDir, serverLog := loggedInWithBlobs(t)
 	writeFile(t, dir, "dlthub.toml", "[jobs.ingest.github]\ncommand = [\"true\"]\n")
 	// Not connected yet: the error says what to run.
 	code, _, errOut := runInProcess(t, dir, env, false, "", "deploy")
@@ -218,6 +218,13 @@ func TestDeployCode(t *testing.T) {
 	code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "configuration", "sync")
 	if code != 0 || !regexp.MustCompile(`configuration\s+unchanged\s+version 2`).MatchString(errOut) || !strings.Contains(errOut, "Nothing to deploy") {
 		t.Errorf("configuration sync: %d %s", code, errOut)
+	}
+	// The server's log has the requests but no secret and no token.
+	logText := serverLog.String()
+	tokenDoc, _ := os.ReadFile(filepath.Join(dir, "home", ".dlt", "secrets.toml"))
+	token := regexp.MustCompile(`dlt_[0-9a-f]+`).FindString(string(tokenDoc))
+	if !strings.Contains(logText, "/configurations") || strings.Contains(logText, secret) || token == "" || strings.Contains(logText, token) {
+		t.Errorf("server log (token %q):\n%s", token, logText)
 	}
 	// The secret is nowhere in the blob store.
 	_ = filepath.WalkDir(blobDir, func(p string, d os.DirEntry, err error) error {
