@@ -96,7 +96,11 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 	if err != nil {
 		return err
 	}
-	t.summary(f, start, opts.DryRun, codeChanged || cfgChanged)
+	jobsChanged, err := t.syncJobs(ctx, f, m, opts.DryRun)
+	if err != nil {
+		return err
+	}
+	t.summary(f, start, opts.DryRun, codeChanged || cfgChanged || jobsChanged)
 	return nil
 }
 

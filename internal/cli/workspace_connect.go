@@ -98,7 +98,7 @@ func runWorkspaceConnect(ctx context.Context, f *Factory, opts *workspaceConnect
 		}
 		repo = "id:" + id
 	}
-	prev, err := c.BindRepository(ctx, ws.ID, repo)
+	prev, deactivated, err := c.BindRepository(ctx, ws.ID, repo)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func runWorkspaceConnect(ctx context.Context, f *Factory, opts *workspaceConnect
 		return err
 	}
 	if prev != "" && prev != ws.ID {
-		fmt.Fprintf(f.IO.ErrOut, "This repository was bound to workspace %s; that binding is gone and its jobs there stop triggering.\n", prev)
+		fmt.Fprintf(f.IO.ErrOut, "This repository was bound to workspace %s; that binding is gone and its %d active jobs there are deactivated (history kept).\n", prev, deactivated)
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s Connected %s to %s (%s) as %s. runtime.workspace_id is in .dlt/config.toml.\n",
 		mark(true), repo, workspaceLabel(ws), ws.ID, ws.Role)

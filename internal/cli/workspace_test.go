@@ -258,3 +258,44 @@ func gunzip(b []byte) []byte {
 	out, _ := io.ReadAll(zr)
 	return out
 }
+
+func TestDeployJobsReconcileAndRebind(t *testing.T) {
+	t.Parallel()
+	dir, env := loggedIn(t)
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "connect", "analytics", "--create"); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	two := "[jobs.ingest.github]\ncommand = [\"true\"]\n\n[jobs.transform.daily]\ncommand = [\"true\"]\ntrigger = [\"job.success:jobs.ingest.github\"]\n"
+	deploy := func(want ...string) string {
+		t.Helper()
+		code, _, errOut := runInProcess(t, dir, env, false, "", "deploy")
+		if code != 0 {
+			t.Fatalf("deploy: %d %s", code, errOut)
+		}
+		for _, w := range want {
+			if !regexp.MustCompile(w).MatchString(errOut) {
+				t.Errorf("deploy output lacks %q:\n%s", w, errOut)
+			}
+		}
+		return errOut
+	}
+	writeFile(t, dir, "dlthub.toml", two)
+	deploy(`job\s+added\s+jobs\.ingest\.github`, `job\s+added\s+jobs\.transform\.daily`)
+	deploy(`job\s+unchanged\s+jobs\.ingest\.github`, `job\s+unchanged\s+jobs\.transform\.daily`, `Nothing to deploy`)
+	// Change one job, then remove the other.
+	writeFile(t, dir, "dlthub.toml", strings.Replace(two, `command = ["true"]`, `command = ["echo", "hi"]`, 1))
+	deploy(`job\s+updated\s+jobs\.ingest\.github`, `job\s+unchanged\s+jobs\.transform\.daily`)
+	writeFile(t, dir, "dlthub.toml", "[jobs.ingest.github]\ncommand = [\"echo\", \"hi\"]\n")
+	code, _, errOut := runInProcess(t, dir, env, false, "", "deploy", "--dry-run")
+	if code != 0 || !regexp.MustCompile(`job\s+would be archived\s+jobs\.transform\.daily`).MatchString(errOut) {
+		t.Errorf("dry run: %d %s", code, errOut)
+	}
+	deploy(`job\s+unchanged\s+jobs\.ingest\.github`, `job\s+archived\s+jobs\.transform\.daily`)
+
+	// Rebinding the repository deactivates its jobs in the old workspace.
+	code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "connect", "playground")
+	if code != 0 || !strings.Contains(errOut, "its 1 active jobs there are deactivated") {
+		t.Errorf("rebind: %d %s", code, errOut)
+	}
+	deploy(`job\s+added\s+jobs\.ingest\.github`)
+}

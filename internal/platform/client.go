@@ -203,13 +203,15 @@ func (c *Client) CreateWorkspace(ctx context.Context, orgID, name string) (Works
 }
 
 // BindRepository binds a repository to a workspace and returns the
-// workspace it was bound to before ("" if none).
-func (c *Client) BindRepository(ctx context.Context, workspaceID, repository string) (string, error) {
+// workspace it was bound to before ("" if none) and how many of the jobs
+// there were deactivated.
+func (c *Client) BindRepository(ctx context.Context, workspaceID, repository string) (previous string, deactivated int, err error) {
 	var out struct {
-		Previous string `json:"previous_workspace_id"`
+		Previous    string `json:"previous_workspace_id"`
+		Deactivated int    `json:"deactivated_jobs"`
 	}
-	err := c.do(ctx, http.MethodPut, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/repository", jsonBody(map[string]string{"repository": repository}), &out)
-	return out.Previous, err
+	err = c.do(ctx, http.MethodPut, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/repository", jsonBody(map[string]string{"repository": repository}), &out)
+	return out.Previous, out.Deactivated, err
 }
 
 // Deployment is one version of a workspace's code.
@@ -291,6 +293,52 @@ func (c *Client) Configurations(ctx context.Context, workspaceID string) ([]Conf
 	}
 	err := c.do(ctx, http.MethodGet, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/configurations", nil, &out)
 	return out.Configurations, err
+}
+
+// JobSpec is one job sent to reconcile: its ref, hash and expanded spec.
+type JobSpec struct {
+	Ref  string          `json:"job_ref"`
+	Hash string          `json:"hash"`
+	Spec json.RawMessage `json:"spec"`
+}
+
+// DeployedJob is a job on the server.
+type DeployedJob struct {
+	Ref    string `json:"job_ref"`
+	Hash   string `json:"hash"`
+	Active bool   `json:"active"`
+}
+
+// JobChange is what reconcile did to a job: added, updated, unchanged or
+// archived.
+type JobChange struct {
+	Ref    string `json:"job_ref"`
+	Action string `json:"action"`
+}
+
+// ReconcileJobs makes jobs the workspace's active jobs.
+func (c *Client) ReconcileJobs(ctx context.Context, workspaceID string, jobs []JobSpec) ([]JobChange, error) {
+	var out struct {
+		Changes []JobChange `json:"changes"`
+	}
+	if jobs == nil {
+		jobs = []JobSpec{}
+	}
+	b, err := json.Marshal(map[string]any{"jobs": jobs})
+	if err != nil {
+		return nil, err
+	}
+	err = c.do(ctx, http.MethodPut, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/jobs", bytes.NewReader(b), &out)
+	return out.Changes, err
+}
+
+// Jobs lists the workspace's deployed jobs.
+func (c *Client) Jobs(ctx context.Context, workspaceID string) ([]DeployedJob, error) {
+	var out struct {
+		Jobs []DeployedJob `json:"jobs"`
+	}
+	err := c.do(ctx, http.MethodGet, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/jobs", nil, &out)
+	return out.Jobs, err
 }
 
 func jsonBody(v any) io.Reader {

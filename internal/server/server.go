@@ -111,6 +111,7 @@ func (s *Server) routes() {
 	s.apiKeyRoutes()
 	s.deploymentRoutes()
 	s.configurationRoutes()
+	s.jobRoutes()
 	s.mux.HandleFunc("GET /{$}", s.home)
 }
 

@@ -230,5 +230,13 @@ func (s *Server) bindRepository(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "could not bind the repository")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"workspace_id": ws.ID, "repository": req.Repository, "previous_workspace_id": prev})
+	// The repository left prev: its jobs there stop triggering (history kept).
+	deactivated := 0
+	if prev != "" {
+		if deactivated, err = s.cfg.Store.DeactivateJobs(r.Context(), prev, s.cfg.Now().UTC()); err != nil {
+			writeError(w, http.StatusInternalServerError, "bound, but could not deactivate the previous workspace's jobs; connect again")
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"workspace_id": ws.ID, "repository": req.Repository, "previous_workspace_id": prev, "deactivated_jobs": deactivated})
 }

@@ -95,6 +95,11 @@ func TestWorkspaceEndpointsByRole(t *testing.T) {
 		{"get", http.MethodGet, ws, nil, []int{401, 404, 200, 200, 200}},
 		{"get other org's", http.MethodGet, tm.ts + "/api/v1/workspaces/" + tm.globexWorkspace, nil, []int{401, 200, 404, 404, 404}},
 		{"bind repository", http.MethodPut, ws + "/repository", func(string) string { return `{"repository":"github.com/acme/pipelines"}` }, []int{401, 404, 403, 200, 200}},
+		{"list jobs", http.MethodGet, ws + "/jobs", nil, []int{401, 404, 200, 200, 200}},
+		{"reconcile jobs", http.MethodPut, ws + "/jobs", func(string) string { return `{"jobs":[{"job_ref":"jobs.a.b","hash":"h","spec":{}}]}` }, []int{401, 404, 403, 200, 200}},
+		{"reconcile bad spec", http.MethodPut, ws + "/jobs", func(string) string { return `{"jobs":[{"job_ref":"jobs.a.b","hash":""}]}` }, []int{401, 404, 403, 400, 400}},
+		{"list deployments", http.MethodGet, ws + "/deployments", nil, []int{401, 404, 200, 200, 200}},
+		{"list configurations", http.MethodGet, ws + "/configurations", nil, []int{401, 404, 200, 200, 200}},
 		{"create in acme", http.MethodPost, tm.ts + "/api/v1/workspaces", func(c string) string {
 			return `{"organization_id":"` + tm.acme + `","name":"ws-` + strings.ReplaceAll(c, " ", "-") + `"}`
 		}, []int{401, 404, 201, 201, 201}},

@@ -117,6 +117,24 @@ type Configuration struct {
 	CreatedAt   time.Time
 }
 
+// Job is a deployed job: its expanded spec (JSON) and hash. Archived jobs
+// (Active false) keep their history and stop triggering.
+type Job struct {
+	WorkspaceID string
+	Ref         string
+	Hash        string
+	Spec        string
+	Active      bool
+	UpdatedAt   time.Time
+}
+
+// JobChange is what a reconcile did to one job: added, updated,
+// unchanged or archived.
+type JobChange struct {
+	Ref    string
+	Action string
+}
+
 // Store is the control plane's persistence.
 type Store interface {
 	CreateUser(ctx context.Context, u User) (User, error)
@@ -172,6 +190,16 @@ type Store interface {
 	CreateConfiguration(ctx context.Context, c Configuration) (Configuration, error)
 	// Configurations lists a workspace's configurations, newest first.
 	Configurations(ctx context.Context, workspaceID string) ([]Configuration, error)
+
+	// ReconcileJobs makes jobs the workspace's active jobs in one
+	// transaction: new refs are added, changed hashes updated (archived jobs
+	// that return are updated too), active jobs not listed archived.
+	ReconcileJobs(ctx context.Context, workspaceID string, jobs []Job, at time.Time) ([]JobChange, error)
+	// Jobs lists a workspace's jobs, active and archived, by ref.
+	Jobs(ctx context.Context, workspaceID string) ([]Job, error)
+	// DeactivateJobs archives every active job of a workspace (a repository
+	// moved away from it) and returns how many.
+	DeactivateJobs(ctx context.Context, workspaceID string, at time.Time) (int, error)
 
 	Close() error
 }

@@ -2,8 +2,8 @@
 // against a real local server (SQLite, file blobs, HTTP on loopback):
 // packaging alone, a first deploy (scan, hash, tar.gz streamed to the
 // server, checked and stored), and a no-op redeploy (scan plus one API call,
-// nothing uploaded). It prints one BENCH line per measurement; job
-// reconciliation joins it when deploy sends jobs.
+// nothing uploaded), each with configuration sync and reconciliation of 20
+// jobs as deploy does. It prints one BENCH line per measurement.
 package main
 
 import (
@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/secrets/localsecrets"
 
 	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/platform"
@@ -100,7 +101,11 @@ func deployToServer(root string) error {
 		return err
 	}
 	defer func() { _ = bucket.Close() }()
-	srv := server.New(server.Config{Store: st, Blob: bucket})
+	key, err := localsecrets.NewRandomKey()
+	if err != nil {
+		return err
+	}
+	srv := server.New(server.Config{Store: st, Blob: bucket, Keeper: localsecrets.NewKeeper(key), HashKey: key[:]})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	u, err := srv.CreateAccount(ctx, "bench@example.com", "Bench", "bench-password", "bench")
@@ -118,8 +123,26 @@ func deployToServer(root string) error {
 	}
 	wsID := list[0].ID
 
+	// What deploy sends besides code: configuration and 20 jobs.
+	cfg := []platform.ConfigFile{{Name: "config.toml", Content: "[runtime]\nlog_level = \"INFO\"\n"}, {Name: "prod.secrets.toml", Content: "[x]\npassword = \"p\"\n"}}
+	var jobSpecs []platform.JobSpec
+	for i := range 20 {
+		jobSpecs = append(jobSpecs, platform.JobSpec{Ref: fmt.Sprintf("jobs.bench.j%02d", i), Hash: fmt.Sprint(i), Spec: []byte(`{"type":"batch"}`)})
+	}
+	syncRest := func() error {
+		if _, _, err := c.SyncConfiguration(ctx, wsID, cfg); err != nil {
+			return err
+		}
+		_, err := c.ReconcileJobs(ctx, wsID, jobSpecs)
+		return err
+	}
 	files := 0
 	deployOnce := func() (uploaded bool, err error) {
+		defer func() {
+			if err == nil {
+				err = syncRest()
+			}
+		}()
 		p, err := deploy.Scan(root, deploy.Options{})
 		if err != nil {
 			return false, err

@@ -171,6 +171,43 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("list: %+v %v", list, err)
 		}
 	})
+	t.Run("jobs", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		now := time.Now()
+		str := func(ch []store.JobChange) string {
+			var b []string
+			for _, c := range ch {
+				b = append(b, c.Ref+":"+c.Action)
+			}
+			return strings.Join(b, " ")
+		}
+		ch, err := s.ReconcileJobs(ctx, a.ID, []store.Job{{Ref: "jobs.a.x", Hash: "1", Spec: "{}"}, {Ref: "jobs.a.y", Hash: "1", Spec: "{}"}}, now)
+		if err != nil || str(ch) != "jobs.a.x:added jobs.a.y:added" {
+			t.Fatalf("first: %s %v", str(ch), err)
+		}
+		ch, _ = s.ReconcileJobs(ctx, a.ID, []store.Job{{Ref: "jobs.a.x", Hash: "2", Spec: "{}"}, {Ref: "jobs.a.y", Hash: "1", Spec: "{}"}}, now)
+		if str(ch) != "jobs.a.x:updated jobs.a.y:unchanged" {
+			t.Errorf("second: %s", str(ch))
+		}
+		ch, _ = s.ReconcileJobs(ctx, a.ID, []store.Job{{Ref: "jobs.a.x", Hash: "2", Spec: "{}"}}, now)
+		if str(ch) != "jobs.a.x:unchanged jobs.a.y:archived" {
+			t.Errorf("third: %s", str(ch))
+		}
+		if n, err := s.DeactivateJobs(ctx, a.ID, now); err != nil || n != 1 {
+			t.Errorf("deactivate: %d %v", n, err)
+		}
+		jobs, _ := s.Jobs(ctx, a.ID)
+		if len(jobs) != 2 || jobs[0].Active || jobs[1].Active || jobs[0].Hash != "2" {
+			t.Errorf("jobs: %+v", jobs)
+		}
+		ch, _ = s.ReconcileJobs(ctx, a.ID, []store.Job{{Ref: "jobs.a.x", Hash: "2", Spec: "{}"}}, now)
+		if str(ch) != "jobs.a.x:updated" {
+			t.Errorf("reactivate: %s", str(ch))
+		}
+	})
 	t.Run("api_keys", func(t *testing.T) {
 		s := open(t)
 		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"sort"
+	"time"
+)
+
+func (s *sqlStore) ReconcileJobs(ctx context.Context, workspaceID string, jobs []Job, at time.Time) ([]JobChange, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, wrap("reconcile jobs", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT ref, hash, active FROM jobs WHERE workspace_id = ?`), workspaceID)
+	if err != nil {
+		return nil, wrap("reconcile jobs", err)
+	}
+	type cur struct {
+		hash   string
+		active bool
+	}
+	existing := map[string]cur{}
+	for rows.Next() {
+		var ref, hash string
+		var active int
+		if err := rows.Scan(&ref, &hash, &active); err != nil {
+			_ = rows.Close()
+			return nil, wrap("reconcile jobs", err)
+		}
+		existing[ref] = cur{hash, active != 0}
+	}
+	_ = rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrap("reconcile jobs", err)
+	}
+	var changes []JobChange
+	listed := map[string]bool{}
+	for _, j := range jobs {
+		listed[j.Ref] = true
+		c, ok := existing[j.Ref]
+		switch {
+		case !ok:
+			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO jobs (workspace_id, ref, hash, spec, active, updated_at) VALUES (?, ?, ?, ?, 1, ?)`), workspaceID, j.Ref, j.Hash, j.Spec, ms(at))
+			changes = append(changes, JobChange{j.Ref, "added"})
+		case c.hash != j.Hash || !c.active:
+			_, err = tx.ExecContext(ctx, s.q(`UPDATE jobs SET hash = ?, spec = ?, active = 1, updated_at = ? WHERE workspace_id = ? AND ref = ?`), j.Hash, j.Spec, ms(at), workspaceID, j.Ref)
+			changes = append(changes, JobChange{j.Ref, "updated"})
+		default:
+			changes = append(changes, JobChange{j.Ref, "unchanged"})
+		}
+		if err != nil {
+			return nil, wrap("reconcile job "+j.Ref, err)
+		}
+	}
+	for ref, c := range existing {
+		if listed[ref] || !c.active {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE jobs SET active = 0, updated_at = ? WHERE workspace_id = ? AND ref = ?`), ms(at), workspaceID, ref); err != nil {
+			return nil, wrap("archive job "+ref, err)
+		}
+		changes = append(changes, JobChange{ref, "archived"})
+	}
+	sort.Slice(changes, func(i, k int) bool { return changes[i].Ref < changes[k].Ref })
+	return changes, wrap("reconcile jobs", tx.Commit())
+}
+
+func (s *sqlStore) Jobs(ctx context.Context, workspaceID string) ([]Job, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT workspace_id, ref, hash, spec, active, updated_at FROM jobs WHERE workspace_id = ? ORDER BY ref`), workspaceID)
+	if err != nil {
+		return nil, wrap("jobs", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []Job
+	for rows.Next() {
+		var j Job
+		var active int
+		var updated int64
+		if err := rows.Scan(&j.WorkspaceID, &j.Ref, &j.Hash, &j.Spec, &active, &updated); err != nil {
+			return nil, wrap("jobs", err)
+		}
+		j.Active, j.UpdatedAt = active != 0, fromMS(updated)
+		out = append(out, j)
+	}
+	return out, wrap("jobs", rows.Err())
+}
+
+func (s *sqlStore) DeactivateJobs(ctx context.Context, workspaceID string, at time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE jobs SET active = 0, updated_at = ? WHERE workspace_id = ? AND active = 1`), ms(at), workspaceID)
+	if err != nil {
+		return 0, wrap("deactivate jobs", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
