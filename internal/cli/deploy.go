@@ -77,7 +77,7 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s %s is valid (%d jobs)\n", mark(true), opts.File, len(m.Jobs))
 
-	t, err := f.deployTarget()
+	t, err := f.deployTargetGuided(ctx)
 	if err != nil {
 		return err
 	}
@@ -138,9 +138,39 @@ func (f *Factory) deployTarget() (*deployTarget, error) {
 		return nil, err
 	}
 	if wsID == "" {
-		return nil, fmt.Errorf("this folder is not connected to a remote workspace: run `dlthub workspace list`, then `dlthub workspace connect NAME_OR_ID` (add --create for a new one)")
+		return nil, errNotConnected
 	}
 	return &deployTarget{wc: wc, c: c, rs: rs, wsID: wsID}, nil
+}
+
+var errNotConnected = errors.New("this folder is not connected to a remote workspace: run `dlthub workspace list`, then `dlthub workspace connect NAME_OR_ID` (add --create for a new one)")
+
+// deployTargetGuided is deployTarget that, on a terminal, offers to log in
+// and to connect when either is missing; off a terminal the errors name
+// the commands to run.
+func (f *Factory) deployTargetGuided(ctx context.Context) (*deployTarget, error) {
+	t, err := f.deployTarget()
+	var ae *AuthError
+	if errors.As(err, &ae) && f.IO.CanPrompt() {
+		rs, _ := f.runtimeSettings()
+		if ok, perr := f.IO.Confirm("Not logged in to "+rs.BaseURL+". Log in now?", true); perr != nil || !ok {
+			return nil, err
+		}
+		if err := runLogin(ctx, f, &loginOptions{}); err != nil {
+			return nil, err
+		}
+		t, err = f.deployTarget()
+	}
+	if errors.Is(err, errNotConnected) && f.IO.CanPrompt() {
+		if ok, perr := f.IO.Confirm("This folder is not connected to a remote workspace. Connect it now?", true); perr != nil || !ok {
+			return nil, err
+		}
+		if err := runWorkspaceConnect(ctx, f, &workspaceConnectOptions{}, ""); err != nil {
+			return nil, err
+		}
+		t, err = f.deployTarget()
+	}
+	return t, err
 }
 
 // syncCode packages the code and uploads it unless the active deployment

@@ -87,7 +87,15 @@ func controlPlaneWithBlobs(t *testing.T) (base, blobDir string, log *syncBuffer)
 // startCLI runs a command in the background; wait returns its exit code.
 func startCLI(t *testing.T, dir string, env map[string]string, args ...string) (stderr *syncBuffer, wait func() int) {
 	t.Helper()
-	io, _, _, _ := iostreams.Test()
+	return startCLIWith(t, dir, env, false, "", args...)
+}
+
+// startCLIWith is startCLI on a terminal or not, with stdin.
+func startCLIWith(t *testing.T, dir string, env map[string]string, tty bool, stdin string, args ...string) (stderr *syncBuffer, wait func() int) {
+	t.Helper()
+	io, in, _, _ := iostreams.Test()
+	io.SetTTY(tty)
+	in.WriteString(stdin)
 	stderr = &syncBuffer{}
 	io.ErrOut = stderr
 	f := &cli.Factory{IO: io, Version: "test", Env: workspace.Env{

@@ -299,3 +299,28 @@ func TestDeployJobsReconcileAndRebind(t *testing.T) {
 	}
 	deploy(`job\s+added\s+jobs\.ingest\.github`)
 }
+
+func TestDeployWalksThroughLoginAndConnectOnATerminal(t *testing.T) {
+	t.Parallel()
+	base := controlPlane(t)
+	dir := t.TempDir()
+	env := map[string]string{"RUNTIME__API_BASE_URL": base}
+	runInProcess(t, dir, env, false, "", "init")
+	writeFile(t, dir, "dlthub.toml", "[jobs.ingest.github]\ncommand = [\"true\"]\n")
+	// Off a terminal: the exact command, exit 4.
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "deploy"); code != cli.ExitAuth || !strings.Contains(errOut, "run `dlthub login`") {
+		t.Errorf("non-TTY: %d %s", code, errOut)
+	}
+	// On a terminal: yes to log in, yes to connect, pick the first workspace.
+	stderr, wait := startCLIWith(t, dir, env, true, "y\ny\n1\n", "deploy")
+	decide(t, base, waitForCode(t, stderr), "approve")
+	if code := wait(); code != 0 {
+		t.Fatalf("guided deploy: %d\n%s", code, stderr.String())
+	}
+	out := stderr.String()
+	for _, want := range []string{"Log in now?", "Logged in", "Connect it now?", "Connected", "job            added", "Deployed to"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("guided deploy lacks %q:\n%s", want, out)
+		}
+	}
+}
