@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -322,5 +323,48 @@ func TestDeployWalksThroughLoginAndConnectOnATerminal(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("guided deploy lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestDeployWithWorkspaceAPIKeyInCI(t *testing.T) {
+	t.Parallel()
+	dir, env := loggedIn(t)
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "connect", "playground"); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	writeFile(t, dir, "dlthub.toml", "[jobs.ingest.github]\ncommand = [\"true\"]\n")
+	// The owner makes a developer and a viewer key for this workspace.
+	tokenDoc, _ := os.ReadFile(filepath.Join(dir, "home", ".dlt", "secrets.toml"))
+	token := regexp.MustCompile(`dlt_[0-9a-f]+`).FindString(string(tokenDoc))
+	cfg, _ := os.ReadFile(filepath.Join(dir, ".dlt", "config.toml"))
+	wsID := regexp.MustCompile(`workspace_id = "([0-9a-f]+)"`).FindStringSubmatch(string(cfg))[1]
+	key := func(role string) string {
+		req, _ := http.NewRequest(http.MethodPost, env["RUNTIME__API_BASE_URL"]+"/api/v1/api-keys",
+			strings.NewReader(`{"name":"ci","workspace_id":"`+wsID+`","role":"`+role+`"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		k, _ := out["key"].(string)
+		if k == "" {
+			t.Fatalf("key: %v", out)
+		}
+		return k
+	}
+	// CI has no login, only RUNTIME__API_KEY.
+	ci := map[string]string{"RUNTIME__API_BASE_URL": env["RUNTIME__API_BASE_URL"], "RUNTIME__API_KEY": key("viewer")}
+	_ = os.Remove(filepath.Join(dir, "home", ".dlt", "secrets.toml"))
+	code, _, errOut := runInProcess(t, dir, ci, false, "", "deploy")
+	if code == 0 || !strings.Contains(errOut, "needs developer") {
+		t.Errorf("viewer key deploys: %d %s", code, errOut)
+	}
+	ci["RUNTIME__API_KEY"] = key("developer")
+	code, _, errOut = runInProcess(t, dir, ci, false, "", "deploy")
+	if code != 0 || !strings.Contains(errOut, "job            added") {
+		t.Errorf("developer key: %d %s", code, errOut)
 	}
 }
