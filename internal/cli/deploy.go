@@ -194,6 +194,15 @@ func (t *deployTarget) syncCode(ctx context.Context, f *Factory, dryRun bool) (c
 	}
 	if dryRun {
 		fmt.Fprintf(f.IO.ErrOut, "  code           would deploy a new version (%s)\n", code)
+		if f.Verbose {
+			var deployed []platform.DeployedFile
+			if len(list) > 0 {
+				if deployed, err = t.c.DeploymentFiles(ctx, t.wsID, list[0].Version); err != nil {
+					return true, apiErr(t.rs, err)
+				}
+			}
+			printFileDiff(f, pkg.Files, deployed)
+		}
 		return true, nil
 	}
 	d, unchanged, err := t.c.Deploy(ctx, t.wsID, f.uploadProgress(pkg), pkg.Hash)
@@ -209,6 +218,30 @@ func (t *deployTarget) syncCode(ctx context.Context, f *Factory, dryRun bool) (c
 	}
 	fmt.Fprintf(f.IO.ErrOut, "  code           %-9s  version %d (%s)\n", state, d.Version, code)
 	return !unchanged, nil
+}
+
+// printFileDiff shows, per file, what a deploy changes against the active
+// version: + added, ~ changed, - removed.
+func printFileDiff(f *Factory, local []deploy.File, deployed []platform.DeployedFile) {
+	have := make(map[string]string, len(deployed))
+	for _, d := range deployed {
+		have[d.Path] = d.SHA256
+	}
+	seen := make(map[string]bool, len(local))
+	for _, l := range local {
+		seen[l.Path] = true
+		switch h, ok := have[l.Path]; {
+		case !ok:
+			fmt.Fprintf(f.IO.ErrOut, "      + %s\n", l.Path)
+		case h != l.SHA256:
+			fmt.Fprintf(f.IO.ErrOut, "      ~ %s\n", l.Path)
+		}
+	}
+	for _, d := range deployed {
+		if !seen[d.Path] {
+			fmt.Fprintf(f.IO.ErrOut, "      - %s\n", d.Path)
+		}
+	}
 }
 
 // uploadProgress streams the package's tar.gz, reporting bytes sent on a

@@ -163,6 +163,15 @@ func TestDeployCode(t *testing.T) {
 	if code, _, errOut = runInProcess(t, dir, env, false, "", "deploy"); code != 0 || !strings.Contains(errOut, "version 2") {
 		t.Errorf("changed code: %d %s", code, errOut)
 	}
+	// --dry-run -v lists the files a deploy would change.
+	writeFile(t, dir, "new.py", "x\n")
+	writeFile(t, dir, "transform.py", "print(9)\n")
+	code, _, errOut = runInProcess(t, dir, env, false, "", "deploy", "--dry-run", "-v")
+	if code != 0 || !strings.Contains(errOut, "      + new.py\n") || !strings.Contains(errOut, "      ~ transform.py\n") || strings.Contains(errOut, "dlthub.toml\n") {
+		t.Errorf("dry run -v: %d %s", code, errOut)
+	}
+	_ = os.Remove(filepath.Join(dir, "new.py"))
+	writeFile(t, dir, "transform.py", "print(2)\n")
 	// A configuration file that is not TOML stops the deploy before anything is sent.
 	writeFile(t, dir, ".dlt/prod.secrets.toml", "[broken\n")
 	writeFile(t, dir, "transform.py", "print(22)\n")

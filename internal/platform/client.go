@@ -234,6 +234,23 @@ func (c *Client) Deployments(ctx context.Context, workspaceID string) ([]Deploym
 	return out.Deployments, err
 }
 
+// DeployedFile is one file of a deployed version.
+type DeployedFile struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	Mode   uint32 `json:"mode"`
+	SHA256 string `json:"sha256"`
+}
+
+// DeploymentFiles lists one deployed version's files.
+func (c *Client) DeploymentFiles(ctx context.Context, workspaceID string, version int) ([]DeployedFile, error) {
+	var out struct {
+		Files []DeployedFile `json:"files"`
+	}
+	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/workspaces/%s/deployments/%d/files", url.PathEscape(workspaceID), version), nil, &out)
+	return out.Files, err
+}
+
 // Deploy uploads a package (tar.gz) with the content hash the client
 // computed; unchanged reports that the server already had this code active.
 func (c *Client) Deploy(ctx context.Context, workspaceID string, pkg io.Reader, hash string) (d Deployment, unchanged bool, err error) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"gocloud.dev/blob"
@@ -35,6 +36,45 @@ func deploymentJSON(d store.Deployment) DeploymentJSON {
 func (s *Server) deploymentRoutes() {
 	s.api("GET /api/v1/workspaces/{id}/deployments", s.listDeployments)
 	s.api("POST /api/v1/workspaces/{id}/deployments", s.createDeployment)
+	s.api("GET /api/v1/workspaces/{id}/deployments/{version}/files", s.deploymentFiles)
+}
+
+// deploymentFiles lists a deployed version's files with their hashes (read
+// back from the stored package), so clients can show what a deploy would
+// change.
+func (s *Server) deploymentFiles(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.requireUser(w, r)
+	if !ok {
+		return
+	}
+	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleViewer)
+	if !ok {
+		return
+	}
+	list, err := s.cfg.Store.Deployments(r.Context(), ws.ID)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not list deployments")
+		return
+	}
+	for _, d := range list {
+		if strconv.Itoa(d.Version) != r.PathValue("version") {
+			continue
+		}
+		rd, err := s.cfg.Blob.NewReader(r.Context(), d.BlobKey, nil)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "could not read the stored package")
+			return
+		}
+		defer func() { _ = rd.Close() }()
+		pkg, err := deploy.ReadTarGz(rd, MaxUpload)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "the stored package is unreadable")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"version": d.Version, "files": pkg.Files})
+		return
+	}
+	writeError(w, http.StatusNotFound, "no deployment version "+r.PathValue("version"))
 }
 
 func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
