@@ -74,6 +74,13 @@ func (t *deployTarget) syncConfig(ctx context.Context, f *Factory, profiles []st
 	}
 	if dryRun {
 		fmt.Fprintf(f.IO.ErrOut, "  configuration  would sync %d files: %v\n", len(files), names)
+		if f.Verbose {
+			diffs, err := t.c.DiffConfiguration(ctx, t.wsID, files)
+			if err != nil {
+				return true, apiErr(t.rs, err)
+			}
+			printConfigDiff(f, diffs)
+		}
 		return true, nil
 	}
 	c, unchanged, err := t.c.SyncConfiguration(ctx, t.wsID, files)
@@ -86,4 +93,20 @@ func (t *deployTarget) syncConfig(ctx context.Context, f *Factory, profiles []st
 	}
 	fmt.Fprintf(f.IO.ErrOut, "  configuration  %-9s  version %d (%d files)\n", state, c.Version, len(c.Files))
 	return !unchanged, nil
+}
+
+// printConfigDiff shows key names only: + added, ~ changed, - removed.
+func printConfigDiff(f *Factory, diffs []platform.ConfigDiff) {
+	for _, d := range diffs {
+		fmt.Fprintf(f.IO.ErrOut, "      %s: %s\n", d.Name, d.State)
+		for _, k := range d.Added {
+			fmt.Fprintf(f.IO.ErrOut, "        + %s\n", k)
+		}
+		for _, k := range d.Changed {
+			fmt.Fprintf(f.IO.ErrOut, "        ~ %s\n", k)
+		}
+		for _, k := range d.Removed {
+			fmt.Fprintf(f.IO.ErrOut, "        - %s\n", k)
+		}
+	}
 }

@@ -216,6 +216,14 @@ func TestDeployCode(t *testing.T) {
 	if code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "deployment", "sync"); code != 0 || !strings.Contains(errOut, "version 3") {
 		t.Errorf("sync: %d %s", code, errOut)
 	}
+	// --dry-run -v names the configuration keys that would change, never values.
+	writeFile(t, dir, ".dlt/prod.secrets.toml", "[sources]\ntoken = \"other-"+secret+"\"\nextra = 1\n")
+	code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "configuration", "sync", "--dry-run", "-v")
+	if code != 0 || !strings.Contains(errOut, "prod.secrets.toml: changed") || !strings.Contains(errOut, "~ sources.token") ||
+		!strings.Contains(errOut, "+ sources.extra") || !strings.Contains(errOut, "config.toml: unchanged") || strings.Contains(errOut, secret) {
+		t.Errorf("configuration dry run -v: %d %s", code, errOut)
+	}
+	writeFile(t, dir, ".dlt/prod.secrets.toml", "[sources]\ntoken = \""+secret+"\"\n")
 	// The configuration commands show names only.
 	code, out, _ = runInProcess(t, dir, env, false, "", "workspace", "configuration", "list")
 	if code != 0 || !regexp.MustCompile(`(?m)^2 .*config\.toml, prod\.secrets\.toml, secrets\.toml\s+active$`).MatchString(out) || strings.Contains(out, secret) {

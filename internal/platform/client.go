@@ -303,6 +303,28 @@ func (c *Client) SyncConfiguration(ctx context.Context, workspaceID string, file
 	return out.Configuration, out.Unchanged, err
 }
 
+// ConfigDiff is what a sync would change in one file, by key name only.
+type ConfigDiff struct {
+	Name    string   `json:"name"`
+	State   string   `json:"state"`
+	Added   []string `json:"added,omitempty"`
+	Removed []string `json:"removed,omitempty"`
+	Changed []string `json:"changed,omitempty"`
+}
+
+// DiffConfiguration asks what syncing files would change; nothing is stored.
+func (c *Client) DiffConfiguration(ctx context.Context, workspaceID string, files []ConfigFile) ([]ConfigDiff, error) {
+	var out struct {
+		Files []ConfigDiff `json:"files"`
+	}
+	b, err := json.Marshal(map[string]any{"files": files, "dry_run": true})
+	if err != nil {
+		return nil, err
+	}
+	err = c.do(ctx, http.MethodPost, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/configurations", bytes.NewReader(b), &out)
+	return out.Files, err
+}
+
 // Configurations lists synced configuration versions, the active one first.
 func (c *Client) Configurations(ctx context.Context, workspaceID string) ([]Configuration, error) {
 	var out struct {

@@ -88,7 +88,8 @@ func (s *Server) createConfiguration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Files []ConfigFile `json:"files"`
+		Files  []ConfigFile `json:"files"`
+		DryRun bool         `json:"dry_run"`
 	}
 	if !decodeBody(w, r, &req) {
 		return
@@ -118,6 +119,10 @@ func (s *Server) createConfiguration(w http.ResponseWriter, r *http.Request) {
 		}
 		names = append(names, f.Name)
 	}
+	if req.DryRun {
+		s.configurationDiff(w, r, ws.ID, req.Files)
+		return
+	}
 	bundle, _ := json.Marshal(req.Files)
 	mac := hmac.New(sha256.New, s.cfg.HashKey)
 	mac.Write(bundle)
@@ -145,4 +150,109 @@ func (s *Server) createConfiguration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"configuration": configurationJSON(c), "unchanged": false})
+}
+
+// ConfigDiff is what a sync would change in one file, by key name only.
+type ConfigDiff struct {
+	Name    string   `json:"name"`
+	State   string   `json:"state"` // added, removed, changed, unchanged
+	Added   []string `json:"added,omitempty"`
+	Removed []string `json:"removed,omitempty"`
+	Changed []string `json:"changed,omitempty"`
+}
+
+// configurationDiff compares files with the active version without storing
+// anything; the answer names keys, never values.
+func (s *Server) configurationDiff(w http.ResponseWriter, r *http.Request, workspaceID string, files []ConfigFile) {
+	active := map[string]string{}
+	if list, err := s.cfg.Store.Configurations(r.Context(), workspaceID); err == nil && len(list) > 0 {
+		sealed, err := s.cfg.Blob.ReadAll(r.Context(), list[0].BlobKey)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "could not read the active configuration")
+			return
+		}
+		bundle, err := s.cfg.Keeper.Decrypt(r.Context(), sealed)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "could not decrypt the active configuration (was secrets.key replaced?)")
+			return
+		}
+		var old []ConfigFile
+		if err := json.Unmarshal(bundle, &old); err != nil {
+			writeError(w, http.StatusInternalServerError, "the active configuration is unreadable")
+			return
+		}
+		for _, f := range old {
+			active[f.Name] = f.Content
+		}
+	}
+	var out []ConfigDiff
+	for _, f := range files {
+		old, ok := active[f.Name]
+		delete(active, f.Name)
+		d := ConfigDiff{Name: f.Name, State: "added"}
+		if ok {
+			d = diffKeys(f.Name, flatten(old), flatten(f.Content))
+		} else {
+			for k := range flatten(f.Content) {
+				d.Added = append(d.Added, k)
+			}
+			sort.Strings(d.Added)
+		}
+		out = append(out, d)
+	}
+	for name := range active {
+		out = append(out, ConfigDiff{Name: name, State: "removed"})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	writeJSON(w, http.StatusOK, map[string]any{"files": out})
+}
+
+func diffKeys(name string, old, cur map[string]string) ConfigDiff {
+	d := ConfigDiff{Name: name, State: "unchanged"}
+	for k, v := range cur {
+		ov, ok := old[k]
+		switch {
+		case !ok:
+			d.Added = append(d.Added, k)
+		case ov != v:
+			d.Changed = append(d.Changed, k)
+		}
+	}
+	for k := range old {
+		if _, ok := cur[k]; !ok {
+			d.Removed = append(d.Removed, k)
+		}
+	}
+	sort.Strings(d.Added)
+	sort.Strings(d.Removed)
+	sort.Strings(d.Changed)
+	if len(d.Added)+len(d.Removed)+len(d.Changed) > 0 {
+		d.State = "changed"
+	}
+	return d
+}
+
+// flatten maps dotted key paths to their values' JSON, for comparison.
+func flatten(doc string) map[string]string {
+	var m map[string]any
+	_ = toml.Unmarshal([]byte(doc), &m) // validated before
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if t, ok := v.(map[string]any); ok && len(t) > 0 {
+			for k, x := range t {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, x)
+			}
+			return
+		}
+		b, _ := json.Marshal(v)
+		out[prefix] = string(b)
+	}
+	walk("", m)
+	delete(out, "")
+	return out
 }
