@@ -15,8 +15,9 @@ import (
 	"github.com/dlthub/dlthub/internal/store"
 )
 
-// MaxUpload bounds an uploaded package, compressed and uncompressed.
-const MaxUpload = deploy.DefaultMaxBytes
+// DefaultMaxUpload bounds an uploaded package, compressed and
+// uncompressed, unless Config.MaxUpload says otherwise.
+const DefaultMaxUpload = deploy.DefaultMaxBytes
 
 // DeploymentJSON is a deployment as the API shows it.
 type DeploymentJSON struct {
@@ -66,7 +67,7 @@ func (s *Server) deploymentFiles(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		defer func() { _ = rd.Close() }()
-		pkg, err := deploy.ReadTarGz(rd, MaxUpload)
+		pkg, err := deploy.ReadTarGz(rd, deploy.DefaultMaxBytes<<1)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "the stored package is unreadable")
 			return
@@ -121,11 +122,12 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer func() { _ = tmp.Close(); _ = os.Remove(tmp.Name()) }()
-	body := http.MaxBytesReader(w, r.Body, MaxUpload)
-	pkg, err := deploy.ReadTarGz(io.TeeReader(body, tmp), MaxUpload)
+	limit := s.cfg.MaxUpload
+	body := http.MaxBytesReader(w, r.Body, limit)
+	pkg, err := deploy.ReadTarGz(io.TeeReader(body, tmp), limit)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the package is over the %d MiB limit; add large files to .gitignore", MaxUpload>>20))
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the package is over the %d-byte upload limit; add large files to .gitignore; the active deployment is unchanged", limit))
 		return
 	}
 	if err != nil {

@@ -2,10 +2,12 @@ package server
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dlthub/dlthub/internal/deploy"
@@ -96,5 +98,28 @@ func TestDeployments(t *testing.T) {
 	list, _ := out["deployments"].([]any)
 	if code != 200 || len(list) != 2 || list[0].(map[string]any)["content_hash"] != h2 {
 		t.Errorf("list: %d %v", code, out)
+	}
+}
+
+func TestDeploymentOverUploadLimit(t *testing.T) {
+	tm := newTeam(t)
+	tm.server.cfg.MaxUpload = 2048
+	url := tm.ts + "/api/v1/workspaces/" + tm.analytics + "/deployments"
+	// Random bytes do not compress: the body itself is over the limit.
+	noise := make([]byte, 2040)
+	_, _ = rand.Read(noise)
+	body, hash := pack(t, map[string]string{"blob.bin": string(noise)})
+	code, out := upload(t, url, tm.tokens["developer"], body, hash)
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(out["detail"].(string), "active deployment is unchanged") {
+		t.Errorf("over the body limit (%d bytes): %d %v", len(body), code, out)
+	}
+	// Text compresses well: the body fits but the content does not.
+	body, hash = pack(t, map[string]string{"data.txt": strings.Repeat("a long repeated line\n", 1000)})
+	code, out = upload(t, url, tm.tokens["developer"], body, hash)
+	if code != http.StatusBadRequest || !strings.Contains(out["detail"].(string), "limit") {
+		t.Errorf("over the content limit (%d bytes): %d %v", len(body), code, out)
+	}
+	if code, out := call(t, http.MethodGet, url, tm.tokens["viewer"], ""); code != 200 || len(out["deployments"].([]any)) != 0 {
+		t.Errorf("a refused upload made a deployment: %v", out)
 	}
 }

@@ -36,6 +36,8 @@ type Config struct {
 	// storing a plain hash of secrets.
 	Keeper  *secrets.Keeper
 	HashKey []byte
+	// MaxUpload bounds a code package in bytes (default DefaultMaxUpload).
+	MaxUpload int64
 	// PublicURL is how clients reach the server ("http://127.0.0.1:8765").
 	PublicURL string
 	// Now is the clock; nil is time.Now.
@@ -76,6 +78,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.DeviceInterval == 0 {
 		cfg.DeviceInterval = 5 * time.Second
+	}
+	if cfg.MaxUpload == 0 {
+		cfg.MaxUpload = DefaultMaxUpload
 	}
 	if cfg.DeviceTTL == 0 {
 		cfg.DeviceTTL = 10 * time.Minute

@@ -19,6 +19,7 @@ type team struct {
 	globexWorkspace        string
 	expiredTok, revokedTok string
 	blobDir                string
+	server                 *Server
 }
 
 func newTeam(t *testing.T) team {
@@ -40,7 +41,7 @@ func newTeam(t *testing.T) team {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := team{ts: ts.URL, blobDir: blobDir, acme: acme, analytics: ws.ID, tokens: map[string]string{"none": ""}}
+	tm := team{ts: ts.URL, blobDir: blobDir, server: s, acme: acme, analytics: ws.ID, tokens: map[string]string{"none": ""}}
 	for _, role := range []string{store.RoleViewer, store.RoleDeveloper} {
 		u, err := st.CreateUser(ctx, store.User{Email: role + "@acme.test", Name: role})
 		if err != nil {
