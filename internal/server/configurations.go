@@ -52,11 +52,7 @@ func (s *Server) configurationRoutes() {
 }
 
 func (s *Server) listConfigurations(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleViewer)
+	_, ws, _, ok := s.workspaceAccess(w, r, store.RoleViewer)
 	if !ok {
 		return
 	}
@@ -75,11 +71,7 @@ func (s *Server) listConfigurations(w http.ResponseWriter, r *http.Request) {
 // createConfiguration checks every file parses as TOML, then stores the
 // bundle encrypted with the server's keeper. Answers never echo contents.
 func (s *Server) createConfiguration(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleDeveloper)
+	u, ws, _, ok := s.workspaceAccess(w, r, store.RoleDeveloper)
 	if !ok {
 		return
 	}

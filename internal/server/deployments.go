@@ -44,11 +44,7 @@ func (s *Server) deploymentRoutes() {
 // back from the stored package), so clients can show what a deploy would
 // change.
 func (s *Server) deploymentFiles(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleViewer)
+	_, ws, _, ok := s.workspaceAccess(w, r, store.RoleViewer)
 	if !ok {
 		return
 	}
@@ -79,11 +75,7 @@ func (s *Server) deploymentFiles(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleViewer)
+	_, ws, _, ok := s.workspaceAccess(w, r, store.RoleViewer)
 	if !ok {
 		return
 	}
@@ -104,11 +96,7 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
 // deployment, new code is stored content-addressed and answers 201. A bad
 // upload is refused and the active deployment stays.
 func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleDeveloper)
+	u, ws, _, ok := s.workspaceAccess(w, r, store.RoleDeveloper)
 	if !ok {
 		return
 	}

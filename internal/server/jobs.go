@@ -23,11 +23,7 @@ func (s *Server) jobRoutes() {
 }
 
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleViewer)
+	_, ws, _, ok := s.workspaceAccess(w, r, store.RoleViewer)
 	if !ok {
 		return
 	}
@@ -46,11 +42,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 // reconcileJobs makes the listed jobs the workspace's active ones and
 // reports what happened to each (developer and up).
 func (s *Server) reconcileJobs(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleDeveloper)
+	_, ws, _, ok := s.workspaceAccess(w, r, store.RoleDeveloper)
 	if !ok {
 		return
 	}

@@ -68,6 +68,17 @@ func (s *Server) requireRole(w http.ResponseWriter, r *http.Request, u caller, i
 
 // limit caps a role by the caller's key: a workspace key acts only in its
 // workspace and with at most its own role.
+// workspaceAccess authenticates the request and checks the caller's role
+// in the workspace named by the {id} path value; it has answered already
+// when ok is false.
+func (s *Server) workspaceAccess(w http.ResponseWriter, r *http.Request, need string) (u caller, ws store.Workspace, role string, ok bool) {
+	if u, ok = s.requireUser(w, r); !ok {
+		return u, ws, "", false
+	}
+	ws, role, ok = s.requireRole(w, r, u, r.PathValue("id"), need)
+	return u, ws, role, ok
+}
+
 func (u caller) limit(workspaceID, role string) (string, error) {
 	if u.Key.WorkspaceID == "" {
 		return role, nil
@@ -116,11 +127,7 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	ws, role, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleViewer)
+	u, ws, role, ok := s.workspaceAccess(w, r, store.RoleViewer)
 	if !ok {
 		return
 	}
@@ -200,11 +207,7 @@ func (s *Server) createWorkspace(w http.ResponseWriter, r *http.Request) {
 // bindRepository binds the caller's repository to the workspace (DESIGN
 // §6.3): developers and owners only.
 func (s *Server) bindRepository(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	ws, _, ok := s.requireRole(w, r, u, r.PathValue("id"), store.RoleDeveloper)
+	_, ws, _, ok := s.workspaceAccess(w, r, store.RoleDeveloper)
 	if !ok {
 		return
 	}
