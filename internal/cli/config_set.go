@@ -84,11 +84,7 @@ func runConfigSet(f *Factory, opts *configSetOptions, profileGiven bool, key, ra
 	parts := strings.Split(k.String(), ".")
 	out, err := tomledit.Set(doc, parts, value)
 	if err != nil {
-		var pe *tomledit.ParseError
-		if errors.As(err, &pe) {
-			return fmt.Errorf("%s:%d:%d: %s; fix the file and run the command again", path, pe.Line, pe.Column, pe.Msg)
-		}
-		return fmt.Errorf("set %s in %s: %w", key, path, err)
+		return tomlEditErr(path, fmt.Sprintf("set %s in %s", key, path), err)
 	}
 	rel := filepath.ToSlash(ws.Rel(path))
 	if string(out) == string(doc) {

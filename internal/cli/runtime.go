@@ -12,7 +12,6 @@ import (
 	"github.com/dlthub/dlthub/internal/atomicfile"
 	"github.com/dlthub/dlthub/internal/config"
 	"github.com/dlthub/dlthub/internal/platform"
-	"github.com/dlthub/dlthub/internal/tomledit"
 	"github.com/dlthub/dlthub/internal/workspace"
 )
 
@@ -108,11 +107,7 @@ func (f *Factory) editGlobalSecrets(edit func(doc []byte) ([]byte, error)) (stri
 	}
 	out, err := edit(doc)
 	if err != nil {
-		var pe *tomledit.ParseError
-		if errors.As(err, &pe) {
-			return path, fmt.Errorf("%s:%d:%d: %s; fix the file and run the command again", path, pe.Line, pe.Column, pe.Msg)
-		}
-		return path, fmt.Errorf("edit %s: %w", path, err)
+		return path, tomlEditErr(path, "edit "+path, err)
 	}
 	if string(out) == string(doc) {
 		return path, nil

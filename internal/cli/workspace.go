@@ -64,11 +64,7 @@ func setWorkspaceConfig(c *wsContext, values [][2]string) error {
 	for _, kv := range values {
 		out, err = tomledit.Set(out, []string{"runtime", kv[0]}, kv[1])
 		if err != nil {
-			var pe *tomledit.ParseError
-			if errors.As(err, &pe) {
-				return fmt.Errorf("%s:%d:%d: %s; fix the file and run the command again", path, pe.Line, pe.Column, pe.Msg)
-			}
-			return fmt.Errorf("set runtime.%s in %s: %w", kv[0], path, err)
+			return tomlEditErr(path, fmt.Sprintf("set runtime.%s in %s", kv[0], path), err)
 		}
 	}
 	if string(out) == string(doc) {
