@@ -28,8 +28,12 @@ func newDeployCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy",
 		Short: "Validate the job manifest and deploy the code to the connected workspace",
-		Long: `Validate dlthub.toml, package the workspace's code and send it to the remote
-workspace this folder is connected to (dlthub workspace connect).
+		Long: `Validate dlthub.toml and deploy to the remote workspace this folder is
+connected to (dlthub workspace connect): the code, the configuration
+(.dlt/config.toml, .dlt/secrets.toml and the files of prod, access and the
+profiles jobs require; never dev or tests), and the jobs, each reported as
+added, updated, unchanged or archived. On a terminal, a missing login or
+connection is offered; off one, the error names the command to run.
 
 The package holds every file except .git, the .dlt configuration folder and
 what .gitignore excludes; symlinks that leave the workspace are skipped with a
@@ -40,7 +44,7 @@ default trigger, the implicit manual: and tag: triggers, human descriptions
 of the triggers, execution defaults and a content hash per job and for the
 whole manifest. Validation errors name the job and the key.`,
 		Example: `  dlthub deploy
-  dlthub deploy --dry-run
+  dlthub deploy --dry-run -v        # what would change: files, config keys, jobs
   dlthub deploy --show-manifest --format json --file jobs/dlthub.toml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDeploy(cmd.Context(), f, opts) },
