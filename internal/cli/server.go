@@ -28,7 +28,17 @@ type serverOptions struct {
 	DatabaseURL string
 	BlobURL     string
 	PublicURL   string
+
+	GitHubClientID     string
+	GitHubClientSecret string
+	GitHubURL          string
+	GitHubAPIURL       string
+	GitHubSignup       bool
 }
+
+// githubSecretEnv carries the GitHub client secret so it need not appear in
+// the process list.
+const githubSecretEnv = "DLTHUB_GITHUB_CLIENT_SECRET"
 
 // shutdownGrace bounds how long in-flight requests may take after a stop
 // signal before the listener is closed under them.
@@ -47,10 +57,18 @@ State lives in SQLite under --data-dir unless --database-url names a
 PostgreSQL database; artifacts go to --blob-url (a gocloud.dev blob URL,
 default a directory under --data-dir). Migrations run at start. The first
 start of a server without users prints a one-time link to create the first
-owner. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
+owner. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
+
+Sign in with GitHub: register a GitHub OAuth app whose callback URL is
+PUBLIC_URL/login/github/callback and pass its client id with
+--github-client-id and its secret in DLTHUB_GITHUB_CLIENT_SECRET (or
+--github-client-secret). A GitHub account signs in as the user with one of
+its verified emails; a GitHub user without an account gets one, with an
+organization named after their login, unless --github-signup=false.`,
 		Example: `  dlthub server
   dlthub server --listen 0.0.0.0:8765 --public-url https://dlthub.example.com
-  dlthub server --database-url postgres://dlthub@db/dlthub --blob-url file:///srv/dlthub/blobs`,
+  dlthub server --database-url postgres://dlthub@db/dlthub --blob-url file:///srv/dlthub/blobs
+  DLTHUB_GITHUB_CLIENT_SECRET=… dlthub server --public-url https://dlthub.example.com --github-client-id Iv1.abc123`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServer(cmd.Context(), f, opts)
@@ -62,10 +80,19 @@ owner. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.`,
 	fl.StringVar(&opts.DatabaseURL, "database-url", "", "PostgreSQL URL to keep state in instead of SQLite")
 	fl.StringVar(&opts.BlobURL, "blob-url", "", "gocloud.dev blob URL for artifacts (default file://DATA_DIR/blobs)")
 	fl.StringVar(&opts.PublicURL, "public-url", "", "URL clients reach the server at (default http://LISTEN)")
+	fl.StringVar(&opts.GitHubClientID, "github-client-id", "", "client id of a GitHub OAuth app; turns on Sign in with GitHub")
+	fl.StringVar(&opts.GitHubClientSecret, "github-client-secret", "", "its client secret (prefer "+githubSecretEnv+")")
+	fl.StringVar(&opts.GitHubURL, "github-url", "https://github.com", "GitHub's web address (GitHub Enterprise: https://HOST)")
+	fl.StringVar(&opts.GitHubAPIURL, "github-api-url", "https://api.github.com", "GitHub's REST API (GitHub Enterprise: https://HOST/api/v3)")
+	fl.BoolVar(&opts.GitHubSignup, "github-signup", true, "let GitHub users without an account sign up")
 	return cmd
 }
 
 func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
+	gh, err := githubConfig(f, opts)
+	if err != nil {
+		return err
+	}
 	dataDir := opts.DataDir
 	if dataDir == "" {
 		dataDir = filepath.Join(f.Env.Home, ".dlthub", "server")
@@ -99,10 +126,13 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	}
 	keeper := localsecrets.NewKeeper(key)
 	defer func() { _ = keeper.Close() }()
-	srv := server.New(server.Config{Store: st, Blob: bucket, Keeper: keeper, HashKey: key[:], PublicURL: public, Logger: log})
+	srv := server.New(server.Config{Store: st, Blob: bucket, Keeper: keeper, HashKey: key[:], PublicURL: public, Logger: log, GitHub: gh})
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 
 	fmt.Fprintf(f.IO.ErrOut, "dlthub server listening on %s (data in %s)\n", public, describeStore(dataDir, opts.DatabaseURL))
+	if gh != nil {
+		fmt.Fprintf(f.IO.ErrOut, "Sign in with GitHub is on (%s); the OAuth app's callback URL must be %s/login/github/callback\n", gh.URL, public)
+	}
 	if link, first, err := srv.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("check for users: %w", err)
 	} else if first {
@@ -127,6 +157,28 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	}
 	fmt.Fprintln(f.IO.ErrOut, "stopped")
 	return nil
+}
+
+// githubConfig is the GitHub sign-in setup, nil when no client id is given.
+func githubConfig(f *Factory, opts *serverOptions) (*server.GitHubConfig, error) {
+	secret := opts.GitHubClientSecret
+	if secret == "" {
+		secret = f.Env.Get(githubSecretEnv)
+	}
+	switch {
+	case opts.GitHubClientID == "" && secret == "":
+		return nil, nil
+	case opts.GitHubClientID == "":
+		return nil, usagef("a GitHub client secret is set but --github-client-id is not; pass both to turn on Sign in with GitHub")
+	case secret == "":
+		return nil, usagef("--github-client-id needs the app's client secret: set %s (or --github-client-secret)", githubSecretEnv)
+	}
+	for flag, u := range map[string]string{"--github-url": opts.GitHubURL, "--github-api-url": opts.GitHubAPIURL} {
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			return nil, usagef("%s %s: must be an http(s) URL", flag, u)
+		}
+	}
+	return &server.GitHubConfig{ClientID: opts.GitHubClientID, ClientSecret: secret, URL: opts.GitHubURL, APIURL: opts.GitHubAPIURL, Signup: opts.GitHubSignup}, nil
 }
 
 func openServerStore(ctx context.Context, dataDir, databaseURL string) (store.Store, error) {

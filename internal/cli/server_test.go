@@ -2,8 +2,10 @@ package cli_test
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,13 +14,16 @@ import (
 	"time"
 
 	"github.com/dlthub/dlthub/internal/cli"
+	"github.com/dlthub/dlthub/internal/githubfake"
 	"github.com/dlthub/dlthub/internal/iostreams"
 	"github.com/dlthub/dlthub/internal/workspace"
 )
 
-func TestServerCommandServesAndStopsGracefully(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
+// startServerCmd runs `dlthub server` in-process on a free port with the
+// given extra arguments and environment until the test ends or stop is
+// called; done receives its exit code.
+func startServerCmd(t *testing.T, dir string, env map[string]string, args ...string) (base string, stderr *syncBuffer, stop func(), done chan int) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -27,16 +32,18 @@ func TestServerCommandServesAndStopsGracefully(t *testing.T) {
 	_ = ln.Close()
 
 	io, _, _, _ := iostreams.Test()
-	stderr := &syncBuffer{}
+	stderr = &syncBuffer{}
 	io.ErrOut = stderr
-	f := &cli.Factory{IO: io, Version: "test", Env: workspace.Env{LookupEnv: func(string) (string, bool) { return "", false }, Cwd: dir, Home: dir}}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	f := &cli.Factory{IO: io, Version: "test", Env: workspace.Env{LookupEnv: lookup, Cwd: dir, Home: dir}}
 	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan int, 1)
+	t.Cleanup(stop)
+	done = make(chan int, 1)
 	go func() {
-		done <- cli.Run(ctx, f, []string{"server", "--listen", addr, "--data-dir", filepath.Join(dir, "data")})
+		done <- cli.Run(ctx, f, append([]string{"server", "--listen", addr, "--data-dir", filepath.Join(dir, "data")}, args...))
 	}()
 
-	base := "http://" + addr
+	base = "http://" + addr
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stderr.String(), "listening on "+base) {
 		if time.Now().After(deadline) {
@@ -44,6 +51,13 @@ func TestServerCommandServesAndStopsGracefully(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return base, stderr, stop, done
+}
+
+func TestServerCommandServesAndStopsGracefully(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	base, stderr, stop, done := startServerCmd(t, dir, nil)
 	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/.well-known/oauth-authorization-server"} {
 		resp, err := http.Get(base + p)
 		if err != nil || resp.StatusCode != http.StatusOK {
@@ -89,5 +103,48 @@ func TestServerCommandBadFlags(t *testing.T) {
 	code, _, errOut = runInProcess(t, dir, nil, false, "", "server", "--data-dir", dir, "--blob-url", "s4://bucket")
 	if code == 0 || !strings.Contains(errOut, "--blob-url s4://bucket") {
 		t.Errorf("bad blob url: %d %s", code, errOut)
+	}
+}
+
+func TestServerCommandSignInWithGitHub(t *testing.T) {
+	t.Parallel()
+	gh := githubfake.Start("Iv1.client", "gh-secret-value")
+	defer gh.Close()
+	gh.SignIn(&githubfake.User{ID: 7, Login: "octocat", Emails: []githubfake.Email{{Email: "octo@example.com", Primary: true, Verified: true}}})
+	dir := t.TempDir()
+	base, stderr, _, _ := startServerCmd(t, dir, map[string]string{"DLTHUB_GITHUB_CLIENT_SECRET": "gh-secret-value"},
+		"--github-client-id", "Iv1.client", "--github-url", gh.URL, "--github-api-url", gh.URL)
+	if !strings.Contains(stderr.String(), "callback URL must be "+base+"/login/github/callback") {
+		t.Errorf("no callback hint:\n%s", stderr.String())
+	}
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar}
+	resp, err := b.Get(base + "/login/github?next=/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Signed in as octo@example.com") {
+		t.Errorf("sign-in: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(stderr.String(), "gh-secret-value") {
+		t.Error("the client secret is in the server output")
+	}
+}
+
+func TestServerCommandGitHubFlagsNeedBoth(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, _, errOut := runInProcess(t, dir, nil, false, "", "server", "--data-dir", dir, "--github-client-id", "Iv1.x")
+	if code != cli.ExitUsage || !strings.Contains(errOut, "DLTHUB_GITHUB_CLIENT_SECRET") {
+		t.Errorf("id without secret: %d %s", code, errOut)
+	}
+	code, _, errOut = runInProcess(t, dir, map[string]string{"DLTHUB_GITHUB_CLIENT_SECRET": "s"}, false, "", "server", "--data-dir", dir)
+	if code != cli.ExitUsage || !strings.Contains(errOut, "--github-client-id is not") {
+		t.Errorf("secret without id: %d %s", code, errOut)
+	}
+	code, _, errOut = runInProcess(t, dir, nil, false, "", "server", "--data-dir", dir, "--github-client-id", "Iv1.x", "--github-client-secret", "s", "--github-url", "github.example")
+	if code != cli.ExitUsage || !strings.Contains(errOut, "--github-url github.example") {
+		t.Errorf("bad url: %d %s", code, errOut)
 	}
 }

@@ -40,7 +40,16 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 <input type="hidden" name="next" value="`+html(next)+`">
 <label>Email <input name="email" type="email"></label>
 <label>Password <input name="password" type="password"></label>
-<button>Sign in</button></form>`)
+<button>Sign in</button></form>`+s.githubLink(next))
+}
+
+// githubLink is the "Sign in with GitHub" link of the sign-in page, when
+// GitHub is configured.
+func (s *Server) githubLink(next string) string {
+	if s.cfg.GitHub == nil {
+		return ""
+	}
+	return `<p><a href="/login/github?next=` + html(urlQueryEscape(next)) + `">Sign in with GitHub</a></p>`
 }
 
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u store.User) bool {
@@ -55,7 +64,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u store.Us
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	u, err := s.cfg.Store.UserByEmail(r.Context(), r.FormValue("email"))
-	if err != nil || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(r.FormValue("password"))) != nil {
+	if err != nil || u.PasswordHash == "" || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(r.FormValue("password"))) != nil {
 		page(w, http.StatusUnauthorized, "Sign in", `<p>Wrong email or password.</p>`)
 		return
 	}
@@ -117,7 +126,14 @@ func (s *Server) CreateAccount(ctx context.Context, email, name, password, org s
 	if err != nil {
 		return store.User{}, err
 	}
-	u, err := s.cfg.Store.CreateUser(ctx, store.User{Email: email, Name: name, PasswordHash: string(hash)})
+	return s.createUserWithOrg(ctx, store.User{Email: email, Name: name, PasswordHash: string(hash)}, org)
+}
+
+// createUserWithOrg creates a user, an organization they own (named org,
+// "default" when empty) and its playground workspace: what every new user
+// starts with. A user without a password hash signs in through GitHub only.
+func (s *Server) createUserWithOrg(ctx context.Context, nu store.User, org string) (store.User, error) {
+	u, err := s.cfg.Store.CreateUser(ctx, nu)
 	if err != nil {
 		return u, err
 	}

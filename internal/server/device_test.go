@@ -40,7 +40,8 @@ func newServer(t *testing.T, now func() time.Time) (*Server, *httptest.Server) {
 }
 
 // newServerWithBlobs is newServer that also returns its blob directory.
-func newServerWithBlobs(t *testing.T, now func() time.Time) (*Server, *httptest.Server, string) {
+// Each mod edits the Config before New.
+func newServerWithBlobs(t *testing.T, now func() time.Time, mods ...func(*Config)) (*Server, *httptest.Server, string) {
 	t.Helper()
 	blobDir := t.TempDir()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "db"))
@@ -57,7 +58,11 @@ func newServerWithBlobs(t *testing.T, now func() time.Time) (*Server, *httptest.
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Store: st, Blob: bucket, Keeper: localsecrets.NewKeeper(key), HashKey: key[:], Now: now, DeviceInterval: time.Second})
+	cfg := Config{Store: st, Blob: bucket, Keeper: localsecrets.NewKeeper(key), HashKey: key[:], Now: now, DeviceInterval: time.Second}
+	for _, mod := range mods {
+		mod(&cfg)
+	}
+	s := New(cfg)
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	s.cfg.PublicURL = ts.URL

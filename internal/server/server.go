@@ -48,6 +48,8 @@ type Config struct {
 	// (default 5s); DeviceTTL how long a device code lives (default 10m).
 	DeviceInterval time.Duration
 	DeviceTTL      time.Duration
+	// GitHub, when set, adds "Sign in with GitHub" next to local accounts.
+	GitHub *GitHubConfig
 }
 
 // Server serves the control plane.
@@ -86,6 +88,9 @@ func New(cfg Config) *Server {
 		cfg.DeviceTTL = 10 * time.Minute
 	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	if cfg.GitHub != nil {
+		cfg.GitHub = cfg.GitHub.withDefaults()
+	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), requests: map[string]int64{}}
 	s.routes()
 	return s
@@ -105,6 +110,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /device", s.deviceDecision)
 	s.mux.HandleFunc("GET /login", s.loginPage)
 	s.mux.HandleFunc("POST /login", s.login)
+	if s.cfg.GitHub != nil {
+		s.mux.HandleFunc("GET /login/github", s.githubStart)
+		s.mux.HandleFunc("GET /login/github/callback", s.githubCallback)
+	}
 	s.mux.HandleFunc("GET /setup", s.setupPage)
 	s.mux.HandleFunc("POST /setup", s.setup)
 	s.api("GET /api/v1/me", s.me)

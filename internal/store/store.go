@@ -141,6 +141,12 @@ type Store interface {
 	UserByID(ctx context.Context, id string) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
 	CountUsers(ctx context.Context) (int, error)
+	// LinkIdentity ties an external identity (provider "github", subject
+	// its stable user id) to a user; ErrConflict when the subject belongs
+	// to another user or the user already has one for that provider.
+	LinkIdentity(ctx context.Context, provider, subject, userID string) error
+	// UserByIdentity finds the user an external identity is linked to.
+	UserByIdentity(ctx context.Context, provider, subject string) (User, error)
 
 	// CreateOrg creates an organization owned by ownerID.
 	CreateOrg(ctx context.Context, name, ownerID string) (Org, error)

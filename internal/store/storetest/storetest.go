@@ -41,6 +41,29 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("count %d", n)
 		}
 	})
+	t.Run("identities", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@example.com", Name: "Ann"})
+		bob, _ := s.CreateUser(ctx, store.User{Email: "bob@example.com", Name: "Bob"})
+		if _, err := s.UserByIdentity(ctx, "github", "1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unlinked: %v", err)
+		}
+		if err := s.LinkIdentity(ctx, "github", "1", ann.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.UserByIdentity(ctx, "github", "1"); err != nil || got.ID != ann.ID || got.Email != ann.Email {
+			t.Errorf("linked: %+v %v", got, err)
+		}
+		if err := s.LinkIdentity(ctx, "github", "1", bob.ID); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("subject taken: %v", err)
+		}
+		if err := s.LinkIdentity(ctx, "github", "2", ann.ID); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("second github account for one user: %v", err)
+		}
+		if err := s.LinkIdentity(ctx, "gitlab", "1", bob.ID); err != nil {
+			t.Errorf("same subject, other provider: %v", err)
+		}
+	})
 	t.Run("orgs_workspaces_roles", func(t *testing.T) {
 		s := open(t)
 		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x", Name: "Ann"})
