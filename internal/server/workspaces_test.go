@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +71,16 @@ func newTeam(t *testing.T) team {
 
 func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	t.Helper()
+	return callWith(t, method, url, token, body, nil)
+}
+
+// callWith is call with extra request headers.
+func callWith(t *testing.T, method, url, token, body string, header http.Header) (int, map[string]any) {
+	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -83,27 +94,75 @@ func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
+// TestWorkspaceEndpointsByRole is the API's scenario table: every /api/v1
+// route × (no token, another organization, viewer, developer, owner).
 func TestWorkspaceEndpointsByRole(t *testing.T) {
 	tm := newTeam(t)
 	ws := tm.ts + "/api/v1/workspaces/" + tm.analytics
 	callers := []string{"none", "other org", "viewer", "developer", "owner"}
+	// A deployment to read back, a distinct package per caller to upload,
+	// and one of the owner's keys to revoke.
+	first, firstHash := pack(t, map[string]string{"main.py": "v1"})
+	if code, out := upload(t, ws+"/deployments", tm.tokens["owner"], first, firstHash); code != http.StatusCreated {
+		t.Fatalf("first deployment: %d %v", code, out)
+	}
+	type pkg struct{ body, hash string }
+	pkgs := map[string]pkg{}
+	for _, c := range callers {
+		b, h := pack(t, map[string]string{"main.py": "print(" + strconv.Quote(c) + ")"})
+		pkgs[c] = pkg{string(b), h}
+	}
+	_, key := call(t, http.MethodPost, tm.ts+"/api/v1/api-keys", tm.tokens["owner"], `{"name":"to revoke"}`)
+	constant := func(b string) func(string) string { return func(string) string { return b } }
 	cases := []struct {
 		name, method, url string
 		body              func(caller string) string
 		want              []int // per caller, in the order above
+		header            func(caller string) http.Header
 	}{
-		{"list", http.MethodGet, tm.ts + "/api/v1/workspaces", nil, []int{401, 200, 200, 200, 200}},
-		{"get", http.MethodGet, ws, nil, []int{401, 404, 200, 200, 200}},
-		{"get other org's", http.MethodGet, tm.ts + "/api/v1/workspaces/" + tm.globexWorkspace, nil, []int{401, 200, 404, 404, 404}},
-		{"bind repository", http.MethodPut, ws + "/repository", func(string) string { return `{"repository":"github.com/acme/pipelines"}` }, []int{401, 404, 403, 200, 200}},
-		{"list jobs", http.MethodGet, ws + "/jobs", nil, []int{401, 404, 200, 200, 200}},
-		{"reconcile jobs", http.MethodPut, ws + "/jobs", func(string) string { return `{"jobs":[{"job_ref":"jobs.a.b","hash":"h","spec":{}}]}` }, []int{401, 404, 403, 200, 200}},
-		{"reconcile bad spec", http.MethodPut, ws + "/jobs", func(string) string { return `{"jobs":[{"job_ref":"jobs.a.b","hash":""}]}` }, []int{401, 404, 403, 400, 400}},
-		{"list deployments", http.MethodGet, ws + "/deployments", nil, []int{401, 404, 200, 200, 200}},
-		{"list configurations", http.MethodGet, ws + "/configurations", nil, []int{401, 404, 200, 200, 200}},
+		{"openapi document", http.MethodGet, tm.ts + "/api/v1/openapi.json", nil, []int{200, 200, 200, 200, 200}, nil},
+		{"me", http.MethodGet, tm.ts + "/api/v1/me", nil, []int{401, 200, 200, 200, 200}, nil},
+		{"list", http.MethodGet, tm.ts + "/api/v1/workspaces", nil, []int{401, 200, 200, 200, 200}, nil},
+		{"get", http.MethodGet, ws, nil, []int{401, 404, 200, 200, 200}, nil},
+		{"get other org's", http.MethodGet, tm.ts + "/api/v1/workspaces/" + tm.globexWorkspace, nil, []int{401, 200, 404, 404, 404}, nil},
+		{"bind repository", http.MethodPut, ws + "/repository", constant(`{"repository":"github.com/acme/pipelines"}`), []int{401, 404, 403, 200, 200}, nil},
+		{"list jobs", http.MethodGet, ws + "/jobs", nil, []int{401, 404, 200, 200, 200}, nil},
+		{"reconcile jobs", http.MethodPut, ws + "/jobs", constant(`{"jobs":[{"job_ref":"jobs.a.b","hash":"h","spec":{}}]}`), []int{401, 404, 403, 200, 200}, nil},
+		{"reconcile bad spec", http.MethodPut, ws + "/jobs", constant(`{"jobs":[{"job_ref":"jobs.a.b","hash":""}]}`), []int{401, 404, 403, 400, 400}, nil},
+		{"list deployments", http.MethodGet, ws + "/deployments", nil, []int{401, 404, 200, 200, 200}, nil},
+		{"deployment files", http.MethodGet, ws + "/deployments/1/files", nil, []int{401, 404, 200, 200, 200}, nil},
+		{"deploy code", http.MethodPost, ws + "/deployments", func(c string) string { return pkgs[c].body },
+			[]int{401, 404, 403, 201, 201}, func(c string) http.Header {
+				return http.Header{"Content-Type": {"application/gzip"}, "X-Content-Hash": {pkgs[c].hash}}
+			}},
+		{"list configurations", http.MethodGet, ws + "/configurations", nil, []int{401, 404, 200, 200, 200}, nil},
+		{"sync configuration", http.MethodPost, ws + "/configurations", func(c string) string {
+			return `{"files":[{"name":"config.toml","content":"[runtime]\nby = \"` + c + `\"\n"}]}`
+		}, []int{401, 404, 403, 201, 201}, nil},
+		{"configuration dry run", http.MethodPost, ws + "/configurations", constant(`{"dry_run":true,"files":[{"name":"config.toml","content":""}]}`),
+			[]int{401, 404, 403, 200, 200}, nil},
 		{"create in acme", http.MethodPost, tm.ts + "/api/v1/workspaces", func(c string) string {
 			return `{"organization_id":"` + tm.acme + `","name":"ws-` + strings.ReplaceAll(c, " ", "-") + `"}`
-		}, []int{401, 404, 201, 201, 201}},
+		}, []int{401, 404, 201, 201, 201}, nil},
+		{"list api keys", http.MethodGet, tm.ts + "/api/v1/api-keys", nil, []int{401, 200, 200, 200, 200}, nil},
+		{"create personal key", http.MethodPost, tm.ts + "/api/v1/api-keys", constant(`{"name":"mine"}`), []int{401, 201, 201, 201, 201}, nil},
+		{"create developer key", http.MethodPost, tm.ts + "/api/v1/api-keys", constant(`{"name":"ci","workspace_id":"` + tm.analytics + `","role":"developer"}`),
+			[]int{401, 404, 403, 201, 201}, nil},
+		{"create viewer key", http.MethodPost, tm.ts + "/api/v1/api-keys", constant(`{"name":"ro","workspace_id":"` + tm.analytics + `","role":"viewer"}`),
+			[]int{401, 404, 201, 201, 201}, nil},
+		{"revoke owner's key", http.MethodDelete, tm.ts + "/api/v1/api-keys/" + key["id"].(string), nil, []int{401, 404, 404, 404, 204}, nil},
+	}
+	// The table names every route.
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		req := httptest.NewRequest(tc.method, tc.url, nil)
+		_, pattern := tm.server.mux.Handler(req)
+		covered[pattern] = true
+	}
+	for _, r := range tm.server.apiRoutes {
+		if !covered[r] {
+			t.Errorf("route %s has no row in the role table", r)
+		}
 	}
 	for _, tc := range cases {
 		for i, caller := range callers {
@@ -111,7 +170,11 @@ func TestWorkspaceEndpointsByRole(t *testing.T) {
 			if tc.body != nil {
 				body = tc.body(caller)
 			}
-			code, out := call(t, tc.method, tc.url, tm.tokens[caller], body)
+			var header http.Header
+			if tc.header != nil {
+				header = tc.header(caller)
+			}
+			code, out := callWith(t, tc.method, tc.url, tm.tokens[caller], body, header)
 			if code != tc.want[i] {
 				t.Errorf("%s as %s: %d %v, want %d", tc.name, caller, code, out, tc.want[i])
 			}
