@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/dlthub/dlthub/internal/deploy"
@@ -191,7 +192,7 @@ func (t *deployTarget) syncCode(ctx context.Context, f *Factory, dryRun bool) (c
 	if err != nil {
 		return false, fmt.Errorf("workspace %s (runtime.workspace_id): %w", t.wsID, apiErr(t.rs, err))
 	}
-	code := fmt.Sprintf("%d files, %s, hash %s", len(pkg.Files), humanBytes(pkg.Size), pkg.Hash[:12])
+	code := fmt.Sprintf("%d files, %s, hash %s", len(pkg.Files), humanize.IBytes(uint64(pkg.Size)), pkg.Hash[:12])
 	if len(list) > 0 && list[0].ContentHash == pkg.Hash {
 		fmt.Fprintf(f.IO.ErrOut, "  code           unchanged  version %d (%s)\n", list[0].Version, code)
 		return false, nil
@@ -257,7 +258,7 @@ func (f *Factory) uploadProgress(pkg *deploy.Package) io.Reader {
 		return pr
 	}
 	return &progressReader{r: pr, report: func(n int64) {
-		fmt.Fprintf(f.IO.ErrOut, "\r  uploading %s…", humanBytes(n))
+		fmt.Fprintf(f.IO.ErrOut, "\r  uploading %s…", humanize.IBytes(uint64(n)))
 	}}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/dlthub/dlthub/internal/declarative"
@@ -90,7 +91,7 @@ func runPipeline(ctx context.Context, f *Factory, opts *pipelineRunOptions, name
 				if ev.Pages > 0 {
 					pages = fmt.Sprintf(", %d pages", ev.Pages)
 				}
-				fmt.Fprintf(f.IO.ErrOut, "\r\033[Kextract %s: %d records%s, %s", ev.Resource, ev.Records, pages, humanBytes(ev.Bytes))
+				fmt.Fprintf(f.IO.ErrOut, "\r\033[Kextract %s: %d records%s, %s", ev.Resource, ev.Records, pages, humanize.IBytes(uint64(ev.Bytes)))
 				if ev.Done {
 					fmt.Fprintln(f.IO.ErrOut)
 				}
@@ -132,16 +133,4 @@ func runPipeline(ctx context.Context, f *Factory, opts *pipelineRunOptions, name
 	fmt.Fprintf(f.IO.ErrOut, "Loaded %d rows in %d table(s) into %s, dataset %s, in %s (load %s).\n",
 		total, len(tables), where, p.Dataset(), (info.Extract + info.Normal + info.Load).Round(time.Millisecond), info.LoadID())
 	return nil
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 )
 
@@ -46,7 +47,7 @@ func newWorkspaceDeploymentInfoCmd(f *Factory) *cobra.Command {
 			fmt.Fprintf(t, "version\t%d\n", d.Version)
 			fmt.Fprintf(t, "active\t%v\n", d.Version == list[0].Version)
 			fmt.Fprintf(t, "created\t%s\n", d.CreatedAt.Local().Format("2006-01-02 15:04:05"))
-			fmt.Fprintf(t, "files\t%d (%s)\n", d.Files, humanBytes(d.Size))
+			fmt.Fprintf(t, "files\t%d (%s)\n", d.Files, humanize.IBytes(uint64(d.Size)))
 			fmt.Fprintf(t, "content hash\t%s\n", d.ContentHash)
 			return t.Flush()
 		},

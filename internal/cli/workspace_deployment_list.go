@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/dlthub/dlthub/internal/platform"
@@ -37,7 +38,7 @@ func newWorkspaceDeploymentListCmd(f *Factory) *cobra.Command {
 				if i == 0 {
 					active = "active"
 				}
-				fmt.Fprintf(t, "%d\t%s\t%d\t%s\t%s\t%s\n", d.Version, d.CreatedAt.Local().Format("2006-01-02 15:04"), d.Files, humanBytes(d.Size), d.ContentHash[:12], active)
+				fmt.Fprintf(t, "%d\t%s\t%d\t%s\t%s\t%s\n", d.Version, d.CreatedAt.Local().Format("2006-01-02 15:04"), d.Files, humanize.IBytes(uint64(d.Size)), d.ContentHash[:12], active)
 			}
 			return t.Flush()
 		},

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 )
 
@@ -60,22 +61,12 @@ type TooLargeError struct {
 
 func (e *TooLargeError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "the code is %s, over the %s limit; the largest files:", human(e.Size), human(e.Max))
+	fmt.Fprintf(&b, "the code is %s, over the %s limit; the largest files:", humanize.IBytes(uint64(e.Size)), humanize.IBytes(uint64(e.Max)))
 	for _, f := range e.Largest {
-		fmt.Fprintf(&b, "\n  %10s  %s", human(f.Size), f.Path)
+		fmt.Fprintf(&b, "\n  %10s  %s", humanize.IBytes(uint64(f.Size)), f.Path)
 	}
 	b.WriteString("\nadd them to .gitignore (data belongs in a destination or bucket) and deploy again")
 	return b.String()
-}
-
-func human(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 // Scan lists the files to deploy under root: everything except .git, the

@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 )
 
 // ErrInvalidPackage marks an upload that is not a package deploy made.
@@ -52,7 +54,7 @@ func ReadTarGz(r io.Reader, max int64) (*Package, error) {
 		}
 		seen[name] = true
 		if p.Size+h.Size > max {
-			return nil, fmt.Errorf("%w: over the %s limit", ErrInvalidPackage, human(max))
+			return nil, fmt.Errorf("%w: over the %s limit", ErrInvalidPackage, humanize.IBytes(uint64(max)))
 		}
 		sum := sha256.New()
 		n, err := io.Copy(sum, tr)
