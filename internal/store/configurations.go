@@ -15,19 +15,11 @@ func (s *sqlStore) CreateConfiguration(ctx context.Context, c Configuration) (Co
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = time.Now().UTC()
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return c, wrap("create configuration", err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := tx.QueryRowContext(ctx, s.q(`SELECT coalesce(max(version), 0) + 1 FROM configurations WHERE workspace_id = ?`), c.WorkspaceID).Scan(&c.Version); err != nil {
-		return c, wrap("create configuration", err)
-	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO configurations (`+configurationCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		c.ID, c.WorkspaceID, c.Version, c.ContentHash, c.BlobKey, strings.Join(c.Files, "\n"), c.CreatedBy, ms(c.CreatedAt)); err != nil {
-		return c, wrap("create configuration", err)
-	}
-	return c, wrap("create configuration", tx.Commit())
+	v, err := s.insertVersioned(ctx, "create configuration", "configurations", configurationCols, c.WorkspaceID, func(v int) []any {
+		return []any{c.ID, c.WorkspaceID, v, c.ContentHash, c.BlobKey, strings.Join(c.Files, "\n"), c.CreatedBy, ms(c.CreatedAt)}
+	})
+	c.Version = v
+	return c, err
 }
 
 func (s *sqlStore) Configurations(ctx context.Context, workspaceID string) ([]Configuration, error) {

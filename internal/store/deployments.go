@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -22,19 +23,32 @@ func (s *sqlStore) CreateDeployment(ctx context.Context, d Deployment) (Deployme
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = time.Now().UTC()
 	}
+	v, err := s.insertVersioned(ctx, "create deployment", "deployments", deploymentCols, d.WorkspaceID, func(v int) []any {
+		return []any{d.ID, d.WorkspaceID, v, d.ContentHash, d.BlobKey, d.Files, d.Size, d.CreatedBy, ms(d.CreatedAt)}
+	})
+	d.Version = v
+	return d, err
+}
+
+// insertVersioned inserts a workspace's next version of a versioned row
+// (deployments, configurations) in one transaction; row gives the values
+// for cols with that version. When a racing insert took the version first,
+// the (workspace_id, version) key makes it ErrConflict.
+func (s *sqlStore) insertVersioned(ctx context.Context, op, table, cols, workspaceID string, row func(version int) []any) (int, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return d, wrap("create deployment", err)
+		return 0, wrap(op, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if err := tx.QueryRowContext(ctx, s.q(`SELECT coalesce(max(version), 0) + 1 FROM deployments WHERE workspace_id = ?`), d.WorkspaceID).Scan(&d.Version); err != nil {
-		return d, wrap("create deployment", err)
+	var v int
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT coalesce(max(version), 0) + 1 FROM `+table+` WHERE workspace_id = ?`), workspaceID).Scan(&v); err != nil {
+		return 0, wrap(op, err)
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO deployments (`+deploymentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		d.ID, d.WorkspaceID, d.Version, d.ContentHash, d.BlobKey, d.Files, d.Size, d.CreatedBy, ms(d.CreatedAt)); err != nil {
-		return d, wrap("create deployment", err)
+	marks := strings.TrimSuffix(strings.Repeat("?, ", strings.Count(cols, ",")+1), ", ")
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO `+table+` (`+cols+`) VALUES (`+marks+`)`), row(v)...); err != nil {
+		return 0, wrap(op, err)
 	}
-	return d, wrap("create deployment", tx.Commit())
+	return v, wrap(op, tx.Commit())
 }
 
 func (s *sqlStore) Deployments(ctx context.Context, workspaceID string) ([]Deployment, error) {
