@@ -3,6 +3,7 @@ module github.com/dlthub/dlthub
 go 1.26.8
 
 require (
+	github.com/cli/browser v1.3.0
 	github.com/duckdb/duckdb-go/v2 v2.10506.0
 	github.com/dustin/go-humanize v1.1.0
 	github.com/go-git/go-git/v5 v5.19.3

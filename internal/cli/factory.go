@@ -20,6 +20,9 @@ type Factory struct {
 	IO      *iostreams.IOStreams
 	Env     workspace.Env
 	Version string
+	// OpenBrowser shows a URL in the user's browser (login on a terminal);
+	// nil when this process has none to open, as in tests.
+	OpenBrowser func(url string) error
 
 	// Global flags.
 	ProfileFlag    string

@@ -13,7 +13,8 @@ import (
 )
 
 type loginOptions struct {
-	Resume string
+	Resume    string
+	NoBrowser bool
 }
 
 // resumeInterval is the polling interval for --resume, where the server's
@@ -27,7 +28,9 @@ func newLoginCmd(f *Factory) *cobra.Command {
 		Short: "Log in to the control plane with a code approved in your browser",
 		Long: `Log in with the OAuth 2.0 device flow: dlthub prints a code and a URL,
 you open the URL in any browser (on any machine), sign in and approve the
-code, and dlthub picks up the token. The token is kept in your global
+code, and dlthub picks up the token. On a terminal dlthub opens the
+approval page in your browser (--no-browser to skip); elsewhere it only
+prints the URL. The token is kept in your global
 ~/.dlt/secrets.toml as runtime.auth_token, never in the workspace.
 
 The server is runtime.api_base_url (default https://api.dlthub.com); point
@@ -46,6 +49,7 @@ printed at the start.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Resume, "resume", "", "finish a login started earlier, with its device code")
+	cmd.Flags().BoolVar(&opts.NoBrowser, "no-browser", false, "print the URL but do not open a browser")
 	return cmd
 }
 
@@ -68,6 +72,9 @@ func runLogin(ctx context.Context, f *Factory, opts *loginOptions) error {
 		if da.VerificationURIComplete != "" {
 			fmt.Fprintf(f.IO.ErrOut, "(or open %s)\n", da.VerificationURIComplete)
 		}
+		if !opts.NoBrowser {
+			f.openApprovalPage(da)
+		}
 		fmt.Fprintf(f.IO.ErrOut, "\nWaiting for approval (expires %s). If this is interrupted, finish with:\n  dlthub login --resume %s\n",
 			da.Expiry.Local().Format("15:04"), da.DeviceCode)
 	}
@@ -88,4 +95,23 @@ func runLogin(ctx context.Context, f *Factory, opts *loginOptions) error {
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s Logged in to %s as %s. The token is in %s.\n", mark(true), rs.BaseURL, me.Email, displayHome(f, path))
 	return nil
+}
+
+// openApprovalPage opens the approval page with the code filled in, on a
+// terminal only: a script, CI job or ssh session never gets a browser
+// started by itself. A browser that fails to open is not an error; the URL
+// is printed already.
+func (f *Factory) openApprovalPage(da *oauth2.DeviceAuthResponse) {
+	if !f.IO.CanPrompt() || f.OpenBrowser == nil {
+		return
+	}
+	u := da.VerificationURIComplete
+	if u == "" {
+		u = da.VerificationURI
+	}
+	if err := f.OpenBrowser(u); err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "(could not open a browser: %v; open the URL yourself)\n", err)
+		return
+	}
+	fmt.Fprintln(f.IO.ErrOut, "(opened it in your browser)")
 }

@@ -238,3 +238,54 @@ func TestLoginUnreachableServer(t *testing.T) {
 		t.Errorf("%d: %s", code, errOut)
 	}
 }
+
+// TestLoginOpensBrowserOnlyOnATerminal: on a terminal the approval page
+// opens in the browser (here the test plays the browser and approves);
+// off one, and with --no-browser, nothing is opened.
+func TestLoginOpensBrowserOnlyOnATerminal(t *testing.T) {
+	t.Parallel()
+	base := controlPlane(t)
+	run := func(tty bool, wait time.Duration, args ...string) (opened []string, stderr string, code int) {
+		dir := t.TempDir()
+		io, _, _, errOut := iostreams.Test()
+		io.SetTTY(tty)
+		var mu sync.Mutex
+		f := &cli.Factory{IO: io, Version: "test", Env: workspace.Env{
+			LookupEnv: func(k string) (string, bool) {
+				if k == "RUNTIME__API_BASE_URL" {
+					return base, true
+				}
+				return "", false
+			},
+			Cwd: dir, Home: filepath.Join(dir, "home"),
+		}, OpenBrowser: func(u string) error {
+			mu.Lock()
+			opened = append(opened, u)
+			mu.Unlock()
+			parsed, err := url.Parse(u)
+			if err != nil {
+				return err
+			}
+			go decide(t, base, parsed.Query().Get("user_code"), "approve")
+			return nil
+		}}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		code = cli.Run(ctx, f, args)
+		mu.Lock()
+		defer mu.Unlock()
+		return opened, errOut.String(), code
+	}
+	opened, stderr, code := run(true, 10*time.Second, "login")
+	if code != 0 || len(opened) != 1 || !strings.HasPrefix(opened[0], base+"/device?user_code=") ||
+		!strings.Contains(stderr, "opened it in your browser") || !strings.Contains(stderr, "Logged in to") {
+		t.Errorf("terminal: %d %v\n%s", code, opened, stderr)
+	}
+	// Off a terminal nobody approves, so the login times out waiting.
+	if opened, stderr, _ := run(false, 500*time.Millisecond, "login"); len(opened) != 0 || strings.Contains(stderr, "browser") {
+		t.Errorf("non-terminal opened %v\n%s", opened, stderr)
+	}
+	if opened, _, _ := run(true, 500*time.Millisecond, "login", "--no-browser"); len(opened) != 0 {
+		t.Errorf("--no-browser opened %v", opened)
+	}
+}

@@ -3,6 +3,8 @@ package cli
 import (
 	"os"
 
+	"github.com/cli/browser"
+
 	"github.com/dlthub/dlthub/internal/iostreams"
 	"github.com/dlthub/dlthub/internal/workspace"
 )
@@ -16,5 +18,7 @@ func NewSystemFactory(version string) *Factory {
 		IO:      iostreams.System(os.Getenv),
 		Env:     workspace.Env{LookupEnv: os.LookupEnv, Cwd: cwd, Home: home},
 		Version: version,
+		// xdg-open, open or rundll32, whichever the system has.
+		OpenBrowser: browser.OpenURL,
 	}
 }
