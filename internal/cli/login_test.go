@@ -266,7 +266,7 @@ func TestLoginOpensBrowserOnlyOnATerminal(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			go decide(t, base, parsed.Query().Get("user_code"), "approve")
+			decide(t, base, parsed.Query().Get("user_code"), "approve")
 			return nil
 		}}
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
