@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,7 +32,9 @@ you open the URL in any browser (on any machine), sign in and approve the
 code, and dlthub picks up the token. On a terminal dlthub opens the
 approval page in your browser (--no-browser to skip); elsewhere it only
 prints the URL. The token is kept in your global
-~/.dlt/secrets.toml as runtime.auth_token, never in the workspace.
+~/.dlt/secrets.toml as runtime.auth_token, never in the workspace, with
+runtime.auth_base_url naming the server it is for: it is never sent to
+another one.
 
 The server is runtime.api_base_url (default https://api.dlthub.com); point
 it at your own with RUNTIME__API_BASE_URL or
@@ -88,7 +91,12 @@ func runLogin(ctx context.Context, f *Factory, opts *loginOptions) error {
 		return fmt.Errorf("the server issued a token but does not accept it: %w", err)
 	}
 	path, err := f.editGlobalSecrets(func(doc []byte) ([]byte, error) {
-		return tomledit.Set(doc, []string{"runtime", "auth_token"}, tok)
+		doc, err := tomledit.Set(doc, []string{"runtime", "auth_token"}, tok)
+		if err != nil {
+			return nil, err
+		}
+		// The issuer, so the token is never sent to another server.
+		return tomledit.Set(doc, []string{"runtime", "auth_base_url"}, strings.TrimSuffix(rs.BaseURL, "/"))
 	})
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,8 +186,24 @@ func TestLoginLogout(t *testing.T) {
 	if me, err := platform.New(base, tok).Me(context.Background()); err != nil || me.Email != "ann@example.com" {
 		t.Fatalf("me with the saved token: %+v %v", me, err)
 	}
+	if !strings.Contains(string(doc), `auth_base_url = "`+base+`"`) {
+		t.Errorf("the token's server is not recorded:\n%s", doc)
+	}
+	// Pointed at another server, the CLI keeps the token to itself.
+	var sentAuth atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			sentAuth.Store(true)
+		}
+		http.Error(w, "{}", http.StatusUnauthorized)
+	}))
+	defer other.Close()
+	code, _, errOut := runInProcess(t, dir, map[string]string{"RUNTIME__API_BASE_URL": other.URL}, false, "", "workspace", "list")
+	if code != cli.ExitAuth || !strings.Contains(errOut, "not logged in to "+other.URL+" (your login is for "+base+")") || sentAuth.Load() {
+		t.Errorf("other server: %d %s (token sent: %v)", code, errOut, sentAuth.Load())
+	}
 
-	code, _, errOut := runInProcess(t, dir, env, false, "", "logout")
+	code, _, errOut = runInProcess(t, dir, env, false, "", "logout")
 	if code != 0 || !strings.Contains(errOut, "Logged out") {
 		t.Fatalf("logout %d: %s", code, errOut)
 	}

@@ -16,7 +16,8 @@ func newLogoutCmd(f *Factory) *cobra.Command {
 		Use:   "logout",
 		Short: "Revoke the login token and remove it from ~/.dlt/secrets.toml",
 		Long: `Revoke the login token on the server (when it can be reached) and remove
-runtime.auth_token from your global ~/.dlt/secrets.toml. Everything else in
+runtime.auth_token (and runtime.auth_base_url) from your global
+~/.dlt/secrets.toml. Everything else in
 that file stays as it is. API keys set with RUNTIME__API_KEY are not touched.`,
 		Example: `  dlthub logout`,
 		Args:    noArgs,
@@ -47,6 +48,10 @@ func runLogout(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return err
 	}
+	issuer, _ := readTOMLString(doc, "runtime", "auth_base_url")
+	if issuer != "" {
+		rs.BaseURL = issuer
+	}
 	// Revoke first, but never let an unreachable server keep the token on
 	// disk: logging out must always work.
 	if ok, err := platform.New(rs.BaseURL, tok).Revoke(ctx); err != nil {
@@ -55,8 +60,13 @@ func runLogout(ctx context.Context, f *Factory) error {
 		f.warn(rs.BaseURL + " has no revocation endpoint; the token stays valid there until it expires")
 	}
 	if _, err := f.editGlobalSecrets(func(doc []byte) ([]byte, error) {
-		out, _, err := tomledit.Delete(doc, []string{"runtime", "auth_token"})
-		return out, err
+		for _, key := range []string{"auth_token", "auth_base_url"} {
+			var err error
+			if doc, _, err = tomledit.Delete(doc, []string{"runtime", key}); err != nil {
+				return nil, err
+			}
+		}
+		return doc, nil
 	}); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	toml "github.com/pelletier/go-toml/v2"
 
@@ -21,6 +22,9 @@ type runtimeSettings struct {
 	// Token is runtime.api_key when set (CI), else the login token.
 	Token       string
 	TokenOrigin string // where Token came from, for messages
+	// LoggedInTo is the server the saved login token belongs to when it is
+	// not BaseURL; the token is then not sent anywhere else.
+	LoggedInTo string
 }
 
 // runtimeResolver is the workspace's resolver inside a workspace and the
@@ -59,6 +63,17 @@ func (f *Factory) runtimeSettings() (runtimeSettings, error) {
 		if res.Found {
 			s.Token, s.TokenOrigin = fmt.Sprint(res.Value), key+" from "+res.Winner.Origin
 			break
+		}
+	}
+	if strings.HasPrefix(s.TokenOrigin, "runtime.auth_token") {
+		// A login token is only good for the server that issued it: if
+		// api_base_url now names another one, the token stays home.
+		issuer, ok, err := lookupString(r, "runtime.auth_base_url")
+		if err != nil {
+			return s, err
+		}
+		if ok && strings.TrimSuffix(issuer, "/") != strings.TrimSuffix(s.BaseURL, "/") {
+			s.Token, s.TokenOrigin, s.LoggedInTo = "", "", issuer
 		}
 	}
 	return s, nil

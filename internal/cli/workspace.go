@@ -37,6 +37,9 @@ func (f *Factory) apiClient() (*platform.Client, runtimeSettings, error) {
 	if err != nil {
 		return nil, rs, err
 	}
+	if rs.Token == "" && rs.LoggedInTo != "" {
+		return nil, rs, &AuthError{Err: fmt.Errorf("not logged in to %s (your login is for %s): run `dlthub login` to log in to %s", rs.BaseURL, rs.LoggedInTo, rs.BaseURL)}
+	}
 	if rs.Token == "" {
 		return nil, rs, &AuthError{Err: fmt.Errorf("not logged in to %s: run `dlthub login` (in CI, set RUNTIME__API_KEY)", rs.BaseURL)}
 	}
