@@ -188,21 +188,21 @@ func (t *deployTarget) syncCode(ctx context.Context, f *Factory, dryRun bool) (c
 	for _, s := range pkg.Skipped {
 		f.warn("skipped " + s)
 	}
-	list, err := t.c.Deployments(ctx, t.wsID)
+	active, err := t.c.ActiveDeployment(ctx, t.wsID)
 	if err != nil {
 		return false, fmt.Errorf("workspace %s (runtime.workspace_id): %w", t.wsID, apiErr(t.rs, err))
 	}
 	code := fmt.Sprintf("%d files, %s, hash %s", len(pkg.Files), humanize.IBytes(uint64(pkg.Size)), pkg.Hash[:12])
-	if len(list) > 0 && list[0].ContentHash == pkg.Hash {
-		fmt.Fprintf(f.IO.ErrOut, "  code           unchanged  version %d (%s)\n", list[0].Version, code)
+	if active != nil && active.ContentHash == pkg.Hash {
+		fmt.Fprintf(f.IO.ErrOut, "  code           unchanged  version %d (%s)\n", active.Version, code)
 		return false, nil
 	}
 	if dryRun {
 		fmt.Fprintf(f.IO.ErrOut, "  code           would deploy a new version (%s)\n", code)
 		if f.Verbose {
 			var deployed []platform.DeployedFile
-			if len(list) > 0 {
-				if deployed, err = t.c.DeploymentFiles(ctx, t.wsID, list[0].Version); err != nil {
+			if active != nil {
+				if deployed, err = t.c.DeploymentFiles(ctx, t.wsID, active.Version); err != nil {
 					return true, apiErr(t.rs, err)
 				}
 			}

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ type Client struct {
 	BaseURL string
 	Token   string
 	HTTP    *http.Client
+	// PageSize is how many items a list asks for per page (0: the
+	// server's maximum, 500).
+	PageSize int
 }
 
 // New returns a client for baseURL with a bounded per-request timeout.
@@ -183,11 +187,7 @@ type Workspace struct {
 
 // Workspaces lists the caller's workspaces, ordered by organization.
 func (c *Client) Workspaces(ctx context.Context) ([]Workspace, error) {
-	var out struct {
-		Workspaces []Workspace `json:"workspaces"`
-	}
-	err := c.do(ctx, http.MethodGet, "/api/v1/workspaces", nil, &out)
-	return out.Workspaces, err
+	return list[Workspace](ctx, c, "/api/v1/workspaces", "workspaces", 0)
 }
 
 // Workspace reads one workspace.
@@ -227,11 +227,16 @@ type Deployment struct {
 
 // Deployments lists a workspace's deployments, the active one first.
 func (c *Client) Deployments(ctx context.Context, workspaceID string) ([]Deployment, error) {
-	var out struct {
-		Deployments []Deployment `json:"deployments"`
+	return list[Deployment](ctx, c, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/deployments", "deployments", 0)
+}
+
+// ActiveDeployment is a workspace's newest deployment, nil when it has none.
+func (c *Client) ActiveDeployment(ctx context.Context, workspaceID string) (*Deployment, error) {
+	l, err := list[Deployment](ctx, c, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/deployments", "deployments", 1)
+	if err != nil || len(l) == 0 {
+		return nil, err
 	}
-	err := c.do(ctx, http.MethodGet, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/deployments", nil, &out)
-	return out.Deployments, err
+	return &l[0], nil
 }
 
 // DeployedFile is one file of a deployed version.
@@ -327,11 +332,7 @@ func (c *Client) DiffConfiguration(ctx context.Context, workspaceID string, file
 
 // Configurations lists synced configuration versions, the active one first.
 func (c *Client) Configurations(ctx context.Context, workspaceID string) ([]Configuration, error) {
-	var out struct {
-		Configurations []Configuration `json:"configurations"`
-	}
-	err := c.do(ctx, http.MethodGet, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/configurations", nil, &out)
-	return out.Configurations, err
+	return list[Configuration](ctx, c, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/configurations", "configurations", 0)
 }
 
 // JobSpec is one job sent to reconcile: its ref, hash and expanded spec.
@@ -373,11 +374,44 @@ func (c *Client) ReconcileJobs(ctx context.Context, workspaceID string, jobs []J
 
 // Jobs lists the workspace's deployed jobs.
 func (c *Client) Jobs(ctx context.Context, workspaceID string) ([]DeployedJob, error) {
-	var out struct {
-		Jobs []DeployedJob `json:"jobs"`
+	return list[DeployedJob](ctx, c, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/jobs", "jobs", 0)
+}
+
+// list reads a paged list, following next_cursor: every item when max is
+// 0, else at most max.
+func list[T any](ctx context.Context, c *Client, path, field string, max int) ([]T, error) {
+	var all []T
+	cursor := ""
+	pageSize := c.PageSize
+	if pageSize <= 0 {
+		pageSize = 500
 	}
-	err := c.do(ctx, http.MethodGet, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/jobs", nil, &out)
-	return out.Jobs, err
+	for {
+		limit := pageSize
+		if max > 0 && max-len(all) < limit {
+			limit = max - len(all)
+		}
+		q := url.Values{"limit": {strconv.Itoa(limit)}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var page map[string]json.RawMessage
+		if err := c.do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page); err != nil {
+			return all, err
+		}
+		var items []T
+		if err := json.Unmarshal(page[field], &items); err != nil {
+			return all, fmt.Errorf("GET %s: %q in the answer: %w", path, field, err)
+		}
+		all = append(all, items...)
+		cursor = ""
+		if raw, ok := page["next_cursor"]; ok {
+			_ = json.Unmarshal(raw, &cursor)
+		}
+		if cursor == "" || (max > 0 && len(all) >= max) || len(items) == 0 {
+			return all, nil
+		}
+	}
 }
 
 func jsonBody(v any) io.Reader {

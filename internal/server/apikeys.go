@@ -50,16 +50,21 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 	if !ok || !personalOnly(w, u) {
 		return
 	}
-	keys, err := s.cfg.Store.APIKeysOfUser(r.Context(), u.ID)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "could not list API keys")
+	p, limit, ok := pageRequest(w, r)
+	if !ok {
 		return
 	}
+	keys, err := s.cfg.Store.APIKeysOfUser(r.Context(), u.ID, p)
+	if err != nil {
+		listFailed(w, err, "API keys")
+		return
+	}
+	keys, next := paged(keys, limit, func(k store.APIKey) string { return k.ID })
 	out := make([]APIKeyJSON, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, keyJSON(k))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"api_keys": out})
+	writeJSON(w, http.StatusOK, pageBody(map[string]any{"api_keys": out}, next))
 }
 
 // createAPIKey makes a personal key (acts as the user) or a workspace key
@@ -124,7 +129,7 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	keys, err := s.cfg.Store.APIKeysOfUser(r.Context(), u.ID)
+	keys, err := s.cfg.Store.APIKeysOfUser(r.Context(), u.ID, store.Page{})
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not read API keys")
 		return

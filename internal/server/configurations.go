@@ -56,16 +56,21 @@ func (s *Server) listConfigurations(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := s.cfg.Store.Configurations(r.Context(), ws.ID)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "could not list configurations")
+	p, limit, ok := pageRequest(w, r)
+	if !ok {
 		return
 	}
+	list, err := s.cfg.Store.Configurations(r.Context(), ws.ID, p)
+	if err != nil {
+		listFailed(w, err, "configurations")
+		return
+	}
+	list, next := paged(list, limit, func(c store.Configuration) string { return strconv.Itoa(c.Version) })
 	out := make([]ConfigurationJSON, 0, len(list))
 	for _, c := range list {
 		out = append(out, configurationJSON(c))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"configurations": out})
+	writeJSON(w, http.StatusOK, pageBody(map[string]any{"configurations": out}, next))
 }
 
 // createConfiguration checks every file parses as TOML, then stores the
@@ -119,7 +124,7 @@ func (s *Server) createConfiguration(w http.ResponseWriter, r *http.Request) {
 	mac := hmac.New(sha256.New, s.cfg.HashKey)
 	mac.Write(bundle)
 	hash := hex.EncodeToString(mac.Sum(nil))
-	if list, err := s.cfg.Store.Configurations(r.Context(), ws.ID); err == nil && len(list) > 0 && list[0].ContentHash == hash {
+	if list, err := s.cfg.Store.Configurations(r.Context(), ws.ID, store.Page{Limit: 1}); err == nil && len(list) > 0 && list[0].ContentHash == hash {
 		writeJSON(w, http.StatusOK, map[string]any{"configuration": configurationJSON(list[0]), "unchanged": true})
 		return
 	}
@@ -157,7 +162,7 @@ type ConfigDiff struct {
 // anything; the answer names keys, never values.
 func (s *Server) configurationDiff(w http.ResponseWriter, r *http.Request, workspaceID string, files []ConfigFile) {
 	active := map[string]string{}
-	if list, err := s.cfg.Store.Configurations(r.Context(), workspaceID); err == nil && len(list) > 0 {
+	if list, err := s.cfg.Store.Configurations(r.Context(), workspaceID, store.Page{Limit: 1}); err == nil && len(list) > 0 {
 		sealed, err := s.cfg.Blob.ReadAll(r.Context(), list[0].BlobKey)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "could not read the active configuration")

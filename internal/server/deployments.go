@@ -48,13 +48,19 @@ func (s *Server) deploymentFiles(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := s.cfg.Store.Deployments(r.Context(), ws.ID)
+	v, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil || v < 1 {
+		writeError(w, http.StatusNotFound, "no deployment version "+r.PathValue("version"))
+		return
+	}
+	// The newest version below v+1 is v, if v exists.
+	list, err := s.cfg.Store.Deployments(r.Context(), ws.ID, store.Page{Limit: 1, After: strconv.Itoa(v + 1)})
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not list deployments")
 		return
 	}
 	for _, d := range list {
-		if strconv.Itoa(d.Version) != r.PathValue("version") {
+		if d.Version != v {
 			continue
 		}
 		rd, err := s.cfg.Blob.NewReader(r.Context(), d.BlobKey, nil)
@@ -79,16 +85,21 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := s.cfg.Store.Deployments(r.Context(), ws.ID)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "could not list deployments")
+	p, limit, ok := pageRequest(w, r)
+	if !ok {
 		return
 	}
+	list, err := s.cfg.Store.Deployments(r.Context(), ws.ID, p)
+	if err != nil {
+		listFailed(w, err, "deployments")
+		return
+	}
+	list, next := paged(list, limit, func(d store.Deployment) string { return strconv.Itoa(d.Version) })
 	out := make([]DeploymentJSON, 0, len(list))
 	for _, d := range list {
 		out = append(out, deploymentJSON(d))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deployments": out})
+	writeJSON(w, http.StatusOK, pageBody(map[string]any{"deployments": out}, next))
 }
 
 // createDeployment takes a package (tar.gz) as the body, checks it and

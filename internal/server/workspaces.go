@@ -111,19 +111,36 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	p, limit, ok := pageRequest(w, r)
+	if !ok {
+		return
+	}
 	list, err := s.cfg.Store.WorkspacesOfUser(r.Context(), u.ID)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not list workspaces")
 		return
 	}
+	// A person's workspaces are few (those of their organizations), so this
+	// list is paged here, over the store's whole answer, with the
+	// workspace id as the key.
 	orgs := s.orgNames(r, u)
 	out := make([]WorkspaceJSON, 0, len(list))
+	seen := p.After == ""
 	for _, a := range list {
-		if role, err := u.limit(a.Workspace.ID, a.Role); err == nil {
+		if !seen {
+			seen = a.Workspace.ID == p.After
+			continue
+		}
+		if role, err := u.limit(a.Workspace.ID, a.Role); err == nil && len(out) < p.Limit {
 			out = append(out, workspaceJSON(a.Workspace, role, orgs))
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"workspaces": out})
+	if !seen {
+		writeError(w, http.StatusBadRequest, badCursor)
+		return
+	}
+	out, next := paged(out, limit, func(ws WorkspaceJSON) string { return ws.ID })
+	writeJSON(w, http.StatusOK, pageBody(map[string]any{"workspaces": out}, next))
 }
 
 func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request) {

@@ -22,8 +22,12 @@ func (s *sqlStore) CreateConfiguration(ctx context.Context, c Configuration) (Co
 	return c, err
 }
 
-func (s *sqlStore) Configurations(ctx context.Context, workspaceID string) ([]Configuration, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+configurationCols+` FROM configurations WHERE workspace_id = ? ORDER BY version DESC`), workspaceID)
+func (s *sqlStore) Configurations(ctx context.Context, workspaceID string, p Page) ([]Configuration, error) {
+	before, err := versionBefore(p)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+configurationCols+` FROM configurations WHERE workspace_id = ? AND version < ? ORDER BY version DESC`+p.limitSQL()), workspaceID, before)
 	if err != nil {
 		return nil, wrap("configurations", err)
 	}

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,8 +54,12 @@ func (s *sqlStore) insertVersioned(ctx context.Context, op, table, cols, workspa
 	return v, wrap(op, tx.Commit())
 }
 
-func (s *sqlStore) Deployments(ctx context.Context, workspaceID string) ([]Deployment, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+deploymentCols+` FROM deployments WHERE workspace_id = ? ORDER BY version DESC`), workspaceID)
+func (s *sqlStore) Deployments(ctx context.Context, workspaceID string, p Page) ([]Deployment, error) {
+	before, err := versionBefore(p)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+deploymentCols+` FROM deployments WHERE workspace_id = ? AND version < ? ORDER BY version DESC`+p.limitSQL()), workspaceID, before)
 	if err != nil {
 		return nil, wrap("deployments", err)
 	}
@@ -71,4 +78,18 @@ func (s *sqlStore) Deployments(ctx context.Context, workspaceID string) ([]Deplo
 func (s *sqlStore) ActiveDeployment(ctx context.Context, workspaceID string) (Deployment, error) {
 	d, err := scanDeployment(s.db.QueryRowContext(ctx, s.q(`SELECT `+deploymentCols+` FROM deployments WHERE workspace_id = ? ORDER BY version DESC LIMIT 1`), workspaceID))
 	return d, wrap("active deployment", err)
+}
+
+// versionBefore is the exclusive upper bound a page of a newest-first
+// version list starts below.
+// Versions are INTEGER columns: 32 bits on PostgreSQL.
+func versionBefore(p Page) (int64, error) {
+	if p.After == "" {
+		return math.MaxInt32, nil
+	}
+	v, err := strconv.ParseInt(p.After, 10, 32)
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("version %q: %w", p.After, ErrBadPage)
+	}
+	return v, nil
 }

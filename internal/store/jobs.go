@@ -66,8 +66,8 @@ func (s *sqlStore) ReconcileJobs(ctx context.Context, workspaceID string, jobs [
 	return changes, wrap("reconcile jobs", tx.Commit())
 }
 
-func (s *sqlStore) Jobs(ctx context.Context, workspaceID string) ([]Job, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT workspace_id, ref, hash, spec, active, updated_at FROM jobs WHERE workspace_id = ? ORDER BY ref`), workspaceID)
+func (s *sqlStore) Jobs(ctx context.Context, workspaceID string, p Page) ([]Job, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT workspace_id, ref, hash, spec, active, updated_at FROM jobs WHERE workspace_id = ? AND ref > ? ORDER BY ref`+p.limitSQL()), workspaceID, p.After)
 	if err != nil {
 		return nil, wrap("jobs", err)
 	}

@@ -415,8 +415,20 @@ func (s *sqlStore) APIKeyByHash(ctx context.Context, hash string) (APIKey, error
 	return k, wrap("api key", err)
 }
 
-func (s *sqlStore) APIKeysOfUser(ctx context.Context, userID string) ([]APIKey, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+apiKeyCols+` FROM api_keys WHERE user_id = ? ORDER BY created_at, id`), userID)
+func (s *sqlStore) APIKeysOfUser(ctx context.Context, userID string, p Page) ([]APIKey, error) {
+	query, args := `SELECT `+apiKeyCols+` FROM api_keys WHERE user_id = ?`, []any{userID}
+	if p.After != "" {
+		var created int64
+		err := s.db.QueryRowContext(ctx, s.q(`SELECT created_at FROM api_keys WHERE id = ? AND user_id = ?`), p.After, userID).Scan(&created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("api key %q: %w", p.After, ErrBadPage)
+		} else if err != nil {
+			return nil, wrap("api keys", err)
+		}
+		query += ` AND (created_at > ? OR (created_at = ? AND id > ?))`
+		args = append(args, created, created, p.After)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query+` ORDER BY created_at, id`+p.limitSQL()), args...)
 	if err != nil {
 		return nil, wrap("api keys", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -17,7 +18,26 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
+	// ErrBadPage is a Page.After that is not a key of the list.
+	ErrBadPage = errors.New("not a valid position in this list")
 )
+
+// Page asks for part of a list: at most Limit items (0: all of them) that
+// come after the item whose key is After ("": from the start). Each list
+// says what its key is. Pages are keyset-based, so items added while a
+// client pages through are neither skipped nor repeated.
+type Page struct {
+	Limit int
+	After string
+}
+
+// limitSQL is the LIMIT clause of a page ("" for all).
+func (p Page) limitSQL() string {
+	if p.Limit <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(p.Limit)
+}
 
 // Roles.
 const (
@@ -167,8 +187,9 @@ type Store interface {
 
 	CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error)
 	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
-	// APIKeysOfUser lists a user's keys and login tokens, oldest first.
-	APIKeysOfUser(ctx context.Context, userID string) ([]APIKey, error)
+	// APIKeysOfUser lists a user's keys and login tokens, oldest first;
+	// the page key is the key's ID.
+	APIKeysOfUser(ctx context.Context, userID string, p Page) ([]APIKey, error)
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 
 	CreateDeviceCode(ctx context.Context, d DeviceCode) error
@@ -187,22 +208,25 @@ type Store interface {
 	// CreateDeployment adds the next version for d.WorkspaceID (ErrConflict
 	// when another deploy took that version first).
 	CreateDeployment(ctx context.Context, d Deployment) (Deployment, error)
-	// Deployments lists a workspace's deployments, newest first.
-	Deployments(ctx context.Context, workspaceID string) ([]Deployment, error)
+	// Deployments lists a workspace's deployments, newest first; the page
+	// key is the version.
+	Deployments(ctx context.Context, workspaceID string, p Page) ([]Deployment, error)
 	// ActiveDeployment is the newest deployment; ErrNotFound when none.
 	ActiveDeployment(ctx context.Context, workspaceID string) (Deployment, error)
 
 	// CreateConfiguration adds the next version for c.WorkspaceID.
 	CreateConfiguration(ctx context.Context, c Configuration) (Configuration, error)
-	// Configurations lists a workspace's configurations, newest first.
-	Configurations(ctx context.Context, workspaceID string) ([]Configuration, error)
+	// Configurations lists a workspace's configurations, newest first; the
+	// page key is the version.
+	Configurations(ctx context.Context, workspaceID string, p Page) ([]Configuration, error)
 
 	// ReconcileJobs makes jobs the workspace's active jobs in one
 	// transaction: new refs are added, changed hashes updated (archived jobs
 	// that return are updated too), active jobs not listed archived.
 	ReconcileJobs(ctx context.Context, workspaceID string, jobs []Job, at time.Time) ([]JobChange, error)
-	// Jobs lists a workspace's jobs, active and archived, by ref.
-	Jobs(ctx context.Context, workspaceID string) ([]Job, error)
+	// Jobs lists a workspace's jobs, active and archived, by ref; the page
+	// key is the ref.
+	Jobs(ctx context.Context, workspaceID string, p Page) ([]Job, error)
 	// DeactivateJobs archives every active job of a workspace (a repository
 	// moved away from it) and returns how many.
 	DeactivateJobs(ctx context.Context, workspaceID string, at time.Time) (int, error)

@@ -171,8 +171,104 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if err != nil || d.Version != 2 || d.ContentHash != "h2" || d.Files != 3 || d.Size != 99 || d.CreatedBy != ann.ID || d.CreatedAt.IsZero() {
 			t.Errorf("active: %+v %v", d, err)
 		}
-		if list, err := s.Deployments(ctx, a.ID); err != nil || len(list) != 2 || list[0].Version != 2 || list[1].ContentHash != "h1" {
+		if list, err := s.Deployments(ctx, a.ID, store.Page{}); err != nil || len(list) != 2 || list[0].Version != 2 || list[1].ContentHash != "h1" {
 			t.Errorf("list: %+v %v", list, err)
+		}
+	})
+	t.Run("pages", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		var jobs []store.Job
+		for i := 1; i <= 5; i++ {
+			h := fmt.Sprint(i)
+			_, _ = s.CreateDeployment(ctx, store.Deployment{WorkspaceID: a.ID, ContentHash: h, BlobKey: h, CreatedBy: ann.ID})
+			_, _ = s.CreateConfiguration(ctx, store.Configuration{WorkspaceID: a.ID, ContentHash: h, BlobKey: h, CreatedBy: ann.ID})
+			jobs = append(jobs, store.Job{Ref: "jobs.a.j" + h, Hash: h, Spec: "{}"})
+		}
+		if _, err := s.ReconcileJobs(ctx, a.ID, jobs, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().UTC()
+		var keys []string
+		for i := 0; i < 5; i++ {
+			// Equal creation times: the id breaks the tie.
+			k, err := s.CreateAPIKey(ctx, store.APIKey{UserID: ann.ID, Role: store.RoleOwner, Name: fmt.Sprint(i), Hash: "h" + fmt.Sprint(i), CreatedAt: at.Add(time.Duration(i/2) * time.Millisecond), ExpiresAt: at.Add(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, k.ID)
+		}
+		// Walk each list two at a time; together the pages are the list.
+		walk := func(name string, list func(store.Page) ([]string, error)) {
+			t.Helper()
+			all, err := list(store.Page{})
+			if err != nil || len(all) != 5 {
+				t.Fatalf("%s: all %v %v", name, all, err)
+			}
+			var got []string
+			after := ""
+			for range 4 {
+				page, err := list(store.Page{Limit: 2, After: after})
+				if err != nil {
+					t.Fatalf("%s after %q: %v", name, after, err)
+				}
+				if len(page) == 0 {
+					break
+				}
+				got = append(got, page...)
+				after = page[len(page)-1]
+			}
+			if strings.Join(got, ",") != strings.Join(all, ",") {
+				t.Errorf("%s: pages %v, list %v", name, got, all)
+			}
+		}
+		walk("deployments", func(p store.Page) ([]string, error) {
+			l, err := s.Deployments(ctx, a.ID, p)
+			var out []string
+			for _, d := range l {
+				out = append(out, fmt.Sprint(d.Version))
+			}
+			return out, err
+		})
+		walk("configurations", func(p store.Page) ([]string, error) {
+			l, err := s.Configurations(ctx, a.ID, p)
+			var out []string
+			for _, c := range l {
+				out = append(out, fmt.Sprint(c.Version))
+			}
+			return out, err
+		})
+		walk("jobs", func(p store.Page) ([]string, error) {
+			l, err := s.Jobs(ctx, a.ID, p)
+			var out []string
+			for _, j := range l {
+				out = append(out, j.Ref)
+			}
+			return out, err
+		})
+		walk("api keys", func(p store.Page) ([]string, error) {
+			l, err := s.APIKeysOfUser(ctx, ann.ID, p)
+			var out []string
+			for _, k := range l {
+				out = append(out, k.ID)
+			}
+			return out, err
+		})
+		if l, _ := s.Deployments(ctx, a.ID, store.Page{}); l[0].Version != 5 {
+			t.Errorf("deployments newest first: %+v", l[0])
+		}
+		if l, _ := s.APIKeysOfUser(ctx, ann.ID, store.Page{}); l[0].ID != keys[0] && l[0].ID != keys[1] {
+			t.Errorf("api keys oldest first: %+v", l[0])
+		}
+		for name, err := range map[string]error{
+			"version": func() error { _, err := s.Deployments(ctx, a.ID, store.Page{After: "v2"}); return err }(),
+			"key":     func() error { _, err := s.APIKeysOfUser(ctx, ann.ID, store.Page{After: "nope"}); return err }(),
+		} {
+			if !errors.Is(err, store.ErrBadPage) {
+				t.Errorf("bad %s cursor: %v", name, err)
+			}
 		}
 	})
 	t.Run("configurations", func(t *testing.T) {
@@ -180,7 +276,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
 		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
 		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
-		if list, err := s.Configurations(ctx, a.ID); err != nil || len(list) != 0 {
+		if list, err := s.Configurations(ctx, a.ID, store.Page{}); err != nil || len(list) != 0 {
 			t.Errorf("empty: %v %v", list, err)
 		}
 		for i, files := range [][]string{{"config.toml"}, {"config.toml", "prod.secrets.toml"}} {
@@ -189,7 +285,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 				t.Fatalf("create: %+v %v", c, err)
 			}
 		}
-		list, err := s.Configurations(ctx, a.ID)
+		list, err := s.Configurations(ctx, a.ID, store.Page{})
 		if err != nil || len(list) != 2 || list[0].Version != 2 || strings.Join(list[0].Files, ",") != "config.toml,prod.secrets.toml" || list[1].ContentHash != "0" {
 			t.Errorf("list: %+v %v", list, err)
 		}
@@ -222,7 +318,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if n, err := s.DeactivateJobs(ctx, a.ID, now); err != nil || n != 1 {
 			t.Errorf("deactivate: %d %v", n, err)
 		}
-		jobs, _ := s.Jobs(ctx, a.ID)
+		jobs, _ := s.Jobs(ctx, a.ID, store.Page{})
 		if len(jobs) != 2 || jobs[0].Active || jobs[1].Active || jobs[0].Hash != "2" {
 			t.Errorf("jobs: %+v", jobs)
 		}
@@ -252,10 +348,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if got, _ := s.APIKeyByHash(ctx, "h1"); got.RevokedAt == nil {
 			t.Error("not revoked")
 		}
-		if keys, err := s.APIKeysOfUser(ctx, ann.ID); err != nil || len(keys) != 1 || keys[0].ID != k.ID || keys[0].RevokedAt == nil {
+		if keys, err := s.APIKeysOfUser(ctx, ann.ID, store.Page{}); err != nil || len(keys) != 1 || keys[0].ID != k.ID || keys[0].RevokedAt == nil {
 			t.Errorf("keys of user: %+v %v", keys, err)
 		}
-		if keys, err := s.APIKeysOfUser(ctx, "nobody"); err != nil || len(keys) != 0 {
+		if keys, err := s.APIKeysOfUser(ctx, "nobody", store.Page{}); err != nil || len(keys) != 0 {
 			t.Errorf("keys of nobody: %+v %v", keys, err)
 		}
 		if _, err := s.APIKeyByHash(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
