@@ -126,6 +126,7 @@ func (s *Server) routes() {
 	s.deploymentRoutes()
 	s.configurationRoutes()
 	s.jobRoutes()
+	s.memberRoutes()
 	s.mux.HandleFunc("GET /{$}", s.home)
 }
 

@@ -113,6 +113,20 @@ func TestWorkspaceEndpointsByRole(t *testing.T) {
 		pkgs[c] = pkg{string(b), h}
 	}
 	_, key := call(t, http.MethodPost, tm.ts+"/api/v1/api-keys", tm.tokens["owner"], `{"name":"to revoke"}`)
+	// Two more acme members: spare (no workspace role) and leaver (viewer).
+	st, ctx := tm.server.cfg.Store, context.Background()
+	var spare, leaver string
+	for name, who := range map[string]*string{"spare": &spare, "leaver": &leaver} {
+		u, err := st.CreateUser(ctx, store.User{Email: name + "@acme.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*who = u.ID
+		_ = st.AddOrgMember(ctx, tm.acme, u.ID, store.RoleMember)
+	}
+	_ = st.SetWorkspaceRole(ctx, tm.analytics, leaver, store.RoleViewer)
+	viewer := mustUser(t, st, "viewer@acme.test")
+	org := tm.ts + "/api/v1/organizations/" + tm.acme
 	constant := func(b string) func(string) string { return func(string) string { return b } }
 	cases := []struct {
 		name, method, url string
@@ -150,6 +164,14 @@ func TestWorkspaceEndpointsByRole(t *testing.T) {
 			[]int{401, 404, 403, 201, 201}, nil},
 		{"create viewer key", http.MethodPost, tm.ts + "/api/v1/api-keys", constant(`{"name":"ro","workspace_id":"` + tm.analytics + `","role":"viewer"}`),
 			[]int{401, 404, 201, 201, 201}, nil},
+		{"list org members", http.MethodGet, org + "/members", nil, []int{401, 404, 200, 200, 200}, nil},
+		{"add org member", http.MethodPost, org + "/members", func(c string) string { return `{"email":"new-` + strings.ReplaceAll(c, " ", "-") + `@acme.test"}` },
+			[]int{401, 404, 403, 403, 201}, nil},
+		{"set org role", http.MethodPut, org + "/members/" + viewer, constant(`{"role":"member"}`), []int{401, 404, 403, 403, 200}, nil},
+		{"list workspace members", http.MethodGet, ws + "/members", nil, []int{401, 404, 200, 200, 200}, nil},
+		{"set workspace role", http.MethodPut, ws + "/members/" + spare, constant(`{"role":"viewer"}`), []int{401, 404, 403, 403, 200}, nil},
+		{"remove workspace role", http.MethodDelete, ws + "/members/" + leaver, nil, []int{401, 404, 403, 403, 204}, nil},
+		{"remove org member", http.MethodDelete, org + "/members/" + leaver, nil, []int{401, 404, 403, 403, 204}, nil},
 		{"revoke owner's key", http.MethodDelete, tm.ts + "/api/v1/api-keys/" + key["id"].(string), nil, []int{401, 404, 404, 404, 204}, nil},
 	}
 	// The table names every route.

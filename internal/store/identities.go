@@ -5,10 +5,24 @@ import (
 	"time"
 )
 
+// LinkIdentity also deletes the user's pending invitations: signing in
+// with the identity has claimed the account, so nobody may set a password
+// for it through an old link.
 func (s *sqlStore) LinkIdentity(ctx context.Context, provider, subject, userID string) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO identities (provider, subject, user_id, created_at) VALUES (?, ?, ?, ?)`),
-		provider, subject, userID, ms(time.Now()))
-	return wrap("link "+provider+" identity "+subject, err)
+	op := "link " + provider + " identity " + subject
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(op, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO identities (provider, subject, user_id, created_at) VALUES (?, ?, ?, ?)`),
+		provider, subject, userID, ms(time.Now())); err != nil {
+		return wrap(op, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM invites WHERE user_id = ?`), userID); err != nil {
+		return wrap(op, err)
+	}
+	return wrap(op, tx.Commit())
 }
 
 func (s *sqlStore) UserByIdentity(ctx context.Context, provider, subject string) (User, error) {

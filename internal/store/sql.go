@@ -89,7 +89,7 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, stmt := range strings.Split(string(body), ";") {
+		for _, stmt := range sqlStatements(string(body)) {
 			if strings.TrimSpace(stmt) == "" {
 				continue
 			}
@@ -107,6 +107,19 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// sqlStatements splits a migration into statements at semicolons, after
+// dropping whole-line "--" comments (which may contain semicolons).
+// Migrations keep string literals free of semicolons.
+func sqlStatements(body string) []string {
+	var kept []string
+	for _, line := range strings.Split(body, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			kept = append(kept, line)
+		}
+	}
+	return strings.Split(strings.Join(kept, "\n"), ";")
 }
 
 // q rewrites ? placeholders to $n for PostgreSQL.

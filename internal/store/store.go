@@ -172,6 +172,16 @@ type Store interface {
 	CreateOrg(ctx context.Context, name, ownerID string) (Org, error)
 	AddOrgMember(ctx context.Context, orgID, userID, role string) error
 	OrgsOfUser(ctx context.Context, userID string) ([]OrgMembership, error)
+	// OrgMembers lists an organization's members by email (page key: the
+	// email).
+	OrgMembers(ctx context.Context, orgID string, p Page) ([]Member, error)
+	// SetOrgRole changes a member's role (ErrNotFound for non-members);
+	// demoting the last owner is ErrLastOwner.
+	SetOrgRole(ctx context.Context, orgID, userID, role string) error
+	// RemoveOrgMember removes a member with their roles in the
+	// organization's workspaces and their invitations to it; the last
+	// owner is ErrLastOwner.
+	RemoveOrgMember(ctx context.Context, orgID, userID string) error
 
 	CreateWorkspace(ctx context.Context, orgID, name string) (Workspace, error)
 	WorkspaceByID(ctx context.Context, id string) (Workspace, error)
@@ -180,6 +190,22 @@ type Store interface {
 	// owner for owners of its organization; ErrNotFound when none.
 	WorkspaceRole(ctx context.Context, workspaceID, userID string) (string, error)
 	WorkspacesOfUser(ctx context.Context, userID string) ([]WorkspaceAccess, error)
+	// WorkspaceMembers lists who has a role in a workspace by email: the
+	// explicit roles and the organization's owners (Inherited). Page key:
+	// the email.
+	WorkspaceMembers(ctx context.Context, workspaceID string, p Page) ([]Member, error)
+	// RemoveWorkspaceRole drops an explicit role (ErrNotFound when none).
+	RemoveWorkspaceRole(ctx context.Context, workspaceID, userID string) error
+
+	// CreateInvite stores an invitation, replacing the user's earlier ones.
+	CreateInvite(ctx context.Context, in Invite) error
+	InviteByHash(ctx context.Context, hash string) (Invite, error)
+	// InviteOfUser is the user's pending invitation (ErrNotFound when none:
+	// the account is claimed).
+	InviteOfUser(ctx context.Context, userID string) (Invite, error)
+	// AcceptInvite sets the invited user's password (and name, when given)
+	// and deletes their invitations, once: a second accept is ErrNotFound.
+	AcceptInvite(ctx context.Context, hash, name, passwordHash string) (User, error)
 	// BindRepository binds a repository to a workspace: one repository per
 	// workspace and one workspace per repository (ErrConflict otherwise). It
 	// returns the workspace the repository was bound to before, if another.

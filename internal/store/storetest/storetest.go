@@ -175,6 +175,124 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("list: %+v %v", list, err)
 		}
 	})
+	t.Run("members", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x", Name: "Ann"})
+		bob, _ := s.CreateUser(ctx, store.User{Email: "bob@x"})
+		cat, _ := s.CreateUser(ctx, store.User{Email: "cat@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		other, _ := s.CreateOrg(ctx, "globex", cat.ID)
+		ws, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		ows, _ := s.CreateWorkspace(ctx, other.ID, "b")
+		if err := s.AddOrgMember(ctx, org.ID, bob.ID, store.RoleMember); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddOrgMember(ctx, org.ID, bob.ID, store.RoleMember); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("added twice: %v", err)
+		}
+		_ = s.AddOrgMember(ctx, other.ID, bob.ID, store.RoleMember)
+		_ = s.SetWorkspaceRole(ctx, ws.ID, bob.ID, store.RoleDeveloper)
+		_ = s.SetWorkspaceRole(ctx, ows.ID, bob.ID, store.RoleViewer)
+		members := func(l []store.Member, err error) string {
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, m := range l {
+				x := m.User.Email + ":" + m.Role
+				if m.Inherited {
+					x += "*"
+				}
+				out = append(out, x)
+			}
+			return strings.Join(out, ",")
+		}
+		if got := members(s.OrgMembers(ctx, org.ID, store.Page{})); got != "ann@x:owner,bob@x:member" {
+			t.Errorf("org members %s", got)
+		}
+		if got := members(s.OrgMembers(ctx, org.ID, store.Page{Limit: 1, After: "ann@x"})); got != "bob@x:member" {
+			t.Errorf("org members page %s", got)
+		}
+		if got := members(s.WorkspaceMembers(ctx, ws.ID, store.Page{})); got != "ann@x:owner*,bob@x:developer" {
+			t.Errorf("workspace members %s", got)
+		}
+		// The last owner stays; with a second owner the first may go.
+		if err := s.SetOrgRole(ctx, org.ID, ann.ID, store.RoleMember); !errors.Is(err, store.ErrLastOwner) {
+			t.Errorf("demote last owner: %v", err)
+		}
+		if err := s.RemoveOrgMember(ctx, org.ID, ann.ID); !errors.Is(err, store.ErrLastOwner) {
+			t.Errorf("remove last owner: %v", err)
+		}
+		if err := s.SetOrgRole(ctx, org.ID, "nobody", store.RoleOwner); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("role of a non-member: %v", err)
+		}
+		if err := s.SetOrgRole(ctx, org.ID, bob.ID, store.RoleOwner); err != nil {
+			t.Fatal(err)
+		}
+		// An org owner is listed once, as inherited owner.
+		if got := members(s.WorkspaceMembers(ctx, ws.ID, store.Page{})); got != "ann@x:owner*,bob@x:owner*" {
+			t.Errorf("workspace members with two owners %s", got)
+		}
+		if err := s.SetOrgRole(ctx, org.ID, ann.ID, store.RoleMember); err != nil {
+			t.Errorf("demote with another owner: %v", err)
+		}
+		_ = s.SetOrgRole(ctx, org.ID, ann.ID, store.RoleOwner)
+		// Removing bob from acme drops his acme workspace role, not globex's.
+		if err := s.RemoveOrgMember(ctx, org.ID, bob.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.WorkspaceRole(ctx, ws.ID, bob.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("role survives removal: %v", err)
+		}
+		if r, err := s.WorkspaceRole(ctx, ows.ID, bob.ID); err != nil || r != store.RoleViewer {
+			t.Errorf("other org's role: %q %v", r, err)
+		}
+		if err := s.RemoveWorkspaceRole(ctx, ows.ID, bob.ID); err != nil {
+			t.Error(err)
+		}
+		if err := s.RemoveWorkspaceRole(ctx, ows.ID, bob.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("remove twice: %v", err)
+		}
+	})
+	t.Run("invites", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		dan, _ := s.CreateUser(ctx, store.User{Email: "dan@x"})
+		_ = s.AddOrgMember(ctx, org.ID, dan.ID, store.RoleMember)
+		exp := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
+		if err := s.CreateInvite(ctx, store.Invite{Hash: "h1", UserID: dan.ID, OrgID: org.ID, CreatedBy: ann.ID, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+		// A new link replaces the old one.
+		_ = s.CreateInvite(ctx, store.Invite{Hash: "h2", UserID: dan.ID, OrgID: org.ID, CreatedBy: ann.ID, ExpiresAt: exp})
+		if _, err := s.InviteByHash(ctx, "h1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("old link: %v", err)
+		}
+		in, err := s.InviteOfUser(ctx, dan.ID)
+		if err != nil || in.Hash != "h2" || !in.ExpiresAt.Equal(exp) || in.OrgID != org.ID {
+			t.Errorf("invite of user: %+v %v", in, err)
+		}
+		u, err := s.AcceptInvite(ctx, "h2", "Dan", "pwhash")
+		if err != nil || u.ID != dan.ID || u.Name != "Dan" || u.PasswordHash != "pwhash" {
+			t.Errorf("accept: %+v %v", u, err)
+		}
+		if _, err := s.AcceptInvite(ctx, "h2", "", "other"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("accepted twice: %v", err)
+		}
+		if _, err := s.InviteOfUser(ctx, dan.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("claimed account still invited: %v", err)
+		}
+		// Linking an identity claims the account too.
+		eve, _ := s.CreateUser(ctx, store.User{Email: "eve@x"})
+		_ = s.CreateInvite(ctx, store.Invite{Hash: "h3", UserID: eve.ID, OrgID: org.ID, CreatedBy: ann.ID, ExpiresAt: exp})
+		if err := s.LinkIdentity(ctx, "github", "42", eve.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.InviteByHash(ctx, "h3"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("invite after github link: %v", err)
+		}
+	})
 	t.Run("pages", func(t *testing.T) {
 		s := open(t)
 		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})

@@ -1,0 +1,334 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+// InviteTTL is how long an invitation link works.
+const InviteTTL = 7 * 24 * time.Hour
+
+// MemberJSON is an organization or workspace member as the API shows it.
+type MemberJSON struct {
+	UserID    string `json:"user_id"`
+	Email     string `json:"email"`
+	Name      string `json:"name"`
+	Role      string `json:"role"`
+	Inherited bool   `json:"inherited,omitempty"` // workspace owner by owning the organization
+	// Pending: invited, the account is not claimed yet.
+	Pending   bool   `json:"pending,omitempty"`
+	InviteURL string `json:"invite_url,omitempty"` // only in the answer that invites
+}
+
+func (s *Server) memberRoutes() {
+	s.api("GET /api/v1/organizations/{id}/members", s.listOrgMembers)
+	s.api("POST /api/v1/organizations/{id}/members", s.addOrgMember)
+	s.api("PUT /api/v1/organizations/{id}/members/{user_id}", s.setOrgRole)
+	s.api("DELETE /api/v1/organizations/{id}/members/{user_id}", s.removeOrgMember)
+	s.api("GET /api/v1/workspaces/{id}/members", s.listWorkspaceMembers)
+	s.api("PUT /api/v1/workspaces/{id}/members/{user_id}", s.setWorkspaceRole)
+	s.api("DELETE /api/v1/workspaces/{id}/members/{user_id}", s.removeWorkspaceRole)
+	s.mux.HandleFunc("GET /invite", s.invitePage)
+	s.mux.HandleFunc("POST /invite", s.acceptInvite)
+}
+
+// orgAccess authenticates a person (not a workspace key) and checks their
+// role in the organization named by the {id} path value: 404 outside it,
+// 403 when owner is needed and they are a member.
+func (s *Server) orgAccess(w http.ResponseWriter, r *http.Request, needOwner bool) (caller, store.OrgMembership, bool) {
+	u, ok := s.requireUser(w, r)
+	if !ok {
+		return u, store.OrgMembership{}, false
+	}
+	id := r.PathValue("id")
+	m, member := s.orgNames(r, u)[id]
+	if !member || u.Key.WorkspaceID != "" {
+		writeError(w, http.StatusNotFound, "organization "+id+" not found")
+		return u, m, false
+	}
+	if needOwner && m.Role != store.RoleOwner {
+		writeJSON(w, http.StatusForbidden, Error{StatusCode: http.StatusForbidden,
+			Detail: "your role in organization " + m.Org.Name + " is " + m.Role + "; this needs owner", Extra: map[string]any{"role": m.Role, "required": store.RoleOwner}})
+		return u, m, false
+	}
+	return u, m, true
+}
+
+func (s *Server) memberJSON(r *http.Request, m store.Member) MemberJSON {
+	out := MemberJSON{UserID: m.User.ID, Email: m.User.Email, Name: m.User.Name, Role: m.Role, Inherited: m.Inherited}
+	if m.User.PasswordHash == "" {
+		_, err := s.cfg.Store.InviteOfUser(r.Context(), m.User.ID)
+		out.Pending = err == nil
+	}
+	return out
+}
+
+// listMembers answers a paged member list.
+func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, list func(store.Page) ([]store.Member, error)) {
+	p, limit, ok := pageRequest(w, r)
+	if !ok {
+		return
+	}
+	ms, err := list(p)
+	if err != nil {
+		listFailed(w, err, "members")
+		return
+	}
+	ms, next := paged(ms, limit, func(m store.Member) string { return m.User.Email })
+	out := make([]MemberJSON, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, s.memberJSON(r, m))
+	}
+	writeJSON(w, http.StatusOK, pageBody(map[string]any{"members": out}, next))
+}
+
+func (s *Server) listOrgMembers(w http.ResponseWriter, r *http.Request) {
+	_, m, ok := s.orgAccess(w, r, false)
+	if !ok {
+		return
+	}
+	s.listMembers(w, r, func(p store.Page) ([]store.Member, error) { return s.cfg.Store.OrgMembers(r.Context(), m.Org.ID, p) })
+}
+
+// addOrgMember adds a person by email. Someone without an account gets
+// one to claim: the answer carries a one-time invite_url (7 days) for the
+// owner to pass on, and a GitHub sign-in with that verified email claims it
+// too. Adding a pending member again renews their link.
+func (s *Server) addOrgMember(w http.ResponseWriter, r *http.Request) {
+	u, m, ok := s.orgAccess(w, r, true)
+	if !ok {
+		return
+	}
+	var req struct {
+		Email string `json:"email"`
+		Role  string `json:"role"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	email := strings.ToLower(strings.TrimSpace(req.Email))
+	if at := strings.IndexByte(email, '@'); at < 1 || at == len(email)-1 || strings.ContainsAny(email, " <>\"") {
+		writeError(w, http.StatusBadRequest, "email: give the person's email address")
+		return
+	}
+	if req.Role == "" {
+		req.Role = store.RoleMember
+	}
+	if req.Role != store.RoleMember && req.Role != store.RoleOwner {
+		writeError(w, http.StatusBadRequest, "role: an organization role is member or owner")
+		return
+	}
+	ctx := r.Context()
+	user, err := s.cfg.Store.UserByEmail(ctx, email)
+	created := false
+	if errors.Is(err, store.ErrNotFound) {
+		user, err = s.cfg.Store.CreateUser(ctx, store.User{Email: email})
+		created = true
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not add the member")
+		return
+	}
+	status := http.StatusCreated
+	err = s.cfg.Store.AddOrgMember(ctx, m.Org.ID, user.ID, req.Role)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		// Already a member: only a pending one gets a new link.
+		if in, ierr := s.cfg.Store.InviteOfUser(ctx, user.ID); ierr != nil || in.OrgID != m.Org.ID {
+			writeError(w, http.StatusConflict, email+" is already a member of "+m.Org.Name)
+			return
+		}
+		status = http.StatusOK
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "could not add the member")
+		return
+	}
+	out := MemberJSON{UserID: user.ID, Email: user.Email, Name: user.Name, Role: req.Role}
+	if created || status == http.StatusOK {
+		tok := "inv_" + randomToken(24)
+		if err := s.cfg.Store.CreateInvite(ctx, store.Invite{Hash: HashToken(tok), UserID: user.ID, OrgID: m.Org.ID, CreatedBy: u.ID,
+			ExpiresAt: s.cfg.Now().Add(InviteTTL)}); err != nil {
+			writeError(w, http.StatusInternalServerError, "could not create the invitation")
+			return
+		}
+		out.Pending, out.InviteURL = true, s.cfg.PublicURL+"/invite?token="+tok
+	}
+	writeJSON(w, status, out)
+}
+
+func (s *Server) setOrgRole(w http.ResponseWriter, r *http.Request) {
+	_, m, ok := s.orgAccess(w, r, true)
+	if !ok {
+		return
+	}
+	var req struct {
+		Role string `json:"role"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.Role != store.RoleMember && req.Role != store.RoleOwner {
+		writeError(w, http.StatusBadRequest, "role: an organization role is member or owner")
+		return
+	}
+	s.memberChange(w, r.PathValue("user_id"), m, s.cfg.Store.SetOrgRole(r.Context(), m.Org.ID, r.PathValue("user_id"), req.Role), http.StatusOK)
+}
+
+// removeOrgMember removes a member (owners), or the caller themselves
+// (anyone may leave).
+func (s *Server) removeOrgMember(w http.ResponseWriter, r *http.Request) {
+	u, m, ok := s.orgAccess(w, r, false)
+	if !ok {
+		return
+	}
+	target := r.PathValue("user_id")
+	if target != u.ID && m.Role != store.RoleOwner {
+		writeJSON(w, http.StatusForbidden, Error{StatusCode: http.StatusForbidden,
+			Detail: "only owners remove other members; you may remove yourself", Extra: map[string]any{"role": m.Role, "required": store.RoleOwner}})
+		return
+	}
+	s.memberChange(w, target, m, s.cfg.Store.RemoveOrgMember(r.Context(), m.Org.ID, target), http.StatusNoContent)
+}
+
+func (s *Server) memberChange(w http.ResponseWriter, userID string, m store.OrgMembership, err error, okStatus int) {
+	switch {
+	case errors.Is(err, store.ErrLastOwner):
+		writeError(w, http.StatusConflict, m.Org.Name+" needs an owner: make someone else owner first")
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "user "+userID+" is not a member of "+m.Org.Name)
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "could not change the membership")
+	case okStatus == http.StatusNoContent:
+		w.WriteHeader(okStatus)
+	default:
+		writeJSON(w, okStatus, map[string]string{"user_id": userID, "organization_id": m.Org.ID})
+	}
+}
+
+func (s *Server) listWorkspaceMembers(w http.ResponseWriter, r *http.Request) {
+	_, ws, _, ok := s.workspaceAccess(w, r, store.RoleViewer)
+	if !ok {
+		return
+	}
+	s.listMembers(w, r, func(p store.Page) ([]store.Member, error) { return s.cfg.Store.WorkspaceMembers(r.Context(), ws.ID, p) })
+}
+
+// setWorkspaceRole gives a member of the workspace's organization a role in
+// it (workspace owners only; workspace keys cannot).
+func (s *Server) setWorkspaceRole(w http.ResponseWriter, r *http.Request) {
+	u, ws, _, ok := s.workspaceAccess(w, r, store.RoleOwner)
+	if !ok || !personalOnly(w, u) {
+		return
+	}
+	var req struct {
+		Role string `json:"role"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.Role != store.RoleOwner && req.Role != store.RoleDeveloper && req.Role != store.RoleViewer {
+		writeError(w, http.StatusBadRequest, "role: a workspace role is owner, developer or viewer")
+		return
+	}
+	target := r.PathValue("user_id")
+	orgs, err := s.cfg.Store.OrgsOfUser(r.Context(), target)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not read the user's organizations")
+		return
+	}
+	for _, o := range orgs {
+		if o.Org.ID != ws.OrgID {
+			continue
+		}
+		if o.Role == store.RoleOwner {
+			writeError(w, http.StatusBadRequest, "organization owners own every workspace of it; change their organization role instead")
+			return
+		}
+		if err := s.cfg.Store.SetWorkspaceRole(r.Context(), ws.ID, target, req.Role); err != nil {
+			writeError(w, http.StatusInternalServerError, "could not set the role")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"user_id": target, "workspace_id": ws.ID, "role": req.Role})
+		return
+	}
+	writeError(w, http.StatusBadRequest, "user "+target+" is not a member of this workspace's organization; add them with POST /api/v1/organizations/"+ws.OrgID+"/members first")
+}
+
+func (s *Server) removeWorkspaceRole(w http.ResponseWriter, r *http.Request) {
+	u, ws, _, ok := s.workspaceAccess(w, r, store.RoleOwner)
+	if !ok || !personalOnly(w, u) {
+		return
+	}
+	target := r.PathValue("user_id")
+	err := s.cfg.Store.RemoveWorkspaceRole(r.Context(), ws.ID, target)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "user "+target+" has no role of their own in this workspace (organization owners keep theirs)")
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "could not remove the role")
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// validInvite finds the pending, unexpired invitation of a link.
+func (s *Server) validInvite(r *http.Request, tok string) (store.Invite, bool) {
+	if tok == "" {
+		return store.Invite{}, false
+	}
+	in, err := s.cfg.Store.InviteByHash(r.Context(), HashToken(tok))
+	return in, err == nil && s.cfg.Now().Before(in.ExpiresAt)
+}
+
+func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
+	tok := r.URL.Query().Get("token")
+	in, ok := s.validInvite(r, tok)
+	if !ok {
+		page(w, http.StatusGone, "Invitation", `<p>This invitation link is not valid: it works once, for 7 days. Ask the owner who invited you for a new one.</p>`)
+		return
+	}
+	u, err := s.cfg.Store.UserByID(r.Context(), in.UserID)
+	if err != nil {
+		page(w, http.StatusInternalServerError, "Invitation", `<p>Could not read the invitation.</p>`)
+		return
+	}
+	page(w, http.StatusOK, "Join dlthub", `<p>Set up the account `+html(u.Email)+`.</p>
+<form method="post" action="/invite">
+<input type="hidden" name="token" value="`+html(tok)+`">
+<label>Name <input name="name" value="`+html(u.Name)+`"></label>
+<label>Password <input name="password" type="password"></label>
+<button>Create account</button></form>`+s.githubLink("/"))
+}
+
+func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
+	tok := r.FormValue("token")
+	in, ok := s.validInvite(r, tok)
+	if !ok {
+		page(w, http.StatusGone, "Invitation", `<p>This invitation link is not valid: it works once, for 7 days.</p>`)
+		return
+	}
+	pw := r.FormValue("password")
+	if len(pw) < 8 {
+		page(w, http.StatusBadRequest, "Invitation", `<p>Choose a password of at least 8 characters. <a href="/invite?token=`+html(urlQueryEscape(tok))+`">Back</a></p>`)
+		return
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	if err != nil {
+		page(w, http.StatusInternalServerError, "Invitation", `<p>Could not set the password.</p>`)
+		return
+	}
+	u, err := s.cfg.Store.AcceptInvite(r.Context(), in.Hash, strings.TrimSpace(r.FormValue("name")), string(hash))
+	if err != nil {
+		page(w, http.StatusGone, "Invitation", `<p>This invitation was used already.</p>`)
+		return
+	}
+	if s.startSession(w, r, u) {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	}
+}
