@@ -249,7 +249,7 @@ func (s *Server) githubUser(ctx context.Context, gh githubAccount) (store.User, 
 		return u, nil
 	}
 	if !s.cfg.GitHub.Signup {
-		return store.User{}, &signInRefused{"No account here uses " + strings.Join(gh.Verified, " or ") + ". Ask an owner of this server to create one, then sign in with GitHub again."}
+		return store.User{}, &signInRefused{"No account here uses " + strings.Join(gh.Verified, " or ") + ". Ask an organization owner to add you by one of these emails, then sign in with GitHub again."}
 	}
 	name := gh.Name
 	if name == "" {
