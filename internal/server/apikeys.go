@@ -50,21 +50,8 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 	if !ok || !personalOnly(w, u) {
 		return
 	}
-	p, limit, ok := pageRequest(w, r)
-	if !ok {
-		return
-	}
-	keys, err := s.cfg.Store.APIKeysOfUser(r.Context(), u.ID, p)
-	if err != nil {
-		listFailed(w, err, "API keys")
-		return
-	}
-	keys, next := paged(keys, limit, func(k store.APIKey) string { return k.ID })
-	out := make([]APIKeyJSON, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, keyJSON(k))
-	}
-	writeJSON(w, http.StatusOK, pageBody(map[string]any{"api_keys": out}, next))
+	listPage(w, r, "api_keys", func(p store.Page) ([]store.APIKey, error) { return s.cfg.Store.APIKeysOfUser(r.Context(), u.ID, p) },
+		func(k store.APIKey) string { return k.ID }, keyJSON)
 }
 
 // createAPIKey makes a personal key (acts as the user) or a workspace key

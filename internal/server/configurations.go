@@ -56,21 +56,8 @@ func (s *Server) listConfigurations(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, limit, ok := pageRequest(w, r)
-	if !ok {
-		return
-	}
-	list, err := s.cfg.Store.Configurations(r.Context(), ws.ID, p)
-	if err != nil {
-		listFailed(w, err, "configurations")
-		return
-	}
-	list, next := paged(list, limit, func(c store.Configuration) string { return strconv.Itoa(c.Version) })
-	out := make([]ConfigurationJSON, 0, len(list))
-	for _, c := range list {
-		out = append(out, configurationJSON(c))
-	}
-	writeJSON(w, http.StatusOK, pageBody(map[string]any{"configurations": out}, next))
+	listPage(w, r, "configurations", func(p store.Page) ([]store.Configuration, error) { return s.cfg.Store.Configurations(r.Context(), ws.ID, p) },
+		func(c store.Configuration) string { return strconv.Itoa(c.Version) }, configurationJSON)
 }
 
 // createConfiguration checks every file parses as TOML, then stores the

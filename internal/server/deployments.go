@@ -85,21 +85,8 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, limit, ok := pageRequest(w, r)
-	if !ok {
-		return
-	}
-	list, err := s.cfg.Store.Deployments(r.Context(), ws.ID, p)
-	if err != nil {
-		listFailed(w, err, "deployments")
-		return
-	}
-	list, next := paged(list, limit, func(d store.Deployment) string { return strconv.Itoa(d.Version) })
-	out := make([]DeploymentJSON, 0, len(list))
-	for _, d := range list {
-		out = append(out, deploymentJSON(d))
-	}
-	writeJSON(w, http.StatusOK, pageBody(map[string]any{"deployments": out}, next))
+	listPage(w, r, "deployments", func(p store.Page) ([]store.Deployment, error) { return s.cfg.Store.Deployments(r.Context(), ws.ID, p) },
+		func(d store.Deployment) string { return strconv.Itoa(d.Version) }, deploymentJSON)
 }
 
 // createDeployment takes a package (tar.gz) as the body, checks it and

@@ -27,21 +27,11 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, limit, ok := pageRequest(w, r)
-	if !ok {
-		return
-	}
-	list, err := s.cfg.Store.Jobs(r.Context(), ws.ID, p)
-	if err != nil {
-		listFailed(w, err, "jobs")
-		return
-	}
-	list, next := paged(list, limit, func(j store.Job) string { return j.Ref })
-	out := make([]JobJSON, 0, len(list))
-	for _, j := range list {
-		out = append(out, JobJSON{Ref: j.Ref, Hash: j.Hash, Active: j.Active, Spec: json.RawMessage(j.Spec), UpdatedAt: j.UpdatedAt})
-	}
-	writeJSON(w, http.StatusOK, pageBody(map[string]any{"jobs": out}, next))
+	listPage(w, r, "jobs", func(p store.Page) ([]store.Job, error) { return s.cfg.Store.Jobs(r.Context(), ws.ID, p) },
+		func(j store.Job) string { return j.Ref },
+		func(j store.Job) JobJSON {
+			return JobJSON{Ref: j.Ref, Hash: j.Hash, Active: j.Active, Spec: json.RawMessage(j.Spec), UpdatedAt: j.UpdatedAt}
+		})
 }
 
 // reconcileJobs makes the listed jobs the workspace's active ones and

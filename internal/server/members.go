@@ -71,21 +71,8 @@ func (s *Server) memberJSON(r *http.Request, m store.Member) MemberJSON {
 
 // listMembers answers a paged member list.
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, list func(store.Page) ([]store.Member, error)) {
-	p, limit, ok := pageRequest(w, r)
-	if !ok {
-		return
-	}
-	ms, err := list(p)
-	if err != nil {
-		listFailed(w, err, "members")
-		return
-	}
-	ms, next := paged(ms, limit, func(m store.Member) string { return m.User.Email })
-	out := make([]MemberJSON, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, s.memberJSON(r, m))
-	}
-	writeJSON(w, http.StatusOK, pageBody(map[string]any{"members": out}, next))
+	listPage(w, r, "members", list, func(m store.Member) string { return m.User.Email },
+		func(m store.Member) MemberJSON { return s.memberJSON(r, m) })
 }
 
 func (s *Server) listOrgMembers(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/dlthub/dlthub/internal/store"
 )
@@ -71,4 +72,25 @@ func pageBody(body map[string]any, next string) map[string]any {
 		body["next_cursor"] = next
 	}
 	return body
+}
+
+// listPage answers a paged list request: it reads the page, asks list for
+// it and writes {field: [toJSON(item)...], next_cursor}; key is an item's
+// position for the next page.
+func listPage[T, J any](w http.ResponseWriter, r *http.Request, field string, list func(store.Page) ([]T, error), key func(T) string, toJSON func(T) J) {
+	p, limit, ok := pageRequest(w, r)
+	if !ok {
+		return
+	}
+	items, err := list(p)
+	if err != nil {
+		listFailed(w, err, strings.ReplaceAll(field, "_", " "))
+		return
+	}
+	items, next := paged(items, limit, key)
+	out := make([]J, 0, len(items))
+	for _, it := range items {
+		out = append(out, toJSON(it))
+	}
+	writeJSON(w, http.StatusOK, pageBody(map[string]any{field: out}, next))
 }
