@@ -56,7 +56,9 @@ func (s *Server) listConfigurations(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	listPage(w, r, "configurations", func(p store.Page) ([]store.Configuration, error) { return s.cfg.Store.Configurations(r.Context(), ws.ID, p) },
+	listPage(w, r, "configurations", func(p store.Page) ([]store.Configuration, error) {
+		return s.cfg.Store.Configurations(r.Context(), ws.ID, p)
+	},
 		func(c store.Configuration) string { return strconv.Itoa(c.Version) }, configurationJSON)
 }
 
