@@ -6,6 +6,7 @@ package destination
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/dlthub/dlthub/internal/schema"
@@ -63,4 +64,13 @@ type Client interface {
 	// TruncateTables deletes every row of the tables, keeping them.
 	TruncateTables(ctx context.Context, tables []string) error
 	Close() error
+}
+
+// QueryError adds the statement that failed (cut to 400 bytes) to err, so
+// a load error shows what was run without flooding the terminal.
+func QueryError(err error, q string) error {
+	if len(q) > 400 {
+		q = q[:400] + "…"
+	}
+	return fmt.Errorf("%w\nin: %s", err, q)
 }

@@ -99,6 +99,17 @@ type Table struct {
 }
 
 // Column returns the named column or nil.
+// HasMergeKeys reports whether a column is a primary or merge key, which
+// turns a merge into an upsert/delete-insert instead of an append.
+func (t *Table) HasMergeKeys() bool {
+	for _, c := range t.Columns {
+		if c.PrimaryKey || c.MergeKey {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *Table) Column(name string) *Column {
 	for _, c := range t.Columns {
 		if c.Name == name {

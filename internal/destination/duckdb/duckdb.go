@@ -159,7 +159,7 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 	}()
 	exec := func(q string, args ...any) error {
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("duckdb: %w\nin: %s", err, abbreviate(q))
+			return fmt.Errorf("duckdb: %w", destination.QueryError(err, q))
 		}
 		return nil
 	}
@@ -203,7 +203,7 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 			continue
 		}
 		root := p.Schema.Root(t)
-		if root.WriteDisposition == schema.Merge && (hasKeys(root) || root.MergeStrategy == schema.SCD2) {
+		if root.WriteDisposition == schema.Merge && (root.HasMergeKeys() || root.MergeStrategy == schema.SCD2) {
 			continue // loaded with its root
 		}
 		src, err := Source(files, t, false)
@@ -235,21 +235,6 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 	return nil
 }
 
-func abbreviate(q string) string {
-	if len(q) > 400 {
-		return q[:400] + "…"
-	}
-	return q
-}
-
-func hasKeys(t *schema.Table) bool {
-	for _, c := range t.Columns {
-		if c.PrimaryKey || c.MergeKey {
-			return true
-		}
-	}
-	return false
-}
 
 // Source is a relation over a table's job files: each CSV file read with
 // its own header and typed columns, glued with UNION ALL BY NAME (columns a
@@ -407,7 +392,7 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 	if t.WriteDisposition == schema.Merge && t.MergeStrategy == schema.SCD2 {
 		return c.loadSCD2(ctx, tx, p, t, files)
 	}
-	merge := t.WriteDisposition == schema.Merge && hasKeys(t)
+	merge := t.WriteDisposition == schema.Merge && t.HasMergeKeys()
 	src, err := Source(files, t, merge)
 	if err != nil {
 		return err
@@ -428,7 +413,7 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 	stg := Quote("_dlt_stage_" + t.Name)
 	run := func(q string) error {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%w\nin: %s", err, abbreviate(q))
+			return destination.QueryError(err, q)
 		}
 		return nil
 	}
@@ -530,7 +515,7 @@ func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Packag
 	}
 	run := func(q string) error {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%w\nin: %s", err, abbreviate(q))
+			return destination.QueryError(err, q)
 		}
 		return nil
 	}

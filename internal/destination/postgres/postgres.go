@@ -138,7 +138,7 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 	}()
 	exec := func(q string, args ...any) error {
 		if _, err := tx.Exec(ctx, q, args...); err != nil {
-			return fmt.Errorf("postgres: %w\nin: %s", err, abbreviate(q))
+			return fmt.Errorf("postgres: %w", destination.QueryError(err, q))
 		}
 		return nil
 	}
@@ -179,7 +179,7 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 			continue
 		}
 		root := p.Schema.Root(t)
-		if root.WriteDisposition == schema.Merge && (hasKeys(root) || root.MergeStrategy == schema.SCD2) {
+		if root.WriteDisposition == schema.Merge && (root.HasMergeKeys() || root.MergeStrategy == schema.SCD2) {
 			continue // loaded with its root
 		}
 		if err := c.copyInto(ctx, tx, t, c.table(t.Name), files); err != nil {
@@ -207,21 +207,6 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 	return nil
 }
 
-func abbreviate(q string) string {
-	if len(q) > 400 {
-		return q[:400] + "…"
-	}
-	return q
-}
-
-func hasKeys(t *schema.Table) bool {
-	for _, c := range t.Columns {
-		if c.PrimaryKey || c.MergeKey {
-			return true
-		}
-	}
-	return false
-}
 
 func (c *Client) ensureTable(ctx context.Context, tx pgx.Tx, t *schema.Table) error {
 	rows, err := tx.Query(ctx, `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, c.dataset, t.Name)
@@ -407,12 +392,12 @@ func (c *Client) TruncateTables(ctx context.Context, tables []string) error {
 // by primary key, upsert) through a staging table, or kept as history
 // (scd2).
 func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package, t *schema.Table, files []string) error {
-	if t.WriteDisposition != schema.Merge || (!hasKeys(t) && t.MergeStrategy != schema.SCD2) {
+	if t.WriteDisposition != schema.Merge || (!t.HasMergeKeys() && t.MergeStrategy != schema.SCD2) {
 		return c.copyInto(ctx, tx, t, c.table(t.Name), files)
 	}
 	run := func(q string) error {
 		if _, err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("%w\nin: %s", err, abbreviate(q))
+			return destination.QueryError(err, q)
 		}
 		return nil
 	}
