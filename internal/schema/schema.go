@@ -98,7 +98,6 @@ type Table struct {
 	Columns          []*Column `json:"-"`
 }
 
-// Column returns the named column or nil.
 // HasMergeKeys reports whether a column is a primary or merge key, which
 // turns a merge into an upsert/delete-insert instead of an append.
 func (t *Table) HasMergeKeys() bool {
@@ -110,6 +109,7 @@ func (t *Table) HasMergeKeys() bool {
 	return false
 }
 
+// Column returns the named column or nil.
 func (t *Table) Column(name string) *Column {
 	for _, c := range t.Columns {
 		if c.Name == name {

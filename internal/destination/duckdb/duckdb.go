@@ -235,7 +235,6 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 	return nil
 }
 
-
 // Source is a relation over a table's job files: each CSV file read with
 // its own header and typed columns, glued with UNION ALL BY NAME (columns a
 // file lacks are NULL), plus a _dlt_pos column that keeps file order for

@@ -207,7 +207,6 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 	return nil
 }
 
-
 func (c *Client) ensureTable(ctx context.Context, tx pgx.Tx, t *schema.Table) error {
 	rows, err := tx.Query(ctx, `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, c.dataset, t.Name)
 	if err != nil {
