@@ -3,9 +3,13 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -58,16 +62,30 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u store.Us
 		page(w, http.StatusInternalServerError, "Error", `<p>Could not start a session.</p>`)
 		return false
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(SessionTTL.Seconds())})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.secureCookies(),
+		SameSite: http.SameSiteLaxMode, MaxAge: int(SessionTTL.Seconds())})
 	return true
 }
 
+// secureCookies marks cookies Secure when clients reach the server over
+// HTTPS, so a session never travels in clear text.
+func (s *Server) secureCookies() bool { return strings.HasPrefix(s.cfg.PublicURL, "https://") }
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	u, err := s.cfg.Store.UserByEmail(r.Context(), r.FormValue("email"))
+	email := strings.ToLower(strings.TrimSpace(r.FormValue("email")))
+	key := email + "|" + clientIP(r)
+	if wait := s.logins.blocked(key, s.cfg.Now()); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		page(w, http.StatusTooManyRequests, "Sign in", `<p>Too many failed sign-ins for this email. Try again in `+html(wait.Round(time.Minute).String())+`.</p>`)
+		return
+	}
+	u, err := s.cfg.Store.UserByEmail(r.Context(), email)
 	if err != nil || u.PasswordHash == "" || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(r.FormValue("password"))) != nil {
+		s.logins.fail(key, s.cfg.Now())
 		page(w, http.StatusUnauthorized, "Sign in", `<p>Wrong email or password.</p>`)
 		return
 	}
+	s.logins.reset(key)
 	if s.startSession(w, r, u) {
 		http.Redirect(w, r, safeNext(r.FormValue("next")), http.StatusSeeOther)
 	}
@@ -155,4 +173,69 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page(w, http.StatusOK, "dlthub", `<p>Signed in as `+html(u.Email)+`.</p>`)
+}
+
+// Password guessing is slowed per email and client address: after
+// loginMaxFails failures within loginWindow, sign-in for that pair waits
+// out the rest of the window.
+const (
+	loginMaxFails = 5
+	loginWindow   = 15 * time.Minute
+)
+
+// loginLimiter counts failed sign-ins in memory (per server process).
+type loginLimiter struct {
+	mu    sync.Mutex
+	fails map[string]loginFails
+}
+
+type loginFails struct {
+	n     int
+	first time.Time
+}
+
+func (l *loginLimiter) blocked(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, ok := l.fails[key]
+	if !ok || f.n < loginMaxFails || now.Sub(f.first) >= loginWindow {
+		return 0
+	}
+	return f.first.Add(loginWindow).Sub(now)
+}
+
+func (l *loginLimiter) fail(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fails == nil {
+		l.fails = map[string]loginFails{}
+	}
+	if len(l.fails) > 10000 { // keep memory bounded: drop old windows
+		for k, f := range l.fails {
+			if now.Sub(f.first) >= loginWindow {
+				delete(l.fails, k)
+			}
+		}
+	}
+	f := l.fails[key]
+	if f.n == 0 || now.Sub(f.first) >= loginWindow {
+		f = loginFails{first: now}
+	}
+	f.n++
+	l.fails[key] = f
+}
+
+func (l *loginLimiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.fails, key)
+}
+
+// clientIP is the request's remote address without the port.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

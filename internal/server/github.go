@@ -84,7 +84,7 @@ func (s *Server) githubStart(w http.ResponseWriter, r *http.Request) {
 		Path:     "/login/github",
 		MaxAge:   githubStateTTL,
 		HttpOnly: true,
-		Secure:   strings.HasPrefix(s.cfg.PublicURL, "https://"),
+		Secure:   s.secureCookies(),
 		SameSite: http.SameSiteLaxMode,
 	})
 	http.Redirect(w, r, s.githubOAuth().AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), http.StatusFound)

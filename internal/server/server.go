@@ -60,6 +60,7 @@ type Server struct {
 	mu        sync.Mutex
 	bootstrap string // one-time token for the first owner, "" once used
 	requests  map[string]int64
+	logins    loginLimiter
 	apiRoutes []string // "METHOD /api/v1/…" patterns
 }
 
