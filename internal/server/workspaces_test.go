@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"os"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dlthub/dlthub/internal/pgtest"
 	"github.com/dlthub/dlthub/internal/store"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 // team is one server with callers in every role.
 type team struct {
@@ -24,9 +28,9 @@ type team struct {
 	server                 *Server
 }
 
-func newTeam(t *testing.T) team {
+func newTeam(t *testing.T, mods ...func(*Config)) team {
 	t.Helper()
-	s, ts, blobDir := newServerWithBlobs(t, nil)
+	s, ts, blobDir := newServerWithBlobs(t, nil, mods...)
 	ctx := context.Background()
 	st := s.cfg.Store
 	ann, err := s.CreateAccount(ctx, "ann@acme.test", "Ann", "pw-ann-123", "acme")
@@ -95,9 +99,21 @@ func callWith(t *testing.T, method, url, token, body string, header http.Header)
 }
 
 // TestWorkspaceEndpointsByRole is the API's scenario table: every /api/v1
-// route × (no token, another organization, viewer, developer, owner).
+// route × (no token, another organization, viewer, developer, owner), on
+// SQLite and on PostgreSQL.
 func TestWorkspaceEndpointsByRole(t *testing.T) {
-	tm := newTeam(t)
+	t.Run("sqlite", func(t *testing.T) { endpointsByRole(t, newTeam(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		st, err := store.OpenPostgres(context.Background(), pgtest.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		endpointsByRole(t, newTeam(t, func(c *Config) { c.Store = st }))
+	})
+}
+
+func endpointsByRole(t *testing.T, tm team) {
 	ws := tm.ts + "/api/v1/workspaces/" + tm.analytics
 	callers := []string{"none", "other org", "viewer", "developer", "owner"}
 	// A deployment to read back, a distinct package per caller to upload,
