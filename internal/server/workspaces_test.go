@@ -2,10 +2,10 @@ package server
 
 import (
 	"context"
-	"os"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
