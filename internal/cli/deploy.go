@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/dustin/go-humanize/english"
 	"github.com/spf13/cobra"
 
 	"github.com/dlthub/dlthub/internal/deploy"
@@ -80,7 +81,7 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 		}
 		return usagef("--format must be yaml or json, not %q", opts.Format)
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%s %s is valid (%d jobs)\n", mark(true), opts.File, len(m.Jobs))
+	fmt.Fprintf(f.IO.ErrOut, "%s %s is valid (%s)\n", mark(true), opts.File, english.Plural(len(m.Jobs), "job", ""))
 
 	t, err := f.deployTargetGuided(ctx)
 	if err != nil {
@@ -117,7 +118,7 @@ func (t *deployTarget) summary(f *Factory, start time.Time, dryRun, changed bool
 	case !changed:
 		fmt.Fprintf(f.IO.ErrOut, "%s Nothing to deploy (%d ms).\n", mark(true), time.Since(start).Milliseconds())
 	default:
-		fmt.Fprintf(f.IO.ErrOut, "%s Deployed to %s in %.1fs.\n", mark(true), t.rs.BaseURL, time.Since(start).Seconds())
+		fmt.Fprintf(f.IO.ErrOut, "%s Deployed to %s in %s.\n", mark(true), t.rs.BaseURL, time.Since(start).Round(time.Millisecond))
 	}
 }
 
