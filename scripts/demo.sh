@@ -83,6 +83,7 @@ TOML
 run deploy
 run deploy   # unchanged code, configuration and jobs: nothing is sent twice
 run workspace deployment list
+run job list
 run workspace info
 
 printf '\nDemo workspace was in %s (removed on exit).\n' "$dir"

@@ -37,9 +37,10 @@ and prod, and pipelines that load into DuckDB, Postgres and files.`,
 
 	root.AddGroup(&cobra.Group{ID: "workspace", Title: "Workspace:"})
 	root.AddGroup(&cobra.Group{ID: "jobs", Title: "Jobs:"})
-	deploy := newDeployCmd(f)
-	deploy.GroupID = "jobs"
-	root.AddCommand(deploy)
+	for _, c := range []*cobra.Command{newDeployCmd(f), newJobCmd(f)} {
+		c.GroupID = "jobs"
+		root.AddCommand(c)
+	}
 	root.AddGroup(&cobra.Group{ID: "platform", Title: "Control plane:"})
 	for _, c := range []*cobra.Command{newServerCmd(f), newLoginCmd(f), newLogoutCmd(f), newWorkspaceCmd(f)} {
 		c.GroupID = "platform"

@@ -310,6 +310,30 @@ func TestDeployJobsReconcileAndRebind(t *testing.T) {
 	}
 	deploy(`job\s+unchanged\s+jobs\.ingest\.github`, `job\s+archived\s+jobs\.transform\.daily`)
 
+	// job list shows what is deployed: active ones by default, archived
+	// ones on request; job info one of them.
+	code, out, errOut := runInProcess(t, dir, env, false, "", "job", "list")
+	if code != 0 || !regexp.MustCompile(`(?m)^jobs\.ingest\.github\s+batch\s+manual:jobs\.ingest\.github\s+active\s+\d{4}-`).MatchString(out) || strings.Contains(out, "daily") {
+		t.Errorf("job list: %d %s%s", code, out, errOut)
+	}
+	code, out, _ = runInProcess(t, dir, env, false, "", "job", "list", "--archived", "transform.*", "--json")
+	if code != 0 || !strings.Contains(out, `"job_ref": "jobs.transform.daily"`) || !strings.Contains(out, `"active": false`) ||
+		!strings.Contains(out, `"job.success:jobs.ingest.github"`) || strings.Contains(out, `"job_ref": "jobs.ingest.github"`) {
+		t.Errorf("job list --archived --json: %d %s", code, out)
+	}
+	code, out, _ = runInProcess(t, dir, env, false, "", "job", "info", "github")
+	for _, want := range []string{"job              jobs.ingest.github", "runs             echo hi", "status           active", "triggers         manual:jobs.ingest.github"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("job info lacks %q: %d\n%s", want, code, out)
+		}
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "info", "githb"); code != 1 || !strings.Contains(errOut, "did you mean jobs.ingest.github") {
+		t.Errorf("job info typo: %d %s", code, errOut)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "info", "jobs.*"); code != 1 || !strings.Contains(errOut, "matches 2 jobs") {
+		t.Errorf("job info ambiguous: %d %s", code, errOut)
+	}
+
 	// Rebinding the repository deactivates its jobs in the old workspace.
 	code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "connect", "playground")
 	if code != 0 || !strings.Contains(errOut, "its 1 active jobs there are deactivated") {

@@ -138,10 +138,30 @@ func TestSelectors(t *testing.T) {
 		"jobs.transform.daily": "jobs.transform.daily",
 		"job.success:*":        "jobs.transform.daily",
 	}
+	// The control plane selects over the expanded jobs it stores; the
+	// answers are the same.
+	expanded := m.Expand().Jobs
+	expandedRefs := func(sel string) string {
+		js, err := SelectExpanded(expanded, sel)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		var out []string
+		for _, j := range js {
+			out = append(out, j.JobRef)
+		}
+		return strings.Join(out, ",")
+	}
 	for sel, want := range cases {
 		if got := refs(sel); got != want {
 			t.Errorf("%q: %s, want %s", sel, got, want)
 		}
+		if got := expandedRefs(sel); got != want {
+			t.Errorf("expanded %q: %s, want %s", sel, got, want)
+		}
+	}
+	if got := expandedRefs("githb"); !strings.Contains(got, "did you mean jobs.ingest.github") {
+		t.Errorf("expanded typo: %s", got)
 	}
 	if _, err := m.Select("githb"); err == nil || !strings.Contains(err.Error(), "did you mean jobs.ingest.github") {
 		t.Errorf("typo: %v", err)

@@ -18,24 +18,76 @@ import (
 //
 // An empty selector selects every job.
 func (m *Manifest) Select(sel string) ([]*Job, error) {
+	cands := make([]candidate, len(m.Jobs))
+	for i, j := range m.Jobs {
+		cands[i] = candidate{ref: j.Ref, typ: j.Type}
+		for _, t := range j.AllTriggers() {
+			cands[i].triggers = append(cands[i].triggers, t.String())
+		}
+	}
+	idx, err := selectJobs(cands, sel)
+	out := make([]*Job, len(idx))
+	for i, k := range idx {
+		out[i] = m.Jobs[k]
+	}
+	return out, err
+}
+
+// SelectExpanded is Select over expanded jobs, as the control plane keeps
+// them (their trigger lists already hold the implicit ones).
+func SelectExpanded(list []*ExpandedJob, sel string) ([]*ExpandedJob, error) {
+	cands := make([]candidate, len(list))
+	for i, j := range list {
+		cands[i] = candidate{ref: j.JobRef, typ: j.Type, triggers: j.Triggers}
+	}
+	idx, err := selectJobs(cands, sel)
+	out := make([]*ExpandedJob, len(idx))
+	for i, k := range idx {
+		out[i] = list[k]
+	}
+	return out, err
+}
+
+// candidate is what selection looks at: the ref, the type and every
+// trigger as "kind:value".
+type candidate struct {
+	ref, typ string
+	triggers []string
+}
+
+// section and name of a ref "jobs.<section>.<name>".
+func (c candidate) sectionName() (string, string) {
+	rest := strings.TrimPrefix(c.ref, "jobs.")
+	sec, name, ok := strings.Cut(rest, ".")
+	if !ok {
+		return "", rest
+	}
+	return sec, name
+}
+
+// selectJobs returns the indexes of the candidates sel names.
+func selectJobs(cands []candidate, sel string) ([]int, error) {
 	sel = strings.TrimSpace(sel)
-	var out []*Job
+	var out []int
 	switch {
 	case sel == "":
-		return m.Jobs, nil
+		for i := range cands {
+			out = append(out, i)
+		}
+		return out, nil
 	case sel == "batch" || sel == "interactive":
-		for _, j := range m.Jobs {
-			if j.Type == sel {
-				out = append(out, j)
+		for i, c := range cands {
+			if c.typ == sel {
+				out = append(out, i)
 			}
 		}
 		return out, nil
 	case strings.Contains(sel, ":"):
 		re := glob(sel)
-		for _, j := range m.Jobs {
-			for _, t := range j.AllTriggers() {
-				if re.MatchString(t.String()) {
-					out = append(out, j)
+		for i, c := range cands {
+			for _, t := range c.triggers {
+				if re.MatchString(t) {
+					out = append(out, i)
 					break
 				}
 			}
@@ -47,27 +99,28 @@ func (m *Manifest) Select(sel string) ([]*Job, error) {
 		}
 		if strings.ContainsAny(sel, "*?") {
 			re := glob(full)
-			for _, j := range m.Jobs {
-				if re.MatchString(j.Ref) {
-					out = append(out, j)
+			for i, c := range cands {
+				if re.MatchString(c.ref) {
+					out = append(out, i)
 				}
 			}
 			break
 		}
-		for _, j := range m.Jobs {
-			if j.Ref == full || j.Name == sel || strings.HasSuffix(j.Ref, "."+sel) {
-				out = append(out, j)
+		for i, c := range cands {
+			if _, name := c.sectionName(); c.ref == full || name == sel || strings.HasSuffix(c.ref, "."+sel) {
+				out = append(out, i)
 			}
 		}
 	}
 	if len(out) == 0 {
 		var refs, names []string
 		byName := map[string]string{}
-		for _, j := range m.Jobs {
-			refs = append(refs, j.Ref)
-			for _, n := range []string{j.Ref, j.Section + "." + j.Name, j.Name} {
+		for _, c := range cands {
+			refs = append(refs, c.ref)
+			sec, name := c.sectionName()
+			for _, n := range []string{c.ref, sec + "." + name, name} {
 				names = append(names, n)
-				byName[n] = j.Ref
+				byName[n] = c.ref
 			}
 		}
 		msg := fmt.Sprintf("no job matches %q (jobs: %s)", sel, strings.Join(refs, ", "))

@@ -347,6 +347,9 @@ type DeployedJob struct {
 	Ref    string `json:"job_ref"`
 	Hash   string `json:"hash"`
 	Active bool   `json:"active"`
+	// Spec is the expanded job as deployed (jobs.ExpandedJob).
+	Spec      json.RawMessage `json:"spec"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // JobChange is what reconcile did to a job: added, updated, unchanged or

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dlthub/dlthub/internal/jobs"
+)
+
+func newJobCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "job",
+		Short: "See the jobs deployed to the connected workspace",
+		Long: `The jobs dlthub deploy sent to the connected remote workspace: what each
+runs, its triggers and whether it is active or archived (removed from
+dlthub.toml; history kept, triggers off). For the jobs in this folder's
+dlthub.toml, use dlthub deploy --show-manifest or dlthub local run.
+
+Selectors: batch, interactive, schedule:*, tag:ingest, manual:jobs.etl.*,
+jobs.ingest.*, a job ref or its name.`,
+		Example: `  dlthub job list
+  dlthub job list tag:ingest --archived
+  dlthub job info github`,
+		Args: noArgs,
+	}
+	cmd.AddCommand(newJobListCmd(f), newJobInfoCmd(f))
+	return cmd
+}
+
+// deployedJob is a job of the connected workspace: its expanded spec and
+// its state on the control plane.
+type deployedJob struct {
+	*jobs.ExpandedJob
+	Active    bool      `json:"active"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func (j deployedJob) status() string {
+	if j.Active {
+		return "active"
+	}
+	return "archived"
+}
+
+// deployedJobs reads the connected workspace's jobs, archived ones only
+// when asked, by ref.
+func (f *Factory) deployedJobs(ctx context.Context, archived bool) ([]deployedJob, error) {
+	t, err := f.deployTarget()
+	if err != nil {
+		return nil, err
+	}
+	list, err := t.c.Jobs(ctx, t.wsID)
+	if err != nil {
+		return nil, fmt.Errorf("workspace %s (runtime.workspace_id): %w", t.wsID, apiErr(t.rs, err))
+	}
+	out := make([]deployedJob, 0, len(list))
+	for _, d := range list {
+		if !d.Active && !archived {
+			continue
+		}
+		x := &jobs.ExpandedJob{}
+		if err := json.Unmarshal(d.Spec, x); err != nil || x.JobRef == "" {
+			// A spec this version cannot read still shows up by ref.
+			x = &jobs.ExpandedJob{JobRef: d.Ref, Hash: d.Hash}
+		}
+		out = append(out, deployedJob{ExpandedJob: x, Active: d.Active, UpdatedAt: d.UpdatedAt})
+	}
+	return out, nil
+}
+
+// selectDeployed applies selectors (their union, in list order); none
+// selects every job.
+func selectDeployed(list []deployedJob, sels []string) ([]deployedJob, error) {
+	if len(sels) == 0 {
+		return list, nil
+	}
+	specs := make([]*jobs.ExpandedJob, len(list))
+	for i, j := range list {
+		specs[i] = j.ExpandedJob
+	}
+	picked := map[*jobs.ExpandedJob]bool{}
+	for _, sel := range sels {
+		got, err := jobs.SelectExpanded(specs, sel)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range got {
+			picked[g] = true
+		}
+	}
+	var out []deployedJob
+	for _, j := range list {
+		if picked[j.ExpandedJob] {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+// runs says what a job runs: its pipeline or its command.
+func (j deployedJob) runs() string {
+	switch {
+	case j.Pipeline != "":
+		return "pipeline " + j.Pipeline
+	case len(j.Command) > 0:
+		return strings.Join(j.Command, " ")
+	}
+	return ""
+}

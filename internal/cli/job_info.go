@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func newJobInfoCmd(f *Factory) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "info JOB",
+		Short: "Show one deployed job: what it runs, its triggers and its status",
+		Example: `  dlthub job info github
+  dlthub job info jobs.ingest.github --json`,
+		Args: exactArgs("JOB"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			all, err := f.deployedJobs(cmd.Context(), true)
+			if err != nil {
+				return err
+			}
+			list, err := selectDeployed(all, args)
+			if err != nil {
+				return err
+			}
+			if len(list) > 1 {
+				var refs []string
+				for _, j := range list {
+					refs = append(refs, j.JobRef)
+				}
+				return fmt.Errorf("%q matches %d jobs: %s; name one of them", args[0], len(list), strings.Join(refs, ", "))
+			}
+			j := list[0]
+			if asJSON {
+				return writeJSON(f.IO.Out, j)
+			}
+			t := newTable(f.IO.Out)
+			row := func(k, v string) {
+				if v != "" {
+					fmt.Fprintf(t, "%s\t%s\n", k, v)
+				}
+			}
+			row("job", j.JobRef)
+			row("description", j.Description)
+			row("type", j.Type)
+			row("runs", j.runs())
+			row("status", j.status())
+			row("updated", j.UpdatedAt.Local().Format("2006-01-02 15:04:05"))
+			row("default trigger", j.DefaultTrigger)
+			for i, tr := range j.Triggers {
+				k := ""
+				if i == 0 {
+					k = "triggers"
+				}
+				fmt.Fprintf(t, "%s\t%s\t%s\n", k, tr, j.Describe[tr])
+			}
+			if j.Interval != nil {
+				row("interval", strings.TrimSpace(j.Interval["start"]+" → "+j.Interval["end"]))
+			}
+			row("freshness", strings.Join(j.Freshness, ", "))
+			row("refresh", j.Refresh)
+			var req []string
+			for k, v := range j.Require {
+				req = append(req, k+"="+v)
+			}
+			sort.Strings(req)
+			row("require", strings.Join(req, ", "))
+			if j.Execute != nil {
+				row("timeout", fmt.Sprint(j.Execute["timeout"]))
+			}
+			row("hash", j.Hash)
+			return t.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
