@@ -57,10 +57,27 @@ func open(ctx context.Context, db *sql.DB, postgres bool) (Store, error) {
 	return s, nil
 }
 
+// migrationLock is the PostgreSQL advisory lock key that serialises
+// migrations ("dlth" in ASCII).
+const migrationLock = 0x646c7468
+
 // migrate applies the embedded migrations not applied yet, each in a
-// transaction.
+// transaction. On PostgreSQL, servers starting together take turns under
+// an advisory lock, so each migration runs once; SQLite is one process's.
 func (s *sqlStore) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer func() { _ = conn.Close() }()
+	if s.postgres {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("store: migration lock: %w", err)
+		}
+		// Unlock on this connection even when ctx is done.
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock) }()
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
 	files, err := fs.Glob(migrations, "migrations/*.sql")
@@ -75,7 +92,7 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 			return fmt.Errorf("store: migration %s: name must start with a number", f)
 		}
 		var n int
-		if err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM schema_migrations WHERE version = ?`), v).Scan(&n); err != nil {
+		if err := conn.QueryRowContext(ctx, s.q(`SELECT count(*) FROM schema_migrations WHERE version = ?`), v).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -85,7 +102,7 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}

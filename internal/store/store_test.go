@@ -56,3 +56,25 @@ func TestReopen(t *testing.T) {
 		t.Errorf("users after reopen: %d", n)
 	}
 }
+
+// Servers starting together against one fresh PostgreSQL database migrate
+// it once: the others wait and find it done.
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			s, err := store.OpenPostgres(ctx, url)
+			if err == nil {
+				_ = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
