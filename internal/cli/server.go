@@ -36,6 +36,10 @@ type serverOptions struct {
 	GitHubSignup       bool
 }
 
+// databaseURLEnv carries the PostgreSQL URL, password included, so it need
+// not appear in the process list.
+const databaseURLEnv = "DLTHUB_DATABASE_URL"
+
 // githubSecretEnv carries the GitHub client secret so it need not appear in
 // the process list.
 const githubSecretEnv = "DLTHUB_GITHUB_CLIENT_SECRET"
@@ -67,7 +71,7 @@ its verified emails; a GitHub user without an account gets one, with an
 organization named after their login, unless --github-signup=false.`,
 		Example: `  dlthub server
   dlthub server --listen 0.0.0.0:8765 --public-url https://dlthub.example.com
-  dlthub server --database-url postgres://dlthub@db/dlthub --blob-url file:///srv/dlthub/blobs
+  DLTHUB_DATABASE_URL=postgres://dlthub:…@db/dlthub dlthub server --blob-url file:///srv/dlthub/blobs
   DLTHUB_GITHUB_CLIENT_SECRET=… dlthub server --public-url https://dlthub.example.com --github-client-id Iv1.abc123`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -77,7 +81,7 @@ organization named after their login, unless --github-signup=false.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8765", "address to listen on")
 	fl.StringVar(&opts.DataDir, "data-dir", "", "directory for the SQLite database and artifacts (default ~/.dlthub/server)")
-	fl.StringVar(&opts.DatabaseURL, "database-url", "", "PostgreSQL URL to keep state in instead of SQLite")
+	fl.StringVar(&opts.DatabaseURL, "database-url", "", "PostgreSQL URL to keep state in instead of SQLite (or "+databaseURLEnv+")")
 	fl.StringVar(&opts.BlobURL, "blob-url", "", "gocloud.dev blob URL for artifacts (default file://DATA_DIR/blobs)")
 	fl.StringVar(&opts.PublicURL, "public-url", "", "URL clients reach the server at (default http://LISTEN)")
 	fl.StringVar(&opts.GitHubClientID, "github-client-id", "", "client id of a GitHub OAuth app; turns on Sign in with GitHub")
@@ -89,6 +93,9 @@ organization named after their login, unless --github-signup=false.`,
 }
 
 func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
+	if opts.DatabaseURL == "" {
+		opts.DatabaseURL = f.Env.Get(databaseURLEnv)
+	}
 	gh, err := githubConfig(f, opts)
 	if err != nil {
 		return err

@@ -104,6 +104,11 @@ func TestServerCommandBadFlags(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "--blob-url s4://bucket") {
 		t.Errorf("bad blob url: %d %s", code, errOut)
 	}
+	// The database URL may come from the environment (no password in ps).
+	code, _, errOut = runInProcess(t, dir, map[string]string{"DLTHUB_DATABASE_URL": "postgres://u:hunter2@127.0.0.1:1/db?connect_timeout=2"}, false, "", "server", "--data-dir", dir)
+	if code == 0 || !strings.Contains(errOut, "--database-url") || strings.Contains(errOut, "hunter2") {
+		t.Errorf("database url from env: %d %s", code, errOut)
+	}
 }
 
 func TestServerCommandSignInWithGitHub(t *testing.T) {
