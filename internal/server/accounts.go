@@ -23,11 +23,20 @@ func html(s string) string {
 	return r.Replace(s)
 }
 
+// pageCSS keeps the sign-in, approval and invitation pages legible without
+// any asset to serve.
+const pageCSS = `body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+main{max-width:34rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 4px #0002}
+h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.6rem 0}input{display:block;width:100%;box-sizing:border-box;padding:.45rem;font:inherit}
+button{margin:.8rem .4rem 0 0;padding:.5rem 1rem;font:inherit;cursor:pointer}table{border-collapse:collapse;width:100%}
+td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e3e6ea}code{background:#eef0f3;padding:.1rem .3rem;border-radius:3px}`
+
 func page(w http.ResponseWriter, status int, title, body string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(`<!doctype html><html><head><meta charset="utf-8"><title>` + html(title) + ` · dlthub</title></head><body><h1>` + html(title) + `</h1>` + body + `</body></html>`))
+	_, _ = w.Write([]byte(`<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>` +
+		html(title) + ` · dlthub</title><style>` + pageCSS + `</style></head><body><main><h1>` + html(title) + `</h1>` + body + `</main></body></html>`))
 }
 
 // safeNext keeps redirects on this server.
@@ -166,13 +175,31 @@ func (s *Server) createUserWithOrg(ctx context.Context, nu store.User, org strin
 	return u, err
 }
 
+// home shows who is signed in, their workspaces and how to reach them
+// from the CLI.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.authenticate(r)
 	if !ok {
 		page(w, http.StatusOK, "dlthub", `<p><a href="/login">Sign in</a></p>`)
 		return
 	}
-	page(w, http.StatusOK, "dlthub", `<p>Signed in as `+html(u.Email)+`.</p>`)
+	var b strings.Builder
+	b.WriteString(`<p>Signed in as ` + html(u.Email) + `.</p>`)
+	list, err := s.cfg.Store.WorkspacesOfUser(r.Context(), u.ID)
+	if err == nil && len(list) > 0 {
+		orgs, _ := s.cfg.Store.OrgsOfUser(r.Context(), u.ID)
+		names := map[string]string{}
+		for _, o := range orgs {
+			names[o.Org.ID] = o.Org.Name
+		}
+		b.WriteString(`<table><tr><th>Organization</th><th>Workspace</th><th>Your role</th></tr>`)
+		for _, a := range list {
+			b.WriteString(`<tr><td>` + html(names[a.Workspace.OrgID]) + `</td><td>` + html(a.Workspace.Name) + `</td><td>` + html(a.Role) + `</td></tr>`)
+		}
+		b.WriteString(`</table>`)
+	}
+	b.WriteString(`<p>From a workspace folder: <code>RUNTIME__API_BASE_URL=` + html(s.cfg.PublicURL) + ` dlthub login</code>, then <code>dlthub workspace connect</code> and <code>dlthub deploy</code>.</p>`)
+	page(w, http.StatusOK, "dlthub", b.String())
 }
 
 // Password guessing is slowed per email and client address: after

@@ -74,6 +74,13 @@ func TestInviteMemberAndGrantWorkspaceRole(t *testing.T) {
 	if code, out := call(t, http.MethodGet, ws, doraTok, ""); code != http.StatusOK || out["role"] != "developer" {
 		t.Errorf("after grant: %d %v", code, out)
 	}
+	// Her home page lists it too.
+	if resp, err := b.Get(tm.ts + "/"); err == nil {
+		home, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(home), "<td>acme</td><td>analytics</td><td>developer</td>") {
+			t.Errorf("home page:\n%s", home)
+		}
+	}
 	_, wm := call(t, http.MethodGet, ws+"/members", doraTok, "")
 	if s := jsonString(wm); !strings.Contains(s, `"email":"ann@acme.test","inherited":true,"name":"Ann","role":"owner"`) || !strings.Contains(s, `"email":"dora@acme.test","name":"Dora","role":"developer"`) {
 		t.Errorf("workspace members: %s", s)
