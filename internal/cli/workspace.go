@@ -26,7 +26,7 @@ runtime.organization_id to .dlt/config.toml.`,
   dlthub workspace info --json`,
 		Args: noArgs,
 	}
-	cmd.AddCommand(newWorkspaceListCmd(f), newWorkspaceConnectCmd(f), newWorkspaceInfoCmd(f), newWorkspaceDeploymentCmd(f), newWorkspaceConfigurationCmd(f))
+	cmd.AddCommand(newWorkspaceListCmd(f), newWorkspaceConnectCmd(f), newWorkspaceInfoCmd(f), newWorkspaceShowCmd(f), newWorkspaceDeploymentCmd(f), newWorkspaceConfigurationCmd(f))
 	return cmd
 }
 

@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dlthub/dlthub/internal/server"
 )
 
 type workspaceInfoOptions struct {
@@ -57,5 +60,6 @@ func runWorkspaceInfo(ctx context.Context, f *Factory, opts *workspaceInfoOption
 	fmt.Fprintf(t, "your role\t%s\n", w.Role)
 	fmt.Fprintf(t, "repository\t%s\n", w.Repository)
 	fmt.Fprintf(t, "server\t%s\n", rs.BaseURL)
+	fmt.Fprintf(t, "page\t%s%s\n", strings.TrimSuffix(rs.BaseURL, "/"), server.WorkspacePagePath(w.ID))
 	return t.Flush()
 }

@@ -3,9 +3,12 @@ package cli_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +16,8 @@ import (
 	"testing"
 
 	"github.com/dlthub/dlthub/internal/cli"
+	"github.com/dlthub/dlthub/internal/iostreams"
+	"github.com/dlthub/dlthub/internal/workspace"
 )
 
 // loggedIn starts a control plane, makes dir a workspace and logs in through
@@ -407,5 +412,45 @@ func TestDeployWithWorkspaceAPIKeyInCI(t *testing.T) {
 	code, _, errOut = runInProcess(t, dir, ci, false, "", "deploy")
 	if code != 0 || !strings.Contains(errOut, "job            added") {
 		t.Errorf("developer key: %d %s", code, errOut)
+	}
+}
+
+func TestWorkspaceShow(t *testing.T) {
+	t.Parallel()
+	dir, env := loggedIn(t)
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "show"); code != 1 || !strings.Contains(errOut, "not connected") {
+		t.Errorf("unconnected: %d %s", code, errOut)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "connect", "playground"); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	code, out, _ := runInProcess(t, dir, env, false, "", "workspace", "show")
+	page := strings.TrimSpace(out)
+	if code != 0 || !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/workspaces/[0-9a-f]{32}$`).MatchString(page) {
+		t.Fatalf("show: %d %q", code, out)
+	}
+	// The page is there, behind sign-in (the approving browser's session).
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar}
+	base := env["RUNTIME__API_BASE_URL"]
+	resp, err := b.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {strings.TrimPrefix(page, base)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<h1>playground</h1>") {
+		t.Errorf("page: %d %s", resp.StatusCode, body)
+	}
+	// On a terminal it opens the browser too.
+	io2, _, outBuf, _ := iostreams.Test()
+	io2.SetTTY(true)
+	var opened string
+	f := &cli.Factory{IO: io2, Version: "test", OpenBrowser: func(u string) error { opened = u; return nil }, Env: workspace.Env{
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, Cwd: dir, Home: filepath.Join(dir, "home")}}
+	if code := cli.Run(context.Background(), f, []string{"workspace", "show"}); code != 0 || opened != page || strings.TrimSpace(outBuf.String()) != page {
+		t.Errorf("terminal: %d opened %q printed %q", code, opened, outBuf.String())
+	}
+	if code, out, _ := runInProcess(t, dir, env, false, "", "workspace", "info"); code != 0 || !strings.Contains(out, "page          "+page) {
+		t.Errorf("info: %d %s", code, out)
 	}
 }

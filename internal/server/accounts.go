@@ -26,7 +26,7 @@ func html(s string) string {
 // pageCSS keeps the sign-in, approval and invitation pages legible without
 // any asset to serve.
 const pageCSS = `body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
-main{max-width:34rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 4px #0002}
+main{max-width:52rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 4px #0002}
 h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.6rem 0}input{display:block;width:100%;box-sizing:border-box;padding:.45rem;font:inherit}
 button{margin:.8rem .4rem 0 0;padding:.5rem 1rem;font:inherit;cursor:pointer}table{border-collapse:collapse;width:100%}
 td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e3e6ea}code{background:#eef0f3;padding:.1rem .3rem;border-radius:3px}`
@@ -194,7 +194,8 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		}
 		b.WriteString(`<table><tr><th>Organization</th><th>Workspace</th><th>Your role</th></tr>`)
 		for _, a := range list {
-			b.WriteString(`<tr><td>` + html(names[a.Workspace.OrgID]) + `</td><td>` + html(a.Workspace.Name) + `</td><td>` + html(a.Role) + `</td></tr>`)
+			b.WriteString(`<tr><td>` + html(names[a.Workspace.OrgID]) + `</td><td><a href="` + WorkspacePagePath(a.Workspace.ID) + `">` +
+				html(a.Workspace.Name) + `</a></td><td>` + html(a.Role) + `</td></tr>`)
 		}
 		b.WriteString(`</table>`)
 	}

@@ -77,7 +77,7 @@ func TestInviteMemberAndGrantWorkspaceRole(t *testing.T) {
 	// Her home page lists it too.
 	if resp, err := b.Get(tm.ts + "/"); err == nil {
 		home, _ := io.ReadAll(resp.Body)
-		if !strings.Contains(string(home), "<td>acme</td><td>analytics</td><td>developer</td>") {
+		if !strings.Contains(string(home), `<td>acme</td><td><a href="/workspaces/`+tm.analytics+`">analytics</a></td><td>developer</td>`) {
 			t.Errorf("home page:\n%s", home)
 		}
 	}

@@ -128,6 +128,7 @@ func (s *Server) routes() {
 	s.configurationRoutes()
 	s.jobRoutes()
 	s.memberRoutes()
+	s.mux.HandleFunc("GET /workspaces/{id}", s.workspacePage)
 	s.mux.HandleFunc("GET /{$}", s.home)
 }
 

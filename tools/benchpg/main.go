@@ -7,13 +7,16 @@
 //     (the engine's own CSV job files) into the same tables.
 //   - postgres_to_duckdb: the sql_database source reads a table of -pg-rows
 //     rows into DuckDB; rows/s and peak RSS (which must not grow with the
-//     table).
+//     table). The baseline, in the same run, is the native path without
+//     the engine: COPY the table out of PostgreSQL as CSV to a file and
+//     read it with DuckDB's read_csv into a table.
 //
 // Each side runs as a child process so its peak RSS is its own.
 package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"os"
@@ -24,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dlthub/dlthub/internal/benchdata"
@@ -35,7 +39,7 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "", "internal: engine-pg, copy-pg or pg-duckdb")
+	mode := flag.String("mode", "", "internal: engine-pg, copy-pg, pg-duckdb or copy-duckdb")
 	rows := flag.Int("rows", envInt("BENCH_ROWS", 1_000_000), "records for jsonl_to_postgres")
 	pgRows := flag.Int("pg-rows", envInt("BENCH_PG_ROWS", 5_000_000), "rows of the table for postgres_to_duckdb")
 	file := flag.String("file", os.Getenv("BENCH_FILE"), "JSONL file (default: generate)")
@@ -50,6 +54,8 @@ func main() {
 		err = copyPG(*dir, *url)
 	case "pg-duckdb":
 		err = pgDuckDB(*dir, *url)
+	case "copy-duckdb":
+		err = copyDuckDB(*dir, *url)
 	default:
 		err = bench(*rows, *pgRows, *file)
 	}
@@ -162,8 +168,13 @@ now() - (g || ' seconds')::interval AS created_at, g %% 2 = 0 AS flag, jsonb_bui
 	if err != nil {
 		return err
 	}
-	fmt.Printf("BENCH name=postgres_to_duckdb rows=%d rows_per_s=%.0f baseline_rows_per_s=0 ratio=0 peak_rss_mb=%.0f seconds=%.2f\n",
-		pgRows, float64(pgRows)/src.wall.Seconds(), src.rssMB, src.wall.Seconds())
+	native, err := child("-mode", "copy-duckdb", "-dir", filepath.Join(work, "native"), "-url", dbURL("source"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("BENCH name=postgres_to_duckdb rows=%d rows_per_s=%.0f baseline_rows_per_s=%.0f ratio=%.3f peak_rss_mb=%.0f baseline_peak_rss_mb=%.0f seconds=%.2f baseline_seconds=%.2f\n",
+		pgRows, float64(pgRows)/src.wall.Seconds(), float64(pgRows)/native.wall.Seconds(), native.wall.Seconds()/src.wall.Seconds(),
+		src.rssMB, native.rssMB, src.wall.Seconds(), native.wall.Seconds())
 	return nil
 }
 
@@ -256,5 +267,46 @@ func pgDuckDB(dir, url string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "postgres_to_duckdb: %v extract %s normalize %s load %s\n", info.Rows, info.Extract.Round(time.Millisecond), info.Normal.Round(time.Millisecond), info.Load.Round(time.Millisecond))
+	return nil
+}
+
+// copyDuckDB is the native baseline of postgres_to_duckdb: COPY TO STDOUT
+// as CSV into a file, then DuckDB's read_csv into a table.
+func copyDuckDB(dir, url string) error {
+	ctx := context.Background()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	csvPath := filepath.Join(dir, "big.csv")
+	f, err := os.Create(csvPath)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	_, err = conn.PgConn().CopyTo(ctx, f, `COPY big TO STDOUT WITH (FORMAT csv, HEADER true)`)
+	_ = conn.Close(ctx)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("copy out: %w", err)
+	}
+	c, err := duckdb.NewConnector(filepath.Join(dir, "native.duckdb"), nil)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(c)
+	defer func() { _ = db.Close() }()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE big AS SELECT * FROM read_csv('`+csvPath+`', header = true)`); err != nil {
+		return fmt.Errorf("read_csv: %w", err)
+	}
+	var n int64
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM big`).Scan(&n); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "native: %d rows via CSV\n", n)
 	return nil
 }

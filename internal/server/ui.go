@@ -1,0 +1,112 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+// WorkspacePagePath is where the browser view of a workspace lives.
+func WorkspacePagePath(id string) string { return "/workspaces/" + id }
+
+// uiRows bounds each table of the workspace page; the API pages the rest.
+const uiRows = 20
+
+// workspacePage is the browser view of one workspace (viewer and up):
+// the deployed code versions, configuration versions (file names only),
+// jobs and members. `dlthub workspace show` opens it.
+func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.authenticate(r)
+	if !ok {
+		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	role, err := s.cfg.Store.WorkspaceRole(ctx, id, u.ID)
+	ws, werr := s.cfg.Store.WorkspaceByID(ctx, id)
+	if err != nil || werr != nil {
+		page(w, http.StatusNotFound, "Not found", `<p>No workspace `+html(id)+` that you can see. <a href="/">Your workspaces</a></p>`)
+		return
+	}
+	org := ""
+	if orgs, err := s.cfg.Store.OrgsOfUser(ctx, u.ID); err == nil {
+		for _, o := range orgs {
+			if o.Org.ID == ws.OrgID {
+				org = o.Org.Name
+			}
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<p>Organization <b>%s</b> · your role <b>%s</b>`, html(org), html(role))
+	if ws.Repository != "" {
+		fmt.Fprintf(&b, ` · repository <code>%s</code>`, html(ws.Repository))
+	}
+	b.WriteString(`</p>`)
+
+	recent := store.Page{Limit: uiRows}
+	b.WriteString(`<h2>Code</h2>`)
+	if ds, err := s.cfg.Store.Deployments(ctx, ws.ID, recent); err == nil && len(ds) > 0 {
+		b.WriteString(`<table><tr><th>Version</th><th>Deployed</th><th>Files</th><th>Size</th><th>Hash</th></tr>`)
+		for i, d := range ds {
+			active := ""
+			if i == 0 {
+				active = " (active)"
+			}
+			fmt.Fprintf(&b, `<tr><td>%d%s</td><td>%s</td><td>%d</td><td>%s</td><td><code>%s</code></td></tr>`,
+				d.Version, active, d.CreatedAt.Format("2006-01-02 15:04 MST"), d.Files, humanize.IBytes(uint64(d.Size)), html(short(d.ContentHash)))
+		}
+		b.WriteString(`</table>`)
+	} else {
+		b.WriteString(`<p>Nothing deployed yet: run <code>dlthub deploy</code>.</p>`)
+	}
+	b.WriteString(`<h2>Configuration</h2>`)
+	if cs, err := s.cfg.Store.Configurations(ctx, ws.ID, recent); err == nil && len(cs) > 0 {
+		b.WriteString(`<table><tr><th>Version</th><th>Synced</th><th>Files</th></tr>`)
+		for _, c := range cs {
+			fmt.Fprintf(&b, `<tr><td>%d</td><td>%s</td><td>%s</td></tr>`, c.Version, c.CreatedAt.Format("2006-01-02 15:04 MST"), html(strings.Join(c.Files, ", ")))
+		}
+		b.WriteString(`</table>`)
+	} else {
+		b.WriteString(`<p>No configuration synced yet.</p>`)
+	}
+	b.WriteString(`<h2>Jobs</h2>`)
+	if js, err := s.cfg.Store.Jobs(ctx, ws.ID, store.Page{}); err == nil && len(js) > 0 {
+		b.WriteString(`<table><tr><th>Job</th><th>Status</th><th>Updated</th></tr>`)
+		for _, j := range js {
+			status := "active"
+			if !j.Active {
+				status = "archived"
+			}
+			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td><td>%s</td></tr>`, html(j.Ref), status, j.UpdatedAt.Format("2006-01-02 15:04 MST"))
+		}
+		b.WriteString(`</table>`)
+	} else {
+		b.WriteString(`<p>No jobs deployed yet.</p>`)
+	}
+	b.WriteString(`<h2>Members</h2>`)
+	if ms, err := s.cfg.Store.WorkspaceMembers(ctx, ws.ID, store.Page{Limit: 100}); err == nil {
+		b.WriteString(`<table><tr><th>Email</th><th>Role</th></tr>`)
+		for _, m := range ms {
+			via := ""
+			if m.Inherited {
+				via = " (organization owner)"
+			}
+			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s%s</td></tr>`, html(m.User.Email), html(m.Role), via)
+		}
+		b.WriteString(`</table>`)
+	}
+	b.WriteString(`<p><a href="/">All workspaces</a></p>`)
+	page(w, http.StatusOK, ws.Name, b.String())
+}
+
+// short is the first 12 characters of a hash.
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

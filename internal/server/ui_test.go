@@ -1,0 +1,62 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+func TestWorkspacePage(t *testing.T) {
+	tm := newTeam(t)
+	ctx := context.Background()
+	st := tm.server.cfg.Store
+	ann := mustUser(t, st, "ann@acme.test")
+	if _, err := st.CreateDeployment(ctx, store.Deployment{WorkspaceID: tm.analytics, ContentHash: "0123456789abcdef", BlobKey: "k", Files: 3, Size: 2048, CreatedBy: ann}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateConfiguration(ctx, store.Configuration{WorkspaceID: tm.analytics, ContentHash: "h", BlobKey: "k", Files: []string{"config.toml", "prod.secrets.toml"}, CreatedBy: ann}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ReconcileJobs(ctx, tm.analytics, []store.Job{{Ref: "jobs.ingest.github", Hash: "1", Spec: "{}"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	path := WorkspacePagePath(tm.analytics)
+	get := func(b *http.Client) (int, string) {
+		resp, err := b.Get(tm.ts + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	// Without a session the page sends the browser to sign in and back.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := noFollow.Get(tm.ts + path)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next="+urlQueryEscape(path) {
+		t.Errorf("no session: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	code, body := get(browser(t, tm.ts, "ann@acme.test", "pw-ann-123"))
+	for _, want := range []string{
+		"<h1>analytics</h1>", "your role <b>owner</b>",
+		"<td>1 (active)</td>", "<td>3</td><td>2.0 KiB</td><td><code>0123456789ab</code></td>",
+		"<td>config.toml, prod.secrets.toml</td>",
+		"<td>jobs.ingest.github</td><td>active</td>",
+		"<td>ann@acme.test</td><td>owner (organization owner)</td>", "<td>viewer@acme.test</td><td>viewer</td>",
+	} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("page lacks %q: %d\n%s", want, code, body)
+		}
+	}
+	// Someone of another organization learns nothing.
+	if _, err := tm.server.CreateAccount(ctx, "eve@globex.test", "Eve", "pw-eve-1234", "globex"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(browser(t, tm.ts, "eve@globex.test", "pw-eve-1234")); code != http.StatusNotFound || strings.Contains(body, "jobs.ingest.github") {
+		t.Errorf("other org: %d %s", code, body)
+	}
+}
