@@ -20,7 +20,7 @@ browser. The page asks you to sign in if this browser has no session.`,
 		Example: `  dlthub workspace show
   dlthub workspace show --no-browser`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(*cobra.Command, []string) error {
 			wc, err := f.Open()
 			if err != nil {
 				return err
