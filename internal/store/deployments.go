@@ -35,14 +35,17 @@ func (s *sqlStore) CreateDeployment(ctx context.Context, d Deployment) (Deployme
 
 // insertVersioned inserts a workspace's next version of a versioned row
 // (deployments, configurations) in one transaction; row gives the values
-// for cols with that version. When a racing insert took the version first,
-// the (workspace_id, version) key makes it ErrConflict.
+// for cols with that version. Writers to one workspace take turns
+// (lockWorkspace), and the (workspace_id, version) key backs that up.
 func (s *sqlStore) insertVersioned(ctx context.Context, op, table, cols, workspaceID string, row func(version int) []any) (int, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, wrap(op, err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	if err := s.lockWorkspace(ctx, tx, workspaceID); err != nil {
+		return 0, wrap(op, err)
+	}
 	var v int
 	if err := tx.QueryRowContext(ctx, s.q(`SELECT coalesce(max(version), 0) + 1 FROM `+table+` WHERE workspace_id = ?`), workspaceID).Scan(&v); err != nil {
 		return 0, wrap(op, err)

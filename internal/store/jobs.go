@@ -2,9 +2,21 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"sort"
 	"time"
 )
+
+// lockWorkspace makes concurrent writers to one workspace's jobs or
+// versions take turns until tx ends. PostgreSQL locks the workspace row;
+// SQLite has one writer at a time anyway.
+func (s *sqlStore) lockWorkspace(ctx context.Context, tx *sql.Tx, workspaceID string) error {
+	if !s.postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT id FROM workspaces WHERE id = $1 FOR UPDATE`, workspaceID)
+	return err
+}
 
 func (s *sqlStore) ReconcileJobs(ctx context.Context, workspaceID string, jobs []Job, at time.Time) ([]JobChange, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -12,6 +24,9 @@ func (s *sqlStore) ReconcileJobs(ctx context.Context, workspaceID string, jobs [
 		return nil, wrap("reconcile jobs", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	if err := s.lockWorkspace(ctx, tx, workspaceID); err != nil {
+		return nil, wrap("reconcile jobs", err)
+	}
 	rows, err := tx.QueryContext(ctx, s.q(`SELECT ref, hash, active FROM jobs WHERE workspace_id = ?`), workspaceID)
 	if err != nil {
 		return nil, wrap("reconcile jobs", err)

@@ -293,6 +293,42 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("invite after github link: %v", err)
 		}
 	})
+	t.Run("concurrent_writers", func(t *testing.T) {
+		// Deploys racing into one workspace all land, in turn: versions
+		// without gaps or duplicates, and the jobs reconciled once each.
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		jobs := []store.Job{{Ref: "jobs.a.x", Hash: "1", Spec: "{}"}, {Ref: "jobs.a.y", Hash: "1", Spec: "{}"}}
+		const n = 6
+		errs := make(chan error, 3*n)
+		for i := range n {
+			go func() {
+				_, err := s.CreateDeployment(ctx, store.Deployment{WorkspaceID: a.ID, ContentHash: fmt.Sprint(i), BlobKey: "k", CreatedBy: ann.ID})
+				errs <- err
+			}()
+			go func() {
+				_, err := s.CreateConfiguration(ctx, store.Configuration{WorkspaceID: a.ID, ContentHash: fmt.Sprint(i), BlobKey: "k", CreatedBy: ann.ID})
+				errs <- err
+			}()
+			go func() {
+				_, err := s.ReconcileJobs(ctx, a.ID, jobs, time.Now())
+				errs <- err
+			}()
+		}
+		for range 3 * n {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		ds, _ := s.Deployments(ctx, a.ID, store.Page{})
+		cs, _ := s.Configurations(ctx, a.ID, store.Page{})
+		js, _ := s.Jobs(ctx, a.ID, store.Page{})
+		if len(ds) != n || ds[0].Version != n || len(cs) != n || cs[0].Version != n || len(js) != 2 {
+			t.Errorf("after racing writers: %d deployments (top %d), %d configurations, %d jobs", len(ds), ds[0].Version, len(cs), len(js))
+		}
+	})
 	t.Run("pages", func(t *testing.T) {
 		s := open(t)
 		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
