@@ -13,15 +13,12 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -106,10 +103,10 @@ func bench(file string, rows int, sizes, work string) error {
 		if err != nil {
 			return err
 		}
-		ers := float64(r.rows) / eng.wall.Seconds()
-		nrs := float64(r.rows) / nat.wall.Seconds()
+		ers := float64(r.rows) / eng.Wall.Seconds()
+		nrs := float64(r.rows) / nat.Wall.Seconds()
 		fmt.Printf("BENCH name=jsonl_to_duckdb rows=%d rows_per_s=%.0f baseline_rows_per_s=%.0f ratio=%.3f peak_rss_mb=%.0f baseline_peak_rss_mb=%.0f seconds=%.2f baseline_seconds=%.2f\n",
-			r.rows, ers, nrs, ers/nrs, eng.rssMB, nat.rssMB, eng.wall.Seconds(), nat.wall.Seconds())
+			r.rows, ers, nrs, ers/nrs, eng.RSSMB, nat.RSSMB, eng.Wall.Seconds(), nat.Wall.Seconds())
 		if file == "" {
 			_ = os.Remove(r.file)
 		}
@@ -117,31 +114,10 @@ func bench(file string, rows int, sizes, work string) error {
 	return nil
 }
 
-type result struct {
-	wall  time.Duration
-	rssMB float64
-}
-
-func child(mode, file, dir string) (result, error) {
+func child(mode, file, dir string) (benchdata.Child, error) {
 	_ = os.RemoveAll(dir)
-	exe, err := os.Executable()
-	if err != nil {
-		return result{}, err
-	}
-	cmd := exec.Command(exe, "-mode", mode, "-file", file, "-dir", dir)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		return result{}, fmt.Errorf("%s run: %w", mode, err)
-	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return result{}, errors.New("no rusage")
-	}
-	_ = os.RemoveAll(dir)
-	return result{wall: wall, rssMB: float64(ru.Maxrss) / 1024}, nil
+	defer func() { _ = os.RemoveAll(dir) }()
+	return benchdata.RunSelf("-mode", mode, "-file", file, "-dir", dir)
 }
 
 func generate(path string, n int) error {

@@ -20,11 +20,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -72,27 +70,7 @@ func envInt(name string, def int) int {
 	return def
 }
 
-type result struct {
-	wall  time.Duration
-	rssMB float64
-}
-
-func child(args ...string) (result, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return result{}, err
-	}
-	cmd := exec.Command(exe, args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		return result{}, fmt.Errorf("%v: %w", args[:2], err)
-	}
-	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return result{wall: wall, rssMB: float64(ru.Maxrss) / 1024}, nil
-}
+func child(args ...string) (benchdata.Child, error) { return benchdata.RunSelf(args...) }
 
 func exec1(ctx context.Context, url, q string) error {
 	c, err := pgx.Connect(ctx, url)
@@ -155,9 +133,9 @@ func bench(rows, pgRows int, file string) error {
 	if err != nil {
 		return err
 	}
-	ers, crs := float64(rows)/eng.wall.Seconds(), float64(rows)/cp.wall.Seconds()
+	ers, crs := float64(rows)/eng.Wall.Seconds(), float64(rows)/cp.Wall.Seconds()
 	fmt.Printf("BENCH name=jsonl_to_postgres rows=%d rows_per_s=%.0f baseline_rows_per_s=%.0f ratio=%.3f peak_rss_mb=%.0f baseline_peak_rss_mb=%.0f seconds=%.2f baseline_seconds=%.2f vs_sling_jsonb=%.1f\n",
-		rows, ers, crs, ers/crs, eng.rssMB, cp.rssMB, eng.wall.Seconds(), cp.wall.Seconds(), ers/16600)
+		rows, ers, crs, ers/crs, eng.RSSMB, cp.RSSMB, eng.Wall.Seconds(), cp.Wall.Seconds(), ers/16600)
 
 	fmt.Fprintf(os.Stderr, "creating a %d-row table\n", pgRows)
 	if err := exec1(ctx, dbURL("source"), fmt.Sprintf(`CREATE TABLE big AS SELECT g::bigint AS id, 'customer ' || (g %% 1000) AS name, (g * 1.5)::numeric(14,2) AS amount,
@@ -173,8 +151,8 @@ now() - (g || ' seconds')::interval AS created_at, g %% 2 = 0 AS flag, jsonb_bui
 		return err
 	}
 	fmt.Printf("BENCH name=postgres_to_duckdb rows=%d rows_per_s=%.0f baseline_rows_per_s=%.0f ratio=%.3f peak_rss_mb=%.0f baseline_peak_rss_mb=%.0f seconds=%.2f baseline_seconds=%.2f\n",
-		pgRows, float64(pgRows)/src.wall.Seconds(), float64(pgRows)/native.wall.Seconds(), native.wall.Seconds()/src.wall.Seconds(),
-		src.rssMB, native.rssMB, src.wall.Seconds(), native.wall.Seconds())
+		pgRows, float64(pgRows)/src.Wall.Seconds(), float64(pgRows)/native.Wall.Seconds(), native.Wall.Seconds()/src.Wall.Seconds(),
+		src.RSSMB, native.RSSMB, src.Wall.Seconds(), native.Wall.Seconds())
 	return nil
 }
 
