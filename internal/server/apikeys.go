@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dlthub/dlthub/internal/store"
@@ -54,60 +56,98 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 		func(k store.APIKey) string { return k.ID }, keyJSON)
 }
 
-// createAPIKey makes a personal key (acts as the user) or a workspace key
-// (developer or viewer in one workspace). The key is in this answer only.
-func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.requireUser(w, r)
-	if !ok || !personalOnly(w, u) {
-		return
+// keyRequest is what a new API key is asked for with.
+type keyRequest struct {
+	Name          string `json:"name"`
+	WorkspaceID   string `json:"workspace_id"`
+	Role          string `json:"role"`
+	ExpiresInDays int    `json:"expires_in_days"`
+}
+
+// issueAPIKey checks a key request and creates the key: a personal key
+// (acts as the user) or a workspace key (developer or viewer in one
+// workspace, never more than the caller has there). The token is returned
+// once; only its hash is stored. A refused request is an *Error.
+func (s *Server) issueAPIKey(ctx context.Context, u caller, req keyRequest) (store.APIKey, string, *Error) {
+	bad := func(status int, detail string, extra map[string]any) (store.APIKey, string, *Error) {
+		return store.APIKey{}, "", &Error{StatusCode: status, Detail: detail, Extra: extra}
 	}
-	var req struct {
-		Name          string `json:"name"`
-		WorkspaceID   string `json:"workspace_id"`
-		Role          string `json:"role"`
-		ExpiresInDays int    `json:"expires_in_days"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if req.Name == "" {
-		writeError(w, http.StatusBadRequest, "name is required")
-		return
+	if strings.TrimSpace(req.Name) == "" {
+		return bad(http.StatusBadRequest, "name is required", nil)
 	}
 	ttl := DefaultKeyTTL
 	if req.ExpiresInDays != 0 {
 		ttl = time.Duration(req.ExpiresInDays) * 24 * time.Hour
 	}
 	if ttl <= 0 || ttl > MaxKeyTTL {
-		writeJSON(w, http.StatusBadRequest, Error{StatusCode: http.StatusBadRequest, Detail: "expires_in_days must be between 1 and 365", Extra: map[string]any{"max": 365}})
-		return
+		return bad(http.StatusBadRequest, "expires_in_days must be between 1 and 365", map[string]any{"max": 365})
 	}
 	role := store.RoleOwner
 	if req.WorkspaceID != "" {
 		if req.Role != store.RoleDeveloper && req.Role != store.RoleViewer {
-			writeError(w, http.StatusBadRequest, "role: a workspace key is developer or viewer")
-			return
+			return bad(http.StatusBadRequest, "role: a workspace key is developer or viewer", nil)
 		}
 		// Nobody hands out more than they have.
-		if _, _, ok := s.requireRole(w, r, u, req.WorkspaceID, req.Role); !ok {
-			return
+		have, err := s.roleIn(ctx, u, req.WorkspaceID)
+		if errors.Is(err, store.ErrNotFound) {
+			return bad(http.StatusNotFound, "workspace "+req.WorkspaceID+" not found", nil)
+		} else if err != nil {
+			return bad(http.StatusInternalServerError, "could not read the workspace role", nil)
+		}
+		if store.RoleRank(have) < store.RoleRank(req.Role) {
+			return bad(http.StatusForbidden, "your role in this workspace is "+have+"; this needs "+req.Role, map[string]any{"role": have, "required": req.Role})
 		}
 		role = req.Role
 	} else if req.Role != "" {
-		writeError(w, http.StatusBadRequest, "role: only workspace keys (with workspace_id) have a role; a personal key acts as you")
-		return
+		return bad(http.StatusBadRequest, "role: only workspace keys (with workspace_id) have a role; a personal key acts as you", nil)
 	}
 	tok := "dlt_" + randomToken(24)
 	now := s.cfg.Now().UTC()
-	k, err := s.cfg.Store.CreateAPIKey(r.Context(), store.APIKey{UserID: u.ID, WorkspaceID: req.WorkspaceID, Role: role, Name: req.Name,
+	k, err := s.cfg.Store.CreateAPIKey(ctx, store.APIKey{UserID: u.ID, WorkspaceID: req.WorkspaceID, Role: role, Name: strings.TrimSpace(req.Name),
 		Hash: HashToken(tok), CreatedAt: now, ExpiresAt: now.Add(ttl)})
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "could not create the API key")
+		return bad(http.StatusInternalServerError, "could not create the API key", nil)
+	}
+	return k, tok, nil
+}
+
+// createAPIKey answers POST /api/v1/api-keys; the key is in this answer
+// only.
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.requireUser(w, r)
+	if !ok || !personalOnly(w, u) {
+		return
+	}
+	var req keyRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	k, tok, e := s.issueAPIKey(r.Context(), u, req)
+	if e != nil {
+		writeJSON(w, e.StatusCode, e)
 		return
 	}
 	out := keyJSON(k)
 	out.Key = tok
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// revokeOwnKey revokes one of the user's keys; false when it is not theirs.
+func (s *Server) revokeOwnKey(ctx context.Context, userID, id string) (bool, error) {
+	keys, err := s.cfg.Store.APIKeysOfUser(ctx, userID, store.Page{})
+	if err != nil {
+		return false, err
+	}
+	for _, k := range keys {
+		if k.ID != id {
+			continue
+		}
+		if err := s.cfg.Store.RevokeAPIKey(ctx, id, s.cfg.Now().UTC()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
@@ -116,22 +156,13 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	keys, err := s.cfg.Store.APIKeysOfUser(r.Context(), u.ID, store.Page{})
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "could not read API keys")
-		return
-	}
-	for _, k := range keys {
-		if k.ID != id {
-			continue
-		}
-		err := s.cfg.Store.RevokeAPIKey(r.Context(), id, s.cfg.Now().UTC())
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusInternalServerError, "could not revoke the API key")
-			return
-		}
+	found, err := s.revokeOwnKey(r.Context(), u.ID, id)
+	switch {
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "could not revoke the API key")
+	case !found:
+		writeError(w, http.StatusNotFound, "API key "+id+" not found")
+	default:
 		w.WriteHeader(http.StatusNoContent)
-		return
 	}
-	writeError(w, http.StatusNotFound, "API key "+id+" not found")
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -41,10 +42,7 @@ func (s *Server) requireUser(w http.ResponseWriter, r *http.Request) (caller, bo
 // user of one organization learns nothing of another's) and 403 when the
 // role is below need.
 func (s *Server) requireRole(w http.ResponseWriter, r *http.Request, u caller, id, need string) (store.Workspace, string, bool) {
-	role, err := s.cfg.Store.WorkspaceRole(r.Context(), id, u.ID)
-	if err == nil {
-		role, err = u.limit(id, role)
-	}
+	role, err := s.roleIn(r.Context(), u, id)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "workspace "+id+" not found")
 		return store.Workspace{}, "", false
@@ -66,8 +64,16 @@ func (s *Server) requireRole(w http.ResponseWriter, r *http.Request, u caller, i
 	return ws, role, true
 }
 
-// limit caps a role by the caller's key: a workspace key acts only in its
-// workspace and with at most its own role.
+// roleIn is the caller's role in a workspace, capped by their key;
+// store.ErrNotFound when they have none.
+func (s *Server) roleIn(ctx context.Context, u caller, workspaceID string) (string, error) {
+	role, err := s.cfg.Store.WorkspaceRole(ctx, workspaceID, u.ID)
+	if err != nil {
+		return "", err
+	}
+	return u.limit(workspaceID, role)
+}
+
 // workspaceAccess authenticates the request and checks the caller's role
 // in the workspace named by the {id} path value; it has answered already
 // when ok is false.
@@ -79,6 +85,8 @@ func (s *Server) workspaceAccess(w http.ResponseWriter, r *http.Request, need st
 	return u, ws, role, ok
 }
 
+// limit caps a role by the caller's key: a workspace key acts only in its
+// workspace and with at most its own role.
 func (u caller) limit(workspaceID, role string) (string, error) {
 	if u.Key.WorkspaceID == "" {
 		return role, nil
@@ -92,6 +100,7 @@ func (u caller) limit(workspaceID, role string) (string, error) {
 	return role, nil
 }
 
+// orgNames maps the caller's organizations by id.
 func (s *Server) orgNames(r *http.Request, u caller) map[string]store.OrgMembership {
 	orgs, _ := s.cfg.Store.OrgsOfUser(r.Context(), u.ID)
 	out := make(map[string]store.OrgMembership, len(orgs))
