@@ -199,6 +199,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		}
 		b.WriteString(`</table>`)
 	}
+	b.WriteString(`<p><a href="/api-keys">API keys</a> for CI and scripts.</p>`)
 	b.WriteString(`<p>From a workspace folder: <code>RUNTIME__API_BASE_URL=` + html(s.cfg.PublicURL) + ` dlthub login</code>, then <code>dlthub workspace connect</code> and <code>dlthub deploy</code>.</p>`)
 	page(w, http.StatusOK, "dlthub", b.String())
 }

@@ -160,6 +160,9 @@ func (s *Server) deviceDecision(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login?next=/device", http.StatusSeeOther)
 		return
 	}
+	if !s.sameOrigin(w, r) {
+		return
+	}
 	code := normUserCode(r.FormValue("user_code"))
 	d, err := s.cfg.Store.DeviceCodeByUser(r.Context(), code)
 	if err != nil || !s.cfg.Now().Before(d.ExpiresAt) {

@@ -129,6 +129,9 @@ func (s *Server) routes() {
 	s.jobRoutes()
 	s.memberRoutes()
 	s.mux.HandleFunc("GET /workspaces/{id}", s.workspacePage)
+	s.mux.HandleFunc("GET /api-keys", s.keysPage)
+	s.mux.HandleFunc("POST /api-keys", s.createKeyForm)
+	s.mux.HandleFunc("POST /api-keys/{id}/revoke", s.revokeKeyForm)
 	s.mux.HandleFunc("GET /{$}", s.home)
 }
 
