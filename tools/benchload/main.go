@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +34,19 @@ func main() {
 	rows := flag.Int("rows", envInt("BENCH_ROWS", 1_000_000), "records per size step when generating")
 	sizes := flag.String("sizes", "1,4", "multiples of -rows to run (memory must not grow with size)")
 	work := flag.String("dir", "", "working directory (default: a temp dir)")
+	cpuProfile := flag.String("cpuprofile", "", "with -mode engine: write a CPU profile here (go tool pprof)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchload:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var err error
 	switch *mode {
 	case "engine":
@@ -44,6 +57,7 @@ func main() {
 		err = bench(*file, *rows, *sizes, *work)
 	}
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "benchload:", err)
 		os.Exit(1)
 	}
