@@ -257,6 +257,39 @@ type Store interface {
 	// moved away from it) and returns how many.
 	DeactivateJobs(ctx context.Context, workspaceID string, at time.Time) (int, error)
 
+	// CreateRun adds a run with the job's next number.
+	CreateRun(ctx context.Context, r Run) (Run, error)
+	RunByID(ctx context.Context, id string) (Run, error)
+	RunByNumber(ctx context.Context, workspaceID, jobRef string, number int) (Run, error)
+	// Runs lists a workspace's runs (of one job when jobRef is set),
+	// newest first; the page key is the run id.
+	Runs(ctx context.Context, workspaceID, jobRef string, p Page) ([]Run, error)
+	// ClaimRun hands a worker the oldest pending run whose job has no run
+	// in progress (concurrency 1), marking it starting; ErrNotFound when
+	// there is none. Each run is claimed by one worker only.
+	ClaimRun(ctx context.Context, worker string, at time.Time) (Run, error)
+	// StartRun marks a claimed run running with its interval.
+	StartRun(ctx context.Context, id string, start, end *time.Time, at time.Time) error
+	// HeartbeatRun says the worker still has the run; ErrNotFound once it
+	// is no longer in progress.
+	HeartbeatRun(ctx context.Context, id string, at time.Time) error
+	// FinishRun ends a run that has not ended yet (ErrNotFound otherwise).
+	FinishRun(ctx context.Context, id, status string, exitCode *int, reason string, at time.Time) error
+	// ReleaseRun hands a started run back to the queue (a worker stopping).
+	ReleaseRun(ctx context.Context, id string) error
+	// CancelRun ends a pending run or asks a running one to stop; it
+	// returns the new status.
+	CancelRun(ctx context.Context, id string, at time.Time) (string, error)
+	// FailStaleRuns fails the in-progress runs whose worker has not been
+	// heard of since heartbeatBefore (it died) and returns them.
+	FailStaleRuns(ctx context.Context, heartbeatBefore, at time.Time, reason string) ([]Run, error)
+	// LastCompletedEnd is the latest interval end of the job's completed
+	// runs (nil when none).
+	LastCompletedEnd(ctx context.Context, workspaceID, jobRef string) (*time.Time, error)
+	AppendRunLogs(ctx context.Context, runID string, lines []LogLine) error
+	// RunLogs returns up to limit lines after seq, in order.
+	RunLogs(ctx context.Context, runID string, afterSeq int64, limit int) ([]LogLine, error)
+
 	Close() error
 }
 

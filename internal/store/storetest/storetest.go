@@ -329,6 +329,156 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("after racing writers: %d deployments (top %d), %d configurations, %d jobs", len(ds), ds[0].Version, len(cs), len(js))
 		}
 	})
+	t.Run("runs", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		b, _ := s.CreateWorkspace(ctx, org.ID, "b")
+		now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+		mk := func(ws, job string, at time.Time) store.Run {
+			t.Helper()
+			r, err := s.CreateRun(ctx, store.Run{WorkspaceID: ws, JobRef: job, Trigger: "manual:" + job, Profile: "prod", DeploymentVersion: 1, CreatedBy: ann.ID, CreatedAt: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		x1 := mk(a.ID, "jobs.a.x", now)
+		x2 := mk(a.ID, "jobs.a.x", now.Add(time.Second))
+		y1 := mk(a.ID, "jobs.a.y", now.Add(2*time.Second))
+		bx := mk(b.ID, "jobs.a.x", now.Add(3*time.Second))
+		if x1.Number != 1 || x2.Number != 2 || y1.Number != 1 || bx.Number != 1 || x1.Status != store.RunPending {
+			t.Errorf("numbers per job and workspace: %d %d %d %d %s", x1.Number, x2.Number, y1.Number, bx.Number, x1.Status)
+		}
+		// Claims go oldest first, one run per job at a time.
+		var claimed []string
+		for range 4 {
+			r, err := s.ClaimRun(ctx, "w1", now)
+			if errors.Is(err, store.ErrNotFound) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Status != store.RunStarting || r.Worker != "w1" || r.StartedAt == nil {
+				t.Errorf("claimed %+v", r)
+			}
+			claimed = append(claimed, r.ID)
+		}
+		if strings.Join(claimed, ",") != strings.Join([]string{x1.ID, y1.ID, bx.ID}, ",") {
+			t.Errorf("claimed %v, want x1, y1, bx (x2 waits for x1)", claimed)
+		}
+		start, end := now.Add(-time.Hour), now
+		if err := s.StartRun(ctx, x1.ID, &start, &end, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AppendRunLogs(ctx, x1.ID, []store.LogLine{{Seq: 1, At: now, Stream: "stdout", Line: "hello"}, {Seq: 2, At: now, Stream: "stderr", Line: "warn ü"}}); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.AppendRunLogs(ctx, x1.ID, []store.LogLine{{Seq: 3, At: now, Stream: "stdout", Line: ""}})
+		if ls, err := s.RunLogs(ctx, x1.ID, 1, 10); err != nil || len(ls) != 2 || ls[0].Line != "warn ü" || ls[0].Stream != "stderr" || ls[1].Seq != 3 {
+			t.Errorf("logs after 1: %+v %v", ls, err)
+		}
+		if err := s.AppendRunLogs(ctx, x1.ID, []store.LogLine{{Seq: 3, At: now, Stream: "stdout", Line: "dup"}}); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("duplicate seq: %v", err)
+		}
+		code := 0
+		if err := s.FinishRun(ctx, x1.ID, store.RunCompleted, &code, "exit 0", now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishRun(ctx, x1.ID, store.RunFailed, nil, "again", now); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("finished twice: %v", err)
+		}
+		got, err := s.RunByNumber(ctx, a.ID, "jobs.a.x", 1)
+		if err != nil || got.Status != store.RunCompleted || *got.ExitCode != 0 || !got.IntervalEnd.Equal(end) || !got.Done() || got.FinishedAt == nil {
+			t.Errorf("finished run: %+v %v", got, err)
+		}
+		if e, err := s.LastCompletedEnd(ctx, a.ID, "jobs.a.x"); err != nil || e == nil || !e.Equal(end) {
+			t.Errorf("last completed end: %v %v", e, err)
+		}
+		if e, _ := s.LastCompletedEnd(ctx, a.ID, "jobs.a.y"); e != nil {
+			t.Errorf("no completed run: %v", e)
+		}
+		// x2 can go now.
+		if r, err := s.ClaimRun(ctx, "w2", now); err != nil || r.ID != x2.ID {
+			t.Errorf("x2: %+v %v", r, err)
+		}
+		// A released run goes back to the queue.
+		if err := s.ReleaseRun(ctx, x2.ID); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := s.RunByID(ctx, x2.ID); r.Status != store.RunPending || r.Worker != "" {
+			t.Errorf("released: %+v", r)
+		}
+		// Cancel: a pending run ends, a running one is asked to stop.
+		if st, err := s.CancelRun(ctx, x2.ID, now); err != nil || st != store.RunCancelled {
+			t.Errorf("cancel pending: %q %v", st, err)
+		}
+		if st, err := s.CancelRun(ctx, y1.ID, now); err != nil || st != store.RunCancelling {
+			t.Errorf("cancel starting: %q %v", st, err)
+		}
+		// A worker that stops beating loses its runs.
+		_ = s.HeartbeatRun(ctx, bx.ID, now.Add(time.Minute))
+		stale, err := s.FailStaleRuns(ctx, now.Add(30*time.Second), now.Add(2*time.Minute), "worker w1 stopped sending heartbeats")
+		if err != nil || len(stale) != 1 || stale[0].ID != y1.ID {
+			t.Errorf("stale: %+v %v", stale, err)
+		}
+		if err := s.HeartbeatRun(ctx, y1.ID, now); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("heartbeat of a failed run: %v", err)
+		}
+		list, err := s.Runs(ctx, a.ID, "", store.Page{})
+		if err != nil || len(list) != 3 || list[0].ID != y1.ID || list[2].ID != x1.ID {
+			t.Errorf("runs newest first: %d %v", len(list), err)
+		}
+		if l, _ := s.Runs(ctx, a.ID, "jobs.a.x", store.Page{Limit: 1, After: x2.ID}); len(l) != 1 || l[0].ID != x1.ID {
+			t.Errorf("page of x runs: %+v", l)
+		}
+	})
+	t.Run("runs_racing_workers", func(t *testing.T) {
+		// Workers racing for runs: each run goes to one of them, and never
+		// two runs of one job at once.
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		now := time.Now().UTC()
+		for i := range 6 {
+			job := fmt.Sprintf("jobs.a.j%d", i%3)
+			if _, err := s.CreateRun(ctx, store.Run{WorkspaceID: a.ID, JobRef: job, Trigger: "manual:" + job, Profile: "prod", DeploymentVersion: 1, CreatedBy: ann.ID, CreatedAt: now.Add(time.Duration(i) * time.Millisecond)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := make(chan store.Run, 12)
+		errs := make(chan error, 4)
+		for w := range 4 {
+			go func() {
+				for range 3 {
+					r, err := s.ClaimRun(ctx, fmt.Sprint("w", w), now)
+					if err == nil {
+						got <- r
+					} else if !errors.Is(err, store.ErrNotFound) {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		close(got)
+		jobs := map[string]int{}
+		for r := range got {
+			jobs[r.JobRef]++
+		}
+		if len(jobs) != 3 || jobs["jobs.a.j0"] != 1 || jobs["jobs.a.j1"] != 1 || jobs["jobs.a.j2"] != 1 {
+			t.Errorf("claimed per job: %v (one each while the first runs)", jobs)
+		}
+	})
 	t.Run("pages", func(t *testing.T) {
 		s := open(t)
 		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
