@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,5 +173,36 @@ func TestSelectors(t *testing.T) {
 	var ve *ValidationError
 	if _, err := Parse([]byte("[jobs.a.b]\npipeline = \"x\"\ntriger = [\"every:5m\"]\n"), "dlthub.toml"); !errors.As(err, &ve) {
 		t.Errorf("typo key: %v", err)
+	}
+}
+
+// A job rebuilt from its expanded form expands to the same thing.
+func TestFromExpandedRoundTrip(t *testing.T) {
+	b, _ := os.ReadFile(filepath.Join("testdata", "rich.toml"))
+	m, err := Parse(b, "dlthub.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range m.Expand().Jobs {
+		// As stored by the control plane: JSON.
+		var stored ExpandedJob
+		b, _ := json.Marshal(x)
+		if err := json.Unmarshal(b, &stored); err != nil {
+			t.Fatal(err)
+		}
+		j, err := FromExpanded(&stored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := (&Manifest{Jobs: []*Job{j}}).Expand().Jobs[0]
+		// Tags are not needed to run a job and are not rebuilt.
+		x2, a2 := *x, *again
+		x2.Expose, a2.Expose, x2.Hash, a2.Hash = nil, nil, "", ""
+		if got, want := fmt.Sprintf("%+v", a2), fmt.Sprintf("%+v", x2); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", x.JobRef, got, want)
+		}
+		if j.Execute.Timeout == 0 || j.Location() == nil {
+			t.Errorf("%s: %+v", x.JobRef, j.Execute)
+		}
 	}
 }

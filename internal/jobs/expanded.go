@@ -1,0 +1,65 @@
+package jobs
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// FromExpanded rebuilds a job from its expanded form, as the control plane
+// stores it, so a worker computes windows and the launch environment with
+// the same code as `dlthub local run`.
+func FromExpanded(x *ExpandedJob) (*Job, error) {
+	parts := strings.SplitN(x.JobRef, ".", 3)
+	if len(parts) != 3 || parts[0] != "jobs" {
+		return nil, fmt.Errorf("job ref %q: want jobs.<section>.<name>", x.JobRef)
+	}
+	j := &Job{Ref: x.JobRef, Section: parts[1], Name: parts[2], Description: x.Description, Type: x.Type,
+		Pipeline: x.Pipeline, Command: x.Command, Freshness: x.Freshness, Refresh: x.Refresh}
+	if j.Type == "" {
+		j.Type = "batch"
+	}
+	for _, s := range x.Triggers {
+		t, err := ParseTrigger(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", x.JobRef, err)
+		}
+		j.Triggers = append(j.Triggers, t)
+	}
+	if s, ok := x.Interval["start"]; ok {
+		start, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: interval start: %w", x.JobRef, err)
+		}
+		j.Interval = &Interval{Start: start}
+		if e, ok := x.Interval["end"]; ok {
+			end, err := time.Parse(time.RFC3339, e)
+			if err != nil {
+				return nil, fmt.Errorf("%s: interval end: %w", x.JobRef, err)
+			}
+			j.Interval.End = &end
+		}
+	}
+	j.Require = Require{Profile: x.Require["profile"], Timezone: x.Require["timezone"]}
+	j.Execute = Execute{Timeout: DefaultTimeout, GracePeriod: DefaultGracePeriod, Concurrency: 1}
+	if v, ok := x.Execute["timeout"].(string); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			j.Execute.Timeout = d
+		}
+	}
+	if v, ok := x.Execute["grace_period"].(string); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			j.Execute.GracePeriod = d
+		}
+	}
+	switch c := x.Execute["concurrency"].(type) {
+	case int:
+		j.Execute.Concurrency = c
+	case float64: // read back from JSON
+		j.Execute.Concurrency = int(c)
+	}
+	if m, ok := x.Expose["manual"].(bool); ok {
+		j.Expose.Manual = m
+	}
+	return j, nil
+}
