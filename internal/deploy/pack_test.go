@@ -160,6 +160,14 @@ func TestReadTarGzRoundTripAndRejects(t *testing.T) {
 	if err != nil || got.Hash != p.Hash || paths(got) != paths(p) {
 		t.Fatalf("round trip: %v %s vs %s", err, got.Hash, p.Hash)
 	}
+	// Extracted, the files scan to the same package (contents and modes).
+	out := t.TempDir()
+	if x, err := Extract(bytes.NewReader(buf.Bytes()), out, DefaultMaxBytes); err != nil || x.Hash != p.Hash {
+		t.Fatalf("extract: %v", err)
+	}
+	if again, err := Scan(out, Options{}); err != nil || again.Hash != p.Hash || paths(again) != paths(p) {
+		t.Errorf("extracted files differ: %v %s vs %s", err, paths(again), paths(p))
+	}
 	// Truncated, garbage, too big.
 	for name, data := range map[string][]byte{
 		"truncated": buf.Bytes()[:buf.Len()/2],

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/dustin/go-humanize"
@@ -24,6 +26,32 @@ var ErrInvalidPackage = errors.New("invalid package")
 // paths that are absolute, climb out or repeat, anything under the config
 // folder, and more than max bytes of content.
 func ReadTarGz(r io.Reader, max int64) (*Package, error) {
+	return readTarGz(r, max, nil)
+}
+
+// Extract checks a package as ReadTarGz does and writes its files under
+// dir (which must exist), with their modes. A package that fails the
+// checks may have written some files; the caller removes dir.
+func Extract(r io.Reader, dir string, max int64) (*Package, error) {
+	return readTarGz(r, max, func(name string, mode fs.FileMode, body io.Reader) error {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(f, body); err != nil {
+			_ = f.Close()
+			return err
+		}
+		return f.Close()
+	})
+}
+
+// readTarGz checks a package; write, when set, receives each file's body.
+func readTarGz(r io.Reader, max int64, write func(name string, mode fs.FileMode, body io.Reader) error) (*Package, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: not gzip: %w", ErrInvalidPackage, err)
@@ -56,15 +84,21 @@ func ReadTarGz(r io.Reader, max int64) (*Package, error) {
 		if p.Size+h.Size > max {
 			return nil, fmt.Errorf("%w: over the %s limit", ErrInvalidPackage, humanize.IBytes(uint64(max)))
 		}
-		sum := sha256.New()
-		n, err := io.Copy(sum, tr)
-		if err != nil {
-			return nil, fmt.Errorf("%w: corrupt archive at %s: %w", ErrInvalidPackage, name, err)
-		}
 		mode := fs.FileMode(0o644)
 		if h.Mode&0o100 != 0 {
 			mode = 0o755
 		}
+		sum := sha256.New()
+		counted := &countingReader{r: io.TeeReader(tr, sum)}
+		if write != nil {
+			if err := write(name, mode, counted); err != nil {
+				return nil, fmt.Errorf("extract %s: %w", name, err)
+			}
+		}
+		if _, err := io.Copy(io.Discard, counted); err != nil {
+			return nil, fmt.Errorf("%w: corrupt archive at %s: %w", ErrInvalidPackage, name, err)
+		}
+		n := counted.n
 		p.Files = append(p.Files, File{Path: name, Size: n, Mode: mode, SHA256: hex.EncodeToString(sum.Sum(nil))})
 		p.Size += n
 	}
@@ -74,4 +108,15 @@ func ReadTarGz(r io.Reader, max int64) (*Package, error) {
 	}
 	p.Hash = contentHash(p.Files)
 	return p, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
