@@ -13,8 +13,8 @@ import (
 	"time"
 
 	toml "github.com/pelletier/go-toml/v2"
-	"gocloud.dev/blob"
 
+	"github.com/dlthub/dlthub/internal/artifact"
 	"github.com/dlthub/dlthub/internal/store"
 )
 
@@ -37,10 +37,7 @@ func configurationJSON(c store.Configuration) ConfigurationJSON {
 }
 
 // ConfigFile is one synced file.
-type ConfigFile struct {
-	Name    string `json:"name"`
-	Content string `json:"content"`
-}
+type ConfigFile = artifact.ConfigFile
 
 // syncedName is what may be synced: the shared files and those of profiles
 // other than dev and tests (DESIGN §6.4).
@@ -109,22 +106,16 @@ func (s *Server) createConfiguration(w http.ResponseWriter, r *http.Request) {
 		s.configurationDiff(w, r, ws.ID, req.Files)
 		return
 	}
-	bundle, _ := json.Marshal(req.Files)
 	mac := hmac.New(sha256.New, s.cfg.HashKey)
-	mac.Write(bundle)
+	mac.Write(artifact.Bundle(req.Files))
 	hash := hex.EncodeToString(mac.Sum(nil))
 	if list, err := s.cfg.Store.Configurations(r.Context(), ws.ID, store.Page{Limit: 1}); err == nil && len(list) > 0 && list[0].ContentHash == hash {
 		writeJSON(w, http.StatusOK, map[string]any{"configuration": configurationJSON(list[0]), "unchanged": true})
 		return
 	}
-	sealed, err := s.cfg.Keeper.Encrypt(r.Context(), bundle)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "could not encrypt the configuration")
-		return
-	}
 	id := store.NewID()
-	key := "configurations/" + ws.ID + "/" + id + ".enc"
-	if err := s.cfg.Blob.WriteAll(r.Context(), key, sealed, &blob.WriterOptions{ContentType: "application/octet-stream"}); err != nil {
+	key := artifact.ConfigurationKey(ws.ID, id)
+	if err := artifact.WriteConfiguration(r.Context(), s.cfg.Blob, s.cfg.Keeper, key, req.Files); err != nil {
 		s.cfg.Logger.Error("store configuration", "key", key, "err", err)
 		writeError(w, http.StatusInternalServerError, "could not store the configuration")
 		return
@@ -152,19 +143,10 @@ type ConfigDiff struct {
 func (s *Server) configurationDiff(w http.ResponseWriter, r *http.Request, workspaceID string, files []ConfigFile) {
 	active := map[string]string{}
 	if list, err := s.cfg.Store.Configurations(r.Context(), workspaceID, store.Page{Limit: 1}); err == nil && len(list) > 0 {
-		sealed, err := s.cfg.Blob.ReadAll(r.Context(), list[0].BlobKey)
+		old, err := artifact.ReadConfiguration(r.Context(), s.cfg.Blob, s.cfg.Keeper, list[0].BlobKey)
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "could not read the active configuration")
-			return
-		}
-		bundle, err := s.cfg.Keeper.Decrypt(r.Context(), sealed)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, "could not decrypt the active configuration (was secrets.key replaced?)")
-			return
-		}
-		var old []ConfigFile
-		if err := json.Unmarshal(bundle, &old); err != nil {
-			writeError(w, http.StatusInternalServerError, "the active configuration is unreadable")
+			s.cfg.Logger.Error("read configuration", "key", list[0].BlobKey, "err", err)
+			writeError(w, http.StatusInternalServerError, "could not read the active configuration: "+err.Error())
 			return
 		}
 		for _, f := range old {

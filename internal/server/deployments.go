@@ -11,6 +11,7 @@ import (
 
 	"gocloud.dev/blob"
 
+	"github.com/dlthub/dlthub/internal/artifact"
 	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/store"
 )
@@ -128,7 +129,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"deployment": deploymentJSON(cur), "unchanged": true})
 		return
 	}
-	key := "packages/" + ws.ID + "/" + pkg.Hash + ".tar.gz"
+	key := artifact.PackageKey(ws.ID, pkg.Hash)
 	if exists, _ := s.cfg.Blob.Exists(r.Context(), key); !exists {
 		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 			writeError(w, http.StatusInternalServerError, "could not read the buffered upload")
