@@ -1,0 +1,332 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	toml "github.com/pelletier/go-toml/v2"
+
+	"github.com/dlthub/dlthub/internal/artifact"
+	"github.com/dlthub/dlthub/internal/config"
+	"github.com/dlthub/dlthub/internal/deploy"
+	"github.com/dlthub/dlthub/internal/jobs"
+	"github.com/dlthub/dlthub/internal/runner"
+	"github.com/dlthub/dlthub/internal/store"
+	"github.com/dlthub/dlthub/internal/workspace"
+)
+
+// Why a run's process was stopped from outside.
+var (
+	errShutdown  = errors.New("the worker is stopping")
+	errCancelled = errors.New("cancelled")
+	errLost      = errors.New("the run was taken from this worker")
+)
+
+// checkout is a run's working directory, ready to start.
+type checkout struct {
+	dir   string
+	job   *jobs.Job
+	row   store.Job
+	masks []string // secret values to hide in logs
+}
+
+func (w *Worker) execute(ctx context.Context, r store.Run) {
+	log := w.cfg.Logger.With("run", r.ID, "job", r.JobRef, "number", r.Number)
+	dir, err := os.MkdirTemp(w.cfg.Dir, "dlthub-run-")
+	if err != nil {
+		w.finish(ctx, r, store.RunFailed, nil, "could not make a working directory: "+err.Error())
+		return
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	co, err := w.checkout(ctx, r, dir)
+	if err != nil {
+		w.finish(ctx, r, store.RunFailed, nil, err.Error())
+		return
+	}
+	win, skip, err := w.window(ctx, r, co)
+	if err != nil {
+		w.finish(ctx, r, store.RunFailed, nil, err.Error())
+		return
+	}
+	if skip != "" {
+		w.finish(ctx, r, store.RunSkipped, nil, skip)
+		return
+	}
+	var start, end *time.Time
+	if win != nil {
+		start, end = &win.Start, &win.End
+	}
+	if err := w.cfg.Store.StartRun(ctx, r.ID, start, end, w.cfg.Now().UTC()); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			log.Error("start run", "err", err)
+		}
+		return // cancelled or reaped meanwhile
+	}
+	l := jobs.Launch{Job: co.job, Profile: r.Profile, RunID: r.ID, Trigger: r.Trigger, Refresh: r.Refresh, Window: win, Config: jobConfig(dir, r.Profile, co.job)}
+	argv := co.job.Command
+	if co.job.Pipeline != "" {
+		argv = []string{w.cfg.Exe, "local", "pipeline", "run", co.job.Pipeline}
+		if r.Refresh {
+			argv = append(argv, "--refresh")
+		}
+	}
+	if len(argv) == 0 {
+		w.finish(ctx, r, store.RunFailed, nil, "the job has neither a command nor a pipeline")
+		return
+	}
+	sink := newLogSink(w.cfg.Store, r.ID, co.masks, w.cfg.Now, log)
+	procCtx, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	watchDone := make(chan struct{})
+	go func() { defer close(watchDone); w.watch(ctx, procCtx, r.ID, stop) }()
+	log.Info("run started", "command", strings.Join(argv, " "))
+	res, runErr := runner.Run(procCtx, argv, runner.Options{
+		Dir: dir, Env: append(baseEnv(dir), l.Env()...), Timeout: co.job.Execute.Timeout, GracePeriod: co.job.Execute.GracePeriod,
+		Stdout: sink.stream("stdout"), Stderr: sink.stream("stderr"), Now: w.cfg.Now,
+	})
+	cause := context.Cause(procCtx)
+	stop(nil)
+	<-watchDone
+	if runErr != nil {
+		sink.line("stderr", runErr.Error())
+	}
+	sink.close()
+	switch {
+	case errors.Is(cause, errShutdown):
+		// Hand it back: another worker (or this one, restarted) runs it.
+		if err := w.cfg.Store.ReleaseRun(context.WithoutCancel(ctx), r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			log.Error("release run", "err", err)
+		}
+		log.Info("run handed back", "reason", errShutdown)
+	case errors.Is(cause, errLost):
+		log.Warn("run lost", "reason", errLost)
+	case runErr != nil:
+		w.finish(ctx, r, store.RunFailed, nil, "could not start: "+runErr.Error())
+	case errors.Is(cause, errCancelled):
+		code := res.ExitCode
+		w.finish(ctx, r, store.RunCancelled, &code, "cancelled: "+res.Describe())
+	case res.OK():
+		code := 0
+		w.finish(ctx, r, store.RunCompleted, &code, res.Describe())
+	default:
+		code := res.ExitCode
+		w.finish(ctx, r, store.RunFailed, &code, res.Describe())
+	}
+}
+
+// watch beats the heartbeat and stops the process when the worker stops,
+// the run is cancelled, or the run is no longer this worker's.
+func (w *Worker) watch(ctx, procCtx context.Context, id string, stop context.CancelCauseFunc) {
+	tick := time.NewTicker(min(time.Second, w.cfg.Heartbeat))
+	defer tick.Stop()
+	last := w.cfg.Now()
+	for {
+		select {
+		case <-procCtx.Done():
+			return
+		case <-ctx.Done():
+			stop(errShutdown)
+			return
+		case <-tick.C:
+		}
+		r, err := w.cfg.Store.RunByID(ctx, id)
+		if err == nil && r.Status == store.RunCancelling {
+			stop(errCancelled)
+			return
+		}
+		if err == nil && r.Done() {
+			stop(errLost)
+			return
+		}
+		if now := w.cfg.Now(); now.Sub(last) >= w.cfg.Heartbeat {
+			last = now
+			if err := w.cfg.Store.HeartbeatRun(ctx, id, now.UTC()); errors.Is(err, store.ErrNotFound) {
+				stop(errLost)
+				return
+			}
+		}
+	}
+}
+
+func (w *Worker) finish(ctx context.Context, r store.Run, status string, code *int, reason string) {
+	err := w.cfg.Store.FinishRun(context.WithoutCancel(ctx), r.ID, status, code, reason, w.cfg.Now().UTC())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		w.cfg.Logger.Error("finish run", "run", r.ID, "err", err)
+	}
+	w.cfg.Logger.Info("run ended", "run", r.ID, "job", r.JobRef, "status", status, "reason", reason)
+}
+
+// checkout writes the run's code version and configuration version into
+// dir (DESIGN §5.4: the deployed files with the synced configuration in
+// .dlt/) and reads the job's deployed spec.
+func (w *Worker) checkout(ctx context.Context, r store.Run, dir string) (*checkout, error) {
+	st := w.cfg.Store
+	ds, err := st.Deployments(ctx, r.WorkspaceID, store.Page{Limit: 1, After: strconv.Itoa(r.DeploymentVersion + 1)})
+	if err != nil {
+		return nil, fmt.Errorf("code version %d: %w", r.DeploymentVersion, err)
+	}
+	if len(ds) == 0 || ds[0].Version != r.DeploymentVersion {
+		return nil, fmt.Errorf("code version %d of the workspace is not there", r.DeploymentVersion)
+	}
+	rd, err := w.cfg.Blob.NewReader(ctx, ds[0].BlobKey, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read code version %d: %w", r.DeploymentVersion, err)
+	}
+	_, err = deploy.Extract(rd, dir, w.cfg.MaxPackage)
+	_ = rd.Close()
+	if err != nil {
+		return nil, fmt.Errorf("unpack code version %d: %w", r.DeploymentVersion, err)
+	}
+	cfgDir := filepath.Join(dir, workspace.DefaultConfigFolder)
+	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
+		return nil, err
+	}
+	// The marker makes the checkout a workspace for `dlthub local …`.
+	if err := os.WriteFile(filepath.Join(cfgDir, workspace.MarkerFile), nil, 0o644); err != nil {
+		return nil, err
+	}
+	co := &checkout{dir: dir}
+	if r.ConfigurationVersion > 0 {
+		cs, err := st.Configurations(ctx, r.WorkspaceID, store.Page{Limit: 1, After: strconv.Itoa(r.ConfigurationVersion + 1)})
+		if err != nil {
+			return nil, fmt.Errorf("configuration version %d: %w", r.ConfigurationVersion, err)
+		}
+		if len(cs) == 0 || cs[0].Version != r.ConfigurationVersion {
+			return nil, fmt.Errorf("configuration version %d of the workspace is not there", r.ConfigurationVersion)
+		}
+		files, err := artifact.ReadConfiguration(ctx, w.cfg.Blob, w.cfg.Keeper, cs[0].BlobKey)
+		if err != nil {
+			return nil, fmt.Errorf("configuration version %d: %w", r.ConfigurationVersion, err)
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(cfgDir, filepath.Base(f.Name)), []byte(f.Content), 0o600); err != nil {
+				return nil, err
+			}
+			if strings.HasSuffix(f.Name, "secrets.toml") {
+				co.masks = append(co.masks, secretValues(f.Content)...)
+			}
+		}
+	}
+	js, err := st.Jobs(ctx, r.WorkspaceID, store.Page{})
+	if err != nil {
+		return nil, fmt.Errorf("read the deployed jobs: %w", err)
+	}
+	for _, j := range js {
+		if j.Ref != r.JobRef {
+			continue
+		}
+		var x jobs.ExpandedJob
+		if err := json.Unmarshal([]byte(j.Spec), &x); err != nil {
+			return nil, fmt.Errorf("the deployed spec of %s is unreadable: %w", r.JobRef, err)
+		}
+		job, err := jobs.FromExpanded(&x)
+		if err != nil {
+			return nil, err
+		}
+		co.job, co.row = job, j
+		return co, nil
+	}
+	return nil, fmt.Errorf("%s is not deployed to this workspace", r.JobRef)
+}
+
+// window is the run's interval (DESIGN §5.3): the one it was created with,
+// else a manual run's (from the last completed end to the latest tick);
+// nil for jobs without a timed trigger. skip says why a freshness gate
+// holds the run back.
+func (w *Worker) window(ctx context.Context, r store.Run, co *checkout) (*jobs.Window, string, error) {
+	var win *jobs.Window
+	switch {
+	case r.IntervalStart != nil && r.IntervalEnd != nil:
+		win = &jobs.Window{Start: *r.IntervalStart, End: *r.IntervalEnd}
+	default:
+		var last *time.Time
+		if !r.Refresh {
+			var err error
+			if last, err = w.cfg.Store.LastCompletedEnd(ctx, r.WorkspaceID, r.JobRef); err != nil {
+				return nil, "", err
+			}
+		}
+		if got, ok := co.job.ManualWindow(last, co.row.UpdatedAt, w.cfg.Now().UTC()); ok {
+			win = &got
+		}
+	}
+	if win == nil {
+		return nil, "", nil
+	}
+	for _, up := range co.job.Freshness {
+		end, err := w.cfg.Store.LastCompletedEnd(ctx, r.WorkspaceID, up)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok, why := jobs.IsFresh(up, end, *win); !ok {
+			return win, why, nil
+		}
+	}
+	return win, "", nil
+}
+
+// jobConfig is the job's [jobs.<section>.<name>] table from the run's
+// configuration files, for the JOBS__… variables.
+func jobConfig(dir, profile string, j *jobs.Job) map[string]any {
+	r, err := config.New(config.Options{ConfigDir: filepath.Join(dir, workspace.DefaultConfigFolder), Profile: profile,
+		LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		return map[string]any{}
+	}
+	res, err := r.Lookup(config.Key{Fixed: []string{"jobs", j.Section}, Name: j.Name})
+	if err != nil || !res.Found {
+		return map[string]any{}
+	}
+	if m, ok := res.Value.(map[string]any); ok {
+		return m
+	}
+	return map[string]any{}
+}
+
+// baseEnv is all a job inherits besides the launch contract: never the
+// server's own environment, which holds its database URL and secrets.
+func baseEnv(dir string) []string {
+	path := os.Getenv("PATH")
+	if path == "" {
+		path = "/usr/local/bin:/usr/bin:/bin"
+	}
+	return []string{"PATH=" + path, "HOME=" + dir, "TMPDIR=" + os.TempDir(), "LANG=C.UTF-8"}
+}
+
+// secretValues are the string values of a secrets file, longest first,
+// to mask in logs (short ones would mask ordinary words).
+func secretValues(doc string) []string {
+	var v map[string]any
+	if err := toml.Unmarshal([]byte(doc), &v); err != nil {
+		return nil
+	}
+	var out []string
+	var walk func(any)
+	walk = func(x any) {
+		switch t := x.(type) {
+		case map[string]any:
+			for _, y := range t {
+				walk(y)
+			}
+		case []any:
+			for _, y := range t {
+				walk(y)
+			}
+		case string:
+			if len(t) >= 4 {
+				out = append(out, t)
+			}
+		}
+	}
+	walk(v)
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}

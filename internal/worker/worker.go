@@ -1,0 +1,167 @@
+// Package worker runs deployed jobs for the control plane (DESIGN §6.5):
+// it claims pending runs from the store, checks out the run's code and
+// configuration versions into a fresh directory, starts the job with the
+// launch contract (DESIGN §5.4) through internal/runner, stores every line
+// it prints as it happens (secrets masked), beats a heartbeat, and records
+// how the run ended. A worker that stops hands its runs back; one that
+// dies is noticed by the others through its missing heartbeats.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/secrets"
+
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+// Config configures a worker.
+type Config struct {
+	Store  store.Store
+	Blob   *blob.Bucket
+	Keeper *secrets.Keeper
+	// Name identifies the worker in runs (default host:pid).
+	Name string
+	// Exe is the dlthub binary that runs pipeline jobs (default this
+	// executable).
+	Exe string
+	// Dir is where runs get their working directories (default the
+	// system's temp dir).
+	Dir string
+	// Slots is how many runs go at once (default 2).
+	Slots int
+	// Poll is how often the queue is looked at without a Wake (default 1s);
+	// Heartbeat how often a run says it is alive (default 5s); StaleAfter
+	// how long a silent run is given before it is failed (default 1m).
+	Poll       time.Duration
+	Heartbeat  time.Duration
+	StaleAfter time.Duration
+	// MaxPackage bounds an extracted code package (default 200 MiB).
+	MaxPackage int64
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Worker claims and runs jobs.
+type Worker struct {
+	cfg   Config
+	wake  chan struct{}
+	slots chan struct{}
+	wg    sync.WaitGroup
+}
+
+// New builds a worker; Run starts it.
+func New(cfg Config) *Worker {
+	if cfg.Name == "" {
+		host, _ := os.Hostname()
+		cfg.Name = host + ":" + strconv.Itoa(os.Getpid())
+	}
+	if cfg.Exe == "" {
+		cfg.Exe, _ = os.Executable()
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = os.TempDir()
+	}
+	if cfg.Slots <= 0 {
+		cfg.Slots = 2
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = 5 * time.Second
+	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = time.Minute
+	}
+	if cfg.MaxPackage <= 0 {
+		cfg.MaxPackage = 200 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Worker{cfg: cfg, wake: make(chan struct{}, 1), slots: make(chan struct{}, cfg.Slots)}
+}
+
+// Wake makes the worker look at the queue now (a run was just created).
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run claims and runs jobs until ctx is done, then stops the runs in
+// progress (SIGTERM, then SIGKILL after their grace period) and hands them
+// back to the queue for another worker.
+func (w *Worker) Run(ctx context.Context) error {
+	poll := time.NewTicker(w.cfg.Poll)
+	defer poll.Stop()
+	reap := time.NewTicker(w.cfg.StaleAfter / 2)
+	defer reap.Stop()
+	w.reap(ctx)
+	for {
+		w.fill(ctx)
+		select {
+		case <-ctx.Done():
+			w.wg.Wait()
+			return nil
+		case <-poll.C:
+		case <-w.wake:
+		case <-reap.C:
+			w.reap(ctx)
+		}
+	}
+}
+
+// fill claims runs while there are free slots and pending runs.
+func (w *Worker) fill(ctx context.Context) {
+	for ctx.Err() == nil {
+		select {
+		case w.slots <- struct{}{}:
+		default:
+			return
+		}
+		r, err := w.cfg.Store.ClaimRun(ctx, w.cfg.Name, w.cfg.Now().UTC())
+		if err != nil {
+			<-w.slots
+			if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+				w.cfg.Logger.Error("claim run", "err", err)
+			}
+			return
+		}
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			defer func() { <-w.slots }()
+			w.execute(ctx, r)
+		}()
+	}
+}
+
+// reap fails the runs of workers that stopped beating (they died).
+func (w *Worker) reap(ctx context.Context) {
+	now := w.cfg.Now().UTC()
+	stale, err := w.cfg.Store.FailStaleRuns(ctx, now.Add(-w.cfg.StaleAfter), now,
+		fmt.Sprintf("its worker stopped sending heartbeats for %s (it died or lost the database)", w.cfg.StaleAfter))
+	if err != nil {
+		if ctx.Err() == nil {
+			w.cfg.Logger.Error("reap stale runs", "err", err)
+		}
+		return
+	}
+	for _, r := range stale {
+		w.cfg.Logger.Warn("run failed: worker lost", "run", r.ID, "job", r.JobRef, "worker", r.Worker)
+	}
+}

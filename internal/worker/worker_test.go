@@ -1,0 +1,283 @@
+package worker_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/secrets"
+	"gocloud.dev/secrets/localsecrets"
+
+	"github.com/dlthub/dlthub/internal/artifact"
+	"github.com/dlthub/dlthub/internal/deploy"
+	"github.com/dlthub/dlthub/internal/jobs"
+	"github.com/dlthub/dlthub/internal/store"
+	"github.com/dlthub/dlthub/internal/worker"
+)
+
+// plane is a store, a bucket and a keeper with one deployed workspace.
+type plane struct {
+	st     store.Store
+	bucket *blob.Bucket
+	keeper *secrets.Keeper
+	ws     string
+	user   string
+}
+
+func newPlane(t *testing.T, files map[string]string, manifest string, cfg []artifact.ConfigFile) *plane {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	bucket, err := fileblob.OpenBucket(t.TempDir(), &fileblob.Options{NoTempDir: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bucket.Close() })
+	key, _ := localsecrets.NewRandomKey()
+	p := &plane{st: st, bucket: bucket, keeper: localsecrets.NewKeeper(key)}
+	u, _ := st.CreateUser(ctx, store.User{Email: "ann@x"})
+	org, _ := st.CreateOrg(ctx, "acme", u.ID)
+	ws, _ := st.CreateWorkspace(ctx, org.ID, "a")
+	p.ws, p.user = ws.ID, u.ID
+	p.deploy(t, files, manifest, cfg)
+	return p
+}
+
+// deploy makes the next code and configuration versions and reconciles the
+// manifest's jobs, as `dlthub deploy` does through the API.
+func (p *plane) deploy(t *testing.T, files map[string]string, manifest string, cfg []artifact.ConfigFile) {
+	t.Helper()
+	ctx := context.Background()
+	root := t.TempDir()
+	for name, body := range files {
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(name, ".sh") {
+			mode = 0o755
+		}
+		_ = os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(root, name), []byte(body), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pkg, err := deploy.Scan(root, deploy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	_ = pkg.WriteTarGz(&buf)
+	key := artifact.PackageKey(p.ws, pkg.Hash)
+	if err := p.bucket.WriteAll(ctx, key, buf.Bytes(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.st.CreateDeployment(ctx, store.Deployment{WorkspaceID: p.ws, ContentHash: pkg.Hash, BlobKey: key, CreatedBy: p.user}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg != nil {
+		id := store.NewID()
+		ckey := artifact.ConfigurationKey(p.ws, id)
+		if err := artifact.WriteConfiguration(ctx, p.bucket, p.keeper, ckey, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.st.CreateConfiguration(ctx, store.Configuration{ID: id, WorkspaceID: p.ws, ContentHash: id, BlobKey: ckey, CreatedBy: p.user}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := jobs.Parse([]byte(manifest), "dlthub.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js []store.Job
+	for _, x := range m.Expand().Jobs {
+		spec, _ := json.Marshal(x)
+		js = append(js, store.Job{Ref: x.JobRef, Hash: x.Hash, Spec: string(spec)})
+	}
+	if _, err := p.st.ReconcileJobs(ctx, p.ws, js, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run queues a manual run of job with the active versions.
+func (p *plane) run(t *testing.T, job string) store.Run {
+	t.Helper()
+	ctx := context.Background()
+	ds, _ := p.st.Deployments(ctx, p.ws, store.Page{Limit: 1})
+	cv := 0
+	if cs, _ := p.st.Configurations(ctx, p.ws, store.Page{Limit: 1}); len(cs) > 0 {
+		cv = cs[0].Version
+	}
+	r, err := p.st.CreateRun(ctx, store.Run{WorkspaceID: p.ws, JobRef: job, Trigger: "manual:" + job, Profile: "prod",
+		DeploymentVersion: ds[0].Version, ConfigurationVersion: cv, CreatedBy: p.user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (p *plane) startWorker(t *testing.T, mods ...func(*worker.Config)) (*worker.Worker, context.CancelFunc, chan struct{}) {
+	t.Helper()
+	cfg := worker.Config{Store: p.st, Blob: p.bucket, Keeper: p.keeper, Name: "test-worker", Dir: t.TempDir(), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	w := worker.New(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return w, cancel, done
+}
+
+// wait polls until the run has ended (or the test times out).
+func (p *plane) wait(t *testing.T, id string, until func(store.Run) bool) store.Run {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		r, err := p.st.RunByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if until(r) {
+			return r
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r, _ := p.st.RunByID(context.Background(), id)
+	t.Fatalf("run %s stuck in %s (%s)", id, r.Status, r.Reason)
+	return r
+}
+
+func done(r store.Run) bool { return r.Done() }
+
+func (p *plane) logs(t *testing.T, id string) string {
+	t.Helper()
+	ls, err := p.st.RunLogs(context.Background(), id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i, l := range ls {
+		if l.Seq != int64(i+1) {
+			t.Errorf("log seq %d at %d", l.Seq, i)
+		}
+		fmt.Fprintf(&b, "%s: %s\n", l.Stream, l.Line)
+	}
+	return b.String()
+}
+
+const manifest = `
+[jobs.ingest.hello]
+command = ["./hello.sh"]
+
+[jobs.ingest.fail]
+command = ["sh", "-c", "echo about to fail; exit 3"]
+
+[jobs.ingest.slow]
+command = ["sh", "-c", "echo started; sleep 30"]
+execute = { timeout = "1s", grace_period = "1s" }
+
+[jobs.ingest.forever]
+command = ["sh", "-c", "echo started; sleep 30"]
+`
+
+const hello = `#!/bin/sh
+echo "hello from $DLTHUB_JOB_REF run $DLTHUB_RUN_ID"
+echo "profile=$WORKSPACE__PROFILE trigger=$DLTHUB_TRIGGER answer=$JOBS__INGEST__HELLO__ANSWER"
+echo "token is $(sed -n 's/^token = "\(.*\)"/\1/p' .dlt/prod.secrets.toml)"
+echo "db=${DLTHUB_DATABASE_URL:-unset}"
+echo oops >&2
+printf 'no newline at the end'
+`
+
+var prodConfig = []artifact.ConfigFile{
+	{Name: "config.toml", Content: "[jobs.ingest.hello]\nanswer = 42\n"},
+	{Name: "prod.secrets.toml", Content: "token = \"s3cr3t-token-value\"\n"},
+}
+
+func TestRunsACommandJobWithTheLaunchContract(t *testing.T) {
+	t.Setenv("DLTHUB_DATABASE_URL", "postgres://server:password@db/dlthub")
+	p := newPlane(t, map[string]string{"hello.sh": hello, "dlthub.toml": manifest}, manifest, prodConfig)
+	r := p.run(t, "jobs.ingest.hello")
+	p.startWorker(t)
+	got := p.wait(t, r.ID, done)
+	if got.Status != store.RunCompleted || got.ExitCode == nil || *got.ExitCode != 0 || got.Worker != "test-worker" || got.FinishedAt == nil {
+		t.Fatalf("run: %+v", got)
+	}
+	logs := p.logs(t, r.ID)
+	for _, want := range []string{
+		"stdout: hello from jobs.ingest.hello run " + r.ID,
+		"stdout: profile=prod trigger=manual:jobs.ingest.hello answer=42",
+		"stdout: token is ****", // the secret is masked
+		"stdout: db=unset",      // the server's environment stays with the server
+		"stderr: oops",
+		"stdout: no newline at the end",
+	} {
+		if !strings.Contains(logs, want+"\n") {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, "s3cr3t") {
+		t.Errorf("secret in logs:\n%s", logs)
+	}
+}
+
+func TestFailuresTimeoutsAndCancellation(t *testing.T) {
+	p := newPlane(t, map[string]string{"hello.sh": hello}, manifest, nil)
+	fail := p.run(t, "jobs.ingest.fail")
+	slow := p.run(t, "jobs.ingest.slow")
+	forever := p.run(t, "jobs.ingest.forever")
+	missing := p.run(t, "jobs.ingest.nope")
+	p.startWorker(t, func(c *worker.Config) { c.Slots = 4 })
+	if got := p.wait(t, fail.ID, done); got.Status != store.RunFailed || *got.ExitCode != 3 || !strings.Contains(got.Reason, "exit") {
+		t.Errorf("fail: %+v", got)
+	}
+	if got := p.wait(t, slow.ID, done); got.Status != store.RunFailed || !strings.Contains(got.Reason, "timed out") {
+		t.Errorf("slow: %s %s", got.Status, got.Reason)
+	}
+	if got := p.wait(t, missing.ID, done); got.Status != store.RunFailed || !strings.Contains(got.Reason, "jobs.ingest.nope is not deployed") {
+		t.Errorf("missing: %s %s", got.Status, got.Reason)
+	}
+	p.wait(t, forever.ID, func(r store.Run) bool { return r.Status == store.RunRunning })
+	if st, err := p.st.CancelRun(context.Background(), forever.ID, time.Now()); err != nil || st != store.RunCancelling {
+		t.Fatalf("cancel: %s %v", st, err)
+	}
+	if got := p.wait(t, forever.ID, done); got.Status != store.RunCancelled || !strings.Contains(got.Reason, "cancelled") {
+		t.Errorf("cancelled: %s %s", got.Status, got.Reason)
+	}
+	if logs := p.logs(t, forever.ID); !strings.Contains(logs, "stdout: started") {
+		t.Errorf("logs before cancel: %s", logs)
+	}
+}
+
+func TestStoppingWorkerHandsRunsBackAndDeadOnesAreReaped(t *testing.T) {
+	p := newPlane(t, map[string]string{"hello.sh": hello}, manifest, nil)
+	r := p.run(t, "jobs.ingest.forever")
+	_, stop, stopped := p.startWorker(t)
+	p.wait(t, r.ID, func(r store.Run) bool { return r.Status == store.RunRunning })
+	stop()
+	<-stopped
+	got, _ := p.st.RunByID(context.Background(), r.ID)
+	if got.Status != store.RunPending || got.Worker != "" {
+		t.Fatalf("after stop: %+v", got)
+	}
+	// A worker that dies without a word: another one notices the silence.
+	claimed, err := p.st.ClaimRun(context.Background(), "dead-worker", time.Now().Add(-time.Hour))
+	if err != nil || claimed.ID != r.ID {
+		t.Fatalf("claim: %v", err)
+	}
+	p.startWorker(t, func(c *worker.Config) { c.StaleAfter = 200 * time.Millisecond })
+	if got := p.wait(t, r.ID, done); got.Status != store.RunFailed || !strings.Contains(got.Reason, "stopped sending heartbeats") {
+		t.Errorf("reaped: %s %s", got.Status, got.Reason)
+	}
+}
