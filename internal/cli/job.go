@@ -15,7 +15,7 @@ import (
 func newJobCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "job",
-		Short: "See the jobs deployed to the connected workspace",
+		Short: "See the jobs deployed to the connected workspace, their runs and logs",
 		Long: `The jobs dlthub deploy sent to the connected remote workspace: what each
 runs, its triggers and whether it is active or archived (removed from
 dlthub.toml; history kept, triggers off). For the jobs in this folder's
@@ -28,7 +28,7 @@ jobs.ingest.*, a job ref or its name.`,
   dlthub job info github`,
 		Args: noArgs,
 	}
-	cmd.AddCommand(newJobListCmd(f), newJobInfoCmd(f))
+	cmd.AddCommand(newJobListCmd(f), newJobInfoCmd(f), newJobLogsCmd(f), newJobRunsCmd(f), newJobCancelCmd(f))
 	return cmd
 }
 

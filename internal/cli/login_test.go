@@ -26,6 +26,7 @@ import (
 	"github.com/dlthub/dlthub/internal/platform"
 	"github.com/dlthub/dlthub/internal/server"
 	"github.com/dlthub/dlthub/internal/store"
+	"github.com/dlthub/dlthub/internal/worker"
 	"github.com/dlthub/dlthub/internal/workspace"
 )
 
@@ -74,8 +75,16 @@ func controlPlaneWithBlobs(t *testing.T) (base, blobDir string, log *syncBuffer)
 		t.Fatal(err)
 	}
 	log = &syncBuffer{}
-	s := server.New(server.Config{Store: st, Blob: bucket, Keeper: localsecrets.NewKeeper(key), HashKey: key[:], DeviceInterval: time.Second,
-		Logger: slog.New(slog.NewTextHandler(log, nil))})
+	logger := slog.New(slog.NewTextHandler(log, nil))
+	keeper := localsecrets.NewKeeper(key)
+	// A worker in the same process, as `dlthub server` runs one.
+	wk := worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: t.TempDir(), Poll: 50 * time.Millisecond, Heartbeat: 200 * time.Millisecond, Logger: logger})
+	wctx, stopWorker := context.WithCancel(context.Background())
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); _ = wk.Run(wctx) }()
+	t.Cleanup(func() { stopWorker(); <-workerDone })
+	s := server.New(server.Config{Store: st, Blob: bucket, Keeper: keeper, HashKey: key[:], DeviceInterval: time.Second,
+		Logger: logger, RunQueued: wk.Wake})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	s.SetPublicURL(ts.URL)

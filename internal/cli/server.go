@@ -20,6 +20,7 @@ import (
 
 	"github.com/dlthub/dlthub/internal/server"
 	"github.com/dlthub/dlthub/internal/store"
+	"github.com/dlthub/dlthub/internal/worker"
 )
 
 type serverOptions struct {
@@ -34,6 +35,33 @@ type serverOptions struct {
 	GitHubURL          string
 	GitHubAPIURL       string
 	GitHubSignup       bool
+
+	Roles       string
+	WorkerSlots int
+}
+
+// serverRoles is what `dlthub server` does in this process.
+type serverRoles struct{ api, worker bool }
+
+func parseRoles(v string) (serverRoles, error) {
+	var r serverRoles
+	for _, part := range strings.Split(v, ",") {
+		switch strings.TrimSpace(part) {
+		case "api":
+			r.api = true
+		case "worker":
+			r.worker = true
+		case "scheduler":
+			return r, usagef("--roles: the scheduler role comes with scheduled triggers, which this version does not run yet; use api and worker")
+		case "":
+		default:
+			return r, usagef("--roles: %q is not a role (api, worker)", part)
+		}
+	}
+	if !r.api && !r.worker {
+		return r, usagef("--roles: name at least one of api, worker")
+	}
+	return r, nil
 }
 
 // databaseURLEnv carries the PostgreSQL URL, password included, so it need
@@ -63,6 +91,12 @@ default a directory under --data-dir). Migrations run at start. The first
 start of a server without users prints a one-time link to create the first
 owner. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
 
+The worker role runs queued jobs in checkouts under DATA_DIR/runs: the
+deployed code with the synced configuration in .dlt/, the launch contract
+in the environment (never the server's own), output stored as it is
+printed. Start more workers elsewhere with --roles worker against the same
+--database-url and --blob-url (and the same secrets.key in --data-dir).
+
 Sign in with GitHub: register a GitHub OAuth app whose callback URL is
 PUBLIC_URL/login/github/callback and pass its client id with
 --github-client-id and its secret in DLTHUB_GITHUB_CLIENT_SECRET (or
@@ -89,10 +123,19 @@ organization named after their login, unless --github-signup=false.`,
 	fl.StringVar(&opts.GitHubURL, "github-url", "https://github.com", "GitHub's web address (GitHub Enterprise: https://HOST)")
 	fl.StringVar(&opts.GitHubAPIURL, "github-api-url", "https://api.github.com", "GitHub's REST API (GitHub Enterprise: https://HOST/api/v3)")
 	fl.BoolVar(&opts.GitHubSignup, "github-signup", true, "let GitHub users without an account sign up")
+	fl.StringVar(&opts.Roles, "roles", "api,worker", "what this process does: api (HTTP) and/or worker (runs jobs); more workers can run elsewhere against the same database and blobs")
+	fl.IntVar(&opts.WorkerSlots, "worker-slots", 2, "runs a worker runs at once")
 	return cmd
 }
 
 func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
+	roles, err := parseRoles(opts.Roles)
+	if err != nil {
+		return err
+	}
+	if opts.WorkerSlots < 1 {
+		return usagef("--worker-slots must be at least 1")
+	}
 	if opts.DatabaseURL == "" {
 		opts.DatabaseURL = f.Env.Get(databaseURLEnv)
 	}
@@ -118,6 +161,38 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	}
 	defer func() { _ = bucket.Close() }()
 
+	log := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	key, err := loadServerKey(filepath.Join(dataDir, "secrets.key"))
+	if err != nil {
+		return err
+	}
+	keeper := localsecrets.NewKeeper(key)
+	defer func() { _ = keeper.Close() }()
+
+	var wk *worker.Worker
+	workerDone := make(chan struct{})
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() { stopWorker(); <-workerDone }()
+	if roles.worker {
+		runDir := filepath.Join(dataDir, "runs")
+		if err := os.MkdirAll(runDir, 0o700); err != nil {
+			return fmt.Errorf("run dir %s: %w", runDir, err)
+		}
+		wk = worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: runDir, Slots: opts.WorkerSlots, Logger: log})
+		go func() { defer close(workerDone); _ = wk.Run(wctx) }()
+	} else {
+		close(workerDone)
+	}
+	if !roles.api {
+		fmt.Fprintf(f.IO.ErrOut, "dlthub worker running %d slot(s) (data in %s); Ctrl-C stops it and hands its runs back\n", opts.WorkerSlots, describeStore(dataDir, opts.DatabaseURL))
+		<-ctx.Done()
+		fmt.Fprintln(f.IO.ErrOut, "stopping: handing runs back")
+		stopWorker()
+		<-workerDone
+		fmt.Fprintln(f.IO.ErrOut, "stopped")
+		return nil
+	}
+
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		return usagef("--listen %s: %v", opts.Listen, err)
@@ -126,14 +201,11 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	if public == "" {
 		public = "http://" + ln.Addr().String()
 	}
-	log := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	key, err := loadServerKey(filepath.Join(dataDir, "secrets.key"))
-	if err != nil {
-		return err
+	cfg := server.Config{Store: st, Blob: bucket, Keeper: keeper, HashKey: key[:], PublicURL: public, Logger: log, GitHub: gh}
+	if wk != nil {
+		cfg.RunQueued = wk.Wake
 	}
-	keeper := localsecrets.NewKeeper(key)
-	defer func() { _ = keeper.Close() }()
-	srv := server.New(server.Config{Store: st, Blob: bucket, Keeper: keeper, HashKey: key[:], PublicURL: public, Logger: log, GitHub: gh})
+	srv := server.New(cfg)
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 
 	fmt.Fprintf(f.IO.ErrOut, "dlthub server listening on %s (data in %s)\n", public, describeStore(dataDir, opts.DatabaseURL))
@@ -162,6 +234,8 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	stopWorker()
+	<-workerDone
 	fmt.Fprintln(f.IO.ErrOut, "stopped")
 	return nil
 }

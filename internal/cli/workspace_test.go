@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dlthub/dlthub/internal/cli"
 	"github.com/dlthub/dlthub/internal/iostreams"
@@ -452,5 +453,80 @@ func TestWorkspaceShow(t *testing.T) {
 	}
 	if code, out, _ := runInProcess(t, dir, env, false, "", "workspace", "info"); code != 0 || !strings.Contains(out, "page          "+page) {
 		t.Errorf("info: %d %s", code, out)
+	}
+}
+
+// TestRunOnTheControlPlane is runs end to end: deploy and run with -f
+// (the job's output arrives on the terminal as the worker stores it),
+// a failing job's exit code, logs of a past run, the run list, and
+// cancelling a run that would go on for minutes.
+func TestRunOnTheControlPlane(t *testing.T) {
+	t.Parallel()
+	dir, env := loggedIn(t)
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "connect", "analytics", "--create"); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	writeFile(t, dir, "hello.sh", "#!/bin/sh\necho \"hello from $DLTHUB_JOB_REF on $WORKSPACE__PROFILE\"\necho \"greeting=$JOBS__INGEST__HELLO__GREETING\"\necho careful >&2\n")
+	if err := os.Chmod(filepath.Join(dir, "hello.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(dir, ".dlt", "config.toml"))
+	writeFile(t, dir, ".dlt/config.toml", string(cfg)+"\n[jobs.ingest.hello]\ngreeting = \"hi\"\n")
+	writeFile(t, dir, "dlthub.toml", `[jobs.ingest.hello]
+command = ["./hello.sh"]
+
+[jobs.ingest.broken]
+command = ["sh", "-c", "echo trying; exit 7"]
+
+[jobs.ingest.long]
+command = ["sh", "-c", "echo long; sleep 60"]
+`)
+	code, out, errOut := runInProcess(t, dir, env, false, "", "run", "hello", "-f")
+	if code != 0 || !strings.Contains(out, "hello from jobs.ingest.hello on prod\ngreeting=hi\n") || !strings.Contains(errOut, "careful") ||
+		!regexp.MustCompile(`job\s+added\s+jobs\.ingest\.hello`).MatchString(errOut) || !strings.Contains(errOut, "▶ jobs.ingest.hello: run #1 queued") ||
+		!strings.Contains(errOut, "✔ jobs.ingest.hello #1 completed: completed in ") {
+		t.Fatalf("run -f: %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	code, out, errOut = runInProcess(t, dir, env, false, "", "run", "broken", "-f", "--no-deploy")
+	if code != 1 || !strings.Contains(out, "trying") || !strings.Contains(errOut, "✘ jobs.ingest.broken #1 failed: failed with exit code 7") {
+		t.Errorf("failing run: %d\n%s\n%s", code, out, errOut)
+	}
+	// The log of a past run, and the list.
+	code, out, _ = runInProcess(t, dir, env, false, "", "job", "logs", "hello", "1")
+	if code != 0 || !strings.Contains(out, "greeting=hi") {
+		t.Errorf("job logs: %d %s", code, out)
+	}
+	code, out, _ = runInProcess(t, dir, env, false, "", "job", "runs", "list")
+	if code != 0 || !regexp.MustCompile(`(?m)^jobs\.ingest\.broken\s+#1\s+failed\s+manual:jobs\.ingest\.broken`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^jobs\.ingest\.hello\s+#1\s+completed`).MatchString(out) {
+		t.Errorf("runs list: %d\n%s", code, out)
+	}
+	// A long run, cancelled while it runs.
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "run", "long", "--no-deploy"); code != 0 || !strings.Contains(errOut, "dlthub job logs jobs.ingest.long 1 -f") {
+		t.Fatalf("run long: %d %s", code, errOut)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, out, _ := runInProcess(t, dir, env, false, "", "job", "runs", "list", "long", "--json")
+		if strings.Contains(out, `"status": "running"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("long run never ran:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "cancel", "long"); code != 0 || !strings.Contains(errOut, "jobs.ingest.long #1: cancelling") {
+		t.Errorf("cancel: %d %s", code, errOut)
+	}
+	code, out, errOut = runInProcess(t, dir, env, false, "", "job", "logs", "long", "-f")
+	if code != 1 || !strings.Contains(out, "long") || !strings.Contains(errOut, "jobs.ingest.long #1 cancelled") {
+		t.Errorf("logs of the cancelled run: %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "cancel", "long"); code != 0 || !strings.Contains(errOut, "Nothing to cancel") {
+		t.Errorf("cancel again: %d %s", code, errOut)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "run", "-f", "--no-deploy"); code != cli.ExitUsage || !strings.Contains(errOut, "-f follows one run, but 3 jobs match") {
+		t.Errorf("-f with many: %d %s", code, errOut)
 	}
 }

@@ -399,7 +399,11 @@ func list[T any](ctx context.Context, c *Client, path, field string, max int) ([
 			q.Set("cursor", cursor)
 		}
 		var page map[string]json.RawMessage
-		if err := c.do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page); err != nil {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		if err := c.do(ctx, http.MethodGet, path+sep+q.Encode(), nil, &page); err != nil {
 			return all, err
 		}
 		var items []T

@@ -50,6 +50,9 @@ type Config struct {
 	DeviceTTL      time.Duration
 	// GitHub, when set, adds "Sign in with GitHub" next to local accounts.
 	GitHub *GitHubConfig
+	// RunQueued, when set, is called after a run is queued (it wakes the
+	// in-process worker).
+	RunQueued func()
 }
 
 // Server serves the control plane.
@@ -128,6 +131,7 @@ func (s *Server) routes() {
 	s.configurationRoutes()
 	s.jobRoutes()
 	s.memberRoutes()
+	s.runRoutes()
 	s.mux.HandleFunc("GET /workspaces/{id}", s.workspacePage)
 	s.mux.HandleFunc("GET /api-keys", s.keysPage)
 	s.mux.HandleFunc("POST /api-keys", s.createKeyForm)

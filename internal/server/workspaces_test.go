@@ -143,6 +143,15 @@ func endpointsByRole(t *testing.T, tm team) {
 	_ = st.SetWorkspaceRole(ctx, tm.analytics, leaver, store.RoleViewer)
 	viewer := mustUser(t, st, "viewer@acme.test")
 	org := tm.ts + "/api/v1/organizations/" + tm.acme
+	// A run in progress, to read and cancel.
+	running, err := st.CreateRun(ctx, store.Run{WorkspaceID: tm.analytics, JobRef: "jobs.a.b", Trigger: "manual:jobs.a.b", Profile: "prod", DeploymentVersion: 1, CreatedBy: viewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ClaimRun(ctx, "w", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	run := ws + "/runs/" + running.ID
 	constant := func(b string) func(string) string { return func(string) string { return b } }
 	cases := []struct {
 		name, method, url string
@@ -159,6 +168,11 @@ func endpointsByRole(t *testing.T, tm team) {
 		{"list jobs", http.MethodGet, ws + "/jobs", nil, []int{401, 404, 200, 200, 200}, nil},
 		{"reconcile jobs", http.MethodPut, ws + "/jobs", constant(`{"jobs":[{"job_ref":"jobs.a.b","hash":"h","spec":{}}]}`), []int{401, 404, 403, 200, 200}, nil},
 		{"reconcile bad spec", http.MethodPut, ws + "/jobs", constant(`{"jobs":[{"job_ref":"jobs.a.b","hash":""}]}`), []int{401, 404, 403, 400, 400}, nil},
+		{"queue a run", http.MethodPost, ws + "/jobs/jobs.a.b/runs", nil, []int{401, 404, 403, 201, 201}, nil},
+		{"list runs", http.MethodGet, ws + "/runs?job=jobs.a.b", nil, []int{401, 404, 200, 200, 200}, nil},
+		{"get run", http.MethodGet, run, nil, []int{401, 404, 200, 200, 200}, nil},
+		{"run logs", http.MethodGet, run + "/logs", nil, []int{401, 404, 200, 200, 200}, nil},
+		{"cancel run", http.MethodPost, run + "/cancel", nil, []int{401, 404, 403, 200, 200}, nil},
 		{"list deployments", http.MethodGet, ws + "/deployments", nil, []int{401, 404, 200, 200, 200}, nil},
 		{"deployment files", http.MethodGet, ws + "/deployments/1/files", nil, []int{401, 404, 200, 200, 200}, nil},
 		{"deploy code", http.MethodPost, ws + "/deployments", func(c string) string { return pkgs[c].body },

@@ -258,7 +258,7 @@ func (s *sqlStore) CancelRun(ctx context.Context, id string, at time.Time) (stri
 	if err := s.setRun(ctx, "cancel run", id, `('pending')`, `status = 'cancelled', reason = 'cancelled before it started', finished_at = ?`, ms(at)); err == nil {
 		return RunCancelled, nil
 	}
-	if err := s.setRun(ctx, "cancel run", id, `('starting', 'running')`, `status = 'cancelling'`); err != nil {
+	if err := s.setRun(ctx, "cancel run", id, activeStates, `status = 'cancelling'`); err != nil {
 		return "", err
 	}
 	return RunCancelling, nil
