@@ -84,6 +84,8 @@ run deploy
 run deploy   # unchanged code, configuration and jobs: nothing is sent twice
 run workspace deployment list
 run job list
+run run github_sample -f --no-deploy   # a worker in the server runs it with the deployed code and prod configuration
+run job runs list
 run workspace info
 
 printf '\nDemo workspace was in %s (removed on exit).\n' "$dir"
