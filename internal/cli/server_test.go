@@ -104,6 +104,12 @@ func TestServerCommandBadFlags(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "--blob-url s4://bucket") {
 		t.Errorf("bad blob url: %d %s", code, errOut)
 	}
+	for roles, want := range map[string]string{"bogus": `"bogus" is not a role`, "scheduler": "scheduler role comes with scheduled triggers", ",": "name at least one"} {
+		code, _, errOut = runInProcess(t, dir, nil, false, "", "server", "--data-dir", dir, "--roles", roles)
+		if code != cli.ExitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("--roles %s: %d %s", roles, code, errOut)
+		}
+	}
 	// The database URL may come from the environment (no password in ps).
 	code, _, errOut = runInProcess(t, dir, map[string]string{"DLTHUB_DATABASE_URL": "postgres://u:hunter2@127.0.0.1:1/db?connect_timeout=2"}, false, "", "server", "--data-dir", dir)
 	if code == 0 || !strings.Contains(errOut, "--database-url") || strings.Contains(errOut, "hunter2") {
@@ -151,5 +157,33 @@ func TestServerCommandGitHubFlagsNeedBoth(t *testing.T) {
 	code, _, errOut = runInProcess(t, dir, nil, false, "", "server", "--data-dir", dir, "--github-client-id", "Iv1.x", "--github-client-secret", "s", "--github-url", "github.example")
 	if code != cli.ExitUsage || !strings.Contains(errOut, "--github-url github.example") {
 		t.Errorf("bad url: %d %s", code, errOut)
+	}
+}
+
+func TestServerCommandWorkerOnly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	io, _, _, _ := iostreams.Test()
+	stderr := &syncBuffer{}
+	io.ErrOut = stderr
+	f := &cli.Factory{IO: io, Version: "test", Env: workspace.Env{LookupEnv: func(string) (string, bool) { return "", false }, Cwd: dir, Home: dir}}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, f, []string{"server", "--roles", "worker", "--worker-slots", "3", "--data-dir", filepath.Join(dir, "data")})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "dlthub worker running 3 slot(s)") {
+		if time.Now().After(deadline) {
+			t.Fatalf("worker did not start:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if strings.Contains(stderr.String(), "listening on") {
+		t.Errorf("a worker-only process serves HTTP:\n%s", stderr.String())
+	}
+	stop()
+	if code := <-done; code != 0 || !strings.Contains(stderr.String(), "stopped") {
+		t.Errorf("exit %d:\n%s", code, stderr.String())
 	}
 }

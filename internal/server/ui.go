@@ -18,7 +18,7 @@ const uiRows = 20
 
 // workspacePage is the browser view of one workspace (viewer and up):
 // the deployed code versions, configuration versions (file names only),
-// jobs and members. `dlthub workspace show` opens it.
+// jobs, recent runs and members. `dlthub workspace show` opens it.
 func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.authenticate(r)
 	if !ok {
@@ -86,6 +86,17 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 		b.WriteString(`</table>`)
 	} else {
 		b.WriteString(`<p>No jobs deployed yet.</p>`)
+	}
+	b.WriteString(`<h2>Runs</h2>`)
+	if rs, err := s.cfg.Store.Runs(ctx, ws.ID, "", recent); err == nil && len(rs) > 0 {
+		b.WriteString(`<table><tr><th>Job</th><th>Run</th><th>Status</th><th>Trigger</th><th>Queued</th><th>Reason</th></tr>`)
+		for _, r := range rs {
+			fmt.Fprintf(&b, `<tr><td>%s</td><td>#%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>`,
+				html(r.JobRef), r.Number, html(r.Status), html(r.Trigger), r.CreatedAt.Format("2006-01-02 15:04:05 MST"), html(r.Reason))
+		}
+		b.WriteString(`</table>`)
+	} else {
+		b.WriteString(`<p>No runs yet: <code>dlthub run JOB</code>.</p>`)
 	}
 	b.WriteString(`<h2>Members</h2>`)
 	if ms, err := s.cfg.Store.WorkspaceMembers(ctx, ws.ID, store.Page{Limit: 100}); err == nil {

@@ -25,6 +25,9 @@ func TestWorkspacePage(t *testing.T) {
 	if _, err := st.ReconcileJobs(ctx, tm.analytics, []store.Job{{Ref: "jobs.ingest.github", Hash: "1", Spec: "{}"}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := st.CreateRun(ctx, store.Run{WorkspaceID: tm.analytics, JobRef: "jobs.ingest.github", Trigger: "manual:jobs.ingest.github", Profile: "prod", DeploymentVersion: 1, CreatedBy: ann}); err != nil {
+		t.Fatal(err)
+	}
 	path := WorkspacePagePath(tm.analytics)
 	get := func(b *http.Client) (int, string) {
 		resp, err := b.Get(tm.ts + path)
@@ -46,6 +49,7 @@ func TestWorkspacePage(t *testing.T) {
 		"<td>1 (active)</td>", "<td>3</td><td>2.0 KiB</td><td><code>0123456789ab</code></td>",
 		"<td>config.toml, prod.secrets.toml</td>",
 		"<td>jobs.ingest.github</td><td>active</td>",
+		"<td>jobs.ingest.github</td><td>#1</td><td>pending</td><td>manual:jobs.ingest.github</td>",
 		"<td>ann@acme.test</td><td>owner (organization owner)</td>", "<td>viewer@acme.test</td><td>viewer</td>",
 	} {
 		if code != http.StatusOK || !strings.Contains(body, want) {
