@@ -56,10 +56,14 @@ func (s *sqlStore) ReconcileJobs(ctx context.Context, workspaceID string, jobs [
 		c, ok := existing[j.Ref]
 		switch {
 		case !ok:
-			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO jobs (workspace_id, ref, hash, spec, active, updated_at) VALUES (?, ?, ?, ?, 1, ?)`), workspaceID, j.Ref, j.Hash, j.Spec, ms(at))
+			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO jobs (workspace_id, ref, hash, spec, active, updated_at, deployed_at) VALUES (?, ?, ?, ?, 1, ?, ?)`), workspaceID, j.Ref, j.Hash, j.Spec, ms(at), ms(at))
 			changes = append(changes, JobChange{j.Ref, "added"})
-		case c.hash != j.Hash || !c.active:
-			_, err = tx.ExecContext(ctx, s.q(`UPDATE jobs SET hash = ?, spec = ?, active = 1, updated_at = ? WHERE workspace_id = ? AND ref = ?`), j.Hash, j.Spec, ms(at), workspaceID, j.Ref)
+		case !c.active:
+			// Back from the archive: it starts over as newly deployed.
+			_, err = tx.ExecContext(ctx, s.q(`UPDATE jobs SET hash = ?, spec = ?, active = 1, updated_at = ?, deployed_at = ? WHERE workspace_id = ? AND ref = ?`), j.Hash, j.Spec, ms(at), ms(at), workspaceID, j.Ref)
+			changes = append(changes, JobChange{j.Ref, "updated"})
+		case c.hash != j.Hash:
+			_, err = tx.ExecContext(ctx, s.q(`UPDATE jobs SET hash = ?, spec = ?, updated_at = ? WHERE workspace_id = ? AND ref = ?`), j.Hash, j.Spec, ms(at), workspaceID, j.Ref)
 			changes = append(changes, JobChange{j.Ref, "updated"})
 		default:
 			changes = append(changes, JobChange{j.Ref, "unchanged"})
@@ -81,8 +85,9 @@ func (s *sqlStore) ReconcileJobs(ctx context.Context, workspaceID string, jobs [
 	return changes, wrap("reconcile jobs", tx.Commit())
 }
 
-func (s *sqlStore) Jobs(ctx context.Context, workspaceID string, p Page) ([]Job, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT workspace_id, ref, hash, spec, active, updated_at FROM jobs WHERE workspace_id = ? AND ref > ? ORDER BY ref`+p.limitSQL()), workspaceID, p.After)
+const jobCols = `workspace_id, ref, hash, spec, active, updated_at, deployed_at`
+
+func (s *sqlStore) scanJobs(rows *sql.Rows, err error) ([]Job, error) {
 	if err != nil {
 		return nil, wrap("jobs", err)
 	}
@@ -91,14 +96,22 @@ func (s *sqlStore) Jobs(ctx context.Context, workspaceID string, p Page) ([]Job,
 	for rows.Next() {
 		var j Job
 		var active int
-		var updated int64
-		if err := rows.Scan(&j.WorkspaceID, &j.Ref, &j.Hash, &j.Spec, &active, &updated); err != nil {
+		var updated, deployed int64
+		if err := rows.Scan(&j.WorkspaceID, &j.Ref, &j.Hash, &j.Spec, &active, &updated, &deployed); err != nil {
 			return nil, wrap("jobs", err)
 		}
-		j.Active, j.UpdatedAt = active != 0, fromMS(updated)
+		j.Active, j.UpdatedAt, j.DeployedAt = active != 0, fromMS(updated), fromMS(deployed)
 		out = append(out, j)
 	}
 	return out, wrap("jobs", rows.Err())
+}
+
+func (s *sqlStore) Jobs(ctx context.Context, workspaceID string, p Page) ([]Job, error) {
+	return s.scanJobs(s.db.QueryContext(ctx, s.q(`SELECT `+jobCols+` FROM jobs WHERE workspace_id = ? AND ref > ? ORDER BY ref`+p.limitSQL()), workspaceID, p.After))
+}
+
+func (s *sqlStore) AllActiveJobs(ctx context.Context) ([]Job, error) {
+	return s.scanJobs(s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM jobs WHERE active = 1 ORDER BY workspace_id, ref`))
 }
 
 func (s *sqlStore) DeactivateJobs(ctx context.Context, workspaceID string, at time.Time) (int, error) {

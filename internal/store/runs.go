@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,11 @@ type Run struct {
 	Reason               string
 	Worker               string
 	HeartbeatAt          *time.Time
+	// CauseRunID is the upstream run that triggered this one (job.success,
+	// job.fail); DedupeKey makes a scheduled run once-only ("" for manual
+	// runs).
+	CauseRunID string
+	DedupeKey  string
 }
 
 // Done reports whether the run has ended.
@@ -63,7 +69,7 @@ type LogLine struct {
 }
 
 const runCols = `id, workspace_id, job_ref, number, trigger, profile, refresh, status, deployment_version, configuration_version,
-interval_start, interval_end, created_by, created_at, started_at, finished_at, exit_code, reason, worker, heartbeat_at`
+interval_start, interval_end, created_by, created_at, started_at, finished_at, exit_code, reason, worker, heartbeat_at, cause_run_id, coalesce(dedupe_key, '')`
 
 func optMS(t *time.Time) any {
 	if t == nil {
@@ -87,7 +93,7 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 	var is, ie, st, fi, hb sql.NullInt64
 	var exit sql.NullInt64
 	err := sc.Scan(&r.ID, &r.WorkspaceID, &r.JobRef, &r.Number, &r.Trigger, &r.Profile, &refresh, &r.Status, &r.DeploymentVersion, &r.ConfigurationVersion,
-		&is, &ie, &r.CreatedBy, &created, &st, &fi, &exit, &r.Reason, &r.Worker, &hb)
+		&is, &ie, &r.CreatedBy, &created, &st, &fi, &exit, &r.Reason, &r.Worker, &hb, &r.CauseRunID, &r.DedupeKey)
 	r.Refresh, r.CreatedAt = refresh != 0, fromMS(created)
 	r.IntervalStart, r.IntervalEnd, r.StartedAt, r.FinishedAt, r.HeartbeatAt = fromOptMS(is), fromOptMS(ie), fromOptMS(st), fromOptMS(fi), fromOptMS(hb)
 	if exit.Valid {
@@ -125,9 +131,14 @@ func (s *sqlStore) CreateRun(ctx context.Context, r Run) (Run, error) {
 	if err := tx.QueryRowContext(ctx, s.q(`SELECT coalesce(max(number), 0) + 1 FROM runs WHERE workspace_id = ? AND job_ref = ?`), r.WorkspaceID, r.JobRef).Scan(&r.Number); err != nil {
 		return r, wrap("create run", err)
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	var dedupe any
+	if r.DedupeKey != "" {
+		dedupe = r.DedupeKey
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (`+strings.Replace(runCols, "coalesce(dedupe_key, '')", "dedupe_key", 1)+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		r.ID, r.WorkspaceID, r.JobRef, r.Number, r.Trigger, r.Profile, boolInt(r.Refresh), r.Status, r.DeploymentVersion, r.ConfigurationVersion,
-		optMS(r.IntervalStart), optMS(r.IntervalEnd), r.CreatedBy, ms(r.CreatedAt), optMS(r.StartedAt), optMS(r.FinishedAt), nil, r.Reason, r.Worker, nil); err != nil {
+		optMS(r.IntervalStart), optMS(r.IntervalEnd), r.CreatedBy, ms(r.CreatedAt), optMS(r.StartedAt), optMS(r.FinishedAt), nil, r.Reason, r.Worker, nil,
+		r.CauseRunID, dedupe); err != nil {
 		return r, wrap("create run", err)
 	}
 	return r, wrap("create run", tx.Commit())
@@ -340,4 +351,28 @@ func (s *sqlStore) RunLogs(ctx context.Context, runID string, afterSeq int64, li
 		out = append(out, l)
 	}
 	return out, wrap("run logs", rows.Err())
+}
+
+func (s *sqlStore) LastScheduledEnd(ctx context.Context, workspaceID, jobRef, trigger string) (*time.Time, error) {
+	var end sql.NullInt64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT max(interval_end) FROM runs WHERE workspace_id = ? AND job_ref = ? AND trigger = ?`), workspaceID, jobRef, trigger).Scan(&end)
+	return fromOptMS(end), wrap("last scheduled end", err)
+}
+
+func (s *sqlStore) FinishedRuns(ctx context.Context, workspaceID, jobRef, status string, since time.Time) ([]Run, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+runCols+` FROM runs WHERE workspace_id = ? AND job_ref = ? AND status = ? AND finished_at >= ? ORDER BY finished_at, id`),
+		workspaceID, jobRef, status, ms(since))
+	if err != nil {
+		return nil, wrap("finished runs", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, wrap("finished runs", err)
+		}
+		out = append(out, r)
+	}
+	return out, wrap("finished runs", rows.Err())
 }

@@ -146,6 +146,9 @@ type Job struct {
 	Spec        string
 	Active      bool
 	UpdatedAt   time.Time
+	// DeployedAt is when the job last became active: the anchor of its
+	// every-ticks and first windows.
+	DeployedAt time.Time
 }
 
 // JobChange is what a reconcile did to one job: added, updated,
@@ -286,6 +289,14 @@ type Store interface {
 	// LastCompletedEnd is the latest interval end of the job's completed
 	// runs (nil when none).
 	LastCompletedEnd(ctx context.Context, workspaceID, jobRef string) (*time.Time, error)
+	// AllActiveJobs lists every workspace's active jobs (for the scheduler).
+	AllActiveJobs(ctx context.Context) ([]Job, error)
+	// LastScheduledEnd is the latest interval end of the job's runs made
+	// by one trigger, whatever became of them (nil when none).
+	LastScheduledEnd(ctx context.Context, workspaceID, jobRef, trigger string) (*time.Time, error)
+	// FinishedRuns lists a job's runs that ended with status since a time,
+	// oldest first.
+	FinishedRuns(ctx context.Context, workspaceID, jobRef, status string, since time.Time) ([]Run, error)
 	AppendRunLogs(ctx context.Context, runID string, lines []LogLine) error
 	// RunLogs returns up to limit lines after seq, in order.
 	RunLogs(ctx context.Context, runID string, afterSeq int64, limit int) ([]LogLine, error)

@@ -254,7 +254,7 @@ func (w *Worker) window(ctx context.Context, r store.Run, co *checkout) (*jobs.W
 				return nil, "", err
 			}
 		}
-		if got, ok := co.job.ManualWindow(last, co.row.UpdatedAt, w.cfg.Now().UTC()); ok {
+		if got, ok := co.job.ManualWindow(last, co.row.DeployedAt, w.cfg.Now().UTC()); ok {
 			win = &got
 		}
 	}

@@ -435,6 +435,62 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("page of x runs: %+v", l)
 		}
 	})
+	t.Run("scheduling", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+		job := func(hash string) []store.Job { return []store.Job{{Ref: "jobs.a.x", Hash: hash, Spec: "{}"}} }
+		_, _ = s.ReconcileJobs(ctx, a.ID, job("1"), t0)
+		_, _ = s.ReconcileJobs(ctx, a.ID, job("2"), t0.Add(time.Hour)) // a change keeps the deploy time
+		all, err := s.AllActiveJobs(ctx)
+		if err != nil || len(all) != 1 || !all[0].DeployedAt.Equal(t0) || !all[0].UpdatedAt.Equal(t0.Add(time.Hour)) || all[0].WorkspaceID != a.ID {
+			t.Errorf("active jobs: %+v %v", all, err)
+		}
+		_, _ = s.ReconcileJobs(ctx, a.ID, nil, t0.Add(2*time.Hour))
+		if all, _ := s.AllActiveJobs(ctx); len(all) != 0 {
+			t.Errorf("archived job listed: %+v", all)
+		}
+		_, _ = s.ReconcileJobs(ctx, a.ID, job("2"), t0.Add(3*time.Hour)) // back: deployed anew
+		if js, _ := s.Jobs(ctx, a.ID, store.Page{}); !js[0].DeployedAt.Equal(t0.Add(3 * time.Hour)) {
+			t.Errorf("re-deployed at %v", js[0].DeployedAt)
+		}
+		// A dedupe key makes a scheduled run once-only.
+		w1s, w1e := t0, t0.Add(time.Hour)
+		r := store.Run{WorkspaceID: a.ID, JobRef: "jobs.a.x", Trigger: "every:1h", Profile: "prod", DeploymentVersion: 1, CreatedBy: ann.ID,
+			IntervalStart: &w1s, IntervalEnd: &w1e, DedupeKey: "window:" + w1s.Format(time.RFC3339)}
+		first, err := s.CreateRun(ctx, r)
+		if err != nil || first.DedupeKey != r.DedupeKey {
+			t.Fatalf("first: %+v %v", first, err)
+		}
+		if _, err := s.CreateRun(ctx, r); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("twice: %v", err)
+		}
+		if e, err := s.LastScheduledEnd(ctx, a.ID, "jobs.a.x", "every:1h"); err != nil || e == nil || !e.Equal(w1e) {
+			t.Errorf("last scheduled end: %v %v", e, err)
+		}
+		if e, _ := s.LastScheduledEnd(ctx, a.ID, "jobs.a.x", "schedule:0 3 * * *"); e != nil {
+			t.Errorf("other trigger: %v", e)
+		}
+		code := 0
+		_, _ = s.ClaimRun(ctx, "w", t0)
+		_ = s.FinishRun(ctx, first.ID, store.RunCompleted, &code, "", t0.Add(90*time.Minute))
+		down, err := s.CreateRun(ctx, store.Run{WorkspaceID: a.ID, JobRef: "jobs.a.y", Trigger: "job.success:jobs.a.x", Profile: "prod", DeploymentVersion: 1,
+			CreatedBy: ann.ID, CauseRunID: first.ID, DedupeKey: "cause:" + first.ID})
+		if err != nil || down.CauseRunID != first.ID {
+			t.Errorf("caused run: %+v %v", down, err)
+		}
+		if got, _ := s.RunByID(ctx, down.ID); got.CauseRunID != first.ID || got.DedupeKey != "cause:"+first.ID {
+			t.Errorf("read back: %+v", got)
+		}
+		if fr, err := s.FinishedRuns(ctx, a.ID, "jobs.a.x", store.RunCompleted, t0.Add(time.Hour)); err != nil || len(fr) != 1 || fr[0].ID != first.ID {
+			t.Errorf("finished since: %+v %v", fr, err)
+		}
+		if fr, _ := s.FinishedRuns(ctx, a.ID, "jobs.a.x", store.RunCompleted, t0.Add(2*time.Hour)); len(fr) != 0 {
+			t.Errorf("finished since later: %+v", fr)
+		}
+	})
 	t.Run("runs_racing_workers", func(t *testing.T) {
 		// Workers racing for runs: each run goes to one of them, and never
 		// two runs of one job at once.
