@@ -24,6 +24,7 @@ import (
 	"github.com/dlthub/dlthub/internal/cli"
 	"github.com/dlthub/dlthub/internal/iostreams"
 	"github.com/dlthub/dlthub/internal/platform"
+	"github.com/dlthub/dlthub/internal/scheduler"
 	"github.com/dlthub/dlthub/internal/server"
 	"github.com/dlthub/dlthub/internal/store"
 	"github.com/dlthub/dlthub/internal/worker"
@@ -82,7 +83,10 @@ func controlPlaneWithBlobs(t *testing.T) (base, blobDir string, log *syncBuffer)
 	wctx, stopWorker := context.WithCancel(context.Background())
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); _ = wk.Run(wctx) }()
-	t.Cleanup(func() { stopWorker(); <-workerDone })
+	schedulerDone := make(chan struct{})
+	sc := scheduler.New(scheduler.Config{Store: st, Tick: 100 * time.Millisecond, Queued: wk.Wake, Logger: logger})
+	go func() { defer close(schedulerDone); _ = sc.Run(wctx) }()
+	t.Cleanup(func() { stopWorker(); <-workerDone; <-schedulerDone })
 	s := server.New(server.Config{Store: st, Blob: bucket, Keeper: keeper, HashKey: key[:], DeviceInterval: time.Second,
 		Logger: logger, RunQueued: wk.Wake})
 	ts := httptest.NewServer(s)

@@ -18,6 +18,7 @@ import (
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/secrets/localsecrets"
 
+	"github.com/dlthub/dlthub/internal/scheduler"
 	"github.com/dlthub/dlthub/internal/server"
 	"github.com/dlthub/dlthub/internal/store"
 	"github.com/dlthub/dlthub/internal/worker"
@@ -41,7 +42,7 @@ type serverOptions struct {
 }
 
 // serverRoles is what `dlthub server` does in this process.
-type serverRoles struct{ api, worker bool }
+type serverRoles struct{ api, scheduler, worker bool }
 
 func parseRoles(v string) (serverRoles, error) {
 	var r serverRoles
@@ -52,14 +53,14 @@ func parseRoles(v string) (serverRoles, error) {
 		case "worker":
 			r.worker = true
 		case "scheduler":
-			return r, usagef("--roles: the scheduler role comes with scheduled triggers, which this version does not run yet; use api and worker")
+			r.scheduler = true
 		case "":
 		default:
-			return r, usagef("--roles: %q is not a role (api, worker)", part)
+			return r, usagef("--roles: %q is not a role (api, scheduler, worker)", part)
 		}
 	}
-	if !r.api && !r.worker {
-		return r, usagef("--roles: name at least one of api, worker")
+	if !r.api && !r.scheduler && !r.worker {
+		return r, usagef("--roles: name at least one of api, scheduler, worker")
 	}
 	return r, nil
 }
@@ -91,7 +92,10 @@ default a directory under --data-dir). Migrations run at start. The first
 start of a server without users prints a one-time link to create the first
 owner. Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
 
-The worker role runs queued jobs in checkouts under DATA_DIR/runs: the
+The scheduler role queues runs for schedule, every, once, job.success,
+job.fail and deployment triggers (missed windows are filled after an
+outage; every run is queued once, even with several schedulers). The worker
+role runs queued jobs in checkouts under DATA_DIR/runs: the
 deployed code with the synced configuration in .dlt/, the launch contract
 in the environment (never the server's own), output stored as it is
 printed. Start more workers elsewhere with --roles worker against the same
@@ -123,7 +127,7 @@ organization named after their login, unless --github-signup=false.`,
 	fl.StringVar(&opts.GitHubURL, "github-url", "https://github.com", "GitHub's web address (GitHub Enterprise: https://HOST)")
 	fl.StringVar(&opts.GitHubAPIURL, "github-api-url", "https://api.github.com", "GitHub's REST API (GitHub Enterprise: https://HOST/api/v3)")
 	fl.BoolVar(&opts.GitHubSignup, "github-signup", true, "let GitHub users without an account sign up")
-	fl.StringVar(&opts.Roles, "roles", "api,worker", "what this process does: api (HTTP) and/or worker (runs jobs); more workers can run elsewhere against the same database and blobs")
+	fl.StringVar(&opts.Roles, "roles", "api,scheduler,worker", "what this process does: api (HTTP), scheduler (queues triggered runs), worker (runs jobs); more can run elsewhere against the same database and blobs")
 	fl.IntVar(&opts.WorkerSlots, "worker-slots", 2, "runs a worker runs at once")
 	return cmd
 }
@@ -183,12 +187,24 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	} else {
 		close(workerDone)
 	}
+	schedulerDone := make(chan struct{})
+	defer func() { stopWorker(); <-schedulerDone }()
+	if roles.scheduler {
+		sc := scheduler.Config{Store: st, Logger: log}
+		if wk != nil {
+			sc.Queued = wk.Wake
+		}
+		go func() { defer close(schedulerDone); _ = scheduler.New(sc).Run(wctx) }()
+	} else {
+		close(schedulerDone)
+	}
 	if !roles.api {
-		fmt.Fprintf(f.IO.ErrOut, "dlthub worker running %d slot(s) (data in %s); Ctrl-C stops it and hands its runs back\n", opts.WorkerSlots, describeStore(dataDir, opts.DatabaseURL))
+		fmt.Fprintf(f.IO.ErrOut, "dlthub %s running (data in %s); Ctrl-C stops it\n", describeRoles(roles, opts.WorkerSlots), describeStore(dataDir, opts.DatabaseURL))
 		<-ctx.Done()
 		fmt.Fprintln(f.IO.ErrOut, "stopping: handing runs back")
 		stopWorker()
 		<-workerDone
+		<-schedulerDone
 		fmt.Fprintln(f.IO.ErrOut, "stopped")
 		return nil
 	}
@@ -236,8 +252,21 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	}
 	stopWorker()
 	<-workerDone
+	<-schedulerDone
 	fmt.Fprintln(f.IO.ErrOut, "stopped")
 	return nil
+}
+
+// describeRoles names the background roles of a process without the API.
+func describeRoles(r serverRoles, slots int) string {
+	var parts []string
+	if r.scheduler {
+		parts = append(parts, "scheduler")
+	}
+	if r.worker {
+		parts = append(parts, fmt.Sprintf("worker with %d slot(s)", slots))
+	}
+	return strings.Join(parts, " and ")
 }
 
 // githubConfig is the GitHub sign-in setup, nil when no client id is given.

@@ -104,7 +104,7 @@ func TestServerCommandBadFlags(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "--blob-url s4://bucket") {
 		t.Errorf("bad blob url: %d %s", code, errOut)
 	}
-	for roles, want := range map[string]string{"bogus": `"bogus" is not a role`, "scheduler": "scheduler role comes with scheduled triggers", ",": "name at least one"} {
+	for roles, want := range map[string]string{"bogus": `"bogus" is not a role`, ",": "name at least one"} {
 		code, _, errOut = runInProcess(t, dir, nil, false, "", "server", "--data-dir", dir, "--roles", roles)
 		if code != cli.ExitUsage || !strings.Contains(errOut, want) {
 			t.Errorf("--roles %s: %d %s", roles, code, errOut)
@@ -173,7 +173,7 @@ func TestServerCommandWorkerOnly(t *testing.T) {
 		done <- cli.Run(ctx, f, []string{"server", "--roles", "worker", "--worker-slots", "3", "--data-dir", filepath.Join(dir, "data")})
 	}()
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(stderr.String(), "dlthub worker running 3 slot(s)") {
+	for !strings.Contains(stderr.String(), "dlthub worker with 3 slot(s) running") {
 		if time.Now().After(deadline) {
 			t.Fatalf("worker did not start:\n%s", stderr.String())
 		}

@@ -480,12 +480,31 @@ command = ["sh", "-c", "echo trying; exit 7"]
 
 [jobs.ingest.long]
 command = ["sh", "-c", "echo long; sleep 60"]
+
+[jobs.transform.after_hello]
+command = ["sh", "-c", "echo after hello for $DLTHUB_TRIGGER"]
+trigger = ["job.success:jobs.ingest.hello"]
 `)
 	code, out, errOut := runInProcess(t, dir, env, false, "", "run", "hello", "-f")
 	if code != 0 || !strings.Contains(out, "hello from jobs.ingest.hello on prod\ngreeting=hi\n") || !strings.Contains(errOut, "careful") ||
 		!regexp.MustCompile(`job\s+added\s+jobs\.ingest\.hello`).MatchString(errOut) || !strings.Contains(errOut, "▶ jobs.ingest.hello: run #1 queued") ||
 		!strings.Contains(errOut, "✔ jobs.ingest.hello #1 completed: completed in ") {
 		t.Fatalf("run -f: %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	// The scheduler queues the downstream job once hello completed.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, out, _ := runInProcess(t, dir, env, false, "", "job", "runs", "list", "after_hello", "--json")
+		if strings.Contains(out, `"status": "completed"`) && strings.Contains(out, `"trigger": "job.success:jobs.ingest.hello"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the downstream job did not run:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, out, _ := runInProcess(t, dir, env, false, "", "job", "logs", "after_hello"); code != 0 || !strings.Contains(out, "after hello for job.success:jobs.ingest.hello") {
+		t.Errorf("downstream logs: %d %s", code, out)
 	}
 	code, out, errOut = runInProcess(t, dir, env, false, "", "run", "broken", "-f", "--no-deploy")
 	if code != 1 || !strings.Contains(out, "trying") || !strings.Contains(errOut, "✘ jobs.ingest.broken #1 failed: failed with exit code 7") {
@@ -505,7 +524,7 @@ command = ["sh", "-c", "echo long; sleep 60"]
 	if code, _, errOut := runInProcess(t, dir, env, false, "", "run", "long", "--no-deploy"); code != 0 || !strings.Contains(errOut, "dlthub job logs jobs.ingest.long 1 -f") {
 		t.Fatalf("run long: %d %s", code, errOut)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for {
 		_, out, _ := runInProcess(t, dir, env, false, "", "job", "runs", "list", "long", "--json")
 		if strings.Contains(out, `"status": "running"`) {
@@ -526,7 +545,7 @@ command = ["sh", "-c", "echo long; sleep 60"]
 	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "cancel", "long"); code != 0 || !strings.Contains(errOut, "Nothing to cancel") {
 		t.Errorf("cancel again: %d %s", code, errOut)
 	}
-	if code, _, errOut := runInProcess(t, dir, env, false, "", "run", "-f", "--no-deploy"); code != cli.ExitUsage || !strings.Contains(errOut, "-f follows one run, but 3 jobs match") {
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "run", "-f", "--no-deploy"); code != cli.ExitUsage || !strings.Contains(errOut, "-f follows one run, but 4 jobs match") {
 		t.Errorf("-f with many: %d %s", code, errOut)
 	}
 }
