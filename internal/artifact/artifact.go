@@ -6,6 +6,7 @@ package artifact
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 
@@ -63,4 +64,26 @@ func ReadConfiguration(ctx context.Context, bucket *blob.Bucket, keeper *secrets
 		return nil, fmt.Errorf("the configuration is unreadable: %w", err)
 	}
 	return files, nil
+}
+
+// SealValue encrypts a secret variable's value for the store.
+func SealValue(ctx context.Context, keeper *secrets.Keeper, plain string) (string, error) {
+	b, err := keeper.Encrypt(ctx, []byte(plain))
+	if err != nil {
+		return "", fmt.Errorf("encrypt the value: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+// OpenValue decrypts what SealValue made.
+func OpenValue(ctx context.Context, keeper *secrets.Keeper, sealed string) (string, error) {
+	b, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil {
+		return "", fmt.Errorf("the sealed value is damaged: %w", err)
+	}
+	plain, err := keeper.Decrypt(ctx, b)
+	if err != nil {
+		return "", fmt.Errorf("decrypt the value (was secrets.key replaced?): %w", err)
+	}
+	return string(plain), nil
 }

@@ -42,7 +42,7 @@ and prod, and pipelines that load into DuckDB, Postgres and files.`,
 		root.AddCommand(c)
 	}
 	root.AddGroup(&cobra.Group{ID: "platform", Title: "Control plane:"})
-	for _, c := range []*cobra.Command{newServerCmd(f), newLoginCmd(f), newLogoutCmd(f), newWorkspaceCmd(f)} {
+	for _, c := range []*cobra.Command{newServerCmd(f), newLoginCmd(f), newLogoutCmd(f), newWorkspaceCmd(f), newVariableCmd(f)} {
 		c.GroupID = "platform"
 		root.AddCommand(c)
 	}

@@ -466,7 +466,7 @@ func TestRunOnTheControlPlane(t *testing.T) {
 	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "connect", "analytics", "--create"); code != 0 {
 		t.Fatalf("connect: %s", errOut)
 	}
-	writeFile(t, dir, "hello.sh", "#!/bin/sh\necho \"hello from $DLTHUB_JOB_REF on $WORKSPACE__PROFILE\"\necho \"greeting=$JOBS__INGEST__HELLO__GREETING\"\necho careful >&2\n")
+	writeFile(t, dir, "hello.sh", "#!/bin/sh\necho \"hello from $DLTHUB_JOB_REF on $WORKSPACE__PROFILE\"\necho \"greeting=$JOBS__INGEST__HELLO__GREETING\"\necho \"level=$LOG_LEVEL token=$API_TOKEN\"\necho careful >&2\n")
 	if err := os.Chmod(filepath.Join(dir, "hello.sh"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -485,8 +485,25 @@ command = ["sh", "-c", "echo long; sleep 60"]
 command = ["sh", "-c", "echo after hello for $DLTHUB_TRIGGER"]
 trigger = ["job.success:jobs.ingest.hello"]
 `)
+	// Variables: plain for the workspace, overridden for prod; a secret
+	// read from standard input.
+	for _, args := range [][]string{{"variable", "set", "LOG_LEVEL", "INFO"}, {"variable", "set", "LOG_LEVEL", "WARN", "--profile", "prod"}} {
+		if code, _, errOut := runInProcess(t, dir, env, false, "", args...); code != 0 {
+			t.Fatalf("%v: %s", args, errOut)
+		}
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "tok-9876543210\n", "variable", "set", "API_TOKEN", "--secret"); code != 0 || !strings.Contains(errOut, "API_TOKEN is set for the workspace (secret)") {
+		t.Fatalf("secret variable: %d %s", code, errOut)
+	}
+	if code, out, _ := runInProcess(t, dir, env, false, "", "variable", "list"); code != 0 || !regexp.MustCompile(`API_TOKEN\s+workspace\s+\(secret\)`).MatchString(out) ||
+		!regexp.MustCompile(`LOG_LEVEL\s+profile prod\s+WARN`).MatchString(out) || strings.Contains(out, "tok-98") {
+		t.Errorf("variable list: %d\n%s", code, out)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "variable", "set", "DLTHUB_RUN_ID", "x"); code == 0 || !strings.Contains(errOut, "launch contract") {
+		t.Errorf("reserved name: %d %s", code, errOut)
+	}
 	code, out, errOut := runInProcess(t, dir, env, false, "", "run", "hello", "-f")
-	if code != 0 || !strings.Contains(out, "hello from jobs.ingest.hello on prod\ngreeting=hi\n") || !strings.Contains(errOut, "careful") ||
+	if code != 0 || !strings.Contains(out, "hello from jobs.ingest.hello on prod\ngreeting=hi\nlevel=WARN token=****\n") || !strings.Contains(errOut, "careful") ||
 		!regexp.MustCompile(`job\s+added\s+jobs\.ingest\.hello`).MatchString(errOut) || !strings.Contains(errOut, "▶ jobs.ingest.hello: run #1 queued") ||
 		!strings.Contains(errOut, "✔ jobs.ingest.hello #1 completed: completed in ") {
 		t.Fatalf("run -f: %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)

@@ -132,6 +132,7 @@ func (s *Server) routes() {
 	s.jobRoutes()
 	s.memberRoutes()
 	s.runRoutes()
+	s.variableRoutes()
 	s.mux.HandleFunc("GET /workspaces/{id}", s.workspacePage)
 	s.mux.HandleFunc("GET /api-keys", s.keysPage)
 	s.mux.HandleFunc("POST /api-keys", s.createKeyForm)

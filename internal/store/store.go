@@ -301,6 +301,13 @@ type Store interface {
 	// RunLogs returns up to limit lines after seq, in order.
 	RunLogs(ctx context.Context, runID string, afterSeq int64, limit int) ([]LogLine, error)
 
+	// SetVariable creates or replaces a variable.
+	SetVariable(ctx context.Context, v Variable) error
+	// Variables lists a workspace's variables by profile ("" first), name.
+	Variables(ctx context.Context, workspaceID string) ([]Variable, error)
+	// DeleteVariable removes one (ErrNotFound when there is none).
+	DeleteVariable(ctx context.Context, workspaceID, profile, name string) error
+
 	Close() error
 }
 

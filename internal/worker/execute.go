@@ -70,6 +70,11 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		}
 		return // cancelled or reaped meanwhile
 	}
+	vars, err := w.variables(ctx, r, co)
+	if err != nil {
+		w.finish(ctx, r, store.RunFailed, nil, err.Error())
+		return
+	}
 	l := jobs.Launch{Job: co.job, Profile: r.Profile, RunID: r.ID, Trigger: r.Trigger, Refresh: r.Refresh, Window: win, Config: jobConfig(dir, r.Profile, co.job)}
 	argv := co.job.Command
 	if co.job.Pipeline != "" {
@@ -89,7 +94,7 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 	go func() { defer close(watchDone); w.watch(ctx, procCtx, r.ID, stop) }()
 	log.Info("run started", "command", strings.Join(argv, " "))
 	res, runErr := runner.Run(procCtx, argv, runner.Options{
-		Dir: dir, Env: append(baseEnv(dir), l.Env()...), Timeout: co.job.Execute.Timeout, GracePeriod: co.job.Execute.GracePeriod,
+		Dir: dir, Env: append(append(baseEnv(dir), vars...), l.Env()...), Timeout: co.job.Execute.Timeout, GracePeriod: co.job.Execute.GracePeriod,
 		Stdout: sink.stream("stdout"), Stderr: sink.stream("stderr"), Now: w.cfg.Now,
 	})
 	cause := context.Cause(procCtx)
@@ -271,6 +276,48 @@ func (w *Worker) window(ctx context.Context, r store.Run, co *checkout) (*jobs.W
 		}
 	}
 	return win, "", nil
+}
+
+// variables are the workspace's variables for the run's profile as
+// NAME=value (DESIGN §6.8): workspace-wide ones, overridden by the
+// profile's. As environment variables they override the deployed TOML.
+// Secret values are unsealed here and masked in the logs.
+func (w *Worker) variables(ctx context.Context, r store.Run, co *checkout) ([]string, error) {
+	vs, err := w.cfg.Store.Variables(ctx, r.WorkspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("read the variables: %w", err)
+	}
+	vals := map[string]string{}
+	var names []string
+	for _, pass := range []string{"", r.Profile} {
+		for _, v := range vs {
+			if v.Profile != pass {
+				continue
+			}
+			val := v.Value
+			if v.Secret {
+				if val, err = artifact.OpenValue(ctx, w.cfg.Keeper, v.Value); err != nil {
+					return nil, fmt.Errorf("variable %s: %w", v.Name, err)
+				}
+				if len(val) >= 4 {
+					co.masks = append(co.masks, val)
+				}
+			}
+			if _, seen := vals[v.Name]; !seen {
+				names = append(names, v.Name)
+			}
+			vals[v.Name] = val
+		}
+		if r.Profile == "" {
+			break
+		}
+	}
+	sort.Slice(co.masks, func(i, j int) bool { return len(co.masks[i]) > len(co.masks[j]) })
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, n+"="+vals[n])
+	}
+	return out, nil
 }
 
 // jobConfig is the job's [jobs.<section>.<name>] table from the run's

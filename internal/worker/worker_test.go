@@ -196,6 +196,7 @@ echo "hello from $DLTHUB_JOB_REF run $DLTHUB_RUN_ID"
 echo "profile=$WORKSPACE__PROFILE trigger=$DLTHUB_TRIGGER answer=$JOBS__INGEST__HELLO__ANSWER"
 echo "token is $(sed -n 's/^token = "\(.*\)"/\1/p' .dlt/prod.secrets.toml)"
 echo "db=${DLTHUB_DATABASE_URL:-unset}"
+echo "level=$LOG_LEVEL api=$API_KEY"
 echo oops >&2
 printf 'no newline at the end'
 `
@@ -208,6 +209,19 @@ var prodConfig = []artifact.ConfigFile{
 func TestRunsACommandJobWithTheLaunchContract(t *testing.T) {
 	t.Setenv("DLTHUB_DATABASE_URL", "postgres://server:password@db/dlthub")
 	p := newPlane(t, map[string]string{"hello.sh": hello, "dlthub.toml": manifest}, manifest, prodConfig)
+	ctx := context.Background()
+	sealed, _ := artifact.SealValue(ctx, p.keeper, "api-key-secret-42")
+	for _, v := range []store.Variable{
+		{WorkspaceID: p.ws, Name: "LOG_LEVEL", Value: "INFO"},
+		{WorkspaceID: p.ws, Profile: "prod", Name: "LOG_LEVEL", Value: "WARN"}, // the run's profile wins
+		{WorkspaceID: p.ws, Profile: "dev", Name: "LOG_LEVEL", Value: "DEBUG"},
+		{WorkspaceID: p.ws, Name: "API_KEY", Secret: true, Value: sealed},
+	} {
+		v.UpdatedBy = p.user
+		if err := p.st.SetVariable(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r := p.run(t, "jobs.ingest.hello")
 	p.startWorker(t)
 	got := p.wait(t, r.ID, done)
@@ -220,6 +234,7 @@ func TestRunsACommandJobWithTheLaunchContract(t *testing.T) {
 		"stdout: profile=prod trigger=manual:jobs.ingest.hello answer=42",
 		"stdout: token is ****", // the secret is masked
 		"stdout: db=unset",      // the server's environment stays with the server
+		"stdout: level=WARN api=****",
 		"stderr: oops",
 		"stdout: no newline at the end",
 	} {
@@ -227,7 +242,7 @@ func TestRunsACommandJobWithTheLaunchContract(t *testing.T) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
 	}
-	if strings.Contains(logs, "s3cr3t") {
+	if strings.Contains(logs, "s3cr3t") || strings.Contains(logs, "api-key-secret") {
 		t.Errorf("secret in logs:\n%s", logs)
 	}
 }

@@ -491,6 +491,39 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("finished since later: %+v", fr)
 		}
 	})
+	t.Run("variables", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		b, _ := s.CreateWorkspace(ctx, org.ID, "b")
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		for _, v := range []store.Variable{
+			{WorkspaceID: a.ID, Name: "LOG_LEVEL", Value: "INFO"},
+			{WorkspaceID: a.ID, Profile: "prod", Name: "LOG_LEVEL", Value: "WARN"},
+			{WorkspaceID: a.ID, Name: "TOKEN", Secret: true, Value: "sealed-1"},
+			{WorkspaceID: a.ID, Name: "TOKEN", Secret: true, Value: "sealed-2"}, // replaces
+			{WorkspaceID: b.ID, Name: "OTHER", Value: "x"},
+		} {
+			v.UpdatedBy, v.UpdatedAt = ann.ID, now
+			if err := s.SetVariable(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		vs, err := s.Variables(ctx, a.ID)
+		if err != nil || len(vs) != 3 {
+			t.Fatalf("variables: %+v %v", vs, err)
+		}
+		if vs[0].Profile != "" || vs[0].Name != "LOG_LEVEL" || vs[1].Name != "TOKEN" || vs[1].Value != "sealed-2" || !vs[1].Secret || vs[2].Profile != "prod" || !vs[2].UpdatedAt.Equal(now) {
+			t.Errorf("order and values: %+v", vs)
+		}
+		if err := s.DeleteVariable(ctx, a.ID, "prod", "LOG_LEVEL"); err != nil {
+			t.Error(err)
+		}
+		if err := s.DeleteVariable(ctx, a.ID, "prod", "LOG_LEVEL"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("delete twice: %v", err)
+		}
+	})
 	t.Run("runs_racing_workers", func(t *testing.T) {
 		// Workers racing for runs: each run goes to one of them, and never
 		// two runs of one job at once.
