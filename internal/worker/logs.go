@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -25,6 +26,8 @@ type logSink struct {
 	flushMu sync.Mutex
 	mu      sync.Mutex
 	seq     int64
+	bytes   int64
+	dropped int64
 	pending []store.LogLine
 	partial map[string]string // per stream, a line not ended yet
 
@@ -35,6 +38,10 @@ type logSink struct {
 const (
 	logFlushEvery = 200 * time.Millisecond
 	logFlushLines = 500
+	// A run's stored log is bounded: past maxLogBytes the rest is dropped
+	// with one line saying so (a runaway job must not fill the database).
+	maxLogBytes = 64 << 20
+	maxLineLen  = 64 << 10
 	// maskedSecret replaces a secret's value in a log line.
 	maskedSecret = "****"
 )
@@ -88,8 +95,19 @@ func (s *logSink) line(stream, text string) {
 }
 
 func (s *logSink) addLocked(stream, text string) {
+	if s.bytes >= maxLogBytes {
+		s.dropped++
+		return
+	}
 	for _, m := range s.masks {
 		text = strings.ReplaceAll(text, m, maskedSecret)
+	}
+	if len(text) > maxLineLen {
+		text = text[:maxLineLen] + " … (line cut at 64 KiB)"
+	}
+	s.bytes += int64(len(text)) + 1
+	if s.bytes >= maxLogBytes {
+		text += " … (the log reached 64 MiB; later output is not kept)"
 	}
 	s.seq++
 	s.pending = append(s.pending, store.LogLine{Seq: s.seq, At: s.now().UTC(), Stream: stream, Line: strings.TrimSuffix(text, "\r")})
@@ -119,6 +137,10 @@ func (s *logSink) close() {
 		if rest != "" {
 			s.addLocked(name, rest)
 		}
+	}
+	if s.dropped > 0 {
+		s.bytes = 0 // room for the note
+		s.addLocked("stderr", fmt.Sprintf("… %d more line(s) were not kept", s.dropped))
 	}
 	s.mu.Unlock()
 	s.flush()

@@ -1,0 +1,52 @@
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/store"
+)
+
+func TestLogSinkMasksSplitsAndBounds(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st.Close() }()
+	u, _ := st.CreateUser(ctx, store.User{Email: "a@x"})
+	org, _ := st.CreateOrg(ctx, "o", u.ID)
+	ws, _ := st.CreateWorkspace(ctx, org.ID, "w")
+	r, _ := st.CreateRun(ctx, store.Run{WorkspaceID: ws.ID, JobRef: "jobs.a.b", Trigger: "manual:jobs.a.b", Profile: "prod", DeploymentVersion: 1, CreatedBy: u.ID})
+	s := newLogSink(st, r.ID, []string{"hunter22"}, time.Now, slog.New(slog.DiscardHandler))
+	out, errw := s.stream("stdout"), s.stream("stderr")
+	_, _ = out.Write([]byte("pass=hunter22\npart"))
+	_, _ = errw.Write([]byte("err line\n"))
+	_, _ = out.Write([]byte("ial line\n" + strings.Repeat("x", maxLineLen+10) + "\n"))
+	// Past the bound, lines are counted, not kept.
+	big := strings.Repeat("y", 60<<10) + "\n"
+	for range (maxLogBytes / len(big)) + 10 {
+		_, _ = out.Write([]byte(big))
+	}
+	s.close()
+	ls, err := st.RunLogs(ctx, r.ID, 0, 5)
+	if err != nil || len(ls) != 5 {
+		t.Fatalf("%d lines %v", len(ls), err)
+	}
+	if ls[0].Line != "pass=****" || ls[1].Stream != "stderr" || ls[2].Line != "partial line" || !strings.HasSuffix(ls[3].Line, "(line cut at 64 KiB)") {
+		t.Errorf("lines: %q %q %q", ls[0].Line, ls[1].Stream, ls[2].Line)
+	}
+	all, _ := st.RunLogs(ctx, r.ID, 0, 0)
+	last := all[len(all)-1]
+	var total int
+	for _, l := range all {
+		total += len(l.Line)
+	}
+	if total > maxLogBytes+maxLineLen+200 || !strings.Contains(last.Line, "more line(s) were not kept") || !strings.Contains(all[len(all)-2].Line, "later output is not kept") {
+		t.Errorf("bound: %d bytes kept, last %q", total, last.Line)
+	}
+}
