@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dlthub/dlthub/internal/platform"
 )
 
 func newJobListCmd(f *Factory) *cobra.Command {
@@ -33,10 +36,15 @@ func newJobListCmd(f *Factory) *cobra.Command {
 				fmt.Fprintln(f.IO.ErrOut, "No jobs deployed yet: add them to dlthub.toml and run `dlthub deploy`.")
 				return nil
 			}
+			last := f.lastRuns(cmd.Context())
 			t := newTable(f.IO.Out)
-			fmt.Fprintln(t, "JOB\tTYPE\tTRIGGER\tSTATUS\tUPDATED")
+			fmt.Fprintln(t, "JOB\tTYPE\tTRIGGER\tSTATUS\tUPDATED\tLAST RUN")
 			for _, j := range list {
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\n", j.JobRef, j.Type, j.DefaultTrigger, j.status(), j.UpdatedAt.Local().Format("2006-01-02 15:04"))
+				lr := ""
+				if r, ok := last[j.JobRef]; ok {
+					lr = fmt.Sprintf("#%d %s %s", r.Number, r.Status, r.CreatedAt.Local().Format("01-02 15:04"))
+				}
+				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\n", j.JobRef, j.Type, j.DefaultTrigger, j.status(), j.UpdatedAt.Local().Format("2006-01-02 15:04"), lr)
 			}
 			return t.Flush()
 		},
@@ -44,4 +52,24 @@ func newJobListCmd(f *Factory) *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&archived, "archived", false, "include archived jobs (removed from dlthub.toml)")
 	return cmd
+}
+
+// lastRuns is each job's latest run among the workspace's recent ones
+// (none when they cannot be read: the list still shows the jobs).
+func (f *Factory) lastRuns(ctx context.Context) map[string]platform.Run {
+	out := map[string]platform.Run{}
+	t, err := f.deployTarget()
+	if err != nil {
+		return out
+	}
+	runs, err := t.c.Runs(ctx, t.wsID, "", 500)
+	if err != nil {
+		return out
+	}
+	for _, r := range runs { // newest first
+		if _, ok := out[r.JobRef]; !ok {
+			out[r.JobRef] = r
+		}
+	}
+	return out
 }

@@ -523,6 +523,12 @@ trigger = ["job.success:jobs.ingest.hello"]
 	if code, out, _ := runInProcess(t, dir, env, false, "", "job", "logs", "after_hello"); code != 0 || !strings.Contains(out, "after hello for job.success:jobs.ingest.hello") {
 		t.Errorf("downstream logs: %d %s", code, out)
 	}
+	if code, out, _ := runInProcess(t, dir, env, false, "", "job", "list"); code != 0 || !regexp.MustCompile(`(?m)^jobs\.ingest\.hello\s+batch\s+manual:jobs\.ingest\.hello\s+active\s+\S+ \S+\s+#1 completed `).MatchString(out) {
+		t.Errorf("job list with the last run: %d\n%s", code, out)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "trigger", "hello", "--dry-run"); code != 0 || !strings.Contains(errOut, "would queue jobs.ingest.hello (./hello.sh)") {
+		t.Errorf("trigger dry run: %d %s", code, errOut)
+	}
 	code, out, errOut = runInProcess(t, dir, env, false, "", "run", "broken", "-f", "--no-deploy")
 	if code != 1 || !strings.Contains(out, "trying") || !strings.Contains(errOut, "✘ jobs.ingest.broken #1 failed: failed with exit code 7") {
 		t.Errorf("failing run: %d\n%s\n%s", code, out, errOut)
