@@ -134,6 +134,7 @@ func (s *Server) routes() {
 	s.runRoutes()
 	s.variableRoutes()
 	s.mux.HandleFunc("GET /workspaces/{id}", s.workspacePage)
+	s.mux.HandleFunc("GET /workspaces/{id}/runs/{run}", s.runPage)
 	s.mux.HandleFunc("GET /api-keys", s.keysPage)
 	s.mux.HandleFunc("POST /api-keys", s.createKeyForm)
 	s.mux.HandleFunc("POST /api-keys/{id}/revoke", s.revokeKeyForm)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/dustin/go-humanize"
 
@@ -91,8 +92,8 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 	if rs, err := s.cfg.Store.Runs(ctx, ws.ID, "", recent); err == nil && len(rs) > 0 {
 		b.WriteString(`<table><tr><th>Job</th><th>Run</th><th>Status</th><th>Trigger</th><th>Queued</th><th>Reason</th></tr>`)
 		for _, r := range rs {
-			fmt.Fprintf(&b, `<tr><td>%s</td><td>#%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>`,
-				html(r.JobRef), r.Number, html(r.Status), html(r.Trigger), r.CreatedAt.Format("2006-01-02 15:04:05 MST"), html(r.Reason))
+			fmt.Fprintf(&b, `<tr><td>%s</td><td><a href="%s">#%d</a></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>`,
+				html(r.JobRef), RunPagePath(ws.ID, r.ID), r.Number, html(r.Status), html(r.Trigger), r.CreatedAt.Format("2006-01-02 15:04:05 MST"), html(r.Reason))
 		}
 		b.WriteString(`</table>`)
 	} else {
@@ -120,4 +121,55 @@ func short(h string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// RunPagePath is where the browser view of a run lives.
+func RunPagePath(workspaceID, runID string) string {
+	return WorkspacePagePath(workspaceID) + "/runs/" + runID
+}
+
+// runPageLines is how much of a log the run page shows (the API has all).
+const runPageLines = 2000
+
+// runPage shows one run and its log (viewer and up); while the run is in
+// progress the page reloads itself every two seconds, so the log is live.
+func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.authenticate(r)
+	if !ok {
+		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	ctx, wsID := r.Context(), r.PathValue("id")
+	run, err := s.cfg.Store.RunByID(ctx, r.PathValue("run"))
+	if _, rerr := s.cfg.Store.WorkspaceRole(ctx, wsID, u.ID); rerr != nil || err != nil || run.WorkspaceID != wsID {
+		page(w, http.StatusNotFound, "Not found", `<p>No such run that you can see. <a href="/">Your workspaces</a></p>`)
+		return
+	}
+	var b strings.Builder
+	if !run.Done() {
+		b.WriteString(`<meta http-equiv="refresh" content="2">`)
+	}
+	fmt.Fprintf(&b, `<p>Status <b>%s</b> · trigger <code>%s</code> · profile %s · code v%d`, html(run.Status), html(run.Trigger), html(run.Profile), run.DeploymentVersion)
+	if run.IntervalStart != nil && run.IntervalEnd != nil {
+		fmt.Fprintf(&b, ` · interval %s → %s`, run.IntervalStart.Format(time.RFC3339), run.IntervalEnd.Format(time.RFC3339))
+	}
+	b.WriteString(`</p>`)
+	if run.Reason != "" {
+		fmt.Fprintf(&b, `<p>%s</p>`, html(run.Reason))
+	}
+	lines, _ := s.cfg.Store.RunLogs(ctx, run.ID, 0, runPageLines)
+	b.WriteString(`<pre style="background:#111;color:#eee;padding:1rem;overflow:auto;max-height:70vh">`)
+	for _, l := range lines {
+		if l.Stream == "stderr" {
+			fmt.Fprintf(&b, `<span style="color:#f99">%s</span>`+"\n", html(l.Line))
+		} else {
+			b.WriteString(html(l.Line) + "\n")
+		}
+	}
+	b.WriteString(`</pre>`)
+	if len(lines) == runPageLines {
+		fmt.Fprintf(&b, `<p>The first %d lines; all of them: <code>dlthub job logs %s %d</code>.</p>`, runPageLines, html(run.JobRef), run.Number)
+	}
+	fmt.Fprintf(&b, `<p><a href="%s">Back to the workspace</a></p>`, WorkspacePagePath(wsID))
+	page(w, http.StatusOK, fmt.Sprintf("%s #%d", run.JobRef, run.Number), b.String())
 }

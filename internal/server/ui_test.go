@@ -25,9 +25,11 @@ func TestWorkspacePage(t *testing.T) {
 	if _, err := st.ReconcileJobs(ctx, tm.analytics, []store.Job{{Ref: "jobs.ingest.github", Hash: "1", Spec: "{}"}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateRun(ctx, store.Run{WorkspaceID: tm.analytics, JobRef: "jobs.ingest.github", Trigger: "manual:jobs.ingest.github", Profile: "prod", DeploymentVersion: 1, CreatedBy: ann}); err != nil {
+	run, err := st.CreateRun(ctx, store.Run{WorkspaceID: tm.analytics, JobRef: "jobs.ingest.github", Trigger: "manual:jobs.ingest.github", Profile: "prod", DeploymentVersion: 1, CreatedBy: ann})
+	if err != nil {
 		t.Fatal(err)
 	}
+	_ = st.AppendRunLogs(ctx, run.ID, []store.LogLine{{Seq: 1, At: time.Now(), Stream: "stdout", Line: "loading <issues>"}, {Seq: 2, At: time.Now(), Stream: "stderr", Line: "a warning"}})
 	path := WorkspacePagePath(tm.analytics)
 	get := func(b *http.Client) (int, string) {
 		resp, err := b.Get(tm.ts + path)
@@ -49,18 +51,34 @@ func TestWorkspacePage(t *testing.T) {
 		"<td>1 (active)</td>", "<td>3</td><td>2.0 KiB</td><td><code>0123456789ab</code></td>",
 		"<td>config.toml, prod.secrets.toml</td>",
 		"<td>jobs.ingest.github</td><td>active</td>",
-		"<td>jobs.ingest.github</td><td>#1</td><td>pending</td><td>manual:jobs.ingest.github</td>",
+		"</a></td><td>pending</td><td>manual:jobs.ingest.github</td>",
 		"<td>ann@acme.test</td><td>owner (organization owner)</td>", "<td>viewer@acme.test</td><td>viewer</td>",
 	} {
 		if code != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("page lacks %q: %d\n%s", want, code, body)
 		}
 	}
+	// The run's page shows its log, reloading while it runs.
+	annB := browser(t, tm.ts, "ann@acme.test", "pw-ann-123")
+	resp, _ = annB.Get(tm.ts + RunPagePath(tm.analytics, run.ID))
+	rb, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"<h1>jobs.ingest.github #1</h1>", `http-equiv="refresh"`, "loading &lt;issues&gt;\n", `<span style="color:#f99">a warning</span>`} {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(rb), want) {
+			t.Errorf("run page lacks %q: %d\n%s", want, resp.StatusCode, rb)
+		}
+	}
+	if !strings.Contains(body, `<a href="`+RunPagePath(tm.analytics, run.ID)+`">#1</a>`) {
+		t.Errorf("no link to the run page:\n%s", body)
+	}
 	// Someone of another organization learns nothing.
 	if _, err := tm.server.CreateAccount(ctx, "eve@globex.test", "Eve", "pw-eve-1234", "globex"); err != nil {
 		t.Fatal(err)
 	}
-	if code, body := get(browser(t, tm.ts, "eve@globex.test", "pw-eve-1234")); code != http.StatusNotFound || strings.Contains(body, "jobs.ingest.github") {
+	eve := browser(t, tm.ts, "eve@globex.test", "pw-eve-1234")
+	if code, body := get(eve); code != http.StatusNotFound || strings.Contains(body, "jobs.ingest.github") {
 		t.Errorf("other org: %d %s", code, body)
+	}
+	if resp, _ := eve.Get(tm.ts + RunPagePath(tm.analytics, run.ID)); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("other org's run page: %d", resp.StatusCode)
 	}
 }
