@@ -116,3 +116,9 @@ func (l *Launch) SetConfig(kv string) error {
 	cur[path[len(path)-1]] = v
 	return nil
 }
+
+// AppBasePath is the stable path under which the control plane serves an
+// interactive job of a workspace (its DLTHUB_BASE_PATH).
+func AppBasePath(workspaceID, jobRef string) string {
+	return "/workspaces/" + workspaceID + "/apps/" + jobRef + "/"
+}

@@ -49,6 +49,10 @@ type Run struct {
 	// runs).
 	CauseRunID string
 	DedupeKey  string
+	// Address is where an interactive run's app listens (host:port), set
+	// once it accepts connections; TouchedAt when it was last used.
+	Address   string
+	TouchedAt *time.Time
 }
 
 // Done reports whether the run has ended.
@@ -69,7 +73,7 @@ type LogLine struct {
 }
 
 const runCols = `id, workspace_id, job_ref, number, trigger, profile, refresh, status, deployment_version, configuration_version,
-interval_start, interval_end, created_by, created_at, started_at, finished_at, exit_code, reason, worker, heartbeat_at, cause_run_id, coalesce(dedupe_key, '')`
+interval_start, interval_end, created_by, created_at, started_at, finished_at, exit_code, reason, worker, heartbeat_at, cause_run_id, coalesce(dedupe_key, ''), address, touched_at`
 
 func optMS(t *time.Time) any {
 	if t == nil {
@@ -91,9 +95,10 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 	var refresh int
 	var created int64
 	var is, ie, st, fi, hb sql.NullInt64
-	var exit sql.NullInt64
+	var exit, touched sql.NullInt64
 	err := sc.Scan(&r.ID, &r.WorkspaceID, &r.JobRef, &r.Number, &r.Trigger, &r.Profile, &refresh, &r.Status, &r.DeploymentVersion, &r.ConfigurationVersion,
-		&is, &ie, &r.CreatedBy, &created, &st, &fi, &exit, &r.Reason, &r.Worker, &hb, &r.CauseRunID, &r.DedupeKey)
+		&is, &ie, &r.CreatedBy, &created, &st, &fi, &exit, &r.Reason, &r.Worker, &hb, &r.CauseRunID, &r.DedupeKey, &r.Address, &touched)
+	r.TouchedAt = fromOptMS(touched)
 	r.Refresh, r.CreatedAt = refresh != 0, fromMS(created)
 	r.IntervalStart, r.IntervalEnd, r.StartedAt, r.FinishedAt, r.HeartbeatAt = fromOptMS(is), fromOptMS(ie), fromOptMS(st), fromOptMS(fi), fromOptMS(hb)
 	if exit.Valid {
@@ -135,10 +140,10 @@ func (s *sqlStore) CreateRun(ctx context.Context, r Run) (Run, error) {
 	if r.DedupeKey != "" {
 		dedupe = r.DedupeKey
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (`+strings.Replace(runCols, "coalesce(dedupe_key, '')", "dedupe_key", 1)+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (`+strings.Replace(runCols, "coalesce(dedupe_key, '')", "dedupe_key", 1)+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		r.ID, r.WorkspaceID, r.JobRef, r.Number, r.Trigger, r.Profile, boolInt(r.Refresh), r.Status, r.DeploymentVersion, r.ConfigurationVersion,
 		optMS(r.IntervalStart), optMS(r.IntervalEnd), r.CreatedBy, ms(r.CreatedAt), optMS(r.StartedAt), optMS(r.FinishedAt), nil, r.Reason, r.Worker, nil,
-		r.CauseRunID, dedupe); err != nil {
+		r.CauseRunID, dedupe, r.Address, nil); err != nil {
 		return r, wrap("create run", err)
 	}
 	return r, wrap("create run", tx.Commit())
@@ -375,4 +380,12 @@ func (s *sqlStore) FinishedRuns(ctx context.Context, workspaceID, jobRef, status
 		out = append(out, r)
 	}
 	return out, wrap("finished runs", rows.Err())
+}
+
+func (s *sqlStore) SetRunAddress(ctx context.Context, id, address string, at time.Time) error {
+	return s.setRun(ctx, "set run address", id, `('running')`, `address = ?, touched_at = ?`, address, ms(at))
+}
+
+func (s *sqlStore) TouchRun(ctx context.Context, id string, at time.Time) error {
+	return s.setRun(ctx, "touch run", id, `('running')`, `touched_at = ?`, ms(at))
 }

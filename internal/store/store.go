@@ -289,6 +289,10 @@ type Store interface {
 	// LastCompletedEnd is the latest interval end of the job's completed
 	// runs (nil when none).
 	LastCompletedEnd(ctx context.Context, workspaceID, jobRef string) (*time.Time, error)
+	// SetRunAddress records where a running interactive run's app listens.
+	SetRunAddress(ctx context.Context, id, address string, at time.Time) error
+	// TouchRun records that a running app was used (for its idle timeout).
+	TouchRun(ctx context.Context, id string, at time.Time) error
 	// AllActiveJobs lists every workspace's active jobs (for the scheduler).
 	AllActiveJobs(ctx context.Context) ([]Job, error)
 	// LastScheduledEnd is the latest interval end of the job's runs made

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -28,6 +30,7 @@ var (
 	errShutdown  = errors.New("the worker is stopping")
 	errCancelled = errors.New("cancelled")
 	errLost      = errors.New("the run was taken from this worker")
+	errIdle      = errors.New("nobody used the app")
 )
 
 // checkout is a run's working directory, ready to start.
@@ -76,6 +79,14 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		return
 	}
 	l := jobs.Launch{Job: co.job, Profile: r.Profile, RunID: r.ID, Trigger: r.Trigger, Refresh: r.Refresh, Window: win, Config: jobConfig(dir, r.Profile, co.job)}
+	app := co.job.Type == "interactive"
+	if app {
+		if l.Port, err = freePort(); err != nil {
+			w.finish(ctx, r, store.RunFailed, nil, "no free port for the app: "+err.Error())
+			return
+		}
+		l.BasePath = jobs.AppBasePath(r.WorkspaceID, r.JobRef)
+	}
 	argv := co.job.Command
 	if co.job.Pipeline != "" {
 		argv = []string{w.cfg.Exe, "local", "pipeline", "run", co.job.Pipeline}
@@ -91,7 +102,10 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 	procCtx, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)
 	watchDone := make(chan struct{})
-	go func() { defer close(watchDone); w.watch(ctx, procCtx, r.ID, stop) }()
+	go func() { defer close(watchDone); w.watch(ctx, procCtx, r.ID, app, stop) }()
+	if app {
+		go w.announce(procCtx, r.ID, l.Port, log)
+	}
 	log.Info("run started", "command", strings.Join(argv, " "))
 	res, runErr := runner.Run(procCtx, argv, runner.Options{
 		Dir: dir, Env: append(append(baseEnv(dir), vars...), l.Env()...), Timeout: co.job.Execute.Timeout, GracePeriod: co.job.Execute.GracePeriod,
@@ -115,6 +129,9 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		log.Warn("run lost", "reason", errLost)
 	case runErr != nil:
 		w.finish(ctx, r, store.RunFailed, nil, "could not start: "+runErr.Error())
+	case errors.Is(cause, errIdle):
+		code := res.ExitCode
+		w.finish(ctx, r, store.RunCompleted, &code, fmt.Sprintf("stopped: nobody used the app for %s", w.cfg.AppIdle))
 	case errors.Is(cause, errCancelled):
 		code := res.ExitCode
 		w.finish(ctx, r, store.RunCancelled, &code, "cancelled: "+res.Describe())
@@ -129,7 +146,7 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 
 // watch beats the heartbeat and stops the process when the worker stops,
 // the run is cancelled, or the run is no longer this worker's.
-func (w *Worker) watch(ctx, procCtx context.Context, id string, stop context.CancelCauseFunc) {
+func (w *Worker) watch(ctx, procCtx context.Context, id string, app bool, stop context.CancelCauseFunc) {
 	tick := time.NewTicker(min(time.Second, w.cfg.Heartbeat))
 	defer tick.Stop()
 	last := w.cfg.Now()
@@ -151,6 +168,16 @@ func (w *Worker) watch(ctx, procCtx context.Context, id string, stop context.Can
 			stop(errLost)
 			return
 		}
+		if err == nil && app {
+			used := r.TouchedAt
+			if used == nil {
+				used = r.StartedAt
+			}
+			if used != nil && w.cfg.Now().Sub(*used) > w.cfg.AppIdle {
+				stop(errIdle)
+				return
+			}
+		}
 		if now := w.cfg.Now(); now.Sub(last) >= w.cfg.Heartbeat {
 			last = now
 			if err := w.cfg.Store.HeartbeatRun(ctx, id, now.UTC()); errors.Is(err, store.ErrNotFound) {
@@ -159,6 +186,38 @@ func (w *Worker) watch(ctx, procCtx context.Context, id string, stop context.Can
 			}
 		}
 	}
+}
+
+// announce waits until the app accepts connections on its port, then
+// records its address so the API starts sending it requests.
+func (w *Worker) announce(ctx context.Context, id string, port int, log *slog.Logger) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	for ctx.Err() == nil {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			_ = c.Close()
+			public := net.JoinHostPort(w.cfg.AppHost, strconv.Itoa(port))
+			if err := w.cfg.Store.SetRunAddress(ctx, id, public, w.cfg.Now().UTC()); err != nil && !errors.Is(err, store.ErrNotFound) {
+				log.Error("announce app", "err", err)
+			}
+			log.Info("app listening", "address", public)
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// freePort is a TCP port nothing listens on now.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (w *Worker) finish(ctx context.Context, r store.Run, status string, code *int, reason string) {

@@ -46,8 +46,13 @@ type Config struct {
 	StaleAfter time.Duration
 	// MaxPackage bounds an extracted code package (default 200 MiB).
 	MaxPackage int64
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// AppIdle stops an interactive run nobody has used for this long
+	// (default 15m); AppHost is the address its app is reached at from the
+	// API (default 127.0.0.1: the API and this worker share a machine).
+	AppIdle time.Duration
+	AppHost string
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Worker claims and runs jobs.
@@ -84,6 +89,12 @@ func New(cfg Config) *Worker {
 	}
 	if cfg.MaxPackage <= 0 {
 		cfg.MaxPackage = 200 << 20
+	}
+	if cfg.AppIdle <= 0 {
+		cfg.AppIdle = 15 * time.Minute
+	}
+	if cfg.AppHost == "" {
+		cfg.AppHost = "127.0.0.1"
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +24,22 @@ import (
 	"github.com/dlthub/dlthub/internal/store"
 	"github.com/dlthub/dlthub/internal/worker"
 )
+
+// TestMain doubles as the app of the interactive-job test: run with
+// WORKER_TEST_APP=1 (a workspace variable) it serves HTTP at PORT under
+// DLTHUB_BASE_PATH, as an interactive job must.
+func TestMain(m *testing.M) {
+	if os.Getenv("WORKER_TEST_APP") == "1" {
+		base := os.Getenv("DLTHUB_BASE_PATH")
+		http.HandleFunc(base, func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "app %s at %s profile %s", os.Getenv("DLTHUB_JOB_REF"), r.URL.Path, os.Getenv("WORKSPACE__PROFILE"))
+		})
+		fmt.Println("serving on", os.Getenv("PORT"))
+		_ = http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // plane is a store, a bucket and a keeper with one deployed workspace.
 type plane struct {
@@ -294,5 +312,44 @@ func TestStoppingWorkerHandsRunsBackAndDeadOnesAreReaped(t *testing.T) {
 	p.startWorker(t, func(c *worker.Config) { c.StaleAfter = 200 * time.Millisecond })
 	if got := p.wait(t, r.ID, done); got.Status != store.RunFailed || !strings.Contains(got.Reason, "stopped sending heartbeats") {
 		t.Errorf("reaped: %s %s", got.Status, got.Reason)
+	}
+}
+
+func TestInteractiveJobServesUntilIdle(t *testing.T) {
+	exe, _ := os.Executable()
+	app := "[jobs.apps.dash]\ntype = \"interactive\"\ncommand = [\"" + exe + "\"]\nrequire = { profile = \"access\" }\n"
+	p := newPlane(t, map[string]string{"x": "x"}, app, nil)
+	ctx := context.Background()
+	_ = p.st.SetVariable(ctx, store.Variable{WorkspaceID: p.ws, Name: "WORKER_TEST_APP", Value: "1", UpdatedBy: p.user})
+	ds, _ := p.st.Deployments(ctx, p.ws, store.Page{Limit: 1})
+	r, err := p.st.CreateRun(ctx, store.Run{WorkspaceID: p.ws, JobRef: "jobs.apps.dash", Trigger: "http:", Profile: "access", DeploymentVersion: ds[0].Version, CreatedBy: p.user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.startWorker(t, func(c *worker.Config) { c.AppIdle = 700 * time.Millisecond })
+	got := p.wait(t, r.ID, func(r store.Run) bool { return r.Address != "" || r.Done() })
+	if got.Status != store.RunRunning {
+		t.Fatalf("app: %+v\n%s", got, p.logs(t, r.ID))
+	}
+	base := jobs.AppBasePath(p.ws, "jobs.apps.dash")
+	resp, err := http.Get("http://" + got.Address + base + "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if string(body) != "app jobs.apps.dash at "+base+"hello profile access" {
+		t.Errorf("app answered %q", body)
+	}
+	// Used now and then, it stays; left alone, it stops by itself.
+	for range 4 {
+		time.Sleep(300 * time.Millisecond)
+		_ = p.st.TouchRun(ctx, r.ID, time.Now())
+	}
+	if r2, _ := p.st.RunByID(ctx, r.ID); r2.Status != store.RunRunning {
+		t.Errorf("stopped while used: %s %s", r2.Status, r2.Reason)
+	}
+	end := p.wait(t, r.ID, done)
+	if end.Status != store.RunCompleted || !strings.Contains(end.Reason, "nobody used the app") {
+		t.Errorf("idle stop: %s %s", end.Status, end.Reason)
 	}
 }

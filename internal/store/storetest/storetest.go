@@ -383,6 +383,16 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if err := s.AppendRunLogs(ctx, x1.ID, []store.LogLine{{Seq: 3, At: now, Stream: "stdout", Line: "dup"}}); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("duplicate seq: %v", err)
 		}
+		if err := s.SetRunAddress(ctx, x1.ID, "127.0.0.1:5000", now); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.TouchRun(ctx, x1.ID, now.Add(time.Second))
+		if got, _ := s.RunByID(ctx, x1.ID); got.Address != "127.0.0.1:5000" || got.TouchedAt == nil || !got.TouchedAt.Equal(now.Add(time.Second)) {
+			t.Errorf("address: %+v", got)
+		}
+		if err := s.TouchRun(ctx, y1.ID, now); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("touch a run that is not running: %v", err)
+		}
 		code := 0
 		if err := s.FinishRun(ctx, x1.ID, store.RunCompleted, &code, "exit 0", now.Add(time.Minute)); err != nil {
 			t.Fatal(err)
