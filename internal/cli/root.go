@@ -37,7 +37,7 @@ and prod, and pipelines that load into DuckDB, Postgres and files.`,
 
 	root.AddGroup(&cobra.Group{ID: "workspace", Title: "Workspace:"})
 	root.AddGroup(&cobra.Group{ID: "jobs", Title: "Jobs:"})
-	for _, c := range []*cobra.Command{newDeployCmd(f), newRunCmd(f), newJobCmd(f)} {
+	for _, c := range []*cobra.Command{newDeployCmd(f), newRunCmd(f), newServeCmd(f), newJobCmd(f)} {
 		c.GroupID = "jobs"
 		root.AddCommand(c)
 	}

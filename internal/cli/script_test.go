@@ -28,6 +28,14 @@ import (
 var update = flag.Bool("update", false, "rewrite the expected output in testdata scripts and golden files")
 
 func TestMain(m *testing.M) {
+	if os.Getenv("CLI_TEST_APP") == "1" {
+		// The app of TestServeAnInteractiveJob, started by a worker.
+		http.HandleFunc(os.Getenv("DLTHUB_BASE_PATH"), func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "app at %s for %s, cookies %q", r.URL.Path, r.Header.Get("X-Dlthub-User"), r.Header.Get("Cookie"))
+		})
+		_ = http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil)
+		os.Exit(0)
+	}
 	testscript.Main(m, map[string]func(){
 		"dlthub": func() {
 			// As cmd/dlthub does: Ctrl-C cancels the context.

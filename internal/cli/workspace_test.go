@@ -572,3 +572,66 @@ trigger = ["job.success:jobs.ingest.hello"]
 		t.Errorf("-f with many: %d %s", code, errOut)
 	}
 }
+
+// TestServeAnInteractiveJob starts an app on the control plane and uses it
+// through the server, signed in, the way a browser would.
+func TestServeAnInteractiveJob(t *testing.T) {
+	t.Parallel()
+	dir, env := loggedIn(t)
+	base := env["RUNTIME__API_BASE_URL"]
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "connect", "analytics", "--create"); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	exe, _ := os.Executable()
+	writeFile(t, dir, "dlthub.toml", "[jobs.apps.dash]\ntype = \"interactive\"\ncommand = [\""+exe+"\"]\n\n[jobs.ingest.batchy]\ncommand = [\"true\"]\n")
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "variable", "set", "CLI_TEST_APP", "1"); code != 0 {
+		t.Fatalf("variable: %s", errOut)
+	}
+	code, out, errOut := runInProcess(t, dir, env, false, "", "serve")
+	appURL := strings.TrimSpace(out)
+	if code != 0 || !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/workspaces/[0-9a-f]+/apps/jobs\.apps\.dash/$`).MatchString(appURL) ||
+		!strings.Contains(errOut, "▶ jobs.apps.dash: run #1") {
+		t.Fatalf("serve: %d %q\n%s", code, out, errOut)
+	}
+	// Serving it again gives the same run.
+	if code, out, errOut := runInProcess(t, dir, env, false, "", "serve", "dash", "--no-deploy"); code != 0 || strings.TrimSpace(out) != appURL || !strings.Contains(errOut, "run #1 (running)") {
+		t.Errorf("serve again: %d %s %s", code, out, errOut)
+	}
+	// Signed out: to the sign-in page. Signed in: the app, without the
+	// member's dlthub session.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err := noFollow.Get(appURL + "x"); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("signed out: %v %v", resp, err)
+	}
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar}
+	resp, err := b.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {strings.TrimPrefix(appURL, base) + "page?q=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "app at "+strings.TrimPrefix(appURL, base)+"page for ann@example.com") || strings.Contains(string(body), "dlthub_session") {
+		t.Errorf("app through the server: %d %s", resp.StatusCode, body)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "serve", "batchy", "--no-deploy"); code != cli.ExitUsage || !strings.Contains(errOut, "is a batch job") {
+		t.Errorf("serve a batch job: %d %s", code, errOut)
+	}
+	// Stopped, the address says so.
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "cancel", "dash"); code != 0 || !strings.Contains(errOut, "cancelling") {
+		t.Errorf("stop: %d %s", code, errOut)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := b.Get(appURL)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(b), "is not running") {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the app still answers after cancel: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

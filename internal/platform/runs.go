@@ -164,3 +164,14 @@ func (c *Client) readLogStream(hc *http.Client, req *http.Request, after *int64,
 	}
 	return Run{}, false, io.ErrUnexpectedEOF
 }
+
+// ServeApp starts an interactive job (or finds the run serving it) and
+// returns the run and the app's URL.
+func (c *Client) ServeApp(ctx context.Context, workspaceID, jobRef string) (Run, string, error) {
+	var out struct {
+		Run Run    `json:"run"`
+		URL string `json:"url"`
+	}
+	err := c.do(ctx, http.MethodPost, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/jobs/"+url.PathEscape(jobRef)+"/serve", nil, &out)
+	return out.Run, out.URL, err
+}

@@ -64,6 +64,7 @@ type Server struct {
 	bootstrap string // one-time token for the first owner, "" once used
 	requests  map[string]int64
 	logins    loginLimiter
+	touches   appTouches
 	apiRoutes []string // "METHOD /api/v1/…" patterns
 }
 
@@ -133,6 +134,7 @@ func (s *Server) routes() {
 	s.memberRoutes()
 	s.runRoutes()
 	s.variableRoutes()
+	s.appRoutes()
 	s.mux.HandleFunc("GET /workspaces/{id}", s.workspacePage)
 	s.mux.HandleFunc("GET /workspaces/{id}/runs/{run}", s.runPage)
 	s.mux.HandleFunc("GET /api-keys", s.keysPage)
