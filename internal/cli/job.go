@@ -28,7 +28,7 @@ jobs.ingest.*, a job ref or its name.`,
   dlthub job info github`,
 		Args: noArgs,
 	}
-	cmd.AddCommand(newJobListCmd(f), newJobInfoCmd(f), newJobTriggerCmd(f), newJobLogsCmd(f), newJobRunsCmd(f), newJobCancelCmd(f))
+	cmd.AddCommand(newJobListCmd(f), newJobInfoCmd(f), newJobTriggerCmd(f), newJobLogsCmd(f), newJobRunsCmd(f), newJobCancelCmd(f), newJobPublishCmd(f), newJobUnpublishCmd(f))
 	return cmd
 }
 

@@ -613,6 +613,32 @@ func TestServeAnInteractiveJob(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "app at "+strings.TrimPrefix(appURL, base)+"page for ann@example.com") || strings.Contains(string(body), "dlthub_session") {
 		t.Errorf("app through the server: %d %s", resp.StatusCode, body)
 	}
+	// A public link opens the app without signing in, until withdrawn.
+	code, out, errOut = runInProcess(t, dir, env, false, "", "job", "publish", "dash")
+	link := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(link, base+"/p/pub_") || !strings.Contains(errOut, "dlthub job unpublish jobs.apps.dash") {
+		t.Fatalf("publish: %d %q %s", code, out, errOut)
+	}
+	visitorJar, _ := cookiejar.New(nil)
+	visitor := &http.Client{Jar: visitorJar}
+	resp, err = visitor.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "for public") || strings.Contains(string(body), "pub_") {
+		t.Errorf("public visit: %d %s", resp.StatusCode, body)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "unpublish", "dash"); code != 0 || !strings.Contains(errOut, "Withdrew 1 link(s)") {
+		t.Errorf("unpublish: %d %s", code, errOut)
+	}
+	if resp, _ := noFollow.Get(link); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("withdrawn link: %d", resp.StatusCode)
+	}
+	visitor.CheckRedirect = noFollow.CheckRedirect
+	if resp, _ := visitor.Get(appURL); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a visitor with the old cookie: %d", resp.StatusCode)
+	}
 	if code, _, errOut := runInProcess(t, dir, env, false, "", "serve", "batchy", "--no-deploy"); code != cli.ExitUsage || !strings.Contains(errOut, "is a batch job") {
 		t.Errorf("serve a batch job: %d %s", code, errOut)
 	}
@@ -631,6 +657,32 @@ func TestServeAnInteractiveJob(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the app still answers after cancel: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// A published app that is not running starts for its visitor.
+	_, out, _ = runInProcess(t, dir, env, false, "", "job", "publish", "dash")
+	jar2, _ := cookiejar.New(nil)
+	v2 := &http.Client{Jar: jar2}
+	resp, err = v2.Get(strings.TrimSpace(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "is starting") {
+		t.Errorf("first visit to a stopped app: %d %s", resp.StatusCode, body)
+	}
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		resp, err := v2.Get(appURL)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode == http.StatusOK && strings.Contains(string(b), "for public") {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the published app did not start for its visitor")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -175,3 +175,21 @@ func (c *Client) ServeApp(ctx context.Context, workspaceID, jobRef string) (Run,
 	err := c.do(ctx, http.MethodPost, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/jobs/"+url.PathEscape(jobRef)+"/serve", nil, &out)
 	return out.Run, out.URL, err
 }
+
+// PublishApp makes a public link to an interactive job's app.
+func (c *Client) PublishApp(ctx context.Context, workspaceID, jobRef string) (string, error) {
+	var out struct {
+		URL string `json:"url"`
+	}
+	err := c.do(ctx, http.MethodPost, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/jobs/"+url.PathEscape(jobRef)+"/publish", nil, &out)
+	return out.URL, err
+}
+
+// UnpublishApp withdraws an app's public links and says how many.
+func (c *Client) UnpublishApp(ctx context.Context, workspaceID, jobRef string) (int, error) {
+	var out struct {
+		Revoked int `json:"revoked"`
+	}
+	err := c.do(ctx, http.MethodDelete, "/api/v1/workspaces/"+url.PathEscape(workspaceID)+"/jobs/"+url.PathEscape(jobRef)+"/publish", nil, &out)
+	return out.Revoked, err
+}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -38,7 +40,10 @@ func (a *appTouches) due(id string, now time.Time) bool {
 
 func (s *Server) appRoutes() {
 	s.api("POST /api/v1/workspaces/{id}/jobs/{ref}/serve", s.serveApp)
+	s.api("POST /api/v1/workspaces/{id}/jobs/{ref}/publish", s.publishApp)
+	s.api("DELETE /api/v1/workspaces/{id}/jobs/{ref}/publish", s.unpublishApp)
 	s.mux.HandleFunc("/workspaces/{id}/apps/{ref}/{rest...}", s.proxyApp)
+	s.mux.HandleFunc("GET /p/{token}", s.openPublicLink)
 }
 
 // AppURLPath is the stable path of an interactive job's app.
@@ -83,13 +88,31 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	ds, err := s.cfg.Store.Deployments(ctx, ws.ID, store.Page{Limit: 1})
-	if err != nil || len(ds) == 0 {
+	run, err := s.startApp(ctx, ws.ID, ref, spec, u.ID)
+	if errors.Is(err, errNothingDeployed) {
 		writeError(w, http.StatusConflict, "nothing is deployed to this workspace yet: run `dlthub deploy`")
 		return
 	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not start the app")
+		return
+	}
+	answer(http.StatusCreated, run)
+}
+
+var errNothingDeployed = errors.New("nothing deployed")
+
+// startApp queues the run that serves an interactive job's app.
+func (s *Server) startApp(ctx context.Context, wsID, ref string, spec *jobs.ExpandedJob, by string) (store.Run, error) {
+	ds, err := s.cfg.Store.Deployments(ctx, wsID, store.Page{Limit: 1})
+	if err != nil {
+		return store.Run{}, err
+	}
+	if len(ds) == 0 {
+		return store.Run{}, errNothingDeployed
+	}
 	cv := 0
-	if cs, err := s.cfg.Store.Configurations(ctx, ws.ID, store.Page{Limit: 1}); err == nil && len(cs) > 0 {
+	if cs, err := s.cfg.Store.Configurations(ctx, wsID, store.Page{Limit: 1}); err == nil && len(cs) > 0 {
 		cv = cs[0].Version
 	}
 	profile := spec.Require["profile"]
@@ -102,30 +125,46 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
 			trigger = t
 		}
 	}
-	run, err := s.cfg.Store.CreateRun(ctx, store.Run{WorkspaceID: ws.ID, JobRef: ref, Trigger: trigger, Profile: profile,
-		DeploymentVersion: ds[0].Version, ConfigurationVersion: cv, CreatedBy: u.ID, CreatedAt: s.cfg.Now().UTC()})
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "could not start the app")
-		return
-	}
-	if s.cfg.RunQueued != nil {
+	run, err := s.cfg.Store.CreateRun(ctx, store.Run{WorkspaceID: wsID, JobRef: ref, Trigger: trigger, Profile: profile,
+		DeploymentVersion: ds[0].Version, ConfigurationVersion: cv, CreatedBy: by, CreatedAt: s.cfg.Now().UTC()})
+	if err == nil && s.cfg.RunQueued != nil {
 		s.cfg.RunQueued()
 	}
-	answer(http.StatusCreated, run)
+	return run, err
+}
+
+// activeApp is the active interactive job ref of a workspace, or nil.
+func (s *Server) activeApp(ctx context.Context, wsID, ref string) *jobs.ExpandedJob {
+	list, err := s.cfg.Store.Jobs(ctx, wsID, store.Page{})
+	if err != nil {
+		return nil
+	}
+	for _, j := range list {
+		if j.Ref == ref && j.Active {
+			var spec jobs.ExpandedJob
+			if json.Unmarshal([]byte(j.Spec), &spec) == nil && spec.Type == "interactive" {
+				return &spec
+			}
+		}
+	}
+	return nil
 }
 
 // proxyApp forwards a signed-in member's requests to the running app of an
 // interactive job (viewer and up), without their dlthub credentials.
 func (s *Server) proxyApp(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.caller(r)
-	if !ok {
+	ctx, wsID, ref := r.Context(), r.PathValue("id"), r.PathValue("ref")
+	c, member := s.caller(r)
+	public := !member && s.publicLinkOK(r, wsID, ref)
+	if !member && !public {
 		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
-	ctx, wsID, ref := r.Context(), r.PathValue("id"), r.PathValue("ref")
-	if role, err := s.roleIn(ctx, c, wsID); err != nil || store.RoleRank(role) < store.RoleRank(store.RoleViewer) {
-		page(w, http.StatusNotFound, "Not found", `<p>No such app that you can see.</p>`)
-		return
+	if member {
+		if role, err := s.roleIn(ctx, c, wsID); err != nil || store.RoleRank(role) < store.RoleRank(store.RoleViewer) {
+			page(w, http.StatusNotFound, "Not found", `<p>No such app that you can see.</p>`)
+			return
+		}
 	}
 	var app *store.Run
 	waiting := false
@@ -139,6 +178,14 @@ func (s *Server) proxyApp(w http.ResponseWriter, r *http.Request) {
 			}
 			if app != nil {
 				break
+			}
+		}
+	}
+	if app == nil && !waiting && public {
+		// A published app starts for its visitors: they cannot run dlthub serve.
+		if spec := s.activeApp(ctx, wsID, ref); spec != nil {
+			if _, err := s.startApp(ctx, wsID, ref, spec, "public link"); err == nil {
+				waiting = true
 			}
 		}
 	}
@@ -161,11 +208,15 @@ func (s *Server) proxyApp(w http.ResponseWriter, r *http.Request) {
 			pr.Out.URL.Path, pr.Out.URL.RawPath = pr.In.URL.Path, pr.In.URL.RawPath // the app serves under its base path
 			pr.SetXForwarded()
 			pr.Out.Header.Del("Authorization")
-			pr.Out.Header.Set("X-Dlthub-User", c.Email)
-			// The app never sees the member's dlthub session.
+			user := c.Email
+			if public {
+				user = "public"
+			}
+			pr.Out.Header.Set("X-Dlthub-User", user)
+			// The app never sees the visitor's dlthub session or link.
 			var keep []string
 			for _, ck := range pr.In.Cookies() {
-				if ck.Name != sessionCookie {
+				if ck.Name != sessionCookie && ck.Name != appLinkCookie {
 					keep = append(keep, ck.Name+"="+ck.Value)
 				}
 			}
@@ -180,4 +231,66 @@ func (s *Server) proxyApp(w http.ResponseWriter, r *http.Request) {
 		},
 	}
 	proxy.ServeHTTP(w, r)
+}
+
+// appLinkCookie carries a public link's token, scoped to its app's path.
+const appLinkCookie = "dlthub_app_link"
+
+// publicLinkOK reports whether the request carries a live public link to
+// this app.
+func (s *Server) publicLinkOK(r *http.Request, wsID, ref string) bool {
+	ck, err := r.Cookie(appLinkCookie)
+	if err != nil || ck.Value == "" {
+		return false
+	}
+	l, err := s.cfg.Store.AppLinkByHash(r.Context(), HashToken(ck.Value))
+	return err == nil && l.RevokedAt == nil && l.WorkspaceID == wsID && l.JobRef == ref
+}
+
+// openPublicLink turns a public link into a cookie for its app's path and
+// sends the visitor there.
+func (s *Server) openPublicLink(w http.ResponseWriter, r *http.Request) {
+	tok := r.PathValue("token")
+	l, err := s.cfg.Store.AppLinkByHash(r.Context(), HashToken(tok))
+	if err != nil || l.RevokedAt != nil || s.activeApp(r.Context(), l.WorkspaceID, l.JobRef) == nil {
+		page(w, http.StatusNotFound, "Link not valid", `<p>This link was withdrawn, or its app is no longer deployed.</p>`)
+		return
+	}
+	path := AppURLPath(l.WorkspaceID, l.JobRef)
+	http.SetCookie(w, &http.Cookie{Name: appLinkCookie, Value: tok, Path: path, HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// publishApp makes a public link to an interactive job's app (developer
+// and up); the link is in this answer only.
+func (s *Server) publishApp(w http.ResponseWriter, r *http.Request) {
+	u, ws, _, ok := s.workspaceAccess(w, r, store.RoleDeveloper)
+	if !ok {
+		return
+	}
+	ref := r.PathValue("ref")
+	if s.activeApp(r.Context(), ws.ID, ref) == nil {
+		writeError(w, http.StatusNotFound, ref+" is not an active interactive job of this workspace")
+		return
+	}
+	tok := "pub_" + randomToken(24)
+	if err := s.cfg.Store.CreateAppLink(r.Context(), store.AppLink{Hash: HashToken(tok), WorkspaceID: ws.ID, JobRef: ref, CreatedBy: u.ID, CreatedAt: s.cfg.Now().UTC()}); err != nil {
+		writeError(w, http.StatusInternalServerError, "could not make the link")
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"url": s.cfg.PublicURL + "/p/" + tok, "job_ref": ref})
+}
+
+// unpublishApp withdraws every public link of an app (developer and up).
+func (s *Server) unpublishApp(w http.ResponseWriter, r *http.Request) {
+	_, ws, _, ok := s.workspaceAccess(w, r, store.RoleDeveloper)
+	if !ok {
+		return
+	}
+	n, err := s.cfg.Store.RevokeAppLinks(r.Context(), ws.ID, r.PathValue("ref"), s.cfg.Now().UTC())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not withdraw the links")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
 }

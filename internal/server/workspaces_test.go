@@ -170,6 +170,8 @@ func endpointsByRole(t *testing.T, tm team) {
 		{"reconcile bad spec", http.MethodPut, ws + "/jobs", constant(`{"jobs":[{"job_ref":"jobs.a.b","hash":""}]}`), []int{401, 404, 403, 400, 400}, nil},
 		{"queue a run", http.MethodPost, ws + "/jobs/jobs.a.b/runs", nil, []int{401, 404, 403, 201, 201}, nil},
 		{"serve an app", http.MethodPost, ws + "/jobs/jobs.a.b/serve", nil, []int{401, 404, 403, 400, 400}, nil},
+		{"publish an app", http.MethodPost, ws + "/jobs/jobs.a.b/publish", nil, []int{401, 404, 403, 404, 404}, nil},
+		{"unpublish an app", http.MethodDelete, ws + "/jobs/jobs.a.b/publish", nil, []int{401, 404, 403, 200, 200}, nil},
 		{"list runs", http.MethodGet, ws + "/runs?job=jobs.a.b", nil, []int{401, 404, 200, 200, 200}, nil},
 		{"get run", http.MethodGet, run, nil, []int{401, 404, 200, 200, 200}, nil},
 		{"run logs", http.MethodGet, run + "/logs", nil, []int{401, 404, 200, 200, 200}, nil},

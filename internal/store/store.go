@@ -312,6 +312,11 @@ type Store interface {
 	// DeleteVariable removes one (ErrNotFound when there is none).
 	DeleteVariable(ctx context.Context, workspaceID, profile, name string) error
 
+	CreateAppLink(ctx context.Context, l AppLink) error
+	AppLinkByHash(ctx context.Context, hash string) (AppLink, error)
+	// RevokeAppLinks revokes a job's public links and returns how many.
+	RevokeAppLinks(ctx context.Context, workspaceID, jobRef string, at time.Time) (int, error)
+
 	Close() error
 }
 

@@ -534,6 +534,31 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("delete twice: %v", err)
 		}
 	})
+	t.Run("app_links", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		for _, h := range []string{"h1", "h2"} {
+			if err := s.CreateAppLink(ctx, store.AppLink{Hash: h, WorkspaceID: a.ID, JobRef: "jobs.apps.dash", CreatedBy: ann.ID, CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l, err := s.AppLinkByHash(ctx, "h1")
+		if err != nil || l.JobRef != "jobs.apps.dash" || l.RevokedAt != nil || !l.CreatedAt.Equal(now) {
+			t.Errorf("link: %+v %v", l, err)
+		}
+		if n, err := s.RevokeAppLinks(ctx, a.ID, "jobs.apps.dash", now); err != nil || n != 2 {
+			t.Errorf("revoke: %d %v", n, err)
+		}
+		if l, _ := s.AppLinkByHash(ctx, "h2"); l.RevokedAt == nil {
+			t.Error("not revoked")
+		}
+		if _, err := s.AppLinkByHash(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("missing: %v", err)
+		}
+	})
 	t.Run("runs_racing_workers", func(t *testing.T) {
 		// Workers racing for runs: each run goes to one of them, and never
 		// two runs of one job at once.
