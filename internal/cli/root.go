@@ -52,6 +52,7 @@ and prod, and pipelines that load into DuckDB, Postgres and files.`,
 		newConfigCmd(f),
 		newPipelineCmd(f),
 		newLocalCmd(f),
+		newMCPCmd(f),
 	} {
 		c.GroupID = "workspace"
 		root.AddCommand(c)
