@@ -13,24 +13,16 @@ import (
 	"strings"
 	"time"
 
-	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/dlthub/dlthub/internal/datasets"
 )
 
-// Dataset is one pipeline's dataset.
-type Dataset struct {
-	Pipeline    string `json:"pipeline"`
-	Name        string `json:"dataset"`
-	Destination string `json:"destination"`
-	// Database is the DuckDB file; "" for destinations that cannot be
-	// queried here.
-	Database string `json:"-"`
-	Tables   int    `json:"tables"`
-}
+// Dataset is one pipeline's dataset (datasets.Dataset).
+type Dataset = datasets.Dataset
 
-// Catalog finds the workspace's datasets (fresh on each call: pipelines
-// may have run since).
-type Catalog func() ([]Dataset, error)
+// Catalog finds the workspace's datasets (datasets.Catalog).
+type Catalog = datasets.Catalog
 
 // Limits.
 const (
@@ -86,25 +78,12 @@ type QueryIn struct {
 
 // TablesOut is what list_tables answers.
 type TablesOut struct {
-	Tables []TableInfo `json:"tables"`
-}
-
-// TableInfo is a table with its row count.
-type TableInfo struct {
-	Name string `json:"name"`
-	Rows int64  `json:"rows"`
+	Tables []datasets.Table `json:"tables"`
 }
 
 // ColumnsOut is what describe_table answers.
 type ColumnsOut struct {
-	Columns []Column `json:"columns"`
-}
-
-// Column is one column of a table.
-type Column struct {
-	Name     string `json:"name"`
-	Type     string `json:"type"`
-	Nullable bool   `json:"nullable"`
+	Columns []datasets.Column `json:"columns"`
 }
 
 // RowsOut is what preview_table and query answer.
@@ -116,36 +95,13 @@ type RowsOut struct {
 
 // open finds a dataset and opens its database read-only.
 func (h *handlers) open(name string) (*sql.DB, Dataset, error) {
-	ds, err := h.catalog()
+	d, err := datasets.Find(h.catalog, name)
 	if err != nil {
-		return nil, Dataset{}, err
+		return nil, d, err
 	}
-	var names []string
-	for _, d := range ds {
-		names = append(names, d.Name)
-		if d.Name != name && d.Pipeline != name {
-			continue
-		}
-		if d.Database == "" {
-			return nil, d, fmt.Errorf("dataset %s is on %s, which this server cannot query yet (DuckDB datasets only)", d.Name, d.Destination)
-		}
-		c, err := duckdb.NewConnector(d.Database+"?access_mode=READ_ONLY", nil)
-		if err != nil {
-			return nil, d, fmt.Errorf("open dataset %s: %w", d.Name, err)
-		}
-		db := sql.OpenDB(c)
-		if _, err := db.Exec(`SET search_path = ` + literal(d.Name)); err != nil {
-			_ = db.Close()
-			return nil, d, err
-		}
-		return db, d, nil
-	}
-	return nil, Dataset{}, fmt.Errorf("no dataset %q (datasets: %s)", name, strings.Join(names, ", "))
+	db, err := datasets.Open(d)
+	return db, d, err
 }
-
-func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 func (h *handlers) listTables(ctx context.Context, _ *mcp.CallToolRequest, in DatasetIn) (*mcp.CallToolResult, TablesOut, error) {
 	db, d, err := h.open(in.Dataset)
@@ -153,29 +109,8 @@ func (h *handlers) listTables(ctx context.Context, _ *mcp.CallToolRequest, in Da
 		return nil, TablesOut{}, err
 	}
 	defer func() { _ = db.Close() }()
-	rows, err := db.QueryContext(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name`, d.Name)
-	if err != nil {
-		return nil, TablesOut{}, err
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			_ = rows.Close()
-			return nil, TablesOut{}, err
-		}
-		names = append(names, n)
-	}
-	_ = rows.Close()
-	out := TablesOut{Tables: []TableInfo{}}
-	for _, n := range names {
-		var c int64
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM `+ident(d.Name)+`.`+ident(n)).Scan(&c); err != nil {
-			return nil, out, err
-		}
-		out.Tables = append(out.Tables, TableInfo{Name: n, Rows: c})
-	}
-	return nil, out, nil
+	ts, err := datasets.Tables(ctx, db, d.Name)
+	return nil, TablesOut{Tables: ts}, err
 }
 
 func (h *handlers) describeTable(ctx context.Context, _ *mcp.CallToolRequest, in TableIn) (*mcp.CallToolResult, ColumnsOut, error) {
@@ -184,23 +119,11 @@ func (h *handlers) describeTable(ctx context.Context, _ *mcp.CallToolRequest, in
 		return nil, ColumnsOut{}, err
 	}
 	defer func() { _ = db.Close() }()
-	rows, err := db.QueryContext(ctx, `SELECT column_name, data_type, is_nullable = 'YES' FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, d.Name, in.Table)
-	if err != nil {
-		return nil, ColumnsOut{}, err
+	cols, err := datasets.Columns(ctx, db, d.Name, in.Table)
+	if err == nil && len(cols) == 0 {
+		err = fmt.Errorf("dataset %s has no table %q; list_tables lists them", d.Name, in.Table)
 	}
-	defer func() { _ = rows.Close() }()
-	out := ColumnsOut{Columns: []Column{}}
-	for rows.Next() {
-		var c Column
-		if err := rows.Scan(&c.Name, &c.Type, &c.Nullable); err != nil {
-			return nil, out, err
-		}
-		out.Columns = append(out.Columns, c)
-	}
-	if len(out.Columns) == 0 {
-		return nil, out, fmt.Errorf("dataset %s has no table %q; list_tables lists them", d.Name, in.Table)
-	}
-	return nil, out, rows.Err()
+	return nil, ColumnsOut{Columns: cols}, err
 }
 
 func (h *handlers) previewTable(ctx context.Context, _ *mcp.CallToolRequest, in TableIn) (*mcp.CallToolResult, RowsOut, error) {
@@ -214,7 +137,7 @@ func (h *handlers) previewTable(ctx context.Context, _ *mcp.CallToolRequest, in 
 		return nil, RowsOut{}, err
 	}
 	defer func() { _ = db.Close() }()
-	out, err := collect(ctx, db, `SELECT * FROM `+ident(d.Name)+`.`+ident(in.Table)+fmt.Sprintf(` LIMIT %d`, limit), limit)
+	out, err := collect(ctx, db, `SELECT * FROM `+datasets.Ident(d.Name)+`.`+datasets.Ident(in.Table)+fmt.Sprintf(` LIMIT %d`, limit), limit)
 	return nil, out, err
 }
 

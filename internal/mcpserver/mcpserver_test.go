@@ -104,7 +104,7 @@ func TestToolsOverADuckDBDataset(t *testing.T) {
 	if _, msg := call(t, cs, "query", map[string]any{"dataset": "github_data", "sql": "DELETE FROM issues"}); !strings.Contains(msg, "read-only") {
 		t.Errorf("write: %q", msg)
 	}
-	if _, msg := call(t, cs, "list_tables", map[string]any{"dataset": "shop_data"}); !strings.Contains(msg, "on postgres, which this server cannot query yet") {
+	if _, msg := call(t, cs, "list_tables", map[string]any{"dataset": "shop_data"}); !strings.Contains(msg, "on postgres, which cannot be read here yet") {
 		t.Errorf("postgres: %q", msg)
 	}
 	if _, msg := call(t, cs, "list_tables", map[string]any{"dataset": "nope"}); !strings.Contains(msg, `no dataset "nope" (datasets: github_data, shop_data)`) {
