@@ -8,7 +8,7 @@ func newLocalCmd(f *Factory) *cobra.Command {
 		Short: "Work with the workspace on this machine",
 		Args:  noArgs,
 	}
-	cmd.AddCommand(newLocalInfoCmd(f), newLocalCleanCmd(f), newLocalProfileCmd(f), newLocalPipelineCmd(f), newLocalRunCmd(f), newLocalServeCmd(f))
+	cmd.AddCommand(newLocalInfoCmd(f), newLocalCleanCmd(f), newLocalProfileCmd(f), newLocalPipelineCmd(f), newLocalRunCmd(f), newLocalServeCmd(f), newLocalShowCmd(f))
 	return cmd
 }
 

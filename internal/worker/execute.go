@@ -98,6 +98,11 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		w.finish(ctx, r, store.RunFailed, nil, "the job has neither a command nor a pipeline")
 		return
 	}
+	if argv[0] == "dlthub" {
+		// `dlthub …` commands (the dashboard, a pipeline) run with this
+		// worker's own dlthub, whatever is on PATH.
+		argv = append([]string{w.cfg.Exe}, argv[1:]...)
+	}
 	sink := newLogSink(w.cfg.Store, r.ID, co.masks, w.cfg.Now, log)
 	procCtx, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)

@@ -353,3 +353,17 @@ func TestInteractiveJobServesUntilIdle(t *testing.T) {
 		t.Errorf("idle stop: %s %s", end.Status, end.Reason)
 	}
 }
+
+// A command that starts with dlthub runs the worker's own dlthub.
+func TestDlthubCommandsRunThisDlthub(t *testing.T) {
+	m := "[jobs.ops.me]\ncommand = [\"dlthub\", \"local\", \"show\"]\n"
+	p := newPlane(t, map[string]string{"x": "x"}, m, nil)
+	r := p.run(t, "jobs.ops.me")
+	p.startWorker(t, func(c *worker.Config) { c.Exe = "/bin/echo" })
+	if got := p.wait(t, r.ID, done); got.Status != store.RunCompleted {
+		t.Fatalf("%+v", got)
+	}
+	if logs := p.logs(t, r.ID); logs != "stdout: local show\n" {
+		t.Errorf("logs %q", logs)
+	}
+}
