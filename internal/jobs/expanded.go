@@ -58,6 +58,12 @@ func FromExpanded(x *ExpandedJob) (*Job, error) {
 	case float64: // read back from JSON
 		j.Execute.Concurrency = int(c)
 	}
+	switch n := x.Execute["retries"].(type) {
+	case int:
+		j.Execute.Retries = n
+	case float64:
+		j.Execute.Retries = int(n)
+	}
 	if m, ok := x.Expose["manual"].(bool); ok {
 		j.Expose.Manual = m
 	}

@@ -66,7 +66,13 @@ type Execute struct {
 	Timeout     time.Duration
 	GracePeriod time.Duration
 	Concurrency int
+	// Retries is how many times a failed run is queued again (opt-in,
+	// DESIGN §6.5: no automatic retries by default).
+	Retries int
 }
+
+// MaxRetries bounds execute.retries.
+const MaxRetries = 10
 
 // Expose says how a job shows to people.
 type Expose struct {
@@ -312,7 +318,7 @@ func parseJob(ref, section, name string, tbl map[string]any, bad func(string, ..
 		}
 	}
 	if ex, ok := tbl["execute"].(map[string]any); ok {
-		unknown(ref+".execute", ex, "timeout", "grace_period", "concurrency")
+		unknown(ref+".execute", ex, "timeout", "grace_period", "concurrency", "retries")
 		for key, dst := range map[string]*time.Duration{"timeout": &j.Execute.Timeout, "grace_period": &j.Execute.GracePeriod} {
 			if v, ok := ex[key]; ok {
 				d, err := parseDuration(v)
@@ -329,6 +335,14 @@ func parseJob(ref, section, name string, tbl map[string]any, bad func(string, ..
 				bad("%s: execute.concurrency: want a whole number of at least 1", ref)
 			} else {
 				j.Execute.Concurrency = int(n)
+			}
+		}
+		if v, ok := ex["retries"]; ok {
+			n, ok := v.(int64)
+			if !ok || n < 0 || n > MaxRetries {
+				bad("%s: execute.retries: want a whole number from 0 to %d", ref, MaxRetries)
+			} else {
+				j.Execute.Retries = int(n)
 			}
 		}
 	}
@@ -450,6 +464,10 @@ func (m *Manifest) Expand() *Expanded {
 			DefaultTrigger: j.DefaultTrigger().String(), Describe: map[string]string{}, Freshness: j.Freshness, Refresh: j.Refresh,
 			Execute: map[string]any{"timeout": j.Execute.Timeout.String(), "grace_period": j.Execute.GracePeriod.String(), "concurrency": j.Execute.Concurrency},
 			Expose:  map[string]any{"display_name": j.Expose.DisplayName, "tags": nonNil(j.Expose.Tags), "manual": j.Expose.Manual, "interface": j.Expose.Interface, "category": j.Expose.Category},
+		}
+		if j.Execute.Retries > 0 {
+			// Only when set: manifests without it keep their hashes.
+			x.Execute["retries"] = j.Execute.Retries
 		}
 		for _, t := range j.AllTriggers() {
 			x.Triggers = append(x.Triggers, t.String())

@@ -206,3 +206,20 @@ func TestFromExpandedRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestRetries(t *testing.T) {
+	m, err := Parse([]byte("[jobs.a.b]\ncommand = [\"x\"]\nexecute = { retries = 2 }\n\n[jobs.a.c]\ncommand = [\"x\"]\n"), "dlthub.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := m.Expand()
+	if e.Jobs[0].Execute["retries"] != 2 || e.Jobs[1].Execute["retries"] != nil {
+		t.Errorf("expanded: %v / %v", e.Jobs[0].Execute, e.Jobs[1].Execute)
+	}
+	for _, bad := range []string{"11", "-1", `"2"`} {
+		_, err := Parse([]byte("[jobs.a.b]\ncommand = [\"x\"]\nexecute = { retries = "+bad+" }\n"), "dlthub.toml")
+		if err == nil || !strings.Contains(err.Error(), "execute.retries: want a whole number from 0 to 10") {
+			t.Errorf("retries = %s: %v", bad, err)
+		}
+	}
+}

@@ -53,6 +53,9 @@ type Run struct {
 	// once it accepts connections; TouchedAt when it was last used.
 	Address   string
 	TouchedAt *time.Time
+	// Attempt counts tries of the same work: a retry of a failed run is
+	// its Attempt+1 (from 1).
+	Attempt int
 }
 
 // Done reports whether the run has ended.
@@ -73,7 +76,7 @@ type LogLine struct {
 }
 
 const runCols = `id, workspace_id, job_ref, number, trigger, profile, refresh, status, deployment_version, configuration_version,
-interval_start, interval_end, created_by, created_at, started_at, finished_at, exit_code, reason, worker, heartbeat_at, cause_run_id, coalesce(dedupe_key, ''), address, touched_at`
+interval_start, interval_end, created_by, created_at, started_at, finished_at, exit_code, reason, worker, heartbeat_at, cause_run_id, coalesce(dedupe_key, ''), address, touched_at, attempt`
 
 func optMS(t *time.Time) any {
 	if t == nil {
@@ -97,7 +100,7 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 	var is, ie, st, fi, hb sql.NullInt64
 	var exit, touched sql.NullInt64
 	err := sc.Scan(&r.ID, &r.WorkspaceID, &r.JobRef, &r.Number, &r.Trigger, &r.Profile, &refresh, &r.Status, &r.DeploymentVersion, &r.ConfigurationVersion,
-		&is, &ie, &r.CreatedBy, &created, &st, &fi, &exit, &r.Reason, &r.Worker, &hb, &r.CauseRunID, &r.DedupeKey, &r.Address, &touched)
+		&is, &ie, &r.CreatedBy, &created, &st, &fi, &exit, &r.Reason, &r.Worker, &hb, &r.CauseRunID, &r.DedupeKey, &r.Address, &touched, &r.Attempt)
 	r.TouchedAt = fromOptMS(touched)
 	r.Refresh, r.CreatedAt = refresh != 0, fromMS(created)
 	r.IntervalStart, r.IntervalEnd, r.StartedAt, r.FinishedAt, r.HeartbeatAt = fromOptMS(is), fromOptMS(ie), fromOptMS(st), fromOptMS(fi), fromOptMS(hb)
@@ -125,6 +128,9 @@ func (s *sqlStore) CreateRun(ctx context.Context, r Run) (Run, error) {
 	if r.Status == "" {
 		r.Status = RunPending
 	}
+	if r.Attempt == 0 {
+		r.Attempt = 1
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return r, wrap("create run", err)
@@ -140,10 +146,10 @@ func (s *sqlStore) CreateRun(ctx context.Context, r Run) (Run, error) {
 	if r.DedupeKey != "" {
 		dedupe = r.DedupeKey
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (`+strings.Replace(runCols, "coalesce(dedupe_key, '')", "dedupe_key", 1)+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (`+strings.Replace(runCols, "coalesce(dedupe_key, '')", "dedupe_key", 1)+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		r.ID, r.WorkspaceID, r.JobRef, r.Number, r.Trigger, r.Profile, boolInt(r.Refresh), r.Status, r.DeploymentVersion, r.ConfigurationVersion,
 		optMS(r.IntervalStart), optMS(r.IntervalEnd), r.CreatedBy, ms(r.CreatedAt), optMS(r.StartedAt), optMS(r.FinishedAt), nil, r.Reason, r.Worker, nil,
-		r.CauseRunID, dedupe, r.Address, nil); err != nil {
+		r.CauseRunID, dedupe, r.Address, nil, r.Attempt); err != nil {
 		return r, wrap("create run", err)
 	}
 	return r, wrap("create run", tx.Commit())

@@ -146,7 +146,48 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 	default:
 		code := res.ExitCode
 		w.finish(ctx, r, store.RunFailed, &code, res.Describe())
+		w.retry(ctx, r, co.job)
 	}
+}
+
+// retry queues the next attempt of a failed run when its job opts in with
+// execute.retries: same trigger, window and versions.
+func (w *Worker) retry(ctx context.Context, r store.Run, job *jobs.Job) {
+	if job == nil || r.Attempt > job.Execute.Retries {
+		return
+	}
+	next := store.Run{WorkspaceID: r.WorkspaceID, JobRef: r.JobRef, Trigger: r.Trigger, Profile: r.Profile, Refresh: r.Refresh,
+		DeploymentVersion: r.DeploymentVersion, ConfigurationVersion: r.ConfigurationVersion, IntervalStart: r.IntervalStart, IntervalEnd: r.IntervalEnd,
+		CreatedBy: "retry", CreatedAt: w.cfg.Now().UTC(), CauseRunID: r.ID, DedupeKey: "retry:" + r.ID, Attempt: r.Attempt + 1}
+	n, err := w.cfg.Store.CreateRun(context.WithoutCancel(ctx), next)
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		w.cfg.Logger.Error("queue retry", "run", r.ID, "err", err)
+		return
+	}
+	if err == nil {
+		w.cfg.Logger.Info("retry queued", "job", r.JobRef, "failed", r.Number, "run", n.Number, "attempt", n.Attempt)
+		w.Wake()
+	}
+}
+
+// specOf is the deployed job a run belongs to (nil when it is gone).
+func (w *Worker) specOf(ctx context.Context, r store.Run) *jobs.Job {
+	js, err := w.cfg.Store.Jobs(ctx, r.WorkspaceID, store.Page{})
+	if err != nil {
+		return nil
+	}
+	for _, j := range js {
+		if j.Ref != r.JobRef {
+			continue
+		}
+		var x jobs.ExpandedJob
+		if json.Unmarshal([]byte(j.Spec), &x) != nil {
+			return nil
+		}
+		job, _ := jobs.FromExpanded(&x)
+		return job
+	}
+	return nil
 }
 
 // watch beats the heartbeat and stops the process when the worker stops,

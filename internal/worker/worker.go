@@ -174,5 +174,6 @@ func (w *Worker) reap(ctx context.Context) {
 	}
 	for _, r := range stale {
 		w.cfg.Logger.Warn("run failed: worker lost", "run", r.ID, "job", r.JobRef, "worker", r.Worker)
+		w.retry(ctx, r, w.specOf(ctx, r))
 	}
 }

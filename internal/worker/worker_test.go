@@ -367,3 +367,42 @@ func TestDlthubCommandsRunThisDlthub(t *testing.T) {
 		t.Errorf("logs %q", logs)
 	}
 }
+
+// A job with execute.retries gets its failed runs queued again, up to the
+// count; each attempt knows the run before it.
+func TestRetriesAreOptIn(t *testing.T) {
+	m := `
+[jobs.ingest.flaky]
+command = ["sh", "-c", "echo try; exit 1"]
+execute = { retries = 2 }
+
+[jobs.ingest.once]
+command = ["sh", "-c", "exit 1"]
+`
+	p := newPlane(t, map[string]string{"x": "x"}, m, nil)
+	flaky := p.run(t, "jobs.ingest.flaky")
+	once := p.run(t, "jobs.ingest.once")
+	p.startWorker(t)
+	ctx := context.Background()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		runs, _ := p.st.Runs(ctx, p.ws, "jobs.ingest.flaky", store.Page{})
+		if len(runs) == 3 && runs[0].Done() {
+			if runs[0].Attempt != 3 || runs[1].Attempt != 2 || runs[0].CauseRunID != runs[1].ID || runs[1].CauseRunID != flaky.ID || runs[0].Status != store.RunFailed {
+				t.Errorf("attempts: %+v", runs)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("retries: %d runs", len(runs))
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // no fourth attempt
+	if runs, _ := p.st.Runs(ctx, p.ws, "jobs.ingest.flaky", store.Page{}); len(runs) != 3 {
+		t.Errorf("%d runs, want 3", len(runs))
+	}
+	if runs, _ := p.st.Runs(ctx, p.ws, "jobs.ingest.once", store.Page{}); len(runs) != 1 || runs[0].ID != once.ID {
+		t.Errorf("a job without retries was retried: %d runs", len(runs))
+	}
+}
