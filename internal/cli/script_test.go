@@ -28,6 +28,11 @@ import (
 var update = flag.Bool("update", false, "rewrite the expected output in testdata scripts and golden files")
 
 func TestMain(m *testing.M) {
+	if os.Getenv("CLI_TEST_AS_DLTHUB") == "1" {
+		// A worker in these tests runs `dlthub …` job commands with this
+		// test binary; with this variable set it is dlthub.
+		os.Exit(cli.Run(context.Background(), cli.NewSystemFactory("test"), os.Args[1:]))
+	}
 	if os.Getenv("CLI_TEST_APP") == "1" {
 		// The app of TestServeAnInteractiveJob, started by a worker.
 		http.HandleFunc(os.Getenv("DLTHUB_BASE_PATH"), func(w http.ResponseWriter, r *http.Request) {

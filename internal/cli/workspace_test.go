@@ -687,3 +687,28 @@ func TestServeAnInteractiveJob(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestPipelineJobOnTheControlPlane runs a declarative pipeline on the
+// worker and records the rows it loaded per table.
+func TestPipelineJobOnTheControlPlane(t *testing.T) {
+	t.Parallel()
+	dir, env := loggedIn(t)
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "connect", "analytics", "--create"); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "pipeline", "init", "github_sample", "duckdb"); code != 0 {
+		t.Fatalf("pipeline init: %s", errOut)
+	}
+	writeFile(t, dir, "dlthub.toml", "[jobs.ingest.sample]\npipeline = \"github_sample\"\n")
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "variable", "set", "CLI_TEST_AS_DLTHUB", "1"); code != 0 {
+		t.Fatalf("variable: %s", errOut)
+	}
+	code, out, errOut := runInProcess(t, dir, env, false, "", "run", "sample", "-f")
+	if code != 0 || !regexp.MustCompile(`(?m)^issues\s+100$`).MatchString(out) {
+		t.Fatalf("run: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = runInProcess(t, dir, env, false, "", "job", "runs", "list", "sample", "--json")
+	if code != 0 || !strings.Contains(out, `"issues": 100`) || !strings.Contains(out, `"issues__labels": 34`) {
+		t.Errorf("table rows: %d %s", code, out)
+	}
+}

@@ -15,22 +15,24 @@ import (
 
 // Run is one run of a deployed job.
 type Run struct {
-	ID                   string     `json:"id"`
-	JobRef               string     `json:"job_ref"`
-	Number               int        `json:"number"`
-	Trigger              string     `json:"trigger"`
-	Profile              string     `json:"profile"`
-	Refresh              bool       `json:"refresh"`
-	Status               string     `json:"status"`
-	DeploymentVersion    int        `json:"deployment_version"`
-	ConfigurationVersion int        `json:"configuration_version"`
-	IntervalStart        *time.Time `json:"interval_start,omitempty"`
-	IntervalEnd          *time.Time `json:"interval_end,omitempty"`
-	CreatedAt            time.Time  `json:"created_at"`
-	StartedAt            *time.Time `json:"started_at,omitempty"`
-	FinishedAt           *time.Time `json:"finished_at,omitempty"`
-	ExitCode             *int       `json:"exit_code,omitempty"`
-	Reason               string     `json:"reason,omitempty"`
+	ID                   string           `json:"id"`
+	JobRef               string           `json:"job_ref"`
+	Number               int              `json:"number"`
+	Trigger              string           `json:"trigger"`
+	Profile              string           `json:"profile"`
+	Refresh              bool             `json:"refresh"`
+	Status               string           `json:"status"`
+	DeploymentVersion    int              `json:"deployment_version"`
+	ConfigurationVersion int              `json:"configuration_version"`
+	IntervalStart        *time.Time       `json:"interval_start,omitempty"`
+	IntervalEnd          *time.Time       `json:"interval_end,omitempty"`
+	CreatedAt            time.Time        `json:"created_at"`
+	StartedAt            *time.Time       `json:"started_at,omitempty"`
+	FinishedAt           *time.Time       `json:"finished_at,omitempty"`
+	ExitCode             *int             `json:"exit_code,omitempty"`
+	Reason               string           `json:"reason,omitempty"`
+	Attempt              int              `json:"attempt"`
+	TableRows            map[string]int64 `json:"table_rows,omitempty"`
 }
 
 // Done reports whether the run has ended.

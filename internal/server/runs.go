@@ -29,12 +29,15 @@ type RunJSON struct {
 	FinishedAt           *time.Time `json:"finished_at,omitempty"`
 	ExitCode             *int       `json:"exit_code,omitempty"`
 	Reason               string     `json:"reason,omitempty"`
+	Attempt              int        `json:"attempt"`
+	// TableRows are the rows a pipeline run loaded, per table.
+	TableRows map[string]int64 `json:"table_rows,omitempty"`
 }
 
 func runJSON(r store.Run) RunJSON {
 	return RunJSON{ID: r.ID, JobRef: r.JobRef, Number: r.Number, Trigger: r.Trigger, Profile: r.Profile, Refresh: r.Refresh, Status: r.Status,
 		DeploymentVersion: r.DeploymentVersion, ConfigurationVersion: r.ConfigurationVersion, IntervalStart: r.IntervalStart, IntervalEnd: r.IntervalEnd,
-		CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, ExitCode: r.ExitCode, Reason: r.Reason}
+		CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, ExitCode: r.ExitCode, Reason: r.Reason, Attempt: r.Attempt, TableRows: r.TableRows}
 }
 
 // LogLineJSON is one line of a run's log stream; the stream ends with an

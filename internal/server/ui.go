@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -156,6 +157,18 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 	b.WriteString(`</p>`)
 	if run.Reason != "" {
 		fmt.Fprintf(&b, `<p>%s</p>`, html(run.Reason))
+	}
+	if len(run.TableRows) > 0 {
+		tables := make([]string, 0, len(run.TableRows))
+		for t := range run.TableRows {
+			tables = append(tables, t)
+		}
+		sort.Strings(tables)
+		b.WriteString(`<table><tr><th>Table</th><th>Rows loaded</th></tr>`)
+		for _, t := range tables {
+			fmt.Fprintf(&b, `<tr><td>%s</td><td>%d</td></tr>`, html(t), run.TableRows[t])
+		}
+		b.WriteString(`</table>`)
 	}
 	lines, _ := s.cfg.Store.RunLogs(ctx, run.ID, 0, runPageLines)
 	b.WriteString(`<pre style="background:#111;color:#eee;padding:1rem;overflow:auto;max-height:70vh">`)

@@ -29,6 +29,7 @@ func TestWorkspacePage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	_ = st.SetRunTableRows(ctx, run.ID, map[string]int64{"issues": 100})
 	_ = st.AppendRunLogs(ctx, run.ID, []store.LogLine{{Seq: 1, At: time.Now(), Stream: "stdout", Line: "loading <issues>"}, {Seq: 2, At: time.Now(), Stream: "stderr", Line: "a warning"}})
 	path := WorkspacePagePath(tm.analytics)
 	get := func(b *http.Client) (int, string) {
@@ -62,7 +63,7 @@ func TestWorkspacePage(t *testing.T) {
 	annB := browser(t, tm.ts, "ann@acme.test", "pw-ann-123")
 	resp, _ = annB.Get(tm.ts + RunPagePath(tm.analytics, run.ID))
 	rb, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{"<h1>jobs.ingest.github #1</h1>", `http-equiv="refresh"`, "loading &lt;issues&gt;\n", `<span style="color:#f99">a warning</span>`} {
+	for _, want := range []string{"<h1>jobs.ingest.github #1</h1>", `http-equiv="refresh"`, "<td>issues</td><td>100</td>", "loading &lt;issues&gt;\n", `<span style="color:#f99">a warning</span>`} {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(rb), want) {
 			t.Errorf("run page lacks %q: %d\n%s", want, resp.StatusCode, rb)
 		}

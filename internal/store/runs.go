@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -56,6 +57,8 @@ type Run struct {
 	// Attempt counts tries of the same work: a retry of a failed run is
 	// its Attempt+1 (from 1).
 	Attempt int
+	// TableRows are the rows a pipeline run loaded, per table.
+	TableRows map[string]int64
 }
 
 // Done reports whether the run has ended.
@@ -76,7 +79,7 @@ type LogLine struct {
 }
 
 const runCols = `id, workspace_id, job_ref, number, trigger, profile, refresh, status, deployment_version, configuration_version,
-interval_start, interval_end, created_by, created_at, started_at, finished_at, exit_code, reason, worker, heartbeat_at, cause_run_id, coalesce(dedupe_key, ''), address, touched_at, attempt`
+interval_start, interval_end, created_by, created_at, started_at, finished_at, exit_code, reason, worker, heartbeat_at, cause_run_id, coalesce(dedupe_key, ''), address, touched_at, attempt, table_rows`
 
 func optMS(t *time.Time) any {
 	if t == nil {
@@ -99,8 +102,12 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 	var created int64
 	var is, ie, st, fi, hb sql.NullInt64
 	var exit, touched sql.NullInt64
+	var tableRows string
 	err := sc.Scan(&r.ID, &r.WorkspaceID, &r.JobRef, &r.Number, &r.Trigger, &r.Profile, &refresh, &r.Status, &r.DeploymentVersion, &r.ConfigurationVersion,
-		&is, &ie, &r.CreatedBy, &created, &st, &fi, &exit, &r.Reason, &r.Worker, &hb, &r.CauseRunID, &r.DedupeKey, &r.Address, &touched, &r.Attempt)
+		&is, &ie, &r.CreatedBy, &created, &st, &fi, &exit, &r.Reason, &r.Worker, &hb, &r.CauseRunID, &r.DedupeKey, &r.Address, &touched, &r.Attempt, &tableRows)
+	if tableRows != "" {
+		_ = json.Unmarshal([]byte(tableRows), &r.TableRows)
+	}
 	r.TouchedAt = fromOptMS(touched)
 	r.Refresh, r.CreatedAt = refresh != 0, fromMS(created)
 	r.IntervalStart, r.IntervalEnd, r.StartedAt, r.FinishedAt, r.HeartbeatAt = fromOptMS(is), fromOptMS(ie), fromOptMS(st), fromOptMS(fi), fromOptMS(hb)
@@ -146,7 +153,7 @@ func (s *sqlStore) CreateRun(ctx context.Context, r Run) (Run, error) {
 	if r.DedupeKey != "" {
 		dedupe = r.DedupeKey
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (`+strings.Replace(runCols, "coalesce(dedupe_key, '')", "dedupe_key", 1)+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (`+strings.Replace(runCols, "coalesce(dedupe_key, '')", "dedupe_key", 1)+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`),
 		r.ID, r.WorkspaceID, r.JobRef, r.Number, r.Trigger, r.Profile, boolInt(r.Refresh), r.Status, r.DeploymentVersion, r.ConfigurationVersion,
 		optMS(r.IntervalStart), optMS(r.IntervalEnd), r.CreatedBy, ms(r.CreatedAt), optMS(r.StartedAt), optMS(r.FinishedAt), nil, r.Reason, r.Worker, nil,
 		r.CauseRunID, dedupe, r.Address, nil, r.Attempt); err != nil {
@@ -386,6 +393,21 @@ func (s *sqlStore) FinishedRuns(ctx context.Context, workspaceID, jobRef, status
 		out = append(out, r)
 	}
 	return out, wrap("finished runs", rows.Err())
+}
+
+func (s *sqlStore) SetRunTableRows(ctx context.Context, id string, rows map[string]int64) error {
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET table_rows = ? WHERE id = ?`), string(b), id)
+	if err != nil {
+		return wrap("set run rows", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("run %s: %w", id, ErrNotFound)
+	}
+	return nil
 }
 
 func (s *sqlStore) SetRunAddress(ctx context.Context, id, address string, at time.Time) error {

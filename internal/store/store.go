@@ -289,6 +289,8 @@ type Store interface {
 	// LastCompletedEnd is the latest interval end of the job's completed
 	// runs (nil when none).
 	LastCompletedEnd(ctx context.Context, workspaceID, jobRef string) (*time.Time, error)
+	// SetRunTableRows records the rows a pipeline run loaded per table.
+	SetRunTableRows(ctx context.Context, id string, rows map[string]int64) error
 	// SetRunAddress records where a running interactive run's app listens.
 	SetRunAddress(ctx context.Context, id, address string, at time.Time) error
 	// TouchRun records that a running app was used (for its idle timeout).

@@ -20,6 +20,7 @@ import (
 	"github.com/dlthub/dlthub/internal/config"
 	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/jobs"
+	"github.com/dlthub/dlthub/internal/pipeline"
 	"github.com/dlthub/dlthub/internal/runner"
 	"github.com/dlthub/dlthub/internal/store"
 	"github.com/dlthub/dlthub/internal/workspace"
@@ -119,6 +120,13 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 	cause := context.Cause(procCtx)
 	stop(nil)
 	<-watchDone
+	if co.job.Pipeline != "" {
+		if rows := pipelineRows(dir, r.Profile, co.job.Pipeline); len(rows) > 0 {
+			if err := w.cfg.Store.SetRunTableRows(context.WithoutCancel(ctx), r.ID, rows); err != nil {
+				log.Error("store run rows", "err", err)
+			}
+		}
+	}
 	if runErr != nil {
 		sink.line("stderr", runErr.Error())
 	}
@@ -441,6 +449,30 @@ func jobConfig(dir, profile string, j *jobs.Job) map[string]any {
 		return m
 	}
 	return map[string]any{}
+}
+
+// pipelineRows are the rows per table of a pipeline's last run in the
+// checkout, read from its trace (none when it did not get that far).
+func pipelineRows(dir, profile, name string) map[string]int64 {
+	env := workspace.Env{LookupEnv: func(string) (string, bool) { return "", false }, Cwd: dir, Home: dir}
+	ws, err := workspace.Find(env)
+	if err != nil {
+		return nil
+	}
+	r, err := config.New(config.Options{ConfigDir: filepath.Join(dir, workspace.DefaultConfigFolder), Profile: profile, LookupEnv: env.LookupEnv})
+	if err != nil {
+		return nil
+	}
+	dirs := ws.Dirs(env, r, profile)
+	p, err := pipeline.Attach(pipeline.Options{Name: name, PipelinesDir: filepath.Join(dirs.Data, "pipelines"), LocalDir: dirs.Local, Resolver: r})
+	if err != nil {
+		return nil
+	}
+	tr, err := p.LastTrace()
+	if err != nil || tr == nil {
+		return nil
+	}
+	return tr.Rows
 }
 
 // baseEnv is all a job inherits besides the launch contract: never the

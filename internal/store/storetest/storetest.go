@@ -393,6 +393,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if err := s.TouchRun(ctx, y1.ID, now); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("touch a run that is not running: %v", err)
 		}
+		if err := s.SetRunTableRows(ctx, x1.ID, map[string]int64{"issues": 100, "issues__labels": 34}); err != nil {
+			t.Fatal(err)
+		}
 		code := 0
 		if err := s.FinishRun(ctx, x1.ID, store.RunCompleted, &code, "exit 0", now.Add(time.Minute)); err != nil {
 			t.Fatal(err)
@@ -401,7 +404,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("finished twice: %v", err)
 		}
 		got, err := s.RunByNumber(ctx, a.ID, "jobs.a.x", 1)
-		if err != nil || got.Status != store.RunCompleted || *got.ExitCode != 0 || !got.IntervalEnd.Equal(end) || !got.Done() || got.FinishedAt == nil {
+		if err != nil || got.Status != store.RunCompleted || *got.ExitCode != 0 || !got.IntervalEnd.Equal(end) || !got.Done() || got.FinishedAt == nil || got.TableRows["issues__labels"] != 34 {
 			t.Errorf("finished run: %+v %v", got, err)
 		}
 		if e, err := s.LastCompletedEnd(ctx, a.ID, "jobs.a.x"); err != nil || e == nil || !e.Equal(end) {
