@@ -20,7 +20,7 @@ const uiRows = 20
 
 // workspacePage is the browser view of one workspace (viewer and up):
 // the deployed code versions, configuration versions (file names only),
-// jobs, recent runs and members. `dlthub workspace show` opens it.
+// jobs, recent runs, variables (never a secret's value) and members. `dlthub workspace show` opens it.
 func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.authenticate(r)
 	if !ok {
@@ -99,6 +99,23 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 		b.WriteString(`</table>`)
 	} else {
 		b.WriteString(`<p>No runs yet: <code>dlthub run JOB</code>.</p>`)
+	}
+	b.WriteString(`<h2>Variables</h2>`)
+	if vs, err := s.cfg.Store.Variables(ctx, ws.ID); err == nil && len(vs) > 0 {
+		b.WriteString(`<table><tr><th>Name</th><th>For</th><th>Value</th></tr>`)
+		for _, v := range vs {
+			scope, value := "workspace", html(v.Value)
+			if v.Profile != "" {
+				scope = "profile " + html(v.Profile)
+			}
+			if v.Secret {
+				value = "<i>secret</i>"
+			}
+			fmt.Fprintf(&b, `<tr><td><code>%s</code></td><td>%s</td><td>%s</td></tr>`, html(v.Name), scope, value)
+		}
+		b.WriteString(`</table>`)
+	} else {
+		b.WriteString(`<p>No variables: <code>dlthub variable set NAME VALUE</code>.</p>`)
 	}
 	b.WriteString(`<h2>Members</h2>`)
 	if ms, err := s.cfg.Store.WorkspaceMembers(ctx, ws.ID, store.Page{Limit: 100}); err == nil {

@@ -30,6 +30,8 @@ func TestWorkspacePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = st.SetRunTableRows(ctx, run.ID, map[string]int64{"issues": 100})
+	_ = st.SetVariable(ctx, store.Variable{WorkspaceID: tm.analytics, Name: "LOG_LEVEL", Value: "WARN", UpdatedBy: ann})
+	_ = st.SetVariable(ctx, store.Variable{WorkspaceID: tm.analytics, Profile: "prod", Name: "TOKEN", Secret: true, Value: "sealed-value", UpdatedBy: ann})
 	_ = st.AppendRunLogs(ctx, run.ID, []store.LogLine{{Seq: 1, At: time.Now(), Stream: "stdout", Line: "loading <issues>"}, {Seq: 2, At: time.Now(), Stream: "stderr", Line: "a warning"}})
 	path := WorkspacePagePath(tm.analytics)
 	get := func(b *http.Client) (int, string) {
@@ -41,6 +43,11 @@ func TestWorkspacePage(t *testing.T) {
 		return resp.StatusCode, string(body)
 	}
 	// Without a session the page sends the browser to sign in and back.
+	defer func() {
+		if _, body := get(browser(t, tm.ts, "ann@acme.test", "pw-ann-123")); strings.Contains(body, "sealed-value") {
+			t.Error("a secret variable's value is on the page")
+		}
+	}()
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, _ := noFollow.Get(tm.ts + path)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next="+urlQueryEscape(path) {
@@ -53,7 +60,8 @@ func TestWorkspacePage(t *testing.T) {
 		"<td>config.toml, prod.secrets.toml</td>",
 		"<td>jobs.ingest.github</td><td>active</td>",
 		"</a></td><td>pending</td><td>manual:jobs.ingest.github</td>",
-		"<td>ann@acme.test</td><td>owner (organization owner)</td>", "<td>viewer@acme.test</td><td>viewer</td>",
+		"<td>ann@acme.test</td><td>owner (organization owner)</td>",
+		"<td><code>LOG_LEVEL</code></td><td>workspace</td><td>WARN</td>", "<td><code>TOKEN</code></td><td>profile prod</td><td><i>secret</i></td>", "<td>viewer@acme.test</td><td>viewer</td>",
 	} {
 		if code != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("page lacks %q: %d\n%s", want, code, body)
