@@ -37,8 +37,9 @@ type serverOptions struct {
 	GitHubAPIURL       string
 	GitHubSignup       bool
 
-	Roles       string
-	WorkerSlots int
+	Roles         string
+	WorkerSlots   int
+	WorkerAddress string
 }
 
 // serverRoles is what `dlthub server` does in this process.
@@ -129,6 +130,7 @@ organization named after their login, unless --github-signup=false.`,
 	fl.BoolVar(&opts.GitHubSignup, "github-signup", true, "let GitHub users without an account sign up")
 	fl.StringVar(&opts.Roles, "roles", "api,scheduler,worker", "what this process does: api (HTTP), scheduler (queues triggered runs), worker (runs jobs); more can run elsewhere against the same database and blobs")
 	fl.IntVar(&opts.WorkerSlots, "worker-slots", 2, "runs a worker runs at once")
+	fl.StringVar(&opts.WorkerAddress, "worker-address", "127.0.0.1", "host the API reaches this worker's apps (interactive jobs) at; with another host than 127.0.0.1 apps must listen on all interfaces")
 	return cmd
 }
 
@@ -182,7 +184,7 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 		if err := os.MkdirAll(runDir, 0o700); err != nil {
 			return fmt.Errorf("run dir %s: %w", runDir, err)
 		}
-		wk = worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: runDir, Slots: opts.WorkerSlots, Logger: log})
+		wk = worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: runDir, Slots: opts.WorkerSlots, AppHost: opts.WorkerAddress, Logger: log})
 		go func() { defer close(workerDone); _ = wk.Run(wctx) }()
 	} else {
 		close(workerDone)

@@ -711,4 +711,13 @@ func TestPipelineJobOnTheControlPlane(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"issues": 100`) || !strings.Contains(out, `"issues__labels": 34`) {
 		t.Errorf("table rows: %d %s", code, out)
 	}
+	code, out, _ = runInProcess(t, dir, env, false, "", "job", "runs", "info", "sample")
+	for _, want := range []string{"run            #1 (", "status         completed", "trigger        manual:jobs.ingest.sample", "rows loaded    issues 100", "               issues__labels 34"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("runs info lacks %q: %d\n%s", want, code, out)
+		}
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "runs", "cancel", "sample", "1"); code != 1 || !strings.Contains(errOut, "has ended already: completed") {
+		t.Errorf("cancel an ended run: %d %s", code, errOut)
+	}
 }
