@@ -206,6 +206,18 @@ trigger = ["deployment:"]
 	}
 }
 
+func TestRefreshAlwaysRunsStartOver(t *testing.T) {
+	f := newFixture(t, "[jobs.ingest.full]\ncommand = [\"true\"]\ntrigger = [\"every:1h\"]\nrefresh = \"always\"\n", at("2026-12-01 10:00"))
+	f.now = at("2026-12-01 11:30")
+	if n, _ := f.s.Tick(context.Background()); n != 1 {
+		t.Fatalf("%d runs", n)
+	}
+	runs, _ := f.st.Runs(context.Background(), f.ws, "jobs.ingest.full", store.Page{})
+	if len(runs) != 1 || !runs[0].Refresh {
+		t.Errorf("refresh = always: %+v", runs)
+	}
+}
+
 func TestTwoSchedulersQueueOnce(t *testing.T) {
 	f := newFixture(t, "[jobs.ingest.hourly]\ncommand = [\"true\"]\ntrigger = [\"every:1h\"]\n", at("2026-12-01 10:00"))
 	other := scheduler.New(scheduler.Config{Store: f.st, Now: func() time.Time { return at("2026-12-01 15:30") }})

@@ -107,7 +107,7 @@ func (s *Server) triggerRun(w http.ResponseWriter, r *http.Request) {
 	if profile == "" {
 		profile = "prod"
 	}
-	run, err := s.cfg.Store.CreateRun(ctx, store.Run{WorkspaceID: ws.ID, JobRef: ref, Trigger: jobs.KindManual + ":" + ref, Profile: profile, Refresh: req.Refresh,
+	run, err := s.cfg.Store.CreateRun(ctx, store.Run{WorkspaceID: ws.ID, JobRef: ref, Trigger: jobs.KindManual + ":" + ref, Profile: profile, Refresh: req.Refresh || spec.Refresh == "always",
 		DeploymentVersion: ds[0].Version, ConfigurationVersion: cv, CreatedBy: u.ID, CreatedAt: s.cfg.Now().UTC()})
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not queue the run")
