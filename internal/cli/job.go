@@ -112,3 +112,42 @@ func (j deployedJob) runs() string {
 	}
 	return ""
 }
+
+// deployThenTarget deploys this folder first (unless noDeploy) and returns
+// the connected workspace: what `run` and `serve` start from.
+func (f *Factory) deployThenTarget(ctx context.Context, noDeploy bool, file string) (*deployTarget, error) {
+	if !noDeploy {
+		if err := runDeploy(ctx, f, &deployOptions{File: file}); err != nil {
+			return nil, err
+		}
+	}
+	return f.deployTarget()
+}
+
+// targetJob is the connected workspace and the one deployed job sel names.
+func (f *Factory) targetJob(ctx context.Context, sel string) (*deployTarget, deployedJob, error) {
+	t, err := f.deployTarget()
+	if err != nil {
+		return nil, deployedJob{}, err
+	}
+	j, err := f.deployedJob1(ctx, sel)
+	return t, j, err
+}
+
+// targetJobs is the connected workspace and the deployed jobs the
+// selectors name (archived ones too when asked).
+func (f *Factory) targetJobs(ctx context.Context, sels []string, archived bool) (*deployTarget, []deployedJob, error) {
+	t, err := f.deployTarget()
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := f.deployedJobs(ctx, archived)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := selectDeployed(all, sels)
+	if err != nil {
+		return nil, nil, usageErr(err)
+	}
+	return t, list, nil
+}

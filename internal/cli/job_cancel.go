@@ -19,17 +19,9 @@ period) from its worker.`,
 		Args: rangeArgs(1, -1, "one or more selectors"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			t, err := f.deployTarget()
+			t, list, err := f.targetJobs(ctx, args, true)
 			if err != nil {
 				return err
-			}
-			all, err := f.deployedJobs(ctx, true)
-			if err != nil {
-				return err
-			}
-			list, err := selectDeployed(all, args)
-			if err != nil {
-				return usageErr(err)
 			}
 			n := 0
 			for _, j := range list {

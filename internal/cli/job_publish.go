@@ -17,11 +17,7 @@ once. dlthub job unpublish JOB withdraws every link of the app.`,
 		Args:    exactArgs("JOB"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			t, err := f.deployTarget()
-			if err != nil {
-				return err
-			}
-			j, err := f.deployedJob1(ctx, args[0])
+			t, j, err := f.targetJob(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -44,11 +40,7 @@ func newJobUnpublishCmd(f *Factory) *cobra.Command {
 		Args:    exactArgs("JOB"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			t, err := f.deployTarget()
-			if err != nil {
-				return err
-			}
-			j, err := f.deployedJob1(ctx, args[0])
+			t, j, err := f.targetJob(ctx, args[0])
 			if err != nil {
 				return err
 			}

@@ -20,17 +20,9 @@ this folder.`,
 		Args: rangeArgs(1, -1, "one or more selectors"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			t, err := f.deployTarget()
+			t, list, err := f.targetJobs(ctx, args, false)
 			if err != nil {
 				return err
-			}
-			all, err := f.deployedJobs(ctx, false)
-			if err != nil {
-				return err
-			}
-			list, err := selectDeployed(all, args)
-			if err != nil {
-				return usageErr(err)
 			}
 			for _, j := range list {
 				if j.Type == "interactive" {

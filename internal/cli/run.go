@@ -53,32 +53,20 @@ name.`,
 }
 
 func runRun(ctx context.Context, f *Factory, opts *runOptions, sel string) error {
-	if !opts.NoDeploy {
-		if err := runDeploy(ctx, f, &deployOptions{File: opts.File}); err != nil {
-			return err
-		}
-	}
-	t, err := f.deployTarget()
-	if err != nil {
+	if _, err := f.deployThenTarget(ctx, opts.NoDeploy, opts.File); err != nil {
 		return err
 	}
-	all, err := f.deployedJobs(ctx, false)
-	if err != nil {
-		return err
-	}
-	var picked []deployedJob
 	if sel == "" {
-		picked, err = selectDeployed(all, []string{"batch"})
-	} else {
-		picked, err = selectDeployed(all, []string{sel})
+		sel = "batch"
 	}
+	t, picked, err := f.targetJobs(ctx, []string{sel}, false)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	var batch []deployedJob
 	for _, j := range picked {
 		if j.Type == "interactive" {
-			if sel != "" {
+			if sel != "batch" {
 				return usagef("%s is an interactive job: it is served, not run", j.JobRef)
 			}
 			continue

@@ -50,16 +50,10 @@ Without JOB, the workspace's only interactive job is served.`,
 }
 
 func runServe(ctx context.Context, f *Factory, opts *serveOptions, sel string) error {
-	if !opts.NoDeploy {
-		if err := runDeploy(ctx, f, &deployOptions{File: opts.File}); err != nil {
-			return err
-		}
-	}
-	t, err := f.deployTarget()
-	if err != nil {
+	if _, err := f.deployThenTarget(ctx, opts.NoDeploy, opts.File); err != nil {
 		return err
 	}
-	j, err := f.deployedJob1(ctx, sel)
+	t, j, err := f.targetJob(ctx, sel)
 	if err != nil {
 		return err
 	}
