@@ -69,6 +69,11 @@ func newJobInfoCmd(f *Factory) *cobra.Command {
 			row("require", strings.Join(req, ", "))
 			if j.Execute != nil {
 				row("timeout", fmt.Sprint(j.Execute["timeout"]))
+				policy := "one run at a time; new runs queue; no retries"
+				if n, ok := j.Execute["retries"].(float64); ok && n > 0 {
+					policy = fmt.Sprintf("one run at a time; new runs queue; a failed run is retried up to %d time(s)", int(n))
+				}
+				row("policy", policy)
 			}
 			row("hash", j.Hash)
 			return t.Flush()

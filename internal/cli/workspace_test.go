@@ -328,7 +328,7 @@ func TestDeployJobsReconcileAndRebind(t *testing.T) {
 		t.Errorf("job list --archived --json: %d %s", code, out)
 	}
 	code, out, _ = runInProcess(t, dir, env, false, "", "job", "info", "github")
-	for _, want := range []string{"job              jobs.ingest.github", "runs             echo hi", "status           active", "triggers         manual:jobs.ingest.github"} {
+	for _, want := range []string{"job              jobs.ingest.github", "runs             echo hi", "status           active", "triggers         manual:jobs.ingest.github", "policy           one run at a time; new runs queue; no retries"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("job info lacks %q: %d\n%s", want, code, out)
 		}
