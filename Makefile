@@ -34,13 +34,14 @@ $(GOLANGCI):
 BENCH_ROWS ?= 1000000
 
 .PHONY: bench
-bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 4×; JSONL → Postgres; Postgres (BENCH_PG_ROWS, default 5M) → DuckDB; deploy packaging of 2,000 files
+bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 4×; JSONL → Postgres; Postgres (BENCH_PG_ROWS, default 5M) → DuckDB; deploy packaging of 2,000 files; run dispatch and log throughput
 	$(GO) run ./tools/benchstartup -bin $(BIN)
 	$(GO) build -o bin/benchload ./tools/benchload
 	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchload -sizes 1,4
 	$(GO) build -o bin/benchpg ./tools/benchpg
 	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchpg
 	$(GO) run ./tools/benchdeploy
+	$(GO) run ./tools/benchruns
 
 .PHONY: demo
 demo: build ## the quickstart: a workspace in a temp dir, end to end
