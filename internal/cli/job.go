@@ -36,8 +36,31 @@ jobs.ingest.*, a job ref or its name.`,
 // its state on the control plane.
 type deployedJob struct {
 	*jobs.ExpandedJob
-	Active    bool      `json:"active"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Active     bool      `json:"active"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	DeployedAt time.Time `json:"deployed_at"`
+}
+
+// next says when the scheduler queues the job next: a time for timed and
+// once triggers, the upstream for job.success/job.fail ("" when nothing
+// schedules it).
+func (j deployedJob) next(now time.Time) string {
+	if !j.Active {
+		return ""
+	}
+	job, err := jobs.FromExpanded(j.ExpandedJob)
+	if err != nil {
+		return ""
+	}
+	if at, ok := job.NextFire(now, j.DeployedAt); ok {
+		return at.Local().Format("01-02 15:04")
+	}
+	for _, t := range job.Triggers {
+		if t.Kind == jobs.KindJobSuccess || t.Kind == jobs.KindJobFail {
+			return "after " + t.Value
+		}
+	}
+	return ""
 }
 
 func (j deployedJob) status() string {
@@ -68,7 +91,7 @@ func (f *Factory) deployedJobs(ctx context.Context, archived bool) ([]deployedJo
 			// A spec this version cannot read still shows up by ref.
 			x = &jobs.ExpandedJob{JobRef: d.Ref, Hash: d.Hash}
 		}
-		out = append(out, deployedJob{ExpandedJob: x, Active: d.Active, UpdatedAt: d.UpdatedAt})
+		out = append(out, deployedJob{ExpandedJob: x, Active: d.Active, UpdatedAt: d.UpdatedAt, DeployedAt: d.DeployedAt})
 	}
 	return out, nil
 }

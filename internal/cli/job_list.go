@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,13 +39,14 @@ func newJobListCmd(f *Factory) *cobra.Command {
 			}
 			last := f.lastRuns(cmd.Context())
 			t := newTable(f.IO.Out)
-			fmt.Fprintln(t, "JOB\tTYPE\tTRIGGER\tSTATUS\tUPDATED\tLAST RUN")
+			fmt.Fprintln(t, "JOB\tTYPE\tTRIGGER\tSTATUS\tUPDATED\tLAST RUN\tNEXT")
+			now := time.Now()
 			for _, j := range list {
 				lr := ""
 				if r, ok := last[j.JobRef]; ok {
 					lr = fmt.Sprintf("#%d %s %s", r.Number, r.Status, r.CreatedAt.Local().Format("01-02 15:04"))
 				}
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\n", j.JobRef, j.Type, j.DefaultTrigger, j.status(), j.UpdatedAt.Local().Format("2006-01-02 15:04"), lr)
+				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.JobRef, j.Type, j.DefaultTrigger, j.status(), j.UpdatedAt.Local().Format("2006-01-02 15:04"), lr, j.next(now))
 			}
 			return t.Flush()
 		},

@@ -484,6 +484,10 @@ command = ["sh", "-c", "echo long; sleep 60"]
 [jobs.transform.after_hello]
 command = ["sh", "-c", "echo after hello for $DLTHUB_TRIGGER"]
 trigger = ["job.success:jobs.ingest.hello"]
+
+[jobs.ingest.nightly]
+command = ["true"]
+trigger = ["0 3 * * *"]
 `)
 	// Variables: plain for the workspace, overridden for prod; a secret
 	// read from standard input.
@@ -523,7 +527,9 @@ trigger = ["job.success:jobs.ingest.hello"]
 	if code, out, _ := runInProcess(t, dir, env, false, "", "job", "logs", "after_hello"); code != 0 || !strings.Contains(out, "after hello for job.success:jobs.ingest.hello") {
 		t.Errorf("downstream logs: %d %s", code, out)
 	}
-	if code, out, _ := runInProcess(t, dir, env, false, "", "job", "list"); code != 0 || !regexp.MustCompile(`(?m)^jobs\.ingest\.hello\s+batch\s+manual:jobs\.ingest\.hello\s+active\s+\S+ \S+\s+#1 completed `).MatchString(out) {
+	if code, out, _ := runInProcess(t, dir, env, false, "", "job", "list"); code != 0 || !regexp.MustCompile(`(?m)^jobs\.ingest\.hello\s+batch\s+manual:jobs\.ingest\.hello\s+active\s+\S+ \S+\s+#1 completed `).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^jobs\.ingest\.nightly\s+batch\s+schedule:0 3 \* \* \*\s+active\s+\S+ \S+\s+\d\d-\d\d \d\d:00$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^jobs\.transform\.after_hello\s.*after jobs\.ingest\.hello$`).MatchString(out) {
 		t.Errorf("job list with the last run: %d\n%s", code, out)
 	}
 	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "trigger", "hello", "--dry-run"); code != 0 || !strings.Contains(errOut, "would queue jobs.ingest.hello (./hello.sh)") {
@@ -568,7 +574,7 @@ trigger = ["job.success:jobs.ingest.hello"]
 	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "cancel", "long"); code != 0 || !strings.Contains(errOut, "Nothing to cancel") {
 		t.Errorf("cancel again: %d %s", code, errOut)
 	}
-	if code, _, errOut := runInProcess(t, dir, env, false, "", "run", "-f", "--no-deploy"); code != cli.ExitUsage || !strings.Contains(errOut, "-f follows one run, but 4 jobs match") {
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "run", "-f", "--no-deploy"); code != cli.ExitUsage || !strings.Contains(errOut, "-f follows one run, but 5 jobs match") {
 		t.Errorf("-f with many: %d %s", code, errOut)
 	}
 }

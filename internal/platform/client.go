@@ -348,8 +348,9 @@ type DeployedJob struct {
 	Hash   string `json:"hash"`
 	Active bool   `json:"active"`
 	// Spec is the expanded job as deployed (jobs.ExpandedJob).
-	Spec      json.RawMessage `json:"spec"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	Spec       json.RawMessage `json:"spec"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+	DeployedAt time.Time       `json:"deployed_at"`
 }
 
 // JobChange is what reconcile did to a job: added, updated, unchanged or

@@ -15,6 +15,9 @@ type JobJSON struct {
 	Active    bool            `json:"active"`
 	Spec      json.RawMessage `json:"spec"`
 	UpdatedAt time.Time       `json:"updated_at"`
+	// DeployedAt is when the job last became active: its windows count
+	// from there.
+	DeployedAt time.Time `json:"deployed_at"`
 }
 
 func (s *Server) jobRoutes() {
@@ -30,7 +33,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	listPage(w, r, "jobs", func(p store.Page) ([]store.Job, error) { return s.cfg.Store.Jobs(r.Context(), ws.ID, p) },
 		func(j store.Job) string { return j.Ref },
 		func(j store.Job) JobJSON {
-			return JobJSON{Ref: j.Ref, Hash: j.Hash, Active: j.Active, Spec: json.RawMessage(j.Spec), UpdatedAt: j.UpdatedAt}
+			return JobJSON{Ref: j.Ref, Hash: j.Hash, Active: j.Active, Spec: json.RawMessage(j.Spec), UpdatedAt: j.UpdatedAt, DeployedAt: j.DeployedAt}
 		})
 }
 
