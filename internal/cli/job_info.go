@@ -69,9 +69,13 @@ func newJobInfoCmd(f *Factory) *cobra.Command {
 			row("require", strings.Join(req, ", "))
 			if j.Execute != nil {
 				row("timeout", fmt.Sprint(j.Execute["timeout"]))
-				policy := "one run at a time; new runs queue; no retries"
+				slots := "one run at a time"
+				if c := j.Concurrency(); c > 1 {
+					slots = fmt.Sprintf("up to %d runs at a time", c)
+				}
+				policy := slots + "; new runs queue; no retries"
 				if n, ok := j.Execute["retries"].(float64); ok && n > 0 {
-					policy = fmt.Sprintf("one run at a time; new runs queue; a failed run is retried up to %d time(s)", int(n))
+					policy = fmt.Sprintf("%s; new runs queue; a failed run is retried up to %d time(s)", slots, int(n))
 				}
 				row("policy", policy)
 			}

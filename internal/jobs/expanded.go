@@ -69,3 +69,15 @@ func FromExpanded(x *ExpandedJob) (*Job, error) {
 	}
 	return j, nil
 }
+
+// Concurrency is how many runs of the job may be in progress at once
+// (execute.concurrency, 1 when not set).
+func (x *ExpandedJob) Concurrency() int {
+	switch c := x.Execute["concurrency"].(type) {
+	case int:
+		return max(c, 1)
+	case float64:
+		return max(int(c), 1)
+	}
+	return 1
+}

@@ -138,7 +138,8 @@ func (s *Scheduler) jobTick(ctx context.Context, row store.Job, job *jobs.Job, v
 	queue := func(t jobs.Trigger, key string, win *jobs.Window, cause string) error {
 		// refresh = "always": every run starts over from interval.start.
 		r := store.Run{WorkspaceID: row.WorkspaceID, JobRef: row.Ref, Trigger: t.String(), Profile: profile, Refresh: job.Refresh == "always",
-			DeploymentVersion: v.code, ConfigurationVersion: v.config, CreatedBy: CreatedBy, CreatedAt: now, CauseRunID: cause, DedupeKey: key}
+			DeploymentVersion: v.code, ConfigurationVersion: v.config, CreatedBy: CreatedBy, CreatedAt: now, CauseRunID: cause, DedupeKey: key,
+			Concurrency: job.Execute.Concurrency}
 		if win != nil {
 			r.IntervalStart, r.IntervalEnd = &win.Start, &win.End
 		}

@@ -108,7 +108,7 @@ func (s *Server) triggerRun(w http.ResponseWriter, r *http.Request) {
 		profile = "prod"
 	}
 	run, err := s.cfg.Store.CreateRun(ctx, store.Run{WorkspaceID: ws.ID, JobRef: ref, Trigger: jobs.KindManual + ":" + ref, Profile: profile, Refresh: req.Refresh || spec.Refresh == "always",
-		DeploymentVersion: ds[0].Version, ConfigurationVersion: cv, CreatedBy: u.ID, CreatedAt: s.cfg.Now().UTC()})
+		DeploymentVersion: ds[0].Version, ConfigurationVersion: cv, CreatedBy: u.ID, CreatedAt: s.cfg.Now().UTC(), Concurrency: spec.Concurrency()})
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not queue the run")
 		return

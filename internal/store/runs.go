@@ -59,6 +59,9 @@ type Run struct {
 	Attempt int
 	// TableRows are the rows a pipeline run loaded, per table.
 	TableRows map[string]int64
+	// Concurrency is how many runs of the job may be in progress at once
+	// (execute.concurrency; 0 means 1).
+	Concurrency int
 }
 
 // Done reports whether the run has ended.
@@ -79,7 +82,7 @@ type LogLine struct {
 }
 
 const runCols = `id, workspace_id, job_ref, number, trigger, profile, refresh, status, deployment_version, configuration_version,
-interval_start, interval_end, created_by, created_at, started_at, finished_at, exit_code, reason, worker, heartbeat_at, cause_run_id, coalesce(dedupe_key, ''), address, touched_at, attempt, table_rows`
+interval_start, interval_end, created_by, created_at, started_at, finished_at, exit_code, reason, worker, heartbeat_at, cause_run_id, coalesce(dedupe_key, ''), address, touched_at, attempt, table_rows, concurrency`
 
 func optMS(t *time.Time) any {
 	if t == nil {
@@ -104,7 +107,7 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 	var exit, touched sql.NullInt64
 	var tableRows string
 	err := sc.Scan(&r.ID, &r.WorkspaceID, &r.JobRef, &r.Number, &r.Trigger, &r.Profile, &refresh, &r.Status, &r.DeploymentVersion, &r.ConfigurationVersion,
-		&is, &ie, &r.CreatedBy, &created, &st, &fi, &exit, &r.Reason, &r.Worker, &hb, &r.CauseRunID, &r.DedupeKey, &r.Address, &touched, &r.Attempt, &tableRows)
+		&is, &ie, &r.CreatedBy, &created, &st, &fi, &exit, &r.Reason, &r.Worker, &hb, &r.CauseRunID, &r.DedupeKey, &r.Address, &touched, &r.Attempt, &tableRows, &r.Concurrency)
 	if tableRows != "" {
 		_ = json.Unmarshal([]byte(tableRows), &r.TableRows)
 	}
@@ -138,6 +141,9 @@ func (s *sqlStore) CreateRun(ctx context.Context, r Run) (Run, error) {
 	if r.Attempt == 0 {
 		r.Attempt = 1
 	}
+	if r.Concurrency < 1 {
+		r.Concurrency = 1
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return r, wrap("create run", err)
@@ -153,10 +159,10 @@ func (s *sqlStore) CreateRun(ctx context.Context, r Run) (Run, error) {
 	if r.DedupeKey != "" {
 		dedupe = r.DedupeKey
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (`+strings.Replace(runCols, "coalesce(dedupe_key, '')", "dedupe_key", 1)+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`),
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (`+strings.Replace(runCols, "coalesce(dedupe_key, '')", "dedupe_key", 1)+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)`),
 		r.ID, r.WorkspaceID, r.JobRef, r.Number, r.Trigger, r.Profile, boolInt(r.Refresh), r.Status, r.DeploymentVersion, r.ConfigurationVersion,
 		optMS(r.IntervalStart), optMS(r.IntervalEnd), r.CreatedBy, ms(r.CreatedAt), optMS(r.StartedAt), optMS(r.FinishedAt), nil, r.Reason, r.Worker, nil,
-		r.CauseRunID, dedupe, r.Address, nil, r.Attempt); err != nil {
+		r.CauseRunID, dedupe, r.Address, nil, r.Attempt, r.Concurrency); err != nil {
 		return r, wrap("create run", err)
 	}
 	return r, wrap("create run", tx.Commit())
@@ -204,7 +210,7 @@ func (s *sqlStore) Runs(ctx context.Context, workspaceID, jobRef string, p Page)
 	return out, wrap("runs", rows.Err())
 }
 
-// active are the states in which a run holds its job (concurrency 1).
+// active are the states in which a run holds one of its job's slots.
 const activeStates = `('starting', 'running', 'cancelling')`
 
 func (s *sqlStore) ClaimRun(ctx context.Context, worker string, at time.Time) (Run, error) {
@@ -213,14 +219,15 @@ func (s *sqlStore) ClaimRun(ctx context.Context, worker string, at time.Time) (R
 		return Run{}, wrap("claim run", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	pick := `SELECT id, workspace_id, job_ref FROM runs r WHERE status = 'pending'
-AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.workspace_id = r.workspace_id AND x.job_ref = r.job_ref AND x.status IN ` + activeStates + `)
+	pick := `SELECT id, workspace_id, job_ref, concurrency FROM runs r WHERE status = 'pending'
+AND (SELECT count(*) FROM runs x WHERE x.workspace_id = r.workspace_id AND x.job_ref = r.job_ref AND x.status IN ` + activeStates + `) < r.concurrency
 ORDER BY created_at, id LIMIT 1`
 	if s.postgres {
 		pick += ` FOR UPDATE SKIP LOCKED`
 	}
 	var id, ws, job string
-	if err := tx.QueryRowContext(ctx, pick).Scan(&id, &ws, &job); err != nil {
+	var limit int
+	if err := tx.QueryRowContext(ctx, pick).Scan(&id, &ws, &job, &limit); err != nil {
 		return Run{}, wrap("claim run", err)
 	}
 	// Another worker may be claiming a run of the same job right now:
@@ -232,7 +239,7 @@ ORDER BY created_at, id LIMIT 1`
 	if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM runs WHERE workspace_id = ? AND job_ref = ? AND status IN `+activeStates), ws, job).Scan(&busy); err != nil {
 		return Run{}, wrap("claim run", err)
 	}
-	if busy > 0 {
+	if busy >= limit {
 		return Run{}, fmt.Errorf("claim run: %w", ErrNotFound)
 	}
 	res, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET status = 'starting', worker = ?, started_at = ?, heartbeat_at = ? WHERE id = ? AND status = 'pending'`), worker, ms(at), ms(at), id)

@@ -267,9 +267,10 @@ type Store interface {
 	// Runs lists a workspace's runs (of one job when jobRef is set),
 	// newest first; the page key is the run id.
 	Runs(ctx context.Context, workspaceID, jobRef string, p Page) ([]Run, error)
-	// ClaimRun hands a worker the oldest pending run whose job has no run
-	// in progress (concurrency 1), marking it starting; ErrNotFound when
-	// there is none. Each run is claimed by one worker only.
+	// ClaimRun hands a worker the oldest pending run whose job has a free
+	// slot (fewer runs in progress than its concurrency, 1 by default),
+	// marking it starting; ErrNotFound when there is none. Each run is
+	// claimed by one worker only.
 	ClaimRun(ctx context.Context, worker string, at time.Time) (Run, error)
 	// StartRun marks a claimed run running with its interval.
 	StartRun(ctx context.Context, id string, start, end *time.Time, at time.Time) error

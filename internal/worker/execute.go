@@ -166,7 +166,7 @@ func (w *Worker) retry(ctx context.Context, r store.Run, job *jobs.Job) {
 	}
 	next := store.Run{WorkspaceID: r.WorkspaceID, JobRef: r.JobRef, Trigger: r.Trigger, Profile: r.Profile, Refresh: r.Refresh,
 		DeploymentVersion: r.DeploymentVersion, ConfigurationVersion: r.ConfigurationVersion, IntervalStart: r.IntervalStart, IntervalEnd: r.IntervalEnd,
-		CreatedBy: "retry", CreatedAt: w.cfg.Now().UTC(), CauseRunID: r.ID, DedupeKey: "retry:" + r.ID, Attempt: r.Attempt + 1}
+		CreatedBy: "retry", CreatedAt: w.cfg.Now().UTC(), CauseRunID: r.ID, DedupeKey: "retry:" + r.ID, Attempt: r.Attempt + 1, Concurrency: r.Concurrency}
 	n, err := w.cfg.Store.CreateRun(context.WithoutCancel(ctx), next)
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		w.cfg.Logger.Error("queue retry", "run", r.ID, "err", err)

@@ -562,6 +562,31 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("missing: %v", err)
 		}
 	})
+	t.Run("run_concurrency", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		now := time.Now().UTC()
+		for i := range 3 {
+			if _, err := s.CreateRun(ctx, store.Run{WorkspaceID: a.ID, JobRef: "jobs.a.wide", Trigger: "manual:jobs.a.wide", Profile: "prod", DeploymentVersion: 1,
+				CreatedBy: ann.ID, CreatedAt: now.Add(time.Duration(i) * time.Millisecond), Concurrency: 2}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		claimed := 0
+		for range 3 {
+			if _, err := s.ClaimRun(ctx, "w", now); err == nil {
+				claimed++
+			}
+		}
+		if claimed != 2 {
+			t.Errorf("claimed %d runs of a job with concurrency 2", claimed)
+		}
+		if r, _ := s.Runs(ctx, a.ID, "jobs.a.wide", store.Page{Limit: 1}); r[0].Concurrency != 2 || r[0].Status != store.RunPending {
+			t.Errorf("third run: %+v", r[0])
+		}
+	})
 	t.Run("runs_racing_workers", func(t *testing.T) {
 		// Workers racing for runs: each run goes to one of them, and never
 		// two runs of one job at once.
