@@ -15,6 +15,11 @@ import (
 	"github.com/dlthub/dlthub/internal/store"
 )
 
+// appRestartPause is how long a published app that just failed is not
+// started again for visitors (an app that crashes at once must not turn
+// every visit into a run).
+const appRestartPause = time.Minute
+
 // touchEvery bounds how often app traffic is written down as use (for the
 // idle timeout): one write per run per interval, however busy the app.
 const touchEvery = 5 * time.Second
@@ -168,20 +173,20 @@ func (s *Server) proxyApp(w http.ResponseWriter, r *http.Request) {
 	}
 	var app *store.Run
 	waiting := false
-	if runs, err := s.cfg.Store.Runs(ctx, wsID, ref, store.Page{Limit: 10}); err == nil {
-		for i := range runs {
-			switch {
-			case runs[i].Status == store.RunRunning && runs[i].Address != "":
-				app = &runs[i]
-			case !runs[i].Done():
-				waiting = true
-			}
-			if app != nil {
-				break
-			}
+	runs, _ := s.cfg.Store.Runs(ctx, wsID, ref, store.Page{Limit: 10})
+	crashedLately := len(runs) > 0 && runs[0].Status == store.RunFailed && runs[0].FinishedAt != nil && s.cfg.Now().Sub(*runs[0].FinishedAt) < appRestartPause
+	for i := range runs {
+		switch {
+		case runs[i].Status == store.RunRunning && runs[i].Address != "":
+			app = &runs[i]
+		case !runs[i].Done():
+			waiting = true
+		}
+		if app != nil {
+			break
 		}
 	}
-	if app == nil && !waiting && public {
+	if app == nil && !waiting && public && !crashedLately {
 		// A published app starts for its visitors: they cannot run dlthub serve.
 		if spec := s.activeApp(ctx, wsID, ref); spec != nil {
 			if _, err := s.startApp(ctx, wsID, ref, spec, "public link"); err == nil {
@@ -193,6 +198,10 @@ func (s *Server) proxyApp(w http.ResponseWriter, r *http.Request) {
 		if waiting {
 			w.Header().Set("Retry-After", "2")
 			page(w, http.StatusServiceUnavailable, "Starting", `<meta http-equiv="refresh" content="2"><p>`+html(ref)+` is starting; this page reloads.</p>`)
+			return
+		}
+		if crashedLately && public {
+			page(w, http.StatusServiceUnavailable, "Not running", `<p>`+html(ref)+` failed a moment ago. Try again in a minute.</p>`)
 			return
 		}
 		page(w, http.StatusServiceUnavailable, "Not running", `<p>`+html(ref)+` is not running. Start it with <code>dlthub serve `+html(ref)+`</code>.</p>`)
