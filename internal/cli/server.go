@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ type serverOptions struct {
 	Roles         string
 	WorkerSlots   int
 	WorkerAddress string
+	KeepLogs      string
 }
 
 // serverRoles is what `dlthub server` does in this process.
@@ -130,6 +132,7 @@ organization named after their login, unless --github-signup=false.`,
 	fl.BoolVar(&opts.GitHubSignup, "github-signup", true, "let GitHub users without an account sign up")
 	fl.StringVar(&opts.Roles, "roles", "api,scheduler,worker", "what this process does: api (HTTP), scheduler (queues triggered runs), worker (runs jobs); more can run elsewhere against the same database and blobs")
 	fl.IntVar(&opts.WorkerSlots, "worker-slots", 2, "runs a worker runs at once")
+	fl.StringVar(&opts.KeepLogs, "keep-logs", "90d", "keep run logs this long after their run ended (e.g. 30d, 12h; 0 keeps them forever)")
 	fl.StringVar(&opts.WorkerAddress, "worker-address", "127.0.0.1", "host the API reaches this worker's apps (interactive jobs) at; with another host than 127.0.0.1 apps must listen on all interfaces")
 	return cmd
 }
@@ -141,6 +144,10 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	}
 	if opts.WorkerSlots < 1 {
 		return usagef("--worker-slots must be at least 1")
+	}
+	keepLogs, err := parseDays(opts.KeepLogs)
+	if err != nil {
+		return usagef("--keep-logs %s: want a duration such as 90d, 36h or 0", opts.KeepLogs)
 	}
 	if opts.DatabaseURL == "" {
 		opts.DatabaseURL = f.Env.Get(databaseURLEnv)
@@ -192,7 +199,7 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	schedulerDone := make(chan struct{})
 	defer func() { stopWorker(); <-schedulerDone }()
 	if roles.scheduler {
-		sc := scheduler.Config{Store: st, Logger: log}
+		sc := scheduler.Config{Store: st, Logger: log, KeepLogs: keepLogs}
 		if wk != nil {
 			sc.Queued = wk.Wake
 		}
@@ -257,6 +264,22 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	<-schedulerDone
 	fmt.Fprintln(f.IO.ErrOut, "stopped")
 	return nil
+}
+
+// parseDays is time.ParseDuration that also takes whole days ("90d").
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("bad days %q", v)
+		}
+		return time.Duration(d) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("bad duration %q", v)
+	}
+	return d, nil
 }
 
 // describeRoles names the background roles of a process without the API.

@@ -104,6 +104,9 @@ func TestServerCommandBadFlags(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "--blob-url s4://bucket") {
 		t.Errorf("bad blob url: %d %s", code, errOut)
 	}
+	if code, _, errOut := runInProcess(t, dir, nil, false, "", "server", "--data-dir", dir, "--keep-logs", "soon"); code != cli.ExitUsage || !strings.Contains(errOut, "--keep-logs soon") {
+		t.Errorf("--keep-logs: %d %s", code, errOut)
+	}
 	for roles, want := range map[string]string{"bogus": `"bogus" is not a role`, ",": "name at least one"} {
 		code, _, errOut = runInProcess(t, dir, nil, false, "", "server", "--data-dir", dir, "--roles", roles)
 		if code != cli.ExitUsage || !strings.Contains(errOut, want) {

@@ -30,8 +30,11 @@ type Config struct {
 	MaxWindows int
 	// Queued is called after runs were queued (it wakes workers).
 	Queued func()
-	Logger *slog.Logger
-	Now    func() time.Time
+	// KeepLogs is how long run logs are kept after their run ended (0:
+	// forever); older ones are deleted hourly. The runs themselves stay.
+	KeepLogs time.Duration
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Scheduler queues due runs.
@@ -61,9 +64,16 @@ func New(cfg Config) *Scheduler {
 func (s *Scheduler) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
+	var lastCleanup time.Time
 	for {
 		if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("scheduler tick", "err", err)
+		}
+		if now := s.cfg.Now(); now.Sub(lastCleanup) >= time.Hour {
+			lastCleanup = now
+			if _, err := s.Cleanup(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Error("delete old run logs", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -71,6 +81,19 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// Cleanup deletes the logs of runs that ended more than KeepLogs ago and
+// says how many lines went.
+func (s *Scheduler) Cleanup(ctx context.Context) (int64, error) {
+	if s.cfg.KeepLogs <= 0 {
+		return 0, nil
+	}
+	n, err := s.cfg.Store.DeleteRunLogsBefore(ctx, s.cfg.Now().UTC().Add(-s.cfg.KeepLogs))
+	if n > 0 {
+		s.cfg.Logger.Info("deleted old run logs", "lines", n, "older_than", s.cfg.KeepLogs)
+	}
+	return n, err
 }
 
 // versions are a workspace's active code and configuration versions.

@@ -228,3 +228,33 @@ func TestTwoSchedulersQueueOnce(t *testing.T) {
 		t.Errorf("queued %d + %d, want 5 in all", a, b)
 	}
 }
+
+func TestCleanupDeletesOldLogsOnly(t *testing.T) {
+	f := newFixture(t, "[jobs.ingest.a]\ncommand = [\"true\"]\n", at("2026-12-01 10:00"))
+	ctx := context.Background()
+	mk := func(ended time.Time) string {
+		r, _ := f.st.CreateRun(ctx, store.Run{WorkspaceID: f.ws, JobRef: "jobs.ingest.a", Trigger: "manual:jobs.ingest.a", Profile: "prod", DeploymentVersion: 1, CreatedBy: f.user})
+		_ = f.st.AppendRunLogs(ctx, r.ID, []store.LogLine{{Seq: 1, At: ended, Stream: "stdout", Line: "x"}})
+		code := 0
+		_ = f.st.FinishRun(ctx, r.ID, store.RunCompleted, &code, "", ended)
+		return r.ID
+	}
+	old, recent := mk(at("2026-08-01 10:00")), mk(at("2026-11-30 10:00"))
+	f.now = at("2026-12-01 10:00")
+	s := scheduler.New(scheduler.Config{Store: f.st, Now: func() time.Time { return f.now }, KeepLogs: 90 * 24 * time.Hour})
+	if n, err := s.Cleanup(ctx); err != nil || n != 1 {
+		t.Errorf("deleted %d %v", n, err)
+	}
+	if ls, _ := f.st.RunLogs(ctx, old, 0, 0); len(ls) != 0 {
+		t.Error("old log kept")
+	}
+	if ls, _ := f.st.RunLogs(ctx, recent, 0, 0); len(ls) != 1 {
+		t.Error("recent log deleted")
+	}
+	if r, err := f.st.RunByID(ctx, old); err != nil || r.Status != store.RunCompleted {
+		t.Errorf("the run itself must stay: %+v %v", r, err)
+	}
+	if n, _ := scheduler.New(scheduler.Config{Store: f.st}).Cleanup(ctx); n != 0 {
+		t.Errorf("KeepLogs 0 deleted %d", n)
+	}
+}

@@ -424,3 +424,12 @@ func (s *sqlStore) SetRunAddress(ctx context.Context, id, address string, at tim
 func (s *sqlStore) TouchRun(ctx context.Context, id string, at time.Time) error {
 	return s.setRun(ctx, "touch run", id, `('running')`, `touched_at = ?`, ms(at))
 }
+
+func (s *sqlStore) DeleteRunLogsBefore(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE finished_at < ?)`), ms(before))
+	if err != nil {
+		return 0, wrap("delete old run logs", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

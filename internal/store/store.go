@@ -305,6 +305,10 @@ type Store interface {
 	// oldest first.
 	FinishedRuns(ctx context.Context, workspaceID, jobRef, status string, since time.Time) ([]Run, error)
 	AppendRunLogs(ctx context.Context, runID string, lines []LogLine) error
+	// DeleteRunLogsBefore deletes the log lines of runs that ended before a
+	// time (the runs stay: the scheduler counts windows from them) and says
+	// how many lines went.
+	DeleteRunLogsBefore(ctx context.Context, before time.Time) (int64, error)
 	// RunLogs returns up to limit lines after seq, in order.
 	RunLogs(ctx context.Context, runID string, afterSeq int64, limit int) ([]LogLine, error)
 

@@ -407,6 +407,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if err != nil || got.Status != store.RunCompleted || *got.ExitCode != 0 || !got.IntervalEnd.Equal(end) || !got.Done() || got.FinishedAt == nil || got.TableRows["issues__labels"] != 34 {
 			t.Errorf("finished run: %+v %v", got, err)
 		}
+		if n, err := s.DeleteRunLogsBefore(ctx, now); err != nil || n != 0 {
+			t.Errorf("logs of a run that ended after: %d %v", n, err)
+		}
+		if n, err := s.DeleteRunLogsBefore(ctx, now.Add(2*time.Minute)); err != nil || n != 3 {
+			t.Errorf("old logs: %d %v", n, err)
+		}
+		if ls, _ := s.RunLogs(ctx, x1.ID, 0, 0); len(ls) != 0 {
+			t.Errorf("logs left: %d", len(ls))
+		}
 		if e, err := s.LastCompletedEnd(ctx, a.ID, "jobs.a.x"); err != nil || e == nil || !e.Equal(end) {
 			t.Errorf("last completed end: %v %v", e, err)
 		}
