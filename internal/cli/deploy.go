@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/jobs"
 	"github.com/dlthub/dlthub/internal/platform"
+	"github.com/dlthub/dlthub/internal/server"
 )
 
 type deployOptions struct {
@@ -118,7 +120,8 @@ func (t *deployTarget) summary(f *Factory, start time.Time, dryRun, changed bool
 	case !changed:
 		fmt.Fprintf(f.IO.ErrOut, "%s Nothing to deploy (%d ms).\n", mark(true), time.Since(start).Milliseconds())
 	default:
-		fmt.Fprintf(f.IO.ErrOut, "%s Deployed to %s in %s.\n", mark(true), t.rs.BaseURL, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(f.IO.ErrOut, "%s Deployed to %s in %s. See it at %s%s\n", mark(true), t.rs.BaseURL, time.Since(start).Round(time.Millisecond),
+			strings.TrimSuffix(t.rs.BaseURL, "/"), server.WorkspacePagePath(t.wsID))
 	}
 }
 
