@@ -44,7 +44,7 @@ type checkout struct {
 
 func (w *Worker) execute(ctx context.Context, r store.Run) {
 	log := w.cfg.Logger.With("run", r.ID, "job", r.JobRef, "number", r.Number)
-	dir, err := os.MkdirTemp(w.cfg.Dir, "dlthub-run-")
+	dir, err := os.MkdirTemp(w.cfg.Dir, checkoutPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		w.finish(ctx, r, store.RunFailed, nil, "could not make a working directory: "+err.Error())
 		return

@@ -13,8 +13,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"gocloud.dev/blob"
@@ -117,6 +120,7 @@ func (w *Worker) Wake() {
 // progress (SIGTERM, then SIGKILL after their grace period) and hands them
 // back to the queue for another worker.
 func (w *Worker) Run(ctx context.Context) error {
+	w.removeLeftovers()
 	poll := time.NewTicker(w.cfg.Poll)
 	defer poll.Stop()
 	reap := time.NewTicker(w.cfg.StaleAfter / 2)
@@ -159,6 +163,39 @@ func (w *Worker) fill(ctx context.Context) {
 			w.execute(ctx, r)
 		}()
 	}
+}
+
+// checkoutPrefix starts the name of a run's working directory, followed by
+// the worker's process id.
+const checkoutPrefix = "dlthub-run-"
+
+// removeLeftovers deletes checkouts that a worker process no longer alive
+// left behind (it crashed); those of live workers sharing Dir stay.
+func (w *Worker) removeLeftovers() {
+	entries, err := os.ReadDir(w.cfg.Dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), checkoutPrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(w.cfg.Dir, e.Name())); err == nil {
+			w.cfg.Logger.Info("removed a checkout left by a stopped worker", "dir", e.Name())
+		}
+	}
+}
+
+// processAlive reports whether a process with this id exists.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // reap fails the runs of workers that stopped beating (they died).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -404,5 +405,30 @@ command = ["sh", "-c", "exit 1"]
 	}
 	if runs, _ := p.st.Runs(ctx, p.ws, "jobs.ingest.once", store.Page{}); len(runs) != 1 || runs[0].ID != once.ID {
 		t.Errorf("a job without retries was retried: %d runs", len(runs))
+	}
+}
+
+// Checkouts left by a worker process that is gone are removed at start;
+// those of live processes stay.
+func TestLeftoverCheckoutsOfDeadWorkersGo(t *testing.T) {
+	p := newPlane(t, map[string]string{"x": "x"}, "[jobs.a.b]\ncommand = [\"true\"]\n", nil)
+	dir := t.TempDir()
+	dead := exec.Command("true")
+	_ = dead.Run()
+	gone := filepath.Join(dir, fmt.Sprintf("dlthub-run-%d-abc", dead.Process.Pid))
+	mine := filepath.Join(dir, fmt.Sprintf("dlthub-run-%d-xyz", os.Getpid()))
+	other := filepath.Join(dir, "unrelated")
+	for _, d := range []string{gone, mine, other} {
+		_ = os.MkdirAll(filepath.Join(d, "sub"), 0o755)
+	}
+	p.startWorker(t, func(c *worker.Config) { c.Dir = dir })
+	time.Sleep(100 * time.Millisecond)
+	if _, err := os.Stat(gone); !os.IsNotExist(err) {
+		t.Errorf("a dead worker's checkout is still there: %v", err)
+	}
+	for _, d := range []string{mine, other} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s was removed", d)
+		}
 	}
 }
