@@ -1,10 +1,21 @@
 package jobs
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 )
+
+// FromSpec rebuilds a job from its expanded form as JSON (the spec the
+// control plane stores).
+func FromSpec(spec string) (*Job, error) {
+	var x ExpandedJob
+	if err := json.Unmarshal([]byte(spec), &x); err != nil {
+		return nil, fmt.Errorf("the deployed spec is unreadable: %w", err)
+	}
+	return FromExpanded(&x)
+}
 
 // FromExpanded rebuilds a job from its expanded form, as the control plane
 // stores it, so a worker computes windows and the launch environment with

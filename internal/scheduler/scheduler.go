@@ -10,7 +10,6 @@ package scheduler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strconv"
@@ -118,11 +117,7 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 		if v == nil {
 			continue // nothing deployed
 		}
-		var x jobs.ExpandedJob
-		if err := json.Unmarshal([]byte(row.Spec), &x); err != nil {
-			continue
-		}
-		job, err := jobs.FromExpanded(&x)
+		job, err := jobs.FromSpec(row.Spec)
 		if err != nil || job.Type == "interactive" {
 			continue
 		}
@@ -139,15 +134,11 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 }
 
 func (s *Scheduler) versions(ctx context.Context, workspaceID string) *versions {
-	ds, err := s.cfg.Store.Deployments(ctx, workspaceID, store.Page{Limit: 1})
-	if err != nil || len(ds) == 0 {
+	code, conf, err := s.cfg.Store.ActiveVersions(ctx, workspaceID)
+	if err != nil || code == 0 {
 		return nil
 	}
-	v := &versions{code: ds[0].Version}
-	if cs, err := s.cfg.Store.Configurations(ctx, workspaceID, store.Page{Limit: 1}); err == nil && len(cs) > 0 {
-		v.config = cs[0].Version
-	}
-	return v
+	return &versions{code: code, config: conf}
 }
 
 // jobTick queues one job's due runs, trigger by trigger.

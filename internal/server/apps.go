@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httputil"
@@ -62,21 +61,13 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, ref := r.Context(), r.PathValue("ref")
-	list, err := s.cfg.Store.Jobs(ctx, ws.ID, store.Page{})
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "could not read the jobs")
-		return
-	}
-	var spec *jobs.ExpandedJob
-	for _, j := range list {
-		if j.Ref == ref && j.Active {
-			spec = &jobs.ExpandedJob{}
-			_ = json.Unmarshal([]byte(j.Spec), spec)
-		}
-	}
+	spec, err := s.activeSpec(ctx, ws.ID, ref)
 	switch {
-	case spec == nil:
+	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, ref+" is not an active job of this workspace; deploy it first")
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "could not read the jobs")
 		return
 	case spec.Type != "interactive":
 		writeError(w, http.StatusBadRequest, ref+" is a batch job: run it with `dlthub run`")
@@ -105,21 +96,8 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
 	answer(http.StatusCreated, run)
 }
 
-var errNothingDeployed = errors.New("nothing deployed")
-
 // startApp queues the run that serves an interactive job's app.
 func (s *Server) startApp(ctx context.Context, wsID, ref string, spec *jobs.ExpandedJob, by string) (store.Run, error) {
-	ds, err := s.cfg.Store.Deployments(ctx, wsID, store.Page{Limit: 1})
-	if err != nil {
-		return store.Run{}, err
-	}
-	if len(ds) == 0 {
-		return store.Run{}, errNothingDeployed
-	}
-	cv := 0
-	if cs, err := s.cfg.Store.Configurations(ctx, wsID, store.Page{Limit: 1}); err == nil && len(cs) > 0 {
-		cv = cs[0].Version
-	}
 	profile := spec.Require["profile"]
 	if profile == "" {
 		profile = "access" // DESIGN §6.7: apps read with the access profile
@@ -130,29 +108,16 @@ func (s *Server) startApp(ctx context.Context, wsID, ref string, spec *jobs.Expa
 			trigger = t
 		}
 	}
-	run, err := s.cfg.Store.CreateRun(ctx, store.Run{WorkspaceID: wsID, JobRef: ref, Trigger: trigger, Profile: profile,
-		DeploymentVersion: ds[0].Version, ConfigurationVersion: cv, CreatedBy: by, CreatedAt: s.cfg.Now().UTC()})
-	if err == nil && s.cfg.RunQueued != nil {
-		s.cfg.RunQueued()
-	}
-	return run, err
+	return s.queueRun(ctx, store.Run{WorkspaceID: wsID, JobRef: ref, Trigger: trigger, Profile: profile, CreatedBy: by})
 }
 
-// activeApp is the active interactive job ref of a workspace, or nil.
+// activeApp is the deployed spec of an active interactive job, or nil.
 func (s *Server) activeApp(ctx context.Context, wsID, ref string) *jobs.ExpandedJob {
-	list, err := s.cfg.Store.Jobs(ctx, wsID, store.Page{})
-	if err != nil {
+	spec, err := s.activeSpec(ctx, wsID, ref)
+	if err != nil || spec.Type != "interactive" {
 		return nil
 	}
-	for _, j := range list {
-		if j.Ref == ref && j.Active {
-			var spec jobs.ExpandedJob
-			if json.Unmarshal([]byte(j.Spec), &spec) == nil && spec.Type == "interactive" {
-				return &spec
-			}
-		}
-	}
-	return nil
+	return spec
 }
 
 // proxyApp forwards a signed-in member's requests to the running app of an

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -73,50 +75,71 @@ func (s *Server) triggerRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, ref := r.Context(), r.PathValue("ref")
-	list, err := s.cfg.Store.Jobs(ctx, ws.ID, store.Page{})
+	spec, err := s.activeSpec(ctx, ws.ID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, ref+" is not an active job of this workspace; deploy it first")
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not read the jobs")
 		return
 	}
-	var job *store.Job
-	for i := range list {
-		if list[i].Ref == ref {
-			job = &list[i]
-		}
-	}
-	if job == nil || !job.Active {
-		writeError(w, http.StatusNotFound, ref+" is not an active job of this workspace; deploy it first")
-		return
-	}
-	var spec jobs.ExpandedJob
-	_ = json.Unmarshal([]byte(job.Spec), &spec)
 	if spec.Type == "interactive" {
 		writeError(w, http.StatusBadRequest, ref+" is an interactive job: it is served, not run")
 		return
-	}
-	ds, err := s.cfg.Store.Deployments(ctx, ws.ID, store.Page{Limit: 1})
-	if err != nil || len(ds) == 0 {
-		writeError(w, http.StatusConflict, "nothing is deployed to this workspace yet: run `dlthub deploy`")
-		return
-	}
-	cv := 0
-	if cs, err := s.cfg.Store.Configurations(ctx, ws.ID, store.Page{Limit: 1}); err == nil && len(cs) > 0 {
-		cv = cs[0].Version
 	}
 	profile := spec.Require["profile"]
 	if profile == "" {
 		profile = "prod"
 	}
-	run, err := s.cfg.Store.CreateRun(ctx, store.Run{WorkspaceID: ws.ID, JobRef: ref, Trigger: jobs.KindManual + ":" + ref, Profile: profile, Refresh: req.Refresh || spec.Refresh == "always",
-		DeploymentVersion: ds[0].Version, ConfigurationVersion: cv, CreatedBy: u.ID, CreatedAt: s.cfg.Now().UTC(), Concurrency: spec.Concurrency()})
+	run, err := s.queueRun(ctx, store.Run{WorkspaceID: ws.ID, JobRef: ref, Trigger: jobs.KindManual + ":" + ref, Profile: profile,
+		Refresh: req.Refresh || spec.Refresh == "always", CreatedBy: u.ID, Concurrency: spec.Concurrency()})
+	if errors.Is(err, errNothingDeployed) {
+		writeError(w, http.StatusConflict, "nothing is deployed to this workspace yet: run `dlthub deploy`")
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not queue the run")
 		return
 	}
-	if s.cfg.RunQueued != nil {
+	writeJSON(w, http.StatusCreated, runJSON(run))
+}
+
+var errNothingDeployed = errors.New("nothing deployed")
+
+// activeSpec is the deployed spec of an active job (store.ErrNotFound
+// when the workspace has no such active job).
+func (s *Server) activeSpec(ctx context.Context, wsID, ref string) (*jobs.ExpandedJob, error) {
+	j, err := s.cfg.Store.JobByRef(ctx, wsID, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !j.Active {
+		return nil, fmt.Errorf("job %s is archived: %w", ref, store.ErrNotFound)
+	}
+	var spec jobs.ExpandedJob
+	if err := json.Unmarshal([]byte(j.Spec), &spec); err != nil {
+		return nil, fmt.Errorf("the deployed spec of %s: %w", ref, err)
+	}
+	return &spec, nil
+}
+
+// queueRun queues r with the workspace's active code and configuration
+// versions and wakes the worker; errNothingDeployed without code.
+func (s *Server) queueRun(ctx context.Context, r store.Run) (store.Run, error) {
+	code, conf, err := s.cfg.Store.ActiveVersions(ctx, r.WorkspaceID)
+	if err != nil {
+		return store.Run{}, err
+	}
+	if code == 0 {
+		return store.Run{}, errNothingDeployed
+	}
+	r.DeploymentVersion, r.ConfigurationVersion, r.CreatedAt = code, conf, s.cfg.Now().UTC()
+	run, err := s.cfg.Store.CreateRun(ctx, r)
+	if err == nil && s.cfg.RunQueued != nil {
 		s.cfg.RunQueued()
 	}
-	writeJSON(w, http.StatusCreated, runJSON(run))
+	return run, err
 }
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {

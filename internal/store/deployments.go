@@ -96,3 +96,10 @@ func versionBefore(p Page) (int64, error) {
 	}
 	return v, nil
 }
+
+func (s *sqlStore) ActiveVersions(ctx context.Context, workspaceID string) (int, int, error) {
+	var code, conf int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT coalesce((SELECT max(version) FROM deployments WHERE workspace_id = ?), 0),
+coalesce((SELECT max(version) FROM configurations WHERE workspace_id = ?), 0)`), workspaceID, workspaceID).Scan(&code, &conf)
+	return code, conf, wrap("active versions", err)
+}

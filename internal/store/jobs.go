@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sort"
 	"time"
 )
@@ -108,6 +109,17 @@ func (s *sqlStore) scanJobs(rows *sql.Rows, err error) ([]Job, error) {
 
 func (s *sqlStore) Jobs(ctx context.Context, workspaceID string, p Page) ([]Job, error) {
 	return s.scanJobs(s.db.QueryContext(ctx, s.q(`SELECT `+jobCols+` FROM jobs WHERE workspace_id = ? AND ref > ? ORDER BY ref`+p.limitSQL()), workspaceID, p.After))
+}
+
+func (s *sqlStore) JobByRef(ctx context.Context, workspaceID, ref string) (Job, error) {
+	js, err := s.scanJobs(s.db.QueryContext(ctx, s.q(`SELECT `+jobCols+` FROM jobs WHERE workspace_id = ? AND ref = ?`), workspaceID, ref))
+	if err != nil {
+		return Job{}, err
+	}
+	if len(js) == 0 {
+		return Job{}, fmt.Errorf("job %s: %w", ref, ErrNotFound)
+	}
+	return js[0], nil
 }
 
 func (s *sqlStore) AllActiveJobs(ctx context.Context) ([]Job, error) {

@@ -240,6 +240,9 @@ type Store interface {
 	// Deployments lists a workspace's deployments, newest first; the page
 	// key is the version.
 	Deployments(ctx context.Context, workspaceID string, p Page) ([]Deployment, error)
+	// ActiveVersions are the newest code and configuration versions of a
+	// workspace (0 for none): what a run queued now gets.
+	ActiveVersions(ctx context.Context, workspaceID string) (code, config int, err error)
 	// ActiveDeployment is the newest deployment; ErrNotFound when none.
 	ActiveDeployment(ctx context.Context, workspaceID string) (Deployment, error)
 
@@ -253,6 +256,8 @@ type Store interface {
 	// transaction: new refs are added, changed hashes updated (archived jobs
 	// that return are updated too), active jobs not listed archived.
 	ReconcileJobs(ctx context.Context, workspaceID string, jobs []Job, at time.Time) ([]JobChange, error)
+	// JobByRef is one job of a workspace, active or archived.
+	JobByRef(ctx context.Context, workspaceID, ref string) (Job, error)
 	// Jobs lists a workspace's jobs, active and archived, by ref; the page
 	// key is the ref.
 	Jobs(ctx context.Context, workspaceID string, p Page) ([]Job, error)

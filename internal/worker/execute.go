@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -178,26 +177,6 @@ func (w *Worker) retry(ctx context.Context, r store.Run, job *jobs.Job) {
 	}
 }
 
-// specOf is the deployed job a run belongs to (nil when it is gone).
-func (w *Worker) specOf(ctx context.Context, r store.Run) *jobs.Job {
-	js, err := w.cfg.Store.Jobs(ctx, r.WorkspaceID, store.Page{})
-	if err != nil {
-		return nil
-	}
-	for _, j := range js {
-		if j.Ref != r.JobRef {
-			continue
-		}
-		var x jobs.ExpandedJob
-		if json.Unmarshal([]byte(j.Spec), &x) != nil {
-			return nil
-		}
-		job, _ := jobs.FromExpanded(&x)
-		return job
-	}
-	return nil
-}
-
 // watch beats the heartbeat and stops the process when the worker stops,
 // the run is cancelled, or the run is no longer this worker's.
 func (w *Worker) watch(ctx, procCtx context.Context, id string, app bool, stop context.CancelCauseFunc) {
@@ -333,26 +312,28 @@ func (w *Worker) checkout(ctx context.Context, r store.Run, dir string) (*checko
 			}
 		}
 	}
-	js, err := st.Jobs(ctx, r.WorkspaceID, store.Page{})
+	co.row, co.job, err = w.deployedJob(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("read the deployed jobs: %w", err)
+		return nil, err
 	}
-	for _, j := range js {
-		if j.Ref != r.JobRef {
-			continue
-		}
-		var x jobs.ExpandedJob
-		if err := json.Unmarshal([]byte(j.Spec), &x); err != nil {
-			return nil, fmt.Errorf("the deployed spec of %s is unreadable: %w", r.JobRef, err)
-		}
-		job, err := jobs.FromExpanded(&x)
-		if err != nil {
-			return nil, err
-		}
-		co.job, co.row = job, j
-		return co, nil
+	return co, nil
+}
+
+// deployedJob is the run's job as deployed: its row and the job rebuilt
+// from the stored spec.
+func (w *Worker) deployedJob(ctx context.Context, r store.Run) (store.Job, *jobs.Job, error) {
+	row, err := w.cfg.Store.JobByRef(ctx, r.WorkspaceID, r.JobRef)
+	if errors.Is(err, store.ErrNotFound) {
+		return row, nil, fmt.Errorf("%s is not deployed to this workspace", r.JobRef)
 	}
-	return nil, fmt.Errorf("%s is not deployed to this workspace", r.JobRef)
+	if err != nil {
+		return row, nil, fmt.Errorf("read the deployed jobs: %w", err)
+	}
+	job, err := jobs.FromSpec(row.Spec)
+	if err != nil {
+		return row, nil, fmt.Errorf("%s: %w", r.JobRef, err)
+	}
+	return row, job, nil
 }
 
 // window is the run's interval (DESIGN §5.3): the one it was created with,

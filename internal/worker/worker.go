@@ -211,6 +211,8 @@ func (w *Worker) reap(ctx context.Context) {
 	}
 	for _, r := range stale {
 		w.cfg.Logger.Warn("run failed: worker lost", "run", r.ID, "job", r.JobRef, "worker", r.Worker)
-		w.retry(ctx, r, w.specOf(ctx, r))
+		if _, job, err := w.deployedJob(ctx, r); err == nil {
+			w.retry(ctx, r, job)
+		}
 	}
 }

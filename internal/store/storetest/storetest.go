@@ -171,6 +171,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if err != nil || d.Version != 2 || d.ContentHash != "h2" || d.Files != 3 || d.Size != 99 || d.CreatedBy != ann.ID || d.CreatedAt.IsZero() {
 			t.Errorf("active: %+v %v", d, err)
 		}
+		if code, conf, err := s.ActiveVersions(ctx, a.ID); err != nil || code != 2 || conf != 0 {
+			t.Errorf("active versions: %d %d %v", code, conf, err)
+		}
 		if list, err := s.Deployments(ctx, a.ID, store.Page{}); err != nil || len(list) != 2 || list[0].Version != 2 || list[1].ContentHash != "h1" {
 			t.Errorf("list: %+v %v", list, err)
 		}
@@ -782,6 +785,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		if n, err := s.DeactivateJobs(ctx, a.ID, now); err != nil || n != 1 {
 			t.Errorf("deactivate: %d %v", n, err)
+		}
+		if j, err := s.JobByRef(ctx, a.ID, "jobs.a.x"); err != nil || j.Ref != "jobs.a.x" || j.Hash != "2" {
+			t.Errorf("job by ref: %+v %v", j, err)
+		}
+		if _, err := s.JobByRef(ctx, a.ID, "jobs.a.nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("missing job: %v", err)
 		}
 		jobs, _ := s.Jobs(ctx, a.ID, store.Page{})
 		if len(jobs) != 2 || jobs[0].Active || jobs[1].Active || jobs[0].Hash != "2" {
