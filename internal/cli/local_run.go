@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dlthub/dlthub/internal/atomicfile"
-	"github.com/dlthub/dlthub/internal/config"
 	"github.com/dlthub/dlthub/internal/jobs"
 	"github.com/dlthub/dlthub/internal/loadpackage"
 	"github.com/dlthub/dlthub/internal/runner"
@@ -117,18 +116,6 @@ func loadManifest(c *wsContext, file string) (*jobs.Manifest, error) {
 	return jobs.Load(path, filepath.ToSlash(c.ws.Rel(path)))
 }
 
-// jobConfig is the job's [jobs.<section>.<name>] table from configuration.
-func jobConfig(c *wsContext, j *jobs.Job) map[string]any {
-	res, err := c.resolver.Lookup(config.Key{Fixed: []string{"jobs", j.Section}, Name: j.Name})
-	if err != nil || !res.Found {
-		return map[string]any{}
-	}
-	if m, ok := res.Value.(map[string]any); ok {
-		return m
-	}
-	return map[string]any{}
-}
-
 func runLocalRun(ctx context.Context, f *Factory, opts *localRunOptions, sel string) error {
 	c, err := f.Open()
 	if err != nil {
@@ -207,7 +194,7 @@ func runLocalRun(ctx context.Context, f *Factory, opts *localRunOptions, sel str
 		if err != nil {
 			return err
 		}
-		l := jobs.Launch{Job: j, Profile: c.profile.Name, RunID: newRunID(), Trigger: jobs.KindManual + ":" + j.Ref, Refresh: opts.Refresh, Config: jobConfig(c, j)}
+		l := jobs.Launch{Job: j, Profile: c.profile.Name, RunID: newRunID(), Trigger: jobs.KindManual + ":" + j.Ref, Refresh: opts.Refresh, Config: jobs.ConfigOf(c.resolver, j)}
 		for _, kv := range opts.Config {
 			if err := l.SetConfig(kv); err != nil {
 				return usageErr(err)

@@ -62,7 +62,7 @@ func runLocalServe(ctx context.Context, f *Factory, opts *localServeOptions, sel
 	if len(j.Command) == 0 {
 		return usagef("%s has no command to serve", j.Ref)
 	}
-	l := jobs.Launch{Job: j, Profile: c.profile.Name, RunID: newRunID(), Trigger: "http:" + strconv.Itoa(opts.Port), Config: jobConfig(c, j), Port: opts.Port, BasePath: "/"}
+	l := jobs.Launch{Job: j, Profile: c.profile.Name, RunID: newRunID(), Trigger: "http:" + strconv.Itoa(opts.Port), Config: jobs.ConfigOf(c.resolver, j), Port: opts.Port, BasePath: "/"}
 	fmt.Fprintf(f.IO.ErrOut, "▶ %s on http://127.0.0.1:%d/ (Ctrl-C stops it)\n", j.Ref, opts.Port)
 	res, err := runner.Run(ctx, j.Command, runner.Options{
 		Dir: c.ws.Root, Env: append(os.Environ(), l.Env()...), GracePeriod: min(j.Execute.GracePeriod, 30*time.Second),

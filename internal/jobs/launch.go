@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dlthub/dlthub/internal/config"
 )
 
 // Launch is everything a job's process is started with (DESIGN §5.4).
@@ -115,6 +117,19 @@ func (l *Launch) SetConfig(kv string) error {
 	}
 	cur[path[len(path)-1]] = v
 	return nil
+}
+
+// ConfigOf is the job's [jobs.<section>.<name>] table from configuration,
+// for the JOBS__… variables of its launch (empty when there is none).
+func ConfigOf(r *config.Resolver, j *Job) map[string]any {
+	res, err := r.Lookup(config.Key{Fixed: []string{"jobs", j.Section}, Name: j.Name})
+	if err != nil || !res.Found {
+		return map[string]any{}
+	}
+	if m, ok := res.Value.(map[string]any); ok {
+		return m
+	}
+	return map[string]any{}
 }
 
 // AppBasePath is the stable path under which the control plane serves an

@@ -78,7 +78,12 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		w.finish(ctx, r, store.RunFailed, nil, err.Error())
 		return
 	}
-	l := jobs.Launch{Job: co.job, Profile: r.Profile, RunID: r.ID, Trigger: r.Trigger, Refresh: r.Refresh, Window: win, Config: jobConfig(dir, r.Profile, co.job)}
+	jobConf := map[string]any{}
+	conf, confErr := checkoutConfig(dir, r.Profile)
+	if confErr == nil {
+		jobConf = jobs.ConfigOf(conf, co.job)
+	}
+	l := jobs.Launch{Job: co.job, Profile: r.Profile, RunID: r.ID, Trigger: r.Trigger, Refresh: r.Refresh, Window: win, Config: jobConf}
 	app := co.job.Type == "interactive"
 	if app {
 		if l.Port, err = freePort(); err != nil {
@@ -119,8 +124,8 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 	cause := context.Cause(procCtx)
 	stop(nil)
 	<-watchDone
-	if co.job.Pipeline != "" {
-		if rows := pipelineRows(dir, r.Profile, co.job.Pipeline); len(rows) > 0 {
+	if co.job.Pipeline != "" && confErr == nil {
+		if rows := pipelineRows(dir, conf, r.Profile, co.job.Pipeline); len(rows) > 0 {
 			if err := w.cfg.Store.SetRunTableRows(context.WithoutCancel(ctx), r.ID, rows); err != nil {
 				log.Error("store run rows", "err", err)
 			}
@@ -414,33 +419,19 @@ func (w *Worker) variables(ctx context.Context, r store.Run, co *checkout) ([]st
 	return out, nil
 }
 
-// jobConfig is the job's [jobs.<section>.<name>] table from the run's
-// configuration files, for the JOBS__… variables.
-func jobConfig(dir, profile string, j *jobs.Job) map[string]any {
-	r, err := config.New(config.Options{ConfigDir: filepath.Join(dir, workspace.DefaultConfigFolder), Profile: profile,
+// checkoutConfig reads the checkout's synced configuration for the run's
+// profile (the job's table, the pipeline's directories); the server's own
+// environment plays no part.
+func checkoutConfig(dir, profile string) (*config.Resolver, error) {
+	return config.New(config.Options{ConfigDir: filepath.Join(dir, workspace.DefaultConfigFolder), Profile: profile,
 		LookupEnv: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		return map[string]any{}
-	}
-	res, err := r.Lookup(config.Key{Fixed: []string{"jobs", j.Section}, Name: j.Name})
-	if err != nil || !res.Found {
-		return map[string]any{}
-	}
-	if m, ok := res.Value.(map[string]any); ok {
-		return m
-	}
-	return map[string]any{}
 }
 
 // pipelineRows are the rows per table of a pipeline's last run in the
 // checkout, read from its trace (none when it did not get that far).
-func pipelineRows(dir, profile, name string) map[string]int64 {
+func pipelineRows(dir string, r *config.Resolver, profile, name string) map[string]int64 {
 	env := workspace.Env{LookupEnv: func(string) (string, bool) { return "", false }, Cwd: dir, Home: dir}
 	ws, err := workspace.Find(env)
-	if err != nil {
-		return nil
-	}
-	r, err := config.New(config.Options{ConfigDir: filepath.Join(dir, workspace.DefaultConfigFolder), Profile: profile, LookupEnv: env.LookupEnv})
 	if err != nil {
 		return nil
 	}
