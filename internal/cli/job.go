@@ -72,11 +72,7 @@ func (j deployedJob) status() string {
 
 // deployedJobs reads the connected workspace's jobs, archived ones only
 // when asked, by ref.
-func (f *Factory) deployedJobs(ctx context.Context, archived bool) ([]deployedJob, error) {
-	t, err := f.deployTarget()
-	if err != nil {
-		return nil, err
-	}
+func deployedJobs(ctx context.Context, t *deployTarget, archived bool) ([]deployedJob, error) {
 	list, err := t.c.Jobs(ctx, t.wsID)
 	if err != nil {
 		return nil, fmt.Errorf("workspace %s (runtime.workspace_id): %w", t.wsID, apiErr(t.rs, err))
@@ -153,7 +149,7 @@ func (f *Factory) targetJob(ctx context.Context, sel string) (*deployTarget, dep
 	if err != nil {
 		return nil, deployedJob{}, err
 	}
-	j, err := f.deployedJob1(ctx, sel)
+	j, err := deployedJob1(ctx, t, sel)
 	return t, j, err
 }
 
@@ -164,7 +160,7 @@ func (f *Factory) targetJobs(ctx context.Context, sels []string, archived bool) 
 	if err != nil {
 		return nil, nil, err
 	}
-	all, err := f.deployedJobs(ctx, archived)
+	all, err := deployedJobs(ctx, t, archived)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -17,7 +17,11 @@ func newJobInfoCmd(f *Factory) *cobra.Command {
   dlthub job info jobs.ingest.github --json`,
 		Args: exactArgs("JOB"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			all, err := f.deployedJobs(cmd.Context(), true)
+			target, err := f.deployTarget()
+			if err != nil {
+				return err
+			}
+			all, err := deployedJobs(cmd.Context(), target, true)
 			if err != nil {
 				return err
 			}

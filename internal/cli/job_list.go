@@ -19,7 +19,11 @@ func newJobListCmd(f *Factory) *cobra.Command {
   dlthub job list schedule:* --json
   dlthub job list --archived`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			all, err := f.deployedJobs(cmd.Context(), archived)
+			target, err := f.deployTarget()
+			if err != nil {
+				return err
+			}
+			all, err := deployedJobs(cmd.Context(), target, archived)
 			if err != nil {
 				return err
 			}
@@ -37,7 +41,7 @@ func newJobListCmd(f *Factory) *cobra.Command {
 				fmt.Fprintln(f.IO.ErrOut, "No jobs deployed yet: add them to dlthub.toml and run `dlthub deploy`.")
 				return nil
 			}
-			last := f.lastRuns(cmd.Context())
+			last := lastRuns(cmd.Context(), target)
 			t := newTable(f.IO.Out)
 			fmt.Fprintln(t, "JOB\tTYPE\tTRIGGER\tSTATUS\tUPDATED\tLAST RUN\tNEXT")
 			now := time.Now()
@@ -58,12 +62,8 @@ func newJobListCmd(f *Factory) *cobra.Command {
 
 // lastRuns is each job's latest run among the workspace's recent ones
 // (none when they cannot be read: the list still shows the jobs).
-func (f *Factory) lastRuns(ctx context.Context) map[string]platform.Run {
+func lastRuns(ctx context.Context, t *deployTarget) map[string]platform.Run {
 	out := map[string]platform.Run{}
-	t, err := f.deployTarget()
-	if err != nil {
-		return out
-	}
 	runs, err := t.c.Runs(ctx, t.wsID, "", 500)
 	if err != nil {
 		return out

@@ -34,8 +34,8 @@ func newJobLogsCmd(f *Factory) *cobra.Command {
 }
 
 // deployedJob1 is the one deployed job (active or archived) sel names.
-func (f *Factory) deployedJob1(ctx context.Context, sel string) (deployedJob, error) {
-	all, err := f.deployedJobs(ctx, true)
+func deployedJob1(ctx context.Context, t *deployTarget, sel string) (deployedJob, error) {
+	all, err := deployedJobs(ctx, t, true)
 	if err != nil {
 		return deployedJob{}, err
 	}
@@ -60,7 +60,7 @@ func (f *Factory) findRun(ctx context.Context, args []string) (*deployTarget, pl
 	if err != nil {
 		return nil, platform.Run{}, err
 	}
-	j, err := f.deployedJob1(ctx, args[0])
+	j, err := deployedJob1(ctx, t, args[0])
 	if err != nil {
 		return nil, platform.Run{}, err
 	}

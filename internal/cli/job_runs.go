@@ -32,7 +32,7 @@ func newJobRunsCmd(f *Factory) *cobra.Command {
 			}
 			ref := ""
 			if len(args) == 1 {
-				j, err := f.deployedJob1(ctx, args[0])
+				j, err := deployedJob1(ctx, t, args[0])
 				if err != nil {
 					return err
 				}
