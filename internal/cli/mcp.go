@@ -39,6 +39,9 @@ start it expect; with --port it serves streamable HTTP on 127.0.0.1 at /mcp.`,
   dlthub --profile prod mcp --port 7801`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("stdio") && opts.Port != 0 {
+				return usagef("--stdio and --port are two ways to serve; give one")
+			}
 			return runMCP(cmd.Context(), f, opts)
 		},
 	}

@@ -60,6 +60,10 @@ func TestMCPOverAPipelineDataset(t *testing.T) {
 		t.Errorf("mcp exit %d: %s", code, errOut.String())
 	}
 
+	if code, _, errOut := runInProcess(t, dir, nil, false, "", "mcp", "--stdio", "--port", "7801"); code != cli.ExitUsage || !strings.Contains(errOut, "give one") {
+		t.Errorf("--stdio with --port: %d %s", code, errOut)
+	}
+
 	// The same over streamable HTTP with --port.
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := ln.Addr().(*net.TCPAddr).Port
