@@ -85,10 +85,14 @@ func TestListPagination(t *testing.T) {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
 		}
 	}
-	// Ann has three login tokens from newTeam plus seven: ten keys, oldest
-	// first, in pages of four.
-	if got := pages(t, tm.ts+"/api/v1/api-keys?limit=4", owner, "api_keys", "name"); len(got) != 3 || len(got[2]) != 2 || got[0][0] != "test" {
-		t.Errorf("api keys: %v", got)
+	// Ann has three login tokens from newTeam plus seven: ten keys, in pages
+	// of four that follow the whole list's order. (Keys made within one
+	// millisecond tie on their creation time and follow their ids, so the
+	// order is compared with the list's, not with the order of creation.)
+	whole := pages(t, tm.ts+"/api/v1/api-keys?limit=500", owner, "api_keys", "name")
+	if got := pages(t, tm.ts+"/api/v1/api-keys?limit=4", owner, "api_keys", "name"); len(got) != 3 || len(got[2]) != 2 || len(whole) != 1 || len(whole[0]) != 10 ||
+		strings.Join(append(append(got[0], got[1]...), got[2]...), ",") != strings.Join(whole[0], ",") {
+		t.Errorf("api keys: %v, whole list %v", got, whole)
 	}
 	// Ann's workspaces: playground, analytics (owner of acme), one a page.
 	if got := join(pages(t, tm.ts+"/api/v1/workspaces?limit=1", owner, "workspaces", "name")); got != "analytics | playground" {
