@@ -127,7 +127,7 @@ func (s *Server) proxyApp(w http.ResponseWriter, r *http.Request) {
 	c, member := s.caller(r)
 	public := !member && s.publicLinkOK(r, wsID, ref)
 	if !member && !public {
-		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		toSignIn(w, r, r.URL.RequestURI())
 		return
 	}
 	if member {

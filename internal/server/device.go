@@ -139,9 +139,8 @@ func normUserCode(c string) string {
 }
 
 func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.authenticate(r)
+	u, ok := s.pageUser(w, r)
 	if !ok {
-		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
 	code := normUserCode(r.URL.Query().Get("user_code"))
@@ -157,7 +156,7 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deviceDecision(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.authenticate(r)
 	if !ok {
-		http.Redirect(w, r, "/login?next=/device", http.StatusSeeOther)
+		toSignIn(w, r, "/device")
 		return
 	}
 	if !s.sameOrigin(w, r) {

@@ -22,9 +22,8 @@ const uiRows = 20
 // the deployed code versions, configuration versions (file names only),
 // jobs, recent runs, variables (never a secret's value) and members. `dlthub workspace show` opens it.
 func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.authenticate(r)
+	u, ok := s.pageUser(w, r)
 	if !ok {
-		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
 	ctx, id := r.Context(), r.PathValue("id")
@@ -152,9 +151,8 @@ const runPageLines = 2000
 // runPage shows one run and its log (viewer and up); while the run is in
 // progress the page reloads itself every two seconds, so the log is live.
 func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.authenticate(r)
+	u, ok := s.pageUser(w, r)
 	if !ok {
-		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
 	ctx, wsID := r.Context(), r.PathValue("id")

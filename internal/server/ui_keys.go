@@ -30,12 +30,27 @@ func (s *Server) sameOrigin(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// toSignIn sends the browser to the sign-in page, to come back to back.
+func toSignIn(w http.ResponseWriter, r *http.Request, back string) {
+	http.Redirect(w, r, "/login?next="+urlQueryEscape(back), http.StatusSeeOther)
+}
+
+// pageUser is the signed-in person of a browser page; without one the
+// browser is sent to sign in and come back to this page.
+func (s *Server) pageUser(w http.ResponseWriter, r *http.Request) (store.User, bool) {
+	u, ok := s.authenticate(r)
+	if !ok {
+		toSignIn(w, r, r.URL.RequestURI())
+	}
+	return u, ok
+}
+
 // sessionUser is the signed-in person of a browser page, or a redirect to
 // sign in and come back.
 func (s *Server) sessionUser(w http.ResponseWriter, r *http.Request, back string) (caller, bool) {
 	u, ok := s.caller(r)
 	if !ok || u.Key.WorkspaceID != "" {
-		http.Redirect(w, r, "/login?next="+urlQueryEscape(back), http.StatusSeeOther)
+		toSignIn(w, r, back)
 		return u, false
 	}
 	return u, true
