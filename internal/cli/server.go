@@ -101,8 +101,10 @@ outage; every run is queued once, even with several schedulers). The worker
 role runs queued jobs in checkouts under DATA_DIR/runs: the
 deployed code with the synced configuration in .dlt/, the launch contract
 in the environment (never the server's own), output stored as it is
-printed. Start more workers elsewhere with --roles worker against the same
---database-url and --blob-url (and the same secrets.key in --data-dir).
+printed. Jobs run as this process's OS user and can read what it can: whoever
+may deploy runs code here. Start workers as their own user or elsewhere with
+--roles worker against the same --database-url and --blob-url (and the same
+secrets.key in --data-dir). Run logs are deleted --keep-logs after their run.
 
 Sign in with GitHub: register a GitHub OAuth app whose callback URL is
 PUBLIC_URL/login/github/callback and pass its client id with
