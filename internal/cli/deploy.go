@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/jobs"
 	"github.com/dlthub/dlthub/internal/platform"
+	"github.com/dlthub/dlthub/internal/python"
 	"github.com/dlthub/dlthub/internal/server"
 )
 
@@ -25,6 +25,11 @@ type deployOptions struct {
 	DryRun       bool
 	File         string
 	Format       string
+	// Script adds the single job dlt makes of one Python file (ad-hoc
+	// `dlthub run script.py`, `dlthub serve notebook.py`); its ref is
+	// written to AdHocRef.
+	Script   string
+	AdHocRef string
 }
 
 func newDeployCmd(f *Factory) *cobra.Command {
@@ -32,7 +37,10 @@ func newDeployCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy",
 		Short: "Validate the job manifest and deploy the code to the connected workspace",
-		Long: `Validate dlthub.toml and deploy to the remote workspace this folder is
+		Long: `Validate the jobs (dlthub.toml, and in a Python workspace the jobs dlt's
+manifest worker reads from __deployment__.py in the workspace's Python:
+uv run in a uv project, else the active virtual environment) and deploy to
+the remote workspace this folder is
 connected to (dlthub workspace connect): the code, the configuration
 (.dlt/config.toml, .dlt/secrets.toml and the files of prod, access and the
 profiles jobs require; never dev or tests), and the jobs, each reported as
@@ -46,7 +54,12 @@ warning. Unchanged code (the same content hash) uploads nothing.
 --show-manifest prints the expanded manifest instead: every job with its
 default trigger, the implicit manual: and tag: triggers, human descriptions
 of the triggers, execution defaults and a content hash per job and for the
-whole manifest. Validation errors name the job and the key.`,
+whole manifest. Validation errors name the job and the key; dlt's errors
+(a syntax error, an import error, an invalid trigger) are shown as dlt
+reports them, and nothing is deployed then. A Python workspace's
+requirements (exported by dlt from pyproject.toml, uv.lock or
+requirements.txt) travel with the code; workers build the jobs'
+environments from them.`,
 		Example: `  dlthub deploy
   dlthub deploy --dry-run -v        # what would change: files, config keys, jobs
   dlthub deploy --show-manifest --format json --file jobs/dlthub.toml`,
@@ -65,14 +78,18 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 	if err != nil {
 		return err
 	}
-	path := opts.File
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(ws.Root, path)
-	}
-	m, err := jobs.Load(path, filepath.ToSlash(ws.Rel(path)))
+	wj, err := f.loadJobs(ctx, ws, opts.File)
 	if err != nil {
 		return err
 	}
+	if opts.Script != "" {
+		j, err := f.adHocJob(ctx, ws, wj, opts.Script)
+		if err != nil {
+			return err
+		}
+		opts.AdHocRef = j.Ref
+	}
+	m := wj.Manifest
 	if opts.ShowManifest {
 		e := m.Expand()
 		switch opts.Format {
@@ -83,7 +100,17 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 		}
 		return usagef("--format must be yaml or json, not %q", opts.Format)
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%s %s is valid (%s)\n", mark(true), opts.File, english.Plural(len(m.Jobs), "job", ""))
+	fmt.Fprintf(f.IO.ErrOut, "%s %s is valid (%s)\n", mark(true), m.Path, english.Plural(len(m.Jobs), "job", ""))
+	// A Python workspace's requirements travel with its code: the worker
+	// builds the jobs' environments from them.
+	var extra map[string][]byte
+	if wj.py != nil {
+		req, err := wj.py.Requirements(ctx, ws.Root)
+		if err != nil {
+			return err
+		}
+		extra = map[string][]byte{python.RequirementsFile: req}
+	}
 
 	t, err := f.deployTargetGuided(ctx)
 	if err != nil {
@@ -96,7 +123,7 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 		return err
 	}
 	start := time.Now()
-	codeChanged, err := t.syncCode(ctx, f, opts.DryRun)
+	codeChanged, err := t.syncCode(ctx, f, extra, opts.DryRun)
 	if err != nil {
 		return err
 	}
@@ -184,10 +211,13 @@ func (f *Factory) deployTargetGuided(ctx context.Context) (*deployTarget, error)
 
 // syncCode packages the code and uploads it unless the active deployment
 // already has the same content hash.
-func (t *deployTarget) syncCode(ctx context.Context, f *Factory, dryRun bool) (changed bool, err error) {
+func (t *deployTarget) syncCode(ctx context.Context, f *Factory, extra map[string][]byte, dryRun bool) (changed bool, err error) {
 	pkg, err := deploy.Scan(t.wc.ws.Root, deploy.Options{ConfigFolder: t.wc.ws.Folder})
 	if err != nil {
 		return false, err
+	}
+	for name, content := range extra {
+		pkg.AddFile(name, content)
 	}
 	for _, s := range pkg.Skipped {
 		f.warn("skipped " + s)

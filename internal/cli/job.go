@@ -143,6 +143,23 @@ func (f *Factory) deployThenTarget(ctx context.Context, noDeploy bool, file stri
 	return f.deployTarget()
 }
 
+// isPythonFile reports a selector that names a Python file: `dlthub run
+// script.py` and `dlthub serve notebook.py` deploy the job dlt makes of it.
+func isPythonFile(sel string) bool { return strings.HasSuffix(sel, ".py") }
+
+// deployAdHoc deploys the workspace with the single job dlt makes of a
+// Python file, and returns that job's ref (DESIGN §10's ad-hoc runs).
+func (f *Factory) deployAdHoc(ctx context.Context, noDeploy bool, file, script string) (string, error) {
+	if noDeploy {
+		return "", usagef("%s is deployed before it runs: drop --no-deploy, or name its job", script)
+	}
+	opts := &deployOptions{File: file, Script: script}
+	if err := runDeploy(ctx, f, opts); err != nil {
+		return "", err
+	}
+	return opts.AdHocRef, nil
+}
+
 // targetJob is the connected workspace and the one deployed job sel names.
 func (f *Factory) targetJob(ctx context.Context, sel string) (*deployTarget, deployedJob, error) {
 	t, err := f.deployTarget()

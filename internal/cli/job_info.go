@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -66,11 +65,25 @@ func newJobInfoCmd(f *Factory) *cobra.Command {
 			row("freshness", strings.Join(j.Freshness, ", "))
 			row("refresh", j.Refresh)
 			var req []string
-			for k, v := range j.Require {
-				req = append(req, k+"="+v)
+			if rq := j.Require; rq != nil {
+				if rq.Profile != "" {
+					req = append(req, "profile="+rq.Profile)
+				}
+				if rq.Timezone != "" {
+					req = append(req, "timezone="+rq.Timezone)
+				}
+				if len(rq.DependencyGroups) > 0 {
+					req = append(req, "dependency_groups="+strings.Join(rq.DependencyGroups, "+"))
+				}
 			}
-			sort.Strings(req)
 			row("require", strings.Join(req, ", "))
+			if ep := j.EntryPoint; ep != nil {
+				target := ep.Module
+				if ep.Function != nil {
+					target += "." + *ep.Function
+				}
+				row("entry point", target+" (launcher "+ep.Launcher+")")
+			}
 			if j.Execute != nil {
 				row("timeout", fmt.Sprint(j.Execute["timeout"]))
 				slots := "one run at a time"

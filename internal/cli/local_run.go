@@ -108,20 +108,12 @@ func newRunID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func loadManifest(c *wsContext, file string) (*jobs.Manifest, error) {
-	path := file
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(c.ws.Root, path)
-	}
-	return jobs.Load(path, filepath.ToSlash(c.ws.Rel(path)))
-}
-
 func runLocalRun(ctx context.Context, f *Factory, opts *localRunOptions, sel string) error {
 	c, err := f.Open()
 	if err != nil {
 		return err
 	}
-	m, err := loadManifest(c, opts.File)
+	m, err := f.loadJobs(ctx, c.ws, opts.File)
 	if err != nil {
 		return err
 	}
@@ -219,11 +211,15 @@ func runLocalRun(ctx context.Context, f *Factory, opts *localRunOptions, sel str
 			}
 		}
 		argv := j.Command
-		if j.Pipeline != "" {
+		switch {
+		case j.Pipeline != "":
 			argv = []string{self, "local", "pipeline", "run", j.Pipeline}
 			if opts.Refresh {
 				argv = append(argv, "--refresh")
 			}
+		case j.EntryPoint != nil:
+			// dlt's launcher in the workspace's own Python, as on a worker.
+			argv = l.PythonArgv(m.py.Argv...)
 		}
 		env := l.Env()
 		if opts.DryRun {

@@ -48,7 +48,7 @@ func runLocalServe(ctx context.Context, f *Factory, opts *localServeOptions, sel
 	if err != nil {
 		return err
 	}
-	m, err := loadManifest(c, opts.File)
+	m, err := f.loadJobs(ctx, c.ws, opts.File)
 	if err != nil {
 		return err
 	}
@@ -59,12 +59,16 @@ func runLocalServe(ctx context.Context, f *Factory, opts *localServeOptions, sel
 	if j.Type != "interactive" {
 		return usagef("%s is a batch job: run it with `dlthub local run %s`", j.Ref, j.Ref)
 	}
-	if len(j.Command) == 0 {
+	if len(j.Command) == 0 && j.EntryPoint == nil {
 		return usagef("%s has no command to serve", j.Ref)
 	}
 	l := jobs.Launch{Job: j, Profile: c.profile.Name, RunID: newRunID(), Trigger: "http:" + strconv.Itoa(opts.Port), Config: jobs.ConfigOf(c.resolver, j), Port: opts.Port, BasePath: "/"}
+	argv := j.Command
+	if j.EntryPoint != nil {
+		argv = l.PythonArgv(m.py.Argv...)
+	}
 	fmt.Fprintf(f.IO.ErrOut, "▶ %s on http://127.0.0.1:%d/ (Ctrl-C stops it)\n", j.Ref, opts.Port)
-	res, err := runner.Run(ctx, j.Command, runner.Options{
+	res, err := runner.Run(ctx, argv, runner.Options{
 		Dir: c.ws.Root, Env: append(os.Environ(), l.Env()...), GracePeriod: min(j.Execute.GracePeriod, 30*time.Second),
 		Stdout: f.IO.Out, Stderr: f.IO.ErrOut,
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/dlthub/dlthub/internal/cli"
 	"github.com/dlthub/dlthub/internal/iostreams"
 	"github.com/dlthub/dlthub/internal/platform"
+	"github.com/dlthub/dlthub/internal/pyenv"
 	"github.com/dlthub/dlthub/internal/scheduler"
 	"github.com/dlthub/dlthub/internal/server"
 	"github.com/dlthub/dlthub/internal/store"
@@ -60,6 +61,13 @@ func controlPlane(t *testing.T) string {
 // its blob store and its request log.
 func controlPlaneWithBlobs(t *testing.T) (base, blobDir string, log *syncBuffer) {
 	t.Helper()
+	return controlPlaneWithPython(t, nil)
+}
+
+// controlPlaneWithPython is controlPlaneWithBlobs whose worker builds
+// Python jobs' environments with py.
+func controlPlaneWithPython(t *testing.T, py *pyenv.Manager) (base, blobDir string, log *syncBuffer) {
+	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "dlthub.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +87,7 @@ func controlPlaneWithBlobs(t *testing.T) (base, blobDir string, log *syncBuffer)
 	logger := slog.New(slog.NewTextHandler(log, nil))
 	keeper := localsecrets.NewKeeper(key)
 	// A worker in the same process, as `dlthub server` runs one.
-	wk := worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: t.TempDir(), Poll: 50 * time.Millisecond, Heartbeat: 200 * time.Millisecond, Logger: logger})
+	wk := worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: t.TempDir(), Poll: 50 * time.Millisecond, Heartbeat: 200 * time.Millisecond, Python: py, Logger: logger})
 	wctx, stopWorker := context.WithCancel(context.Background())
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); _ = wk.Run(wctx) }()
@@ -146,7 +154,7 @@ func decide(t *testing.T, base, userCode, action string) {
 	_ = resp.Body.Close()
 }
 
-var userCodeRE = regexp.MustCompile(`enter the code\s+([A-Z]{4}-[A-Z]{4})`)
+var userCodeRE = regexp.MustCompile(`enter the code\s+([A-Z0-9]+-[A-Z0-9]+)`)
 
 // waitForCode waits until the CLI has printed its user code.
 func waitForCode(t *testing.T, stderr *syncBuffer) string {

@@ -21,7 +21,7 @@ type runOptions struct {
 func newRunCmd(f *Factory) *cobra.Command {
 	opts := &runOptions{}
 	cmd := &cobra.Command{
-		Use:   "run [SELECTOR]",
+		Use:   "run [SELECTOR | FILE.py]",
 		Short: "Deploy, then run jobs on the control plane",
 		Long: `Deploy this workspace (as dlthub deploy does; nothing is sent when
 nothing changed), then queue a run of each selected batch job on the
@@ -32,8 +32,10 @@ completed.
 
 Without a selector, every active batch job runs. Selectors: batch,
 schedule:*, tag:ingest, manual:jobs.etl.*, jobs.ingest.*, a job ref or its
-name.`,
+name. A Python file (script.py) runs ad hoc: the job dlt makes of it (dlt's
+module launcher for a script) is deployed with the workspace, then run.`,
 		Example: `  dlthub run github -f
+  dlthub run pipelines/load_issues.py -f
   dlthub run tag:ingest
   dlthub run jobs.transform.daily --refresh --no-deploy`,
 		Args: rangeArgs(0, 1, "at most one selector"),
@@ -53,7 +55,13 @@ name.`,
 }
 
 func runRun(ctx context.Context, f *Factory, opts *runOptions, sel string) error {
-	if _, err := f.deployThenTarget(ctx, opts.NoDeploy, opts.File); err != nil {
+	if isPythonFile(sel) {
+		ref, err := f.deployAdHoc(ctx, opts.NoDeploy, opts.File, sel)
+		if err != nil {
+			return err
+		}
+		sel = ref
+	} else if _, err := f.deployThenTarget(ctx, opts.NoDeploy, opts.File); err != nil {
 		return err
 	}
 	if sel == "" {

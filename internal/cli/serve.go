@@ -20,7 +20,7 @@ type serveOptions struct {
 func newServeCmd(f *Factory) *cobra.Command {
 	opts := &serveOptions{}
 	cmd := &cobra.Command{
-		Use:   "serve [JOB]",
+		Use:   "serve [JOB | FILE.py]",
 		Short: "Deploy, then start an interactive job on the control plane",
 		Long: `Deploy this workspace, then start an interactive job (type = "interactive")
 on the connected remote workspace. A worker starts it with the access
@@ -31,6 +31,7 @@ execute.timeout. Serving a job that runs already gives its address.
 
 Without JOB, the workspace's only interactive job is served.`,
 		Example: `  dlthub serve
+  dlthub serve notebook.py          # a marimo notebook, streamlit app or fastmcp server, as dlt detects it
   dlthub serve dashboard -f
   dlthub serve jobs.apps.notebook --no-deploy --no-browser`,
 		Args: rangeArgs(0, 1, "at most one job"),
@@ -50,7 +51,13 @@ Without JOB, the workspace's only interactive job is served.`,
 }
 
 func runServe(ctx context.Context, f *Factory, opts *serveOptions, sel string) error {
-	if _, err := f.deployThenTarget(ctx, opts.NoDeploy, opts.File); err != nil {
+	if isPythonFile(sel) {
+		ref, err := f.deployAdHoc(ctx, opts.NoDeploy, opts.File, sel)
+		if err != nil {
+			return err
+		}
+		sel = ref
+	} else if _, err := f.deployThenTarget(ctx, opts.NoDeploy, opts.File); err != nil {
 		return err
 	}
 	t, j, err := f.targetJob(ctx, sel)

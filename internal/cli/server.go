@@ -9,16 +9,19 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/secrets/localsecrets"
 
+	"github.com/dlthub/dlthub/internal/pyenv"
 	"github.com/dlthub/dlthub/internal/scheduler"
 	"github.com/dlthub/dlthub/internal/server"
 	"github.com/dlthub/dlthub/internal/store"
@@ -42,6 +45,12 @@ type serverOptions struct {
 	WorkerSlots   int
 	WorkerAddress string
 	KeepLogs      string
+
+	UV              string
+	PythonEnvDir    string
+	PythonCacheSize string
+	PythonIndex     string
+	PythonFindLinks string
 }
 
 // serverRoles is what `dlthub server` does in this process.
@@ -135,6 +144,11 @@ organization named after their login, unless --github-signup=false.`,
 	fl.StringVar(&opts.Roles, "roles", "api,scheduler,worker", "what this process does: api (HTTP), scheduler (queues triggered runs), worker (runs jobs); more can run elsewhere against the same database and blobs")
 	fl.IntVar(&opts.WorkerSlots, "worker-slots", 2, "runs a worker runs at once")
 	fl.StringVar(&opts.KeepLogs, "keep-logs", "90d", "keep run logs this long after their run ended (e.g. 30d, 12h; 0 keeps them forever)")
+	fl.StringVar(&opts.UV, "uv", "", "uv executable that builds Python jobs' environments (default uv on PATH)")
+	fl.StringVar(&opts.PythonEnvDir, "python-env-dir", "", "where Python jobs' environments are cached, one per requirement set (default DATA_DIR/python-envs)")
+	fl.StringVar(&opts.PythonCacheSize, "python-env-cache-size", "10GiB", "evict the least recently used Python environments past this size")
+	fl.StringVar(&opts.PythonIndex, "python-index", "", "package index URL uv installs from (an internal mirror; default PyPI)")
+	fl.StringVar(&opts.PythonFindLinks, "python-find-links", "", "folder of wheels uv also installs from (offline sites)")
 	fl.StringVar(&opts.WorkerAddress, "worker-address", "127.0.0.1", "host the API reaches this worker's apps (interactive jobs) at; with another host than 127.0.0.1 apps must listen on all interfaces")
 	return cmd
 }
@@ -193,7 +207,11 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 		if err := os.MkdirAll(runDir, 0o700); err != nil {
 			return fmt.Errorf("run dir %s: %w", runDir, err)
 		}
-		wk = worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: runDir, Slots: opts.WorkerSlots, AppHost: opts.WorkerAddress, Logger: log})
+		py, err := pythonEnvs(opts, dataDir, log)
+		if err != nil {
+			return err
+		}
+		wk = worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: runDir, Slots: opts.WorkerSlots, AppHost: opts.WorkerAddress, Python: py, Logger: log})
 		go func() { defer close(workerDone); _ = wk.Run(wctx) }()
 	} else {
 		close(workerDone)
@@ -384,4 +402,31 @@ func describeStore(dataDir, databaseURL string) string {
 		return "PostgreSQL"
 	}
 	return dataDir
+}
+
+// pythonEnvs is the worker's cache of Python environments (DESIGN §10),
+// or nil when no uv is found: the worker then runs every other job and
+// fails Python jobs with a message that names --uv.
+func pythonEnvs(opts *serverOptions, dataDir string, log *slog.Logger) (*pyenv.Manager, error) {
+	uv := opts.UV
+	if uv == "" {
+		uv, _ = exec.LookPath("uv")
+	} else if p, err := exec.LookPath(uv); err != nil {
+		return nil, usagef("--uv %s: %v", opts.UV, err)
+	} else {
+		uv = p
+	}
+	size, err := humanize.ParseBytes(opts.PythonCacheSize)
+	if err != nil {
+		return nil, usagef("--python-env-cache-size %q: want a size such as 10GiB", opts.PythonCacheSize)
+	}
+	dir := opts.PythonEnvDir
+	if dir == "" {
+		dir = filepath.Join(dataDir, "python-envs")
+	}
+	if uv == "" {
+		log.Warn("uv not found: Python jobs will fail until the worker is started with --uv (pip install uv)")
+		return nil, nil
+	}
+	return &pyenv.Manager{Dir: dir, UV: uv, IndexURL: opts.PythonIndex, FindLinks: opts.PythonFindLinks, MaxBytes: int64(size), Logger: log}, nil
 }

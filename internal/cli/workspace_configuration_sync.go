@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dlthub/dlthub/internal/jobs"
+	"github.com/dlthub/dlthub/internal/python"
 )
 
 func newWorkspaceConfigurationSyncCmd(f *Factory) *cobra.Command {
@@ -27,12 +28,11 @@ deploying code.`,
 				return err
 			}
 			// Profiles named by jobs come from the manifest, when there is one.
-			m, err := loadManifest(t.wc, jobs.DefaultFile)
-			if err != nil {
-				if _, statErr := os.Stat(filepath.Join(t.wc.ws.Root, jobs.DefaultFile)); statErr == nil {
-					f.warn(err.Error() + "; syncing the prod and access files only")
-				}
-				m = nil
+			var m *jobs.Manifest
+			if wj, err := f.loadJobs(cmd.Context(), t.wc.ws, jobs.DefaultFile); err == nil {
+				m = wj.Manifest
+			} else if _, statErr := os.Stat(filepath.Join(t.wc.ws.Root, jobs.DefaultFile)); statErr == nil || python.IsWorkspace(t.wc.ws.Root) {
+				f.warn(err.Error() + "; syncing the prod and access files only")
 			}
 			start := time.Now()
 			changed, err := t.syncConfig(cmd.Context(), f, syncedProfiles(m), dryRun)

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dlthub/dlthub/internal/python"
 )
 
 func newWorkspaceDeploymentSyncCmd(f *Factory) *cobra.Command {
@@ -20,7 +22,20 @@ func newWorkspaceDeploymentSyncCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			start := time.Now()
-			changed, err := t.syncCode(cmd.Context(), f, dryRun)
+			// A Python workspace's requirements are part of its code.
+			var extra map[string][]byte
+			if python.IsWorkspace(t.wc.ws.Root) {
+				py, err := f.python(t.wc.ws)
+				if err != nil {
+					return err
+				}
+				req, err := py.Requirements(cmd.Context(), t.wc.ws.Root)
+				if err != nil {
+					return err
+				}
+				extra = map[string][]byte{python.RequirementsFile: req}
+			}
+			changed, err := t.syncCode(cmd.Context(), f, extra, dryRun)
 			if err != nil {
 				return err
 			}

@@ -32,6 +32,14 @@ func loggedIn(t *testing.T) (dir string, env map[string]string) {
 func loggedInWithBlobs(t *testing.T) (dir string, env map[string]string, blobDir string, log *syncBuffer) {
 	t.Helper()
 	base, blobDir, log := controlPlaneWithBlobs(t)
+	dir, env = loggedInTo(t, base)
+	return dir, env, blobDir, log
+}
+
+// loggedInTo makes a fresh workspace and logs it in to the control plane
+// at base through the device flow.
+func loggedInTo(t *testing.T, base string) (dir string, env map[string]string) {
+	t.Helper()
 	dir = t.TempDir()
 	env = map[string]string{"RUNTIME__API_BASE_URL": base}
 	if code, _, errOut := runInProcess(t, dir, env, false, "", "init"); code != 0 {
@@ -42,7 +50,7 @@ func loggedInWithBlobs(t *testing.T) (dir string, env map[string]string, blobDir
 	if code := wait(); code != 0 {
 		t.Fatalf("login: %s", stderr.String())
 	}
-	return dir, env, blobDir, log
+	return dir, env
 }
 
 func TestWorkspaceConnectListInfo(t *testing.T) {

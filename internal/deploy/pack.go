@@ -31,6 +31,9 @@ type File struct {
 	Size   int64       `json:"size"`
 	Mode   fs.FileMode `json:"mode"` // 0644 or 0755
 	SHA256 string      `json:"sha256"`
+	// content is a file the deploy adds that is not in the workspace
+	// (AddFile).
+	content []byte
 }
 
 // Package is the file list of a workspace and its content hash.
@@ -87,6 +90,11 @@ func Scan(root string, opts Options) (*Package, error) {
 	}
 	p := &Package{Root: root}
 	var patterns []gitignore.Pattern
+	if _, err := os.Stat(filepath.Join(root, ".gitignore")); errors.Is(err, fs.ErrNotExist) {
+		for _, line := range fallbackIgnores {
+			patterns = append(patterns, gitignore.ParsePattern(line, nil))
+		}
+	}
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("read %s: %w", path, err)
@@ -158,6 +166,30 @@ func Scan(root string, opts Options) (*Package, error) {
 	return p, nil
 }
 
+// fallbackIgnores are dlt's own (file_selector.DEFAULT_IGNORES), used as
+// dlt uses them: when the workspace has no .gitignore, so a virtual
+// environment or caches never ship.
+var fallbackIgnores = []string{"__pycache__/", "*.py[cod]", ".venv/", "venv/", "dist/", "build/", "*.egg-info/",
+	".mypy_cache/", ".ruff_cache/", ".pytest_cache/", ".coverage", "htmlcov/", "*.so", ".DS_Store", ".env"}
+
+// AddFile adds a file that is not in the workspace (what the deploy
+// generates, such as the exported Python requirements) at path, replacing
+// a workspace file of that path.
+func (p *Package) AddFile(path string, content []byte) {
+	sum := sha256.Sum256(content)
+	f := File{Path: path, Size: int64(len(content)), Mode: 0o644, SHA256: hex.EncodeToString(sum[:]), content: content}
+	for i, old := range p.Files {
+		if old.Path == path {
+			p.Size -= old.Size
+			p.Files = append(p.Files[:i], p.Files[i+1:]...)
+			break
+		}
+	}
+	p.Files = append(p.Files, f)
+	p.Size += f.Size
+	p.Hash = contentHash(p.Files)
+}
+
 // contentHash sorts files by path and hashes paths, modes and contents.
 func contentHash(files []File) string {
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
@@ -220,6 +252,13 @@ func (p *Package) WriteTarGz(w io.Writer) error {
 }
 
 func (p *Package) writeFile(tw *tar.Writer, f File) error {
+	if f.content != nil {
+		if err := tw.WriteHeader(&tar.Header{Name: f.Path, Mode: int64(f.Mode), Size: f.Size, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		_, err := tw.Write(f.content)
+		return err
+	}
 	src, err := filepath.EvalSymlinks(filepath.Join(p.Root, filepath.FromSlash(f.Path)))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", f.Path, err)

@@ -21,12 +21,17 @@ func FromSpec(spec string) (*Job, error) {
 // stores it, so a worker computes windows and the launch environment with
 // the same code as `dlthub local run`.
 func FromExpanded(x *ExpandedJob) (*Job, error) {
-	parts := strings.SplitN(x.JobRef, ".", 3)
-	if len(parts) != 3 || parts[0] != "jobs" {
-		return nil, fmt.Errorf("job ref %q: want jobs.<section>.<name>", x.JobRef)
+	section, name, err := SplitRef(x.JobRef)
+	if err != nil {
+		return nil, err
 	}
-	j := &Job{Ref: x.JobRef, Section: parts[1], Name: parts[2], Description: x.Description, Type: x.Type,
+	j := &Job{Ref: x.JobRef, Section: section, Name: name, Description: x.Description, Type: x.Type,
 		Pipeline: x.Pipeline, Command: x.Command, Freshness: x.Freshness, Refresh: x.Refresh}
+	if x.EntryPoint != nil {
+		ep := *x.EntryPoint
+		j.EntryPoint = &ep
+	}
+	j.Deliver = x.Deliver["pipeline_name"]
 	if j.Type == "" {
 		j.Type = "batch"
 	}
@@ -51,7 +56,9 @@ func FromExpanded(x *ExpandedJob) (*Job, error) {
 			j.Interval.End = &end
 		}
 	}
-	j.Require = Require{Profile: x.Require["profile"], Timezone: x.Require["timezone"]}
+	if x.Require != nil {
+		j.Require = Require{Profile: x.Require.Profile, Timezone: x.Require.Timezone, DependencyGroups: x.Require.DependencyGroups}
+	}
 	j.Execute = Execute{Timeout: DefaultTimeout, GracePeriod: DefaultGracePeriod, Concurrency: 1}
 	if v, ok := x.Execute["timeout"].(string); ok {
 		if d, err := time.ParseDuration(v); err == nil {
@@ -78,7 +85,34 @@ func FromExpanded(x *ExpandedJob) (*Job, error) {
 	if m, ok := x.Expose["manual"].(bool); ok {
 		j.Expose.Manual = m
 	}
+	j.Expose.DisplayName, _ = x.Expose["display_name"].(string)
+	j.Expose.Interface, _ = x.Expose["interface"].(string)
+	j.Expose.Category, _ = x.Expose["category"].(string)
+	j.Expose.Starred, _ = x.Expose["starred"].(bool)
 	return j, nil
+}
+
+// SplitRef splits a job ref into its section and name: jobs.<section>.<name>,
+// or jobs.<name> for a job dlt declares at module level (its section is
+// empty).
+func SplitRef(ref string) (section, name string, err error) {
+	parts := strings.Split(ref, ".")
+	switch {
+	case len(parts) == 3 && parts[0] == "jobs" && parts[1] != "" && parts[2] != "":
+		return parts[1], parts[2], nil
+	case len(parts) == 2 && parts[0] == "jobs" && parts[1] != "":
+		return "", parts[1], nil
+	}
+	return "", "", fmt.Errorf("job ref %q: want jobs.<section>.<name> or jobs.<name>", ref)
+}
+
+// Sections are the job's configuration sections: jobs, its section (when
+// it has one) and its name.
+func (j *Job) Sections() []string {
+	if j.Section == "" {
+		return []string{"jobs", j.Name}
+	}
+	return []string{"jobs", j.Section, j.Name}
 }
 
 // Concurrency is how many runs of the job may be in progress at once

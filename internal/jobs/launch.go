@@ -3,6 +3,7 @@ package jobs
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,7 +49,7 @@ func (l Launch) Env() []string {
 		env["PORT"] = strconv.Itoa(l.Port)
 		env["DLTHUB_BASE_PATH"] = l.BasePath
 	}
-	flattenEnv([]string{"JOBS", l.Job.Section, l.Job.Name}, l.Config, env)
+	flattenEnv(l.Job.Sections(), l.Config, env)
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)
@@ -94,11 +95,11 @@ func (l *Launch) SetConfig(kv string) error {
 		return fmt.Errorf("-c %q: want KEY=VALUE", kv)
 	}
 	path := strings.Split(strings.TrimSpace(k), ".")
-	if len(path) >= 3 && path[0] == "jobs" {
-		if path[1] != l.Job.Section || path[2] != l.Job.Name {
+	if own := l.Job.Sections(); len(path) >= len(own) && path[0] == "jobs" {
+		if !slices.Equal(path[:len(own)], own) {
 			return nil // for another job
 		}
-		path = path[3:]
+		path = path[len(own):]
 	}
 	if len(path) == 0 {
 		return fmt.Errorf("-c %q: name a key of the job", kv)
@@ -122,7 +123,8 @@ func (l *Launch) SetConfig(kv string) error {
 // ConfigOf is the job's [jobs.<section>.<name>] table from configuration,
 // for the JOBS__… variables of its launch (empty when there is none).
 func ConfigOf(r *config.Resolver, j *Job) map[string]any {
-	res, err := r.Lookup(config.Key{Fixed: []string{"jobs", j.Section}, Name: j.Name})
+	secs := j.Sections()
+	res, err := r.Lookup(config.Key{Fixed: secs[:len(secs)-1], Name: j.Name})
 	if err != nil || !res.Found {
 		return map[string]any{}
 	}
@@ -136,4 +138,50 @@ func ConfigOf(r *config.Resolver, j *Job) map[string]any {
 // interactive job of a workspace (its DLTHUB_BASE_PATH).
 func AppBasePath(workspaceID, jobRef string) string {
 	return "/workspaces/" + workspaceID + "/apps/" + jobRef + "/"
+}
+
+// RuntimeEntryPoint is dlt's TRuntimeEntryPoint: the job's entry point
+// with what the runtime adds for one run. dlt's launchers read it from
+// --entry-point.
+type RuntimeEntryPoint struct {
+	EntryPoint
+	JobRef           string         `json:"job_ref"`
+	RunArgs          map[string]any `json:"run_args,omitempty"`
+	IntervalStart    string         `json:"interval_start,omitempty"`
+	IntervalEnd      string         `json:"interval_end,omitempty"`
+	IntervalTimezone string         `json:"interval_timezone,omitempty"`
+	Profile          string         `json:"profile,omitempty"`
+	Config           map[string]any `json:"config,omitempty"`
+	Refresh          bool           `json:"refresh"`
+}
+
+// RuntimeEntryPoint is what a Python job's launcher gets for this run
+// (DESIGN §10): run_args for interactive jobs, the interval in ISO UTC and
+// its timezone, the profile, the job's config section and the refresh
+// signal.
+func (l Launch) RuntimeEntryPoint() RuntimeEntryPoint {
+	ep := RuntimeEntryPoint{JobRef: l.Job.Ref, Profile: l.Profile, Config: l.Config, Refresh: l.Refresh,
+		IntervalTimezone: l.Job.Location().String()}
+	if l.Job.EntryPoint != nil {
+		ep.EntryPoint = *l.Job.EntryPoint
+	}
+	if l.Window != nil {
+		ep.IntervalStart = l.Window.Start.UTC().Format(time.RFC3339)
+		ep.IntervalEnd = l.Window.End.UTC().Format(time.RFC3339)
+	}
+	if l.Job.Type == "interactive" {
+		ep.RunArgs = map[string]any{"port": l.Port, "base_path": l.BasePath}
+	}
+	if len(ep.Config) == 0 {
+		ep.Config = nil
+	}
+	return ep
+}
+
+// PythonArgv is how a Python job starts, as dltHub starts it:
+// python -m <launcher> --run-id ID --trigger TRIGGER --entry-point JSON,
+// where python is the interpreter's command (a path, or `uv run … python`).
+func (l Launch) PythonArgv(python ...string) []string {
+	b, _ := json.Marshal(l.RuntimeEntryPoint())
+	return append(append([]string{}, python...), "-m", l.Job.EntryPoint.Launcher, "--run-id", l.RunID, "--trigger", l.Trigger, "--entry-point", string(b))
 }

@@ -47,6 +47,21 @@ type Job struct {
 	Require            Require
 	Execute            Execute
 	Expose             Expose
+	// EntryPoint is set for jobs declared in Python (__deployment__.py):
+	// how dlt's launcher starts them. Jobs of dlthub.toml have none.
+	EntryPoint *EntryPoint
+	// Deliver names the dlt pipeline a job loads (@run.pipeline), whose
+	// trace gives the run's rows per table.
+	Deliver string
+}
+
+// EntryPoint is dlt's TEntryPoint: the module (and function) a Python job
+// runs, its job type and the launcher module that starts it.
+type EntryPoint struct {
+	Module   string  `json:"module"`
+	Function *string `json:"function"`
+	JobType  string  `json:"job_type"`
+	Launcher string  `json:"launcher"`
 }
 
 // Interval is the declared window range; End nil means open.
@@ -59,6 +74,9 @@ type Interval struct {
 type Require struct {
 	Profile  string
 	Timezone string
+	// DependencyGroups are PEP 735 groups a Python job installs on top of
+	// the workspace's default groups.
+	DependencyGroups []string
 }
 
 // Execute holds limits.
@@ -81,6 +99,7 @@ type Expose struct {
 	Manual      bool
 	Interface   string
 	Category    string
+	Starred     bool
 }
 
 // Defaults.
@@ -402,10 +421,29 @@ type ExpandedJob struct {
 	Interval       map[string]string `json:"interval,omitempty"`
 	Freshness      []string          `json:"freshness,omitempty"`
 	Refresh        string            `json:"refresh"`
-	Require        map[string]string `json:"require,omitempty"`
+	Require        *RequireSpec      `json:"require,omitempty"`
 	Execute        map[string]any    `json:"execute"`
 	Expose         map[string]any    `json:"expose"`
+	EntryPoint     *EntryPoint       `json:"entry_point,omitempty"`
+	Deliver        map[string]string `json:"deliver,omitempty"`
 	Hash           string            `json:"hash"`
+}
+
+// RequireSpec is an expanded job's require table. Its JSON is the same as
+// the map it replaced for profile and timezone, so hashes of manifests
+// deployed before stay as they were.
+type RequireSpec struct {
+	Profile          string   `json:"profile,omitempty"`
+	Timezone         string   `json:"timezone,omitempty"`
+	DependencyGroups []string `json:"dependency_groups,omitempty"`
+}
+
+// RequiredProfile is the profile the job asks for ("" when none).
+func (x *ExpandedJob) RequiredProfile() string {
+	if x.Require == nil {
+		return ""
+	}
+	return x.Require.Profile
 }
 
 // Expanded is the whole expanded manifest.
@@ -479,14 +517,18 @@ func (m *Manifest) Expand() *Expanded {
 				x.Interval["end"] = j.Interval.End.Format(time.RFC3339)
 			}
 		}
-		if j.Require.Profile != "" || j.Require.Timezone != "" {
-			x.Require = map[string]string{}
-			if j.Require.Profile != "" {
-				x.Require["profile"] = j.Require.Profile
+		if j.Require.Profile != "" || j.Require.Timezone != "" || len(j.Require.DependencyGroups) > 0 {
+			x.Require = &RequireSpec{Profile: j.Require.Profile, Timezone: j.Require.Timezone, DependencyGroups: j.Require.DependencyGroups}
+		}
+		if j.EntryPoint != nil {
+			ep := *j.EntryPoint
+			x.EntryPoint = &ep
+			if j.Expose.Starred {
+				x.Expose["starred"] = true
 			}
-			if j.Require.Timezone != "" {
-				x.Require["timezone"] = j.Require.Timezone
-			}
+		}
+		if j.Deliver != "" {
+			x.Deliver = map[string]string{"pipeline_name": j.Deliver}
 		}
 		b, _ := json.Marshal(x)
 		sum := sha256.Sum256(b)

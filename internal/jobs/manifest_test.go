@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,7 +197,9 @@ func TestFromExpandedRoundTrip(t *testing.T) {
 		// Tags are not needed to run a job and are not rebuilt.
 		x2, a2 := *x, *again
 		x2.Expose, a2.Expose, x2.Hash, a2.Hash = nil, nil, "", ""
-		if got, want := fmt.Sprintf("%+v", a2), fmt.Sprintf("%+v", x2); got != want {
+		gotB, _ := json.Marshal(a2)
+		wantB, _ := json.Marshal(x2)
+		if got, want := string(gotB), string(wantB); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", x.JobRef, got, want)
 		}
 		if j.Execute.Timeout == 0 || j.Location() == nil {

@@ -26,6 +26,11 @@ type Options struct {
 	Stderr      io.Writer
 	// Timestamps prefix every line with the time it was printed.
 	Timestamps bool
+	// NewSession starts the process in a session of its own rather than
+	// only a process group: it has no controlling terminal, so a job
+	// cannot reach (read, or push input into) the terminal of the server
+	// that started it. Signals still go to its process group.
+	NewSession bool
 	Now        func() time.Time
 }
 
@@ -74,7 +79,7 @@ func Run(ctx context.Context, argv []string, o Options) (Result, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env = o.Dir, o.Env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: !o.NewSession, Setsid: o.NewSession}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return Result{}, err

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"net"
 	"net/http"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -39,9 +39,17 @@ func page(w http.ResponseWriter, status int, title, body string) {
 		html(title) + ` · dlthub</title><style>` + pageCSS + `</style></head><body><main><h1>` + html(title) + `</h1>` + body + `</main></body></html>`))
 }
 
-// safeNext keeps redirects on this server.
+// safeNext keeps redirects on this server: only a path of this origin
+// passes. Browsers read a backslash as a slash and drop tabs and newlines
+// from URLs, so "/\evil.example" and "/\t/evil.example" mean
+// "//evil.example", another host; those, any control character and
+// anything with a scheme or host are refused.
 func safeNext(n string) string {
-	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") {
+	if !strings.HasPrefix(n, "/") || strings.ContainsRune(n, '\\') || strings.IndexFunc(n, unicode.IsControl) >= 0 {
+		return "/"
+	}
+	u, err := url.Parse(n)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(n, "//") {
 		return "/"
 	}
 	return n
@@ -81,10 +89,13 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u store.Us
 func (s *Server) secureCookies() bool { return strings.HasPrefix(s.cfg.PublicURL, "https://") }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if !s.sameOrigin(w, r) { // no signing a victim in to the attacker's account
+		return
+	}
 	email := strings.ToLower(strings.TrimSpace(r.FormValue("email")))
 	key := email + "|" + clientIP(r)
 	if wait := s.logins.blocked(key, s.cfg.Now()); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		retryAfter(w, wait)
 		page(w, http.StatusTooManyRequests, "Sign in", `<p>Too many failed sign-ins for this email. Try again in `+html(wait.Round(time.Minute).String())+`.</p>`)
 		return
 	}
@@ -100,15 +111,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) validBootstrap(tok string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.bootstrap != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.bootstrap)) == 1
+// validBootstrap says whether a setup link is open. The link's hash is in
+// the database, not only in this process: every API process on the
+// database adds its own link and the first one used claims the setup for
+// all (store.ClaimSetup).
+func (s *Server) validBootstrap(r *http.Request, tok string) bool {
+	if tok == "" {
+		return false
+	}
+	ok, err := s.cfg.Store.SetupTokenOpen(r.Context(), HashToken(tok))
+	return err == nil && ok
 }
 
 func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 	tok := r.URL.Query().Get("token")
-	if !s.validBootstrap(tok) {
+	if !s.validBootstrap(r, tok) {
 		page(w, http.StatusForbidden, "Setup", `<p>This setup link is not valid (it works once, on a server without users).</p>`)
 		return
 	}
@@ -122,9 +139,13 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // setup creates the first owner with an organization and a playground
-// workspace, once.
+// workspace, once per database.
 func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
-	if !s.validBootstrap(r.FormValue("token")) {
+	if !s.sameOrigin(w, r) {
+		return
+	}
+	tok := r.FormValue("token")
+	if !s.validBootstrap(r, tok) {
 		page(w, http.StatusForbidden, "Setup", `<p>This setup link is not valid.</p>`)
 		return
 	}
@@ -133,8 +154,16 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusBadRequest, "Setup", `<p>An email and a password of at least 8 characters are needed.</p>`)
 		return
 	}
-	u, err := s.CreateAccount(r.Context(), email, r.FormValue("name"), pw, r.FormValue("org"))
+	ctx, hash := r.Context(), HashToken(tok)
+	if err := s.cfg.Store.ClaimSetup(ctx, hash, s.cfg.Now().UTC()); err != nil {
+		page(w, http.StatusForbidden, "Setup", `<p>This setup link is not valid: the first owner was created already.</p>`)
+		return
+	}
+	u, err := s.CreateAccount(ctx, email, r.FormValue("name"), pw, r.FormValue("org"))
 	if err != nil {
+		if rerr := s.cfg.Store.ReleaseSetup(context.WithoutCancel(ctx), hash, s.cfg.Now().UTC()); rerr != nil {
+			s.cfg.Logger.Error("setup: release the claim", "err", rerr)
+		}
 		page(w, http.StatusBadRequest, "Setup", `<p>`+html(err.Error())+`</p>`)
 		return
 	}
@@ -153,7 +182,8 @@ func (s *Server) CreateAccount(ctx context.Context, email, name, password, org s
 	if err != nil {
 		return store.User{}, err
 	}
-	return s.createUserWithOrg(ctx, store.User{Email: email, Name: name, PasswordHash: string(hash)}, org)
+	// The operator made it: its email counts as proven.
+	return s.createUserWithOrg(ctx, store.User{Email: email, Name: name, PasswordHash: string(hash), EmailVerified: true}, org)
 }
 
 // createUserWithOrg creates a user, an organization they own (named org,
@@ -178,7 +208,8 @@ func (s *Server) createUserWithOrg(ctx context.Context, nu store.User, org strin
 // home shows who is signed in, their workspaces and how to reach them
 // from the CLI.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.authenticate(r)
+	c, ok := s.sessionCaller(r)
+	u := c.User
 	if !ok {
 		page(w, http.StatusOK, "dlthub", `<p><a href="/login">Sign in</a></p>`)
 		return
@@ -212,8 +243,14 @@ const (
 	loginWindow   = 15 * time.Minute
 )
 
-// loginLimiter counts failed sign-ins in memory (per server process).
+// loginLimiter counts failures (or, for requests that are throttled as
+// such, requests) per key in memory, per server process: after Max within
+// Window, the key waits out the rest of the window. Zero Max and Window
+// are the sign-in limits (loginMaxFails per loginWindow).
 type loginLimiter struct {
+	Max    int
+	Window time.Duration
+
 	mu    sync.Mutex
 	fails map[string]loginFails
 }
@@ -223,17 +260,26 @@ type loginFails struct {
 	first time.Time
 }
 
+func (l *loginLimiter) limits() (int, time.Duration) {
+	if l.Max == 0 {
+		return loginMaxFails, loginWindow
+	}
+	return l.Max, l.Window
+}
+
 func (l *loginLimiter) blocked(key string, now time.Time) time.Duration {
+	maxN, window := l.limits()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f, ok := l.fails[key]
-	if !ok || f.n < loginMaxFails || now.Sub(f.first) >= loginWindow {
+	if !ok || f.n < maxN || now.Sub(f.first) >= window {
 		return 0
 	}
-	return f.first.Add(loginWindow).Sub(now)
+	return f.first.Add(window).Sub(now)
 }
 
 func (l *loginLimiter) fail(key string, now time.Time) {
+	_, window := l.limits()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.fails == nil {
@@ -241,13 +287,13 @@ func (l *loginLimiter) fail(key string, now time.Time) {
 	}
 	if len(l.fails) > 10000 { // keep memory bounded: drop old windows
 		for k, f := range l.fails {
-			if now.Sub(f.first) >= loginWindow {
+			if now.Sub(f.first) >= window {
 				delete(l.fails, k)
 			}
 		}
 	}
 	f := l.fails[key]
-	if f.n == 0 || now.Sub(f.first) >= loginWindow {
+	if f.n == 0 || now.Sub(f.first) >= window {
 		f = loginFails{first: now}
 	}
 	f.n++
@@ -258,6 +304,11 @@ func (l *loginLimiter) reset(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.fails, key)
+}
+
+// retryAfter sets Retry-After to the whole seconds of wait, rounded up.
+func retryAfter(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 }
 
 // clientIP is the request's remote address without the port.

@@ -98,7 +98,7 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
 
 // startApp queues the run that serves an interactive job's app.
 func (s *Server) startApp(ctx context.Context, wsID, ref string, spec *jobs.ExpandedJob, by string) (store.Run, error) {
-	profile := spec.Require["profile"]
+	profile := spec.RequiredProfile()
 	if profile == "" {
 		profile = "access" // DESIGN §6.7: apps read with the access profile
 	}

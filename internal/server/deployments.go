@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -49,8 +50,15 @@ func (s *Server) deploymentFiles(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := strconv.Atoi(r.PathValue("version"))
-	if err != nil || v < 1 {
+	// Versions are 32-bit in the store: a number past that (or past int64)
+	// is the client's mistake, 400, and never reaches the store.
+	v64, err := strconv.ParseInt(r.PathValue("version"), 10, 32)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "version must be a deployment version number (1 to 2147483646)")
+		return
+	}
+	v := int(v64)
+	if v < 1 || v == math.MaxInt32 {
 		writeError(w, http.StatusNotFound, "no deployment version "+r.PathValue("version"))
 		return
 	}

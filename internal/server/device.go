@@ -1,9 +1,11 @@
 package server
 
 import (
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/dlthub/dlthub/internal/store"
 )
@@ -41,27 +43,75 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 // userCodeAlphabet has no vowels or look-alikes (RFC 8628 §6.1).
 const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
 
+// userCodeLen letters of 20 are 10·log2(20) ≈ 43 bits: with the approval
+// guesses throttled (approvalMaxFails per approvalWindow) and codes living
+// minutes, guessing a live one is hopeless; XXXXX-XXXXX stays typeable.
+const userCodeLen = 10
+
+// Unauthenticated device-code requests per client address, and wrong
+// codes a signed-in person may type, per window.
+const (
+	deviceCodeMax    = 20
+	deviceCodeWindow = 10 * time.Minute
+	approvalMaxFails = 5
+	approvalWindow   = 15 * time.Minute
+	// deviceCodeTries is how many fresh codes a request tries when one
+	// collides with a live code.
+	deviceCodeTries = 5
+)
+
+// newUserCode draws each letter uniformly from the alphabet (bytes of 240
+// and above are dropped: 256 is not a multiple of 20).
 func newUserCode() string {
-	b := []byte(randomToken(8))
-	out := make([]byte, 0, 9)
-	for i := 0; i < 8; i++ {
-		if i == 4 {
-			out = append(out, '-')
+	out := make([]byte, 0, userCodeLen+1)
+	buf := make([]byte, 32)
+	for len(out) < userCodeLen+1 {
+		_, _ = rand.Read(buf)
+		for _, b := range buf {
+			if int(b) >= 256-256%len(userCodeAlphabet) {
+				continue
+			}
+			if len(out) == userCodeLen/2 {
+				out = append(out, '-')
+			}
+			out = append(out, userCodeAlphabet[int(b)%len(userCodeAlphabet)])
+			if len(out) == userCodeLen+1 {
+				break
+			}
 		}
-		out = append(out, userCodeAlphabet[int(b[i])%len(userCodeAlphabet)])
 	}
 	return string(out)
 }
 
+// deviceCode starts a device authorization. It needs no account, so it is
+// throttled per client address, and it sweeps expired codes away.
 func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
+	now := s.cfg.Now()
+	ip := clientIP(r)
+	if wait := s.deviceCodes.blocked(ip, now); wait > 0 {
+		retryAfter(w, wait)
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "slow_down", "error_description": "too many device codes from this address; try again later"})
+		return
+	}
+	s.deviceCodes.fail(ip, now)
 	client := r.FormValue("client_id")
 	if client == "" {
 		oauthError(w, "invalid_request", "client_id is missing")
 		return
 	}
-	d := store.DeviceCode{DeviceCode: randomToken(24), UserCode: newUserCode(), ClientID: client,
-		ExpiresAt: s.cfg.Now().Add(s.cfg.DeviceTTL).UTC(), Interval: s.cfg.DeviceInterval}
-	if err := s.cfg.Store.CreateDeviceCode(r.Context(), d); err != nil {
+	ctx := r.Context()
+	if _, err := s.cfg.Store.DeleteExpiredDeviceCodes(ctx, now.UTC()); err != nil {
+		s.cfg.Logger.Warn("delete expired device codes", "err", err)
+	}
+	d := store.DeviceCode{DeviceCode: randomToken(24), ClientID: client, ExpiresAt: now.Add(s.cfg.DeviceTTL).UTC(), Interval: s.cfg.DeviceInterval}
+	var err error
+	for range deviceCodeTries {
+		d.UserCode = newUserCode()
+		if err = s.cfg.Store.CreateDeviceCode(ctx, d); !errors.Is(err, store.ErrConflict) {
+			break
+		}
+	}
+	if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not create a device code")
 		return
 	}
@@ -97,6 +147,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.cfg.Now().UTC()
 	if !now.Before(d.ExpiresAt) {
+		// An expired code is of no more use: it goes now.
+		if _, err := s.cfg.Store.DeleteExpiredDeviceCodes(r.Context(), now); err != nil {
+			s.cfg.Logger.Warn("delete expired device codes", "err", err)
+		}
 		oauthError(w, "expired_token", "the device code expired; run `dlthub login` again")
 		return
 	}
@@ -132,8 +186,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 
 func normUserCode(c string) string {
 	c = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(c), " ", ""))
-	if len(c) == 8 && !strings.Contains(c, "-") {
-		c = c[:4] + "-" + c[4:]
+	if len(c) == userCodeLen && !strings.Contains(c, "-") {
+		c = c[:userCodeLen/2] + "-" + c[userCodeLen/2:]
 	}
 	return c
 }
@@ -154,7 +208,7 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deviceDecision(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.authenticate(r)
+	u, ok := s.sessionCaller(r)
 	if !ok {
 		toSignIn(w, r, "/device")
 		return
@@ -162,24 +216,37 @@ func (s *Server) deviceDecision(w http.ResponseWriter, r *http.Request) {
 	if !s.sameOrigin(w, r) {
 		return
 	}
-	code := normUserCode(r.FormValue("user_code"))
-	d, err := s.cfg.Store.DeviceCodeByUser(r.Context(), code)
-	if err != nil || !s.cfg.Now().Before(d.ExpiresAt) {
-		page(w, http.StatusNotFound, "Unknown code", `<p>That code is unknown or has expired. Run <code>dlthub login</code> again.</p>`)
+	// Wrong codes are throttled per person and address, and every code
+	// that cannot be settled (unknown, expired, approved or denied already)
+	// gets the same answer: a guess learns nothing.
+	key, now := u.ID+"|"+clientIP(r), s.cfg.Now()
+	if wait := s.approvals.blocked(key, now); wait > 0 {
+		retryAfter(w, wait)
+		page(w, http.StatusTooManyRequests, "Approve device", `<p>Too many wrong codes. Try again in `+html(wait.Round(time.Minute).String())+`.</p>`)
 		return
 	}
-	switch r.FormValue("action") {
-	case "approve":
-		err = s.cfg.Store.ApproveDeviceCode(r.Context(), code, u.ID)
-	case "deny":
-		err = s.cfg.Store.DenyDeviceCode(r.Context(), code)
-	default:
+	code := normUserCode(r.FormValue("user_code"))
+	action := r.FormValue("action")
+	if action != "approve" && action != "deny" {
 		page(w, http.StatusBadRequest, "Choose", `<p>Approve or deny the request.</p>`)
 		return
 	}
+	d, err := s.cfg.Store.DeviceCodeByUser(r.Context(), code)
+	if err == nil && !now.Before(d.ExpiresAt) {
+		err = store.ErrNotFound
+	}
+	if err == nil {
+		if action == "approve" {
+			err = s.cfg.Store.ApproveDeviceCode(r.Context(), code, u.ID)
+		} else {
+			err = s.cfg.Store.DenyDeviceCode(r.Context(), code)
+		}
+	}
 	if err != nil {
-		page(w, http.StatusConflict, "Already settled", `<p>This request was already approved or denied.</p>`)
+		s.approvals.fail(key, now)
+		page(w, http.StatusNotFound, "Unknown code", `<p>That code is unknown, has expired or was used already. Run <code>dlthub login</code> again.</p>`)
 		return
 	}
+	s.approvals.reset(key)
 	page(w, http.StatusOK, "Done", `<p>Done. You can return to your terminal.</p>`)
 }

@@ -255,7 +255,7 @@ func (s *Server) githubUser(ctx context.Context, gh githubAccount) (store.User, 
 	if name == "" {
 		name = gh.Login
 	}
-	u, err = s.createUserWithOrg(ctx, store.User{Email: gh.Verified[0], Name: name}, gh.Login)
+	u, err = s.createUserWithOrg(ctx, store.User{Email: gh.Verified[0], Name: name, EmailVerified: true}, gh.Login)
 	if err != nil {
 		return u, err
 	}

@@ -21,7 +21,8 @@ type MemberJSON struct {
 	Name      string `json:"name"`
 	Role      string `json:"role"`
 	Inherited bool   `json:"inherited,omitempty"` // workspace owner by owning the organization
-	// Pending: invited, the account is not claimed yet.
+	// Pending: invited, not joined yet (no access until the invitation is
+	// accepted).
 	Pending   bool   `json:"pending,omitempty"`
 	InviteURL string `json:"invite_url,omitempty"` // only in the answer that invites
 }
@@ -60,19 +61,14 @@ func (s *Server) orgAccess(w http.ResponseWriter, r *http.Request, needOwner boo
 	return u, m, true
 }
 
-func (s *Server) memberJSON(r *http.Request, m store.Member) MemberJSON {
-	out := MemberJSON{UserID: m.User.ID, Email: m.User.Email, Name: m.User.Name, Role: m.Role, Inherited: m.Inherited}
-	if m.User.PasswordHash == "" {
-		_, err := s.cfg.Store.InviteOfUser(r.Context(), m.User.ID)
-		out.Pending = err == nil
-	}
-	return out
+func memberJSON(m store.Member) MemberJSON {
+	return MemberJSON{UserID: m.User.ID, Email: m.User.Email, Name: m.User.Name, Role: m.Role, Inherited: m.Inherited, Pending: m.Pending}
 }
 
 // listMembers answers a paged member list.
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, list func(store.Page) ([]store.Member, error)) {
 	listPage(w, r, "members", list, func(m store.Member) string { return m.User.Email },
-		func(m store.Member) MemberJSON { return s.memberJSON(r, m) })
+		memberJSON)
 }
 
 func (s *Server) listOrgMembers(w http.ResponseWriter, r *http.Request) {
@@ -83,10 +79,23 @@ func (s *Server) listOrgMembers(w http.ResponseWriter, r *http.Request) {
 	s.listMembers(w, r, func(p store.Page) ([]store.Member, error) { return s.cfg.Store.OrgMembers(r.Context(), m.Org.ID, p) })
 }
 
-// addOrgMember adds a person by email. Someone without an account gets
-// one to claim: the answer carries a one-time invite_url (7 days) for the
-// owner to pass on, and a GitHub sign-in with that verified email claims it
-// too. Adding a pending member again renews their link.
+// addOrgMember adds a person by email.
+//
+// Who owns an email is the trust question here. An account proves its
+// email when the operator made it or a GitHub sign-in with that verified
+// email reached it (store.User.EmailVerified); an invitation link proves
+// nothing of the kind: it only shows that the inviting owner handed it to
+// whoever set the password. So, as Gitea and Grafana keep an unconfirmed
+// address from joining anything on its own, only a verified account is
+// added directly. Anyone else gets a pending membership of this
+// organization alone: a one-time invite_url (7 days) for the owner to pass
+// on. A person without an account sets one up through it; an account set
+// up already (perhaps through another organization's link, perhaps by
+// someone who is not the email's owner) joins only when its holder,
+// signed in, also holds this organization's link. A GitHub sign-in with
+// the verified email accepts every pending invitation at once (and takes
+// the account back from whoever set its password through a link). Adding
+// a pending member again renews their link.
 func (s *Server) addOrgMember(w http.ResponseWriter, r *http.Request) {
 	u, m, ok := s.orgAccess(w, r, true)
 	if !ok {
@@ -113,39 +122,48 @@ func (s *Server) addOrgMember(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	user, err := s.cfg.Store.UserByEmail(ctx, email)
-	created := false
 	if errors.Is(err, store.ErrNotFound) {
 		user, err = s.cfg.Store.CreateUser(ctx, store.User{Email: email})
-		created = true
 	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not add the member")
 		return
 	}
-	status := http.StatusCreated
-	err = s.cfg.Store.AddOrgMember(ctx, m.Org.ID, user.ID, req.Role)
-	switch {
-	case errors.Is(err, store.ErrConflict):
-		// Already a member: only a pending one gets a new link.
-		if in, ierr := s.cfg.Store.InviteOfUser(ctx, user.ID); ierr != nil || in.OrgID != m.Org.ID {
+	out := MemberJSON{UserID: user.ID, Email: user.Email, Name: user.Name, Role: req.Role}
+	if user.EmailVerified {
+		err = s.cfg.Store.AddOrgMember(ctx, m.Org.ID, user.ID, req.Role)
+		switch {
+		case errors.Is(err, store.ErrConflict):
 			writeError(w, http.StatusConflict, email+" is already a member of "+m.Org.Name)
-			return
+		case err != nil:
+			writeError(w, http.StatusInternalServerError, "could not add the member")
+		default:
+			writeJSON(w, http.StatusCreated, out)
 		}
-		status = http.StatusOK
-	case err != nil:
+		return
+	}
+	orgs, err := s.cfg.Store.OrgsOfUser(ctx, user.ID)
+	if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not add the member")
 		return
 	}
-	out := MemberJSON{UserID: user.ID, Email: user.Email, Name: user.Name, Role: req.Role}
-	if created || status == http.StatusOK {
-		tok := "inv_" + randomToken(24)
-		if err := s.cfg.Store.CreateInvite(ctx, store.Invite{Hash: HashToken(tok), UserID: user.ID, OrgID: m.Org.ID, CreatedBy: u.ID,
-			ExpiresAt: s.cfg.Now().Add(InviteTTL)}); err != nil {
-			writeError(w, http.StatusInternalServerError, "could not create the invitation")
+	for _, o := range orgs {
+		if o.Org.ID == m.Org.ID {
+			writeError(w, http.StatusConflict, email+" is already a member of "+m.Org.Name)
 			return
 		}
-		out.Pending, out.InviteURL = true, s.cfg.PublicURL+"/invite?token="+tok
 	}
+	status := http.StatusCreated
+	if _, err := s.cfg.Store.InviteOfUser(ctx, user.ID, m.Org.ID); err == nil {
+		status = http.StatusOK // a new link for a pending member
+	}
+	tok := "inv_" + randomToken(24)
+	if err := s.cfg.Store.CreateInvite(ctx, store.Invite{Hash: HashToken(tok), UserID: user.ID, OrgID: m.Org.ID, Role: req.Role, CreatedBy: u.ID,
+		ExpiresAt: s.cfg.Now().Add(InviteTTL)}); err != nil {
+		writeError(w, http.StatusInternalServerError, "could not create the invitation")
+		return
+	}
+	out.Pending, out.InviteURL = true, s.cfg.PublicURL+"/invite?token="+tok
 	writeJSON(w, status, out)
 }
 
@@ -273,6 +291,14 @@ func (s *Server) validInvite(r *http.Request, tok string) (store.Invite, bool) {
 	return in, err == nil && s.cfg.Now().Before(in.ExpiresAt)
 }
 
+// inviteAccount is the account an invitation is for and whether it is set
+// up already (a password or a verified identity): then only its holder,
+// signed in, may accept.
+func (s *Server) inviteAccount(r *http.Request, in store.Invite) (store.User, bool, error) {
+	u, err := s.cfg.Store.UserByID(r.Context(), in.UserID)
+	return u, u.PasswordHash != "" || u.EmailVerified, err
+}
+
 func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
 	tok := r.URL.Query().Get("token")
 	in, ok := s.validInvite(r, tok)
@@ -280,9 +306,13 @@ func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusGone, "Invitation", `<p>This invitation link is not valid: it works once, for 7 days. Ask the owner who invited you for a new one.</p>`)
 		return
 	}
-	u, err := s.cfg.Store.UserByID(r.Context(), in.UserID)
+	u, held, err := s.inviteAccount(r, in)
 	if err != nil {
 		page(w, http.StatusInternalServerError, "Invitation", `<p>Could not read the invitation.</p>`)
+		return
+	}
+	if held {
+		s.joinPage(w, r, u, tok)
 		return
 	}
 	page(w, http.StatusOK, "Join dlthub", `<p>Set up the account `+html(u.Email)+`.</p>
@@ -293,11 +323,51 @@ func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
 <button>Create account</button></form>`+s.githubLink("/"))
 }
 
+// joinPage answers an invitation for an account that is set up already:
+// its holder, signed in, joins with one click; anyone else is asked to
+// sign in as that account (the link alone opens nothing).
+func (s *Server) joinPage(w http.ResponseWriter, r *http.Request, u store.User, tok string) {
+	back := "/invite?token=" + urlQueryEscape(tok)
+	if c, ok := s.sessionCaller(r); ok && c.ID == u.ID {
+		page(w, http.StatusOK, "Join the organization", `<p>Signed in as `+html(u.Email)+`. Accept the invitation to join the organization.</p>
+<form method="post" action="/invite">
+<input type="hidden" name="token" value="`+html(tok)+`">
+<button>Join</button></form>`)
+		return
+	}
+	hint := ` If you never set up this account, ask the server's administrator.`
+	if s.cfg.GitHub != nil {
+		hint = ` If you never set up this account, sign in with GitHub with this verified email: that takes the account back.`
+	}
+	page(w, http.StatusForbidden, "Sign in to accept", `<p>This invitation is for the account `+html(u.Email)+`, which is set up already. <a href="/login?next=`+
+		html(urlQueryEscape(back))+`">Sign in as `+html(u.Email)+`</a> to accept it.`+html(hint)+`</p>`+s.githubLink(back))
+}
+
 func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
+	if !s.sameOrigin(w, r) {
+		return
+	}
 	tok := r.FormValue("token")
 	in, ok := s.validInvite(r, tok)
 	if !ok {
 		page(w, http.StatusGone, "Invitation", `<p>This invitation link is not valid: it works once, for 7 days.</p>`)
+		return
+	}
+	u, held, err := s.inviteAccount(r, in)
+	if err != nil {
+		page(w, http.StatusInternalServerError, "Invitation", `<p>Could not read the invitation.</p>`)
+		return
+	}
+	if held {
+		if c, ok := s.sessionCaller(r); !ok || c.ID != u.ID {
+			s.joinPage(w, r, u, tok)
+			return
+		}
+		if err := s.cfg.Store.JoinByInvite(r.Context(), in.Hash, u.ID); err != nil {
+			page(w, http.StatusGone, "Invitation", `<p>This invitation was used already.</p>`)
+			return
+		}
+		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
 	pw := r.FormValue("password")
@@ -310,12 +380,16 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusInternalServerError, "Invitation", `<p>Could not set the password.</p>`)
 		return
 	}
-	u, err := s.cfg.Store.AcceptInvite(r.Context(), in.Hash, strings.TrimSpace(r.FormValue("name")), string(hash))
+	nu, err := s.cfg.Store.AcceptInvite(r.Context(), in.Hash, strings.TrimSpace(r.FormValue("name")), string(hash))
+	if errors.Is(err, store.ErrConflict) {
+		s.joinPage(w, r, u, tok) // set up meanwhile through another link
+		return
+	}
 	if err != nil {
 		page(w, http.StatusGone, "Invitation", `<p>This invitation was used already.</p>`)
 		return
 	}
-	if s.startSession(w, r, u) {
+	if s.startSession(w, r, nu) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	}
 }

@@ -88,7 +88,7 @@ func (s *Server) triggerRun(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, ref+" is an interactive job: it is served, not run")
 		return
 	}
-	profile := spec.Require["profile"]
+	profile := spec.RequiredProfile()
 	if profile == "" {
 		profile = "prod"
 	}
@@ -226,7 +226,11 @@ func (s *Server) runLogs(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	enc := json.NewEncoder(w)
-	flusher, _ := w.(http.Flusher)
+	// Each batch goes to the client as it is read: a follower sees lines
+	// while the run is still running (DESIGN §6.6), not when it ends.
+	rc := http.NewResponseController(w)
+	w.WriteHeader(http.StatusOK)
+	_ = rc.Flush()
 	ctx := r.Context()
 	for {
 		// Read the run's state before its lines: a run seen ended here has
@@ -248,9 +252,7 @@ func (s *Server) runLogs(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 		}
-		if flusher != nil {
-			flusher.Flush()
-		}
+		_ = rc.Flush()
 		if cur.Done() || !follow {
 			rj := runJSON(cur)
 			_ = enc.Encode(LogLineJSON{End: cur.Done(), Run: &rj})

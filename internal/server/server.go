@@ -64,8 +64,12 @@ type Server struct {
 	bootstrap string // one-time token for the first owner, "" once used
 	requests  map[string]int64
 	logins    loginLimiter
-	touches   appTouches
-	apiRoutes []string // "METHOD /api/v1/…" patterns
+	// deviceCodes throttles unauthenticated device-code requests per
+	// client address; approvals the wrong codes a signed-in person types.
+	deviceCodes loginLimiter
+	approvals   loginLimiter
+	touches     appTouches
+	apiRoutes   []string // "METHOD /api/v1/…" patterns
 }
 
 // Token lifetimes.
@@ -96,7 +100,9 @@ func New(cfg Config) *Server {
 	if cfg.GitHub != nil {
 		cfg.GitHub = cfg.GitHub.withDefaults()
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), requests: map[string]int64{}}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), requests: map[string]int64{},
+		deviceCodes: loginLimiter{Max: deviceCodeMax, Window: deviceCodeWindow},
+		approvals:   loginLimiter{Max: approvalMaxFails, Window: approvalWindow}}
 	s.routes()
 	return s
 }
@@ -160,7 +166,11 @@ func (s *Server) api(pattern string, h http.HandlerFunc) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	start := s.cfg.Now()
-	s.mux.ServeHTTP(rec, r)
+	if s.apiCSRF(r) {
+		writeError(rec, http.StatusForbidden, "cross-origin request refused: the API takes the session cookie only from this server's own pages; other clients send a bearer token")
+	} else {
+		s.mux.ServeHTTP(rec, r)
+	}
 	s.mu.Lock()
 	s.requests[fmt.Sprintf("%d", rec.status)]++
 	s.mu.Unlock()
@@ -175,6 +185,38 @@ type statusRecorder struct {
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer, so
+// streamed answers (followed logs) can flush through the recorder.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Flush implements http.Flusher for handlers that check for it.
+func (r *statusRecorder) Flush() { _ = http.NewResponseController(r.ResponseWriter).Flush() }
+
+// apiCSRF says whether a state-changing API request rides on the session
+// cookie from another origin (cross-site request forgery). A browser
+// sends the cookie with a form or a no-cors fetch from any site, and
+// text/plain, form and multipart bodies need no CORS preflight; so a
+// cookie-authenticated request that changes something must come from this
+// origin and carry a body only of another type (JSON). Bearer tokens are
+// never sent by a browser on its own and are not affected.
+func (s *Server) apiCSRF(r *http.Request) bool {
+	if !strings.HasPrefix(r.URL.Path, "/api/") || r.Header.Get("Authorization") != "" {
+		return false
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	if c, err := r.Cookie(sessionCookie); err != nil || c.Value == "" {
+		return false
+	}
+	if s.crossOrigin(r) {
+		return true
+	}
+	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(r.Header.Get("Content-Type"), ";", 2)[0]))
+	return ct == "text/plain" || ct == "application/x-www-form-urlencoded" || ct == "multipart/form-data"
 }
 
 // Error is the API's error body.
@@ -253,7 +295,11 @@ func (s *Server) Bootstrap(ctx context.Context) (string, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.bootstrap == "" {
-		s.bootstrap = randomToken(16)
+		tok := randomToken(16)
+		if err := s.cfg.Store.AddSetupToken(ctx, HashToken(tok), s.cfg.Now().UTC()); err != nil {
+			return "", false, fmt.Errorf("store the setup link: %w", err)
+		}
+		s.bootstrap = tok
 	}
 	return s.cfg.PublicURL + "/setup?token=" + s.bootstrap, true, nil
 }
@@ -291,6 +337,11 @@ func (s *Server) caller(r *http.Request) (caller, bool) {
 	if tok == "" {
 		return caller{}, false
 	}
+	return s.callerFor(r, tok)
+}
+
+// callerFor resolves a token; expired and revoked ones count as none.
+func (s *Server) callerFor(r *http.Request, tok string) (caller, bool) {
 	k, err := s.cfg.Store.APIKeyByHash(r.Context(), HashToken(tok))
 	if err != nil || k.RevokedAt != nil || !s.cfg.Now().Before(k.ExpiresAt) {
 		return caller{}, false

@@ -10,24 +10,37 @@ import (
 	"github.com/dlthub/dlthub/internal/store"
 )
 
-// sameOrigin refuses form posts sent from other sites: browsers send
-// Origin on POST, and a session cookie must not act for another page.
-// Requests without Origin (non-browser clients) pass; the cookie's
-// SameSite=Lax covers old browsers.
+// sameOrigin refuses form posts sent from other sites (CSRF, login CSRF
+// included): see crossOrigin.
 func (s *Server) sameOrigin(w http.ResponseWriter, r *http.Request) bool {
+	if s.crossOrigin(r) {
+		page(w, http.StatusForbidden, "Refused", `<p>This form was sent from another site.</p>`)
+		return false
+	}
+	return true
+}
+
+// crossOrigin says whether a request comes from another origin's page.
+// Browsers mark every request with Sec-Fetch-Site and cross-origin POSTs
+// with Origin; only same-origin (or "none": typed by the user) passes, so
+// a sibling subdomain (same-site, e.g. an app's origin) is refused too.
+// Requests with neither header are not from a browser page (the CLI,
+// scripts) and pass; the cookie's SameSite=Lax covers old browsers.
+func (s *Server) crossOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
 	o := r.Header.Get("Origin")
 	if o == "" {
-		return true
+		return false
 	}
 	pub, err := url.Parse(s.cfg.PublicURL)
-	if err == nil && o == pub.Scheme+"://"+pub.Host {
-		return true
+	if err == nil && pub.Host != "" && o == pub.Scheme+"://"+pub.Host {
+		return false
 	}
-	if r.Host != "" && (o == "http://"+r.Host || o == "https://"+r.Host) {
-		return true
-	}
-	page(w, http.StatusForbidden, "Refused", `<p>This form was sent from another site.</p>`)
-	return false
+	return r.Host == "" || (o != "http://"+r.Host && o != "https://"+r.Host)
 }
 
 // toSignIn sends the browser to the sign-in page, to come back to back.
@@ -35,25 +48,40 @@ func toSignIn(w http.ResponseWriter, r *http.Request, back string) {
 	http.Redirect(w, r, "/login?next="+urlQueryEscape(back), http.StatusSeeOther)
 }
 
+// sessionCaller is the person signed in to a browser page. Pages are for
+// sessions: only the session cookie counts, never an Authorization header,
+// and a workspace-scoped key put in the cookie counts as nobody, since the
+// pages show everything the person can see, not what one key may.
+func (s *Server) sessionCaller(r *http.Request) (caller, bool) {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return caller{}, false
+	}
+	c, ok := s.callerFor(r, ck.Value)
+	if !ok || c.Key.WorkspaceID != "" {
+		return caller{}, false
+	}
+	return c, true
+}
+
 // pageUser is the signed-in person of a browser page; without one the
 // browser is sent to sign in and come back to this page.
 func (s *Server) pageUser(w http.ResponseWriter, r *http.Request) (store.User, bool) {
-	u, ok := s.authenticate(r)
+	u, ok := s.sessionCaller(r)
 	if !ok {
 		toSignIn(w, r, r.URL.RequestURI())
 	}
-	return u, ok
+	return u.User, ok
 }
 
 // sessionUser is the signed-in person of a browser page, or a redirect to
 // sign in and come back.
 func (s *Server) sessionUser(w http.ResponseWriter, r *http.Request, back string) (caller, bool) {
-	u, ok := s.caller(r)
-	if !ok || u.Key.WorkspaceID != "" {
+	u, ok := s.sessionCaller(r)
+	if !ok {
 		toSignIn(w, r, back)
-		return u, false
 	}
-	return u, true
+	return u, ok
 }
 
 // keysPage lists the user's API keys and login sessions with a form to

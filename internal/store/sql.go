@@ -193,26 +193,30 @@ func (s *sqlStore) CreateUser(ctx context.Context, u User) (User, error) {
 		u.CreatedAt = time.Now().UTC()
 	}
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`),
-		u.ID, u.Email, u.Name, u.PasswordHash, ms(u.CreatedAt))
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO users (id, email, name, password_hash, created_at, email_verified) VALUES (?, ?, ?, ?, ?, ?)`),
+		u.ID, u.Email, u.Name, u.PasswordHash, ms(u.CreatedAt), boolInt(u.EmailVerified))
 	return u, wrap("create user "+u.Email, err)
 }
+
+// userCols are the columns scanUser reads, in its order.
+const userCols = `u.id, u.email, u.name, u.password_hash, u.created_at, u.email_verified`
 
 func (s *sqlStore) scanUser(row *sql.Row, op string) (User, error) {
 	var u User
 	var created int64
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created)
-	u.CreatedAt = fromMS(created)
+	var verified int
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created, &verified)
+	u.CreatedAt, u.EmailVerified = fromMS(created), verified != 0
 	return u, wrap(op, err)
 }
 
 func (s *sqlStore) UserByID(ctx context.Context, id string) (User, error) {
-	return s.scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT id, email, name, password_hash, created_at FROM users WHERE id = ?`), id), "user "+id)
+	return s.scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users u WHERE u.id = ?`), id), "user "+id)
 }
 
 func (s *sqlStore) UserByEmail(ctx context.Context, email string) (User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	return s.scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT id, email, name, password_hash, created_at FROM users WHERE email = ?`), email), "user "+email)
+	return s.scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users u WHERE u.email = ?`), email), "user "+email)
 }
 
 func (s *sqlStore) CountUsers(ctx context.Context) (int, error) {
@@ -557,4 +561,68 @@ func (s *sqlStore) PollDeviceCode(ctx context.Context, code string, at time.Time
 	}
 	_, err = s.db.ExecContext(ctx, s.q(`UPDATE device_codes SET last_poll = ? WHERE device_code = ?`), ms(at), code)
 	return d.LastPoll, wrap("poll device code", err)
+}
+
+func (s *sqlStore) DeleteExpiredDeviceCodes(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM device_codes WHERE expires_at < ?`), ms(before))
+	if err != nil {
+		return 0, wrap("delete expired device codes", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+func (s *sqlStore) AddSetupToken(ctx context.Context, hash string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO setup_tokens (hash, created_at) VALUES (?, ?)`), hash, ms(at))
+	return wrap("add setup token", err)
+}
+
+func (s *sqlStore) SetupTokenOpen(ctx context.Context, hash string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM setup_tokens WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM setup_claim)`), hash).Scan(&n)
+	return n > 0, wrap("setup token", err)
+}
+
+// ClaimSetup inserts the one row of setup_claim: of two processes
+// claiming at once, the database lets one insert it and the other fails
+// on the primary key.
+func (s *sqlStore) ClaimSetup(ctx context.Context, hash string, at time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("claim setup", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	res, err := tx.ExecContext(ctx, s.q(`DELETE FROM setup_tokens WHERE hash = ?`), hash)
+	if err != nil {
+		return wrap("claim setup", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("claim setup: no such link: %w", ErrNotFound)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO setup_claim (id, hash, claimed_at) VALUES (1, ?, ?)`), hash, ms(at)); err != nil {
+		if isConflict(err) {
+			return fmt.Errorf("claim setup: claimed already: %w", ErrNotFound)
+		}
+		return wrap("claim setup", err)
+	}
+	return wrap("claim setup", tx.Commit())
+}
+
+func (s *sqlStore) ReleaseSetup(ctx context.Context, hash string, at time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("release setup", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	res, err := tx.ExecContext(ctx, s.q(`DELETE FROM setup_claim WHERE hash = ?`), hash)
+	if err != nil {
+		return wrap("release setup", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("release setup: not claimed with this link: %w", ErrNotFound)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO setup_tokens (hash, created_at) VALUES (?, ?)`), hash, ms(at)); err != nil {
+		return wrap("release setup", err)
+	}
+	return wrap("release setup", tx.Commit())
 }

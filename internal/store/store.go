@@ -54,6 +54,11 @@ type User struct {
 	Name         string
 	PasswordHash string
 	CreatedAt    time.Time
+	// EmailVerified: the person has proven they own Email (the operator
+	// made the account, or a GitHub sign-in with that verified email). An
+	// account set up through an invitation link has not, so other
+	// organizations cannot add it directly (see InviteOfUser).
+	EmailVerified bool
 }
 
 // Org is an organization.
@@ -200,15 +205,35 @@ type Store interface {
 	// RemoveWorkspaceRole drops an explicit role (ErrNotFound when none).
 	RemoveWorkspaceRole(ctx context.Context, workspaceID, userID string) error
 
-	// CreateInvite stores an invitation, replacing the user's earlier ones.
+	// CreateInvite stores an invitation, replacing the user's earlier one
+	// to the same organization.
 	CreateInvite(ctx context.Context, in Invite) error
 	InviteByHash(ctx context.Context, hash string) (Invite, error)
-	// InviteOfUser is the user's pending invitation (ErrNotFound when none:
-	// the account is claimed).
-	InviteOfUser(ctx context.Context, userID string) (Invite, error)
-	// AcceptInvite sets the invited user's password (and name, when given)
-	// and deletes their invitations, once: a second accept is ErrNotFound.
+	// InviteOfUser is the user's pending invitation to an organization
+	// (ErrNotFound when none).
+	InviteOfUser(ctx context.Context, userID, orgID string) (Invite, error)
+	// AcceptInvite sets up an account nobody holds yet (no password, no
+	// linked identity) through its link: it sets the password (and name,
+	// when given), spends the invitation and makes the user a member of
+	// that organization only; its email stays unverified. A spent link is
+	// ErrNotFound, an account set up already ErrConflict.
 	AcceptInvite(ctx context.Context, hash, name, passwordHash string) (User, error)
+	// JoinByInvite spends an invitation of userID (an account that is set
+	// up, its holder signed in) and makes them a member of its
+	// organization; ErrNotFound when spent or another user's.
+	JoinByInvite(ctx context.Context, hash, userID string) error
+	// AddSetupToken stores the hash of a first-owner setup link.
+	AddSetupToken(ctx context.Context, hash string, at time.Time) error
+	// SetupTokenOpen says whether a setup link's hash is stored and the
+	// setup not claimed yet.
+	SetupTokenOpen(ctx context.Context, hash string) (bool, error)
+	// ClaimSetup claims the first-owner setup with a stored link, once
+	// across every process on the database: a second claim, with any link,
+	// is ErrNotFound.
+	ClaimSetup(ctx context.Context, hash string, at time.Time) error
+	// ReleaseSetup undoes a claim whose owner could not be created, so the
+	// link works again.
+	ReleaseSetup(ctx context.Context, hash string, at time.Time) error
 	// BindRepository binds a repository to a workspace: one repository per
 	// workspace and one workspace per repository (ErrConflict otherwise). It
 	// returns the workspace the repository was bound to before, if another.
@@ -231,6 +256,9 @@ type Store interface {
 	// token once only; ErrNotFound when it was already consumed (a racing
 	// second exchange loses).
 	ConsumeDeviceCode(ctx context.Context, deviceCode string) error
+	// DeleteExpiredDeviceCodes deletes the codes that expired before a
+	// time and says how many went.
+	DeleteExpiredDeviceCodes(ctx context.Context, before time.Time) (int64, error)
 	// PollDeviceCode records a poll and returns the previous one.
 	PollDeviceCode(ctx context.Context, deviceCode string, at time.Time) (*time.Time, error)
 

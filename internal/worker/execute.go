@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	toml "github.com/pelletier/go-toml/v2"
@@ -21,6 +24,7 @@ import (
 	"github.com/dlthub/dlthub/internal/jobs"
 	"github.com/dlthub/dlthub/internal/pipeline"
 	"github.com/dlthub/dlthub/internal/runner"
+	"github.com/dlthub/dlthub/internal/sandbox"
 	"github.com/dlthub/dlthub/internal/store"
 	"github.com/dlthub/dlthub/internal/workspace"
 )
@@ -39,6 +43,10 @@ type checkout struct {
 	job   *jobs.Job
 	row   store.Job
 	masks []string // secret values to hide in logs
+	// readOnly are paths outside the checkout the job needs to read (a
+	// Python environment and its base interpreter); the sandbox binds
+	// them read-only.
+	readOnly []string
 }
 
 func (w *Worker) execute(ctx context.Context, r store.Run) {
@@ -92,35 +100,59 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		}
 		l.BasePath = jobs.AppBasePath(r.WorkspaceID, r.JobRef)
 	}
-	argv := co.job.Command
-	if co.job.Pipeline != "" {
-		argv = []string{w.cfg.Exe, "local", "pipeline", "run", co.job.Pipeline}
-		if r.Refresh {
-			argv = append(argv, "--refresh")
-		}
-	}
-	if len(argv) == 0 {
-		w.finish(ctx, r, store.RunFailed, nil, "the job has neither a command nor a pipeline")
-		return
-	}
-	if argv[0] == "dlthub" {
-		// `dlthub …` commands (the dashboard, a pipeline) run with this
-		// worker's own dlthub, whatever is on PATH.
-		argv = append([]string{w.cfg.Exe}, argv[1:]...)
-	}
 	sink := newLogSink(w.cfg.Store, r.ID, co.masks, w.cfg.Now, log)
 	procCtx, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)
 	watchDone := make(chan struct{})
 	go func() { defer close(watchDone); w.watch(ctx, procCtx, r.ID, app, stop) }()
+	env := append(append(baseEnv(dir), vars...), l.Env()...)
+	// A Python job's environment is built (or taken from the cache) inside
+	// the run, with its heartbeat beating: uv's output is the run's log, and
+	// a cancel stops the build.
+	argv, pj, err := w.command(procCtx, co, l, sink.stream("stderr"))
+	if pj != nil {
+		defer pj.penv.Release()
+		env = pathWith(append(env, pj.env...), pj.penv.BinDir())
+	}
+	var cmdline []string
+	if err == nil {
+		cmdline, err = w.sandboxed(dir, co, argv)
+	}
+	if err != nil {
+		cause := context.Cause(procCtx)
+		stop(nil)
+		<-watchDone
+		sink.line("stderr", err.Error())
+		sink.close()
+		switch {
+		case errors.Is(cause, errShutdown):
+			if err := w.cfg.Store.ReleaseRun(context.WithoutCancel(ctx), r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				log.Error("release run", "err", err)
+			}
+		case errors.Is(cause, errCancelled):
+			w.finish(ctx, r, store.RunCancelled, nil, "cancelled before the job started")
+		case errors.Is(cause, errLost):
+		default:
+			w.finish(ctx, r, store.RunFailed, nil, err.Error())
+		}
+		return
+	}
 	if app {
 		go w.announce(procCtx, r.ID, l.Port, log)
 	}
-	log.Info("run started", "command", strings.Join(argv, " "))
-	res, runErr := runner.Run(procCtx, argv, runner.Options{
-		Dir: dir, Env: append(append(baseEnv(dir), vars...), l.Env()...), Timeout: co.job.Execute.Timeout, GracePeriod: co.job.Execute.GracePeriod,
+	log.Info("run started", "command", strings.Join(argv, " "), "sandboxed", w.cfg.Sandbox != nil)
+	started := w.cfg.Now()
+	res, runErr := runner.Run(procCtx, cmdline, runner.Options{NewSession: true,
+		Dir: dir, Env: env, Timeout: co.job.Execute.Timeout, GracePeriod: co.job.Execute.GracePeriod,
 		Stdout: sink.stream("stdout"), Stderr: sink.stream("stderr"), Now: w.cfg.Now,
 	})
+	if pj != nil {
+		if rows := w.pythonRows(context.WithoutCancel(ctx), co, pj, env, started); len(rows) > 0 {
+			if err := w.cfg.Store.SetRunTableRows(context.WithoutCancel(ctx), r.ID, rows); err != nil {
+				log.Error("store run rows", "err", err)
+			}
+		}
+	}
 	cause := context.Cause(procCtx)
 	stop(nil)
 	<-watchDone
@@ -160,6 +192,55 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		w.finish(ctx, r, store.RunFailed, &code, res.Describe())
 		w.retry(ctx, r, co.job)
 	}
+}
+
+// sandboxed hands the checkout to the job's uid and is the command line
+// that runs argv in the run's sandbox (argv itself without one).
+func (w *Worker) sandboxed(dir string, co *checkout, argv []string) ([]string, error) {
+	if w.cfg.Sandbox == nil {
+		return argv, nil
+	}
+	if err := w.cfg.Sandbox.Own(dir); err != nil {
+		return nil, fmt.Errorf("could not prepare the sandbox: %w", err)
+	}
+	return w.sandboxCommand(co, argv)
+}
+
+// sandboxCommand is argv in the run's sandbox: the checkout bound
+// writable, the paths the job reads outside it (its Python environment,
+// this worker's dlthub) bound read-only.
+func (w *Worker) sandboxCommand(co *checkout, argv []string) ([]string, error) {
+	if w.cfg.Sandbox == nil {
+		return argv, nil
+	}
+	ro := append(append([]string{}, co.readOnly...), w.cfg.Exe)
+	cmdline, err := w.cfg.Sandbox.Command(sandbox.Job{Dir: co.dir, ReadOnly: ro, Argv: argv})
+	if err != nil {
+		return nil, fmt.Errorf("could not prepare the sandbox: %w", err)
+	}
+	return cmdline, nil
+}
+
+// wrap is argv in the sandbox of a run whose job has already started
+// (its checkout is the job's): for helpers that read what the job wrote.
+// Should the sandbox refuse, the command is one that fails saying why,
+// never argv unsandboxed.
+func (w *Worker) wrap(co *checkout, argv []string) []string {
+	cmdline, err := w.sandboxCommand(co, argv)
+	if err != nil {
+		return []string{"/bin/sh", "-c", `echo "$0" >&2; exit 1`, err.Error()}
+	}
+	return cmdline
+}
+
+// credential prepares cmd, a command made by wrap, to start: a session of
+// its own (no controlling terminal). It sets no uid: the sandbox starts as
+// this worker and drops to the job's uid inside (internal/sandbox).
+func (w *Worker) credential(cmd *exec.Cmd) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setsid = true
 }
 
 // retry queues the next attempt of a failed run when its job opts in with
@@ -398,9 +479,7 @@ func (w *Worker) variables(ctx context.Context, r store.Run, co *checkout) ([]st
 				if val, err = artifact.OpenValue(ctx, w.cfg.Keeper, v.Value); err != nil {
 					return nil, fmt.Errorf("variable %s: %w", v.Name, err)
 				}
-				if len(val) >= 4 {
-					co.masks = append(co.masks, val)
-				}
+				co.masks = append(co.masks, maskValues(val)...)
 			}
 			if _, seen := vals[v.Name]; !seen {
 				names = append(names, v.Name)
@@ -457,8 +536,31 @@ func baseEnv(dir string) []string {
 	return []string{"PATH=" + path, "HOME=" + dir, "TMPDIR=" + os.TempDir(), "LANG=C.UTF-8"}
 }
 
-// secretValues are the string values of a secrets file, longest first,
-// to mask in logs (short ones would mask ordinary words).
+// minMask is the shortest secret value masked in logs: shorter ones would
+// mask ordinary words and numbers.
+const minMask = 4
+
+// maskValues are the strings to mask in logs for one secret value: the
+// value and, since logs are masked line by line, each line of a
+// multi-line value (a PEM key, a JSON credential); short ones are left.
+func maskValues(v string) []string {
+	var out []string
+	if len(v) >= minMask {
+		out = append(out, v)
+	}
+	if strings.ContainsAny(v, "\r\n") {
+		for _, l := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' }) {
+			if l = strings.TrimSpace(l); len(l) >= minMask && l != v {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// secretValues are the values of a secrets file as a job may print them,
+// longest first, to mask in logs: strings (and each line of a multi-line
+// one), integers and floats, of at least minMask characters.
 func secretValues(doc string) []string {
 	var v map[string]any
 	if err := toml.Unmarshal([]byte(doc), &v); err != nil {
@@ -477,8 +579,18 @@ func secretValues(doc string) []string {
 				walk(y)
 			}
 		case string:
-			if len(t) >= 4 {
-				out = append(out, t)
+			out = append(out, maskValues(t)...)
+		case int64:
+			out = append(out, maskValues(strconv.FormatInt(t, 10))...)
+		case float64:
+			// As Go and Python print it: 1234.5, 1e+21; 1234.0 too.
+			f := strconv.FormatFloat(t, 'f', -1, 64)
+			out = append(out, maskValues(f)...)
+			if g := strconv.FormatFloat(t, 'g', -1, 64); g != f {
+				out = append(out, maskValues(g)...)
+			}
+			if !strings.ContainsAny(f, ".eE") && !math.IsInf(t, 0) && !math.IsNaN(t) {
+				out = append(out, maskValues(f+".0")...)
 			}
 		}
 	}

@@ -50,3 +50,32 @@ func TestLogSinkMasksSplitsAndBounds(t *testing.T) {
 		t.Errorf("bound: %d bytes kept, last %q", total, last.Line)
 	}
 }
+
+// Secrets files are masked whatever the TOML type: strings, integers and
+// floats as a job prints them, and each line of a multi-line value; short
+// values (under minMask characters) are not, they would mask ordinary
+// words and numbers.
+func TestSecretValuesCoverNumbersAndLines(t *testing.T) {
+	got := secretValues("port = 5432\nsmall = 42\nratio = 2.5\nbig = 31415.0\nexp = 1e21\nok = true\n" +
+		"[db]\nkeys = [\"abcd\", 12345]\npem = \"\"\"\nline-one-xyz\n  ab\nline-two-xyz\n\"\"\"\n")
+	want := map[string]bool{"5432": true, "31415": true, "31415.0": true, "1000000000000000000000": true, "1000000000000000000000.0": true, "1e+21": true,
+		"abcd": true, "12345": true, "line-one-xyz\n  ab\nline-two-xyz\n": true, "line-one-xyz": true, "line-two-xyz": true}
+	seen := map[string]bool{}
+	for i, v := range got {
+		seen[v] = true
+		if !want[v] {
+			t.Errorf("unexpected mask %q", v)
+		}
+		if i > 0 && len(v) > len(got[i-1]) {
+			t.Errorf("not longest first: %q after %q", v, got[i-1])
+		}
+	}
+	for v := range want {
+		if !seen[v] {
+			t.Errorf("%q is not masked (got %q)", v, got)
+		}
+	}
+	if m := maskValues("one-line\r\nsecond\r\n"); len(m) != 3 || m[1] != "one-line" || m[2] != "second" {
+		t.Errorf("CRLF lines: %q", m)
+	}
+}

@@ -23,6 +23,8 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/secrets"
 
+	"github.com/dlthub/dlthub/internal/pyenv"
+	"github.com/dlthub/dlthub/internal/sandbox"
 	"github.com/dlthub/dlthub/internal/store"
 )
 
@@ -54,6 +56,15 @@ type Config struct {
 	// API (default 127.0.0.1: the API and this worker share a machine).
 	AppIdle time.Duration
 	AppHost string
+	// Sandbox runs each job in a sandbox of its own (DESIGN §6.7a): only
+	// its checkout writable, no view of the data dir, other runs or the
+	// worker, an unprivileged uid. nil runs jobs unsandboxed as this
+	// process's user (`dlthub server --unsafe-no-sandbox`).
+	Sandbox *sandbox.Sandbox
+	// Python builds and caches the environments of Python jobs (DESIGN
+	// §10); nil on a worker without uv, whose Python runs then fail with
+	// a message that says so.
+	Python *pyenv.Manager
 	Logger  *slog.Logger
 	Now     func() time.Time
 }

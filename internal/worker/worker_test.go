@@ -49,12 +49,14 @@ type plane struct {
 	keeper *secrets.Keeper
 	ws     string
 	user   string
+	db     string // the SQLite file
 }
 
 func newPlane(t *testing.T, files map[string]string, manifest string, cfg []artifact.ConfigFile) *plane {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "db"))
+	db := filepath.Join(t.TempDir(), "db")
+	st, err := store.OpenSQLite(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ func newPlane(t *testing.T, files map[string]string, manifest string, cfg []arti
 	}
 	t.Cleanup(func() { _ = bucket.Close() })
 	key, _ := localsecrets.NewRandomKey()
-	p := &plane{st: st, bucket: bucket, keeper: localsecrets.NewKeeper(key)}
+	p := &plane{st: st, bucket: bucket, keeper: localsecrets.NewKeeper(key), db: db}
 	u, _ := st.CreateUser(ctx, store.User{Email: "ann@x"})
 	org, _ := st.CreateOrg(ctx, "acme", u.ID)
 	ws, _ := st.CreateWorkspace(ctx, org.ID, "a")
@@ -146,7 +148,8 @@ func (p *plane) run(t *testing.T, job string) store.Run {
 
 func (p *plane) startWorker(t *testing.T, mods ...func(*worker.Config)) (*worker.Worker, context.CancelFunc, chan struct{}) {
 	t.Helper()
-	cfg := worker.Config{Store: p.st, Blob: p.bucket, Keeper: p.keeper, Name: "test-worker", Dir: t.TempDir(), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond}
+	// Sandboxed wherever bubblewrap is installed (testSandbox).
+	cfg := worker.Config{Store: p.st, Blob: p.bucket, Keeper: p.keeper, Name: "test-worker", Dir: t.TempDir(), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond, Sandbox: testSandbox(t)}
 	for _, m := range mods {
 		m(&cfg)
 	}

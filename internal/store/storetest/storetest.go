@@ -272,8 +272,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if _, err := s.InviteByHash(ctx, "h1"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("old link: %v", err)
 		}
-		in, err := s.InviteOfUser(ctx, dan.ID)
-		if err != nil || in.Hash != "h2" || !in.ExpiresAt.Equal(exp) || in.OrgID != org.ID {
+		in, err := s.InviteOfUser(ctx, dan.ID, org.ID)
+		if err != nil || in.Hash != "h2" || !in.ExpiresAt.Equal(exp) || in.OrgID != org.ID || in.Role != store.RoleMember {
 			t.Errorf("invite of user: %+v %v", in, err)
 		}
 		u, err := s.AcceptInvite(ctx, "h2", "Dan", "pwhash")
@@ -283,7 +283,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if _, err := s.AcceptInvite(ctx, "h2", "", "other"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("accepted twice: %v", err)
 		}
-		if _, err := s.InviteOfUser(ctx, dan.ID); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.InviteOfUser(ctx, dan.ID, org.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("claimed account still invited: %v", err)
 		}
 		// Linking an identity claims the account too.
@@ -294,6 +294,111 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		if _, err := s.InviteByHash(ctx, "h3"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("invite after github link: %v", err)
+		}
+	})
+	t.Run("invites_per_organization", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x", EmailVerified: true})
+		acme, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		globex, _ := s.CreateOrg(ctx, "globex", ann.ID)
+		exp := time.Now().Add(time.Hour).UTC()
+		// Invited by two organizations: each link is that one's, and
+		// neither is a membership until accepted.
+		dan, _ := s.CreateUser(ctx, store.User{Email: "dan@x"})
+		_ = s.CreateInvite(ctx, store.Invite{Hash: "a", UserID: dan.ID, OrgID: acme.ID, Role: store.RoleMember, CreatedBy: ann.ID, ExpiresAt: exp})
+		_ = s.CreateInvite(ctx, store.Invite{Hash: "g", UserID: dan.ID, OrgID: globex.ID, Role: store.RoleOwner, CreatedBy: ann.ID, ExpiresAt: exp})
+		if orgs, _ := s.OrgsOfUser(ctx, dan.ID); len(orgs) != 0 {
+			t.Errorf("pending member has organizations: %+v", orgs)
+		}
+		ms, _ := s.OrgMembers(ctx, globex.ID, store.Page{})
+		if len(ms) != 2 || ms[1].User.ID != dan.ID || !ms[1].Pending || ms[1].Role != store.RoleOwner || ms[0].Pending {
+			t.Errorf("members with a pending one: %+v", ms)
+		}
+		u, err := s.AcceptInvite(ctx, "a", "Dan", "pw")
+		if err != nil || u.EmailVerified {
+			t.Fatalf("accept: %+v %v", u, err)
+		}
+		if orgs, _ := s.OrgsOfUser(ctx, dan.ID); len(orgs) != 1 || orgs[0].Org.ID != acme.ID {
+			t.Errorf("after accepting acme's link: %+v", orgs)
+		}
+		// The other link no longer sets a password: the account is held.
+		if _, err := s.AcceptInvite(ctx, "g", "", "attacker"); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("second link set a password: %v", err)
+		}
+		if err := s.JoinByInvite(ctx, "g", ann.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("joined with another's link: %v", err)
+		}
+		if err := s.JoinByInvite(ctx, "g", dan.ID); err != nil {
+			t.Fatal(err)
+		}
+		if orgs, _ := s.OrgsOfUser(ctx, dan.ID); len(orgs) != 2 || orgs[1].Role != store.RoleOwner {
+			t.Errorf("after joining globex: %+v", orgs)
+		}
+		// A pending member's role changes and they can be uninvited.
+		eve, _ := s.CreateUser(ctx, store.User{Email: "eve@x"})
+		_ = s.CreateInvite(ctx, store.Invite{Hash: "e", UserID: eve.ID, OrgID: acme.ID, CreatedBy: ann.ID, ExpiresAt: exp})
+		if err := s.SetOrgRole(ctx, acme.ID, eve.ID, store.RoleOwner); err != nil {
+			t.Error(err)
+		}
+		if in, _ := s.InviteOfUser(ctx, eve.ID, acme.ID); in.Role != store.RoleOwner {
+			t.Errorf("pending role: %+v", in)
+		}
+		if err := s.RemoveOrgMember(ctx, acme.ID, eve.ID); err != nil {
+			t.Error(err)
+		}
+		if _, err := s.InviteByHash(ctx, "e"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("uninvited link: %v", err)
+		}
+		// A verified identity takes back an account someone set a password
+		// for through a link: the password and keys stop, invitations
+		// become memberships.
+		mal, _ := s.CreateUser(ctx, store.User{Email: "mal@x"})
+		_ = s.CreateInvite(ctx, store.Invite{Hash: "m1", UserID: mal.ID, OrgID: acme.ID, CreatedBy: ann.ID, ExpiresAt: exp})
+		_ = s.CreateInvite(ctx, store.Invite{Hash: "m2", UserID: mal.ID, OrgID: globex.ID, CreatedBy: ann.ID, ExpiresAt: exp})
+		if _, err := s.AcceptInvite(ctx, "m1", "", "claimer"); err != nil {
+			t.Fatal(err)
+		}
+		k, _ := s.CreateAPIKey(ctx, store.APIKey{UserID: mal.ID, Role: store.RoleOwner, Name: "k", Hash: "mal-key", CreatedAt: time.Now(), ExpiresAt: exp})
+		if err := s.LinkIdentity(ctx, "github", "9", mal.ID); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ := s.UserByID(ctx, mal.ID); u.PasswordHash != "" || !u.EmailVerified {
+			t.Errorf("after the verified link: %+v", u)
+		}
+		if k, _ := s.APIKeyByHash(ctx, k.Hash); k.RevokedAt == nil {
+			t.Error("the claimer's key still works")
+		}
+		if orgs, _ := s.OrgsOfUser(ctx, mal.ID); len(orgs) != 2 {
+			t.Errorf("verified owner's organizations: %+v", orgs)
+		}
+		// A verified account keeps its password when it links GitHub.
+		if err := s.LinkIdentity(ctx, "github", "10", ann.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("setup_claim", func(t *testing.T) {
+		s := open(t)
+		now := time.Now()
+		_ = s.AddSetupToken(ctx, "one", now)
+		_ = s.AddSetupToken(ctx, "two", now)
+		if ok, err := s.SetupTokenOpen(ctx, "two"); !ok || err != nil {
+			t.Errorf("open: %v %v", ok, err)
+		}
+		if err := s.ClaimSetup(ctx, "one", now); err != nil {
+			t.Fatal(err)
+		}
+		// Another process's link loses: one first owner per database.
+		if ok, _ := s.SetupTokenOpen(ctx, "two"); ok {
+			t.Error("second link still open")
+		}
+		if err := s.ClaimSetup(ctx, "two", now); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("second claim: %v", err)
+		}
+		if err := s.ReleaseSetup(ctx, "one", now); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ClaimSetup(ctx, "one", now); err != nil {
+			t.Errorf("claim after release: %v", err)
 		}
 	})
 	t.Run("concurrent_writers", func(t *testing.T) {
@@ -876,6 +981,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		if _, err := s.DeviceCodeByDevice(ctx, "d1"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("consumed code still readable: %v", err)
+		}
+		if n, err := s.DeleteExpiredDeviceCodes(ctx, exp.Add(time.Millisecond)); err != nil || n != 1 {
+			t.Errorf("delete expired: %d %v", n, err)
+		}
+		if _, err := s.DeviceCodeByUser(ctx, "CCCC-DDDD"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("expired code still there: %v", err)
 		}
 	})
 }

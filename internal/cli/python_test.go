@@ -1,0 +1,246 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/pyenv"
+	"github.com/dlthub/dlthub/internal/python/pythontest"
+)
+
+// pythonWorkspace starts a control plane whose worker builds Python
+// environments with the pinned uv, logs in, copies the example Python
+// workspace into a fresh folder and connects it to a new workspace.
+func pythonWorkspace(t *testing.T) (dir string, env map[string]string, envs *pyenv.Manager) {
+	t.Helper()
+	tools := pythontest.Find(t)
+	envs = &pyenv.Manager{Dir: t.TempDir(), UV: tools.UV}
+	base, _, _ := controlPlaneWithPython(t, envs)
+	dir, env = loggedInTo(t, base)
+	env["VIRTUAL_ENV"] = tools.Venv
+	copyTree(t, filepath.Join("..", "..", "examples", "python-workspace"), dir)
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "connect", "analytics", "--create"); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	return dir, env, envs
+}
+
+// copyTree copies the files of src into dst (over what is there).
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if d.Name() == "__pycache__" || d.Name() == "state" || d.Name() == "data" && filepath.Base(filepath.Dir(p)) == ".dlt" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitRun polls a job's runs until one matches want (a regexp over the
+// runs' JSON), and returns that JSON.
+func waitRun(t *testing.T, dir string, env map[string]string, job, want string, within time.Duration) string {
+	t.Helper()
+	re := regexp.MustCompile(want)
+	deadline := time.Now().Add(within)
+	for {
+		_, out, _ := runInProcess(t, dir, env, false, "", "job", "runs", "list", job, "--json")
+		if re.MatchString(out) {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no run of %s matches %s:\n%s", job, want, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestPythonWorkspaceOnTheControlPlane(t *testing.T) {
+	t.Parallel()
+	dir, env, envs := pythonWorkspace(t)
+	// A job that starts a process tree, for cancel.
+	writeFile(t, dir, "slow.py", `"""Sleeps with a child process."""
+import subprocess, time
+
+if __name__ == "__main__":
+    child = subprocess.Popen(["sleep", "3171"])
+    print("slow started", flush=True)
+    time.sleep(300)
+`)
+
+	code, out, errOut := runInProcess(t, dir, env, false, "", "deploy", "--show-manifest", "--format", "json")
+	if code != 0 {
+		t.Fatalf("show-manifest: %d %s", code, errOut)
+	}
+	var manifest struct {
+		Jobs []struct {
+			JobRef     string `json:"job_ref"`
+			EntryPoint struct {
+				Module, Launcher string
+				Function         *string
+			} `json:"entry_point"`
+			Triggers []string `json:"triggers"`
+		} `json:"jobs"`
+	}
+	if err := json.Unmarshal([]byte(out), &manifest); err != nil {
+		t.Fatalf("manifest: %v\n%s", err, out)
+	}
+	refs := map[string]string{}
+	for _, j := range manifest.Jobs {
+		refs[j.JobRef] = j.EntryPoint.Launcher
+	}
+	for ref, launcher := range map[string]string{
+		"jobs.__deployment__.ingest": "dlt._workspace.deployment.launchers.job", "jobs.__deployment__.report": "dlt._workspace.deployment.launchers.job",
+		"jobs.__deployment__.notebook": "dlt._workspace.deployment.launchers.job", "jobs.workspace.dashboard": "dlt._workspace.deployment.launchers.dashboard",
+	} {
+		if refs[ref] != launcher {
+			t.Errorf("manifest: %s has launcher %q, want %q\n%s", ref, refs[ref], launcher, out)
+		}
+	}
+
+	// Deploy, then the pipeline job runs through dlt's launcher.
+	code, out, errOut = runInProcess(t, dir, env, false, "", "run", "ingest", "-f")
+	if code != 0 || !strings.Contains(out, "is LOADED and contains no failed jobs") || !regexp.MustCompile(`job\s+added\s+jobs\.__deployment__\.ingest`).MatchString(errOut) ||
+		!strings.Contains(out+errOut, "Building Python environment") {
+		t.Fatalf("run ingest -f: %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	runs := waitRun(t, dir, env, "ingest", `"status": "completed"`, 10*time.Second)
+	if !strings.Contains(runs, `"issues": 40`) || !strings.Contains(runs, `"issues__labels": 49`) {
+		t.Errorf("rows per table from dlt's trace: %s", runs)
+	}
+	if code, out, _ := runInProcess(t, dir, env, false, "", "job", "list", "--json"); code != 0 || !strings.Contains(out, `"jobs.__deployment__.report"`) || !strings.Contains(out, `"jobs.workspace.dashboard"`) {
+		t.Errorf("job list: %d %s", code, out)
+	}
+	// Its job.success follow-up runs by itself, in the same environment
+	// (its dependency group adds nothing).
+	runs = waitRun(t, dir, env, "report", `"status": "completed"`, 60*time.Second)
+	if !strings.Contains(runs, `"trigger": "job.success:jobs.__deployment__.ingest"`) {
+		t.Errorf("report: %s", runs)
+	}
+	_, logOut, _ := runInProcess(t, dir, env, false, "", "job", "logs", "report")
+	if !strings.Contains(logOut, "report for run ") || !strings.Contains(logOut, "triggered by job.success:jobs.__deployment__.ingest") {
+		t.Errorf("report's log: %s", logOut)
+	}
+
+	// Ad hoc: a plain script runs with dlt's module launcher and streams.
+	code, out, errOut = runInProcess(t, dir, env, false, "", "run", "github_pipeline.py", "-f")
+	if code != 0 || !strings.Contains(out, "is LOADED and contains no failed jobs") || !strings.Contains(errOut, "jobs.github_pipeline") {
+		t.Fatalf("run github_pipeline.py -f: %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if code, out, _ := runInProcess(t, dir, env, false, "", "job", "info", "github_pipeline"); code != 0 || !strings.Contains(out, "dlt._workspace.deployment.launchers.module") {
+		t.Errorf("ad-hoc job info: %d %s", code, out)
+	}
+	// Every run so far needed the same requirement set: built once.
+	if n := envs.Builds(); n != 1 {
+		t.Errorf("environments built: %d, want 1 (the second run reuses the first's)", n)
+	}
+
+	// Cancel of a running Python job ends its whole process tree.
+	stderr, wait := startCLI(t, dir, env, "run", "slow.py", "-f")
+	waitRun(t, dir, env, "slow", `"status": "running"`, 60*time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for !processWith("3171") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the slow job's child never started:\n%s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "cancel", "slow"); code != 0 {
+		t.Fatalf("cancel: %d %s", code, errOut)
+	}
+	if code := wait(); code == 0 {
+		t.Errorf("run -f of a cancelled job exited 0:\n%s", stderr.String())
+	}
+	waitRun(t, dir, env, "slow", `"status": "cancelled"`, 60*time.Second)
+	deadline = time.Now().Add(10 * time.Second)
+	for processWith("3171") {
+		if time.Now().After(deadline) {
+			t.Fatal("the cancelled job's child process is still alive")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// processWith reports a process whose command line has arg.
+func processWith(arg string) bool {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		for _, a := range strings.Split(string(b), "\x00") {
+			if a == arg {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestPythonWorkspaceBadInput(t *testing.T) {
+	t.Parallel()
+	dir, env, envs := pythonWorkspace(t)
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "deploy"); code != 0 {
+		t.Fatalf("deploy: %d %s", code, errOut)
+	}
+	_, before, _ := runInProcess(t, dir, env, false, "", "workspace", "deployment", "list", "--json")
+	good, _ := os.ReadFile(filepath.Join(dir, "__deployment__.py"))
+	for _, tc := range []struct{ name, module, want string }{
+		{"syntax error", "from dlt.hub.run import job\n@job(\ndef x(:\n    pass\n", "(SyntaxError): invalid syntax (__deployment__.py, line 3)"},
+		{"unknown trigger", "from dlt.hub.run import job\n@job(trigger=\"bogus:1\")\ndef x():\n    pass\n__all__ = [\"x\"]\n", "(InvalidTrigger): Invalid trigger 'bogus:1': unknown type 'bogus'"},
+		{"missing module", "import not_a_module_here\n", "(ModuleNotFoundError): No module named 'not_a_module_here'"},
+	} {
+		writeFile(t, dir, "__deployment__.py", tc.module)
+		code, _, errOut := runInProcess(t, dir, env, false, "", "deploy")
+		if code == 0 || !strings.Contains(errOut, "dlt could not read the jobs of __deployment__.py "+tc.want) {
+			t.Errorf("%s: %d %s", tc.name, code, errOut)
+		}
+	}
+	writeFile(t, dir, "__deployment__.py", string(good))
+	if _, after, _ := runInProcess(t, dir, env, false, "", "workspace", "deployment", "list", "--json"); after != before {
+		t.Errorf("a failed deploy changed the deployments:\n%s\n%s", before, after)
+	}
+
+	// A script that exits 1 fails its run, with its output in the log.
+	writeFile(t, dir, "fails.py", "if __name__ == '__main__':\n    print('about to fail')\n    raise SystemExit(1)\n")
+	code, out, errOut := runInProcess(t, dir, env, false, "", "run", "fails.py", "-f")
+	if code == 0 || !strings.Contains(out, "about to fail") || !strings.Contains(errOut, "failed with exit code 1") {
+		t.Errorf("failing script: %d\n%s\n%s", code, out, errOut)
+	}
+	// A requirement that does not resolve fails that run with uv's message;
+	// the worker keeps serving.
+	pyproject, _ := os.ReadFile(filepath.Join(dir, "pyproject.toml"))
+	writeFile(t, dir, "pyproject.toml", strings.Replace(string(pyproject), "reports = []", `reports = ["dlthub-no-such-package-zz==0.0.1"]`, 1))
+	code, out, errOut = runInProcess(t, dir, env, false, "", "run", "report", "-f")
+	if code == 0 || !strings.Contains(out+errOut, "dlthub-no-such-package-zz") || !strings.Contains(out+errOut, "uv pip failed") {
+		t.Errorf("unresolvable requirement: %d\n%s\n%s", code, out, errOut)
+	}
+	writeFile(t, dir, "pyproject.toml", string(pyproject))
+	code, out, errOut = runInProcess(t, dir, env, false, "", "run", "report", "-f")
+	if code != 0 || !strings.Contains(out, "report for run ") {
+		t.Errorf("the worker after a broken requirement: %d\n%s\n%s", code, out, errOut)
+	}
+	if n := envs.Builds(); n != 1 {
+		t.Errorf("environments built: %d, want 1", n)
+	}
+}
