@@ -23,6 +23,7 @@ type pipelineInitOptions struct {
 	Force            bool
 	ListSources      bool
 	ListDestinations bool
+	Declarative      bool
 }
 
 // sourceTemplate is what `pipeline init` writes for one source.
@@ -221,7 +222,12 @@ named destination such as "warehouse" gets destination_type = "duckdb"), and
 print the next steps. Nothing that exists is overwritten: an existing
 pipeline file needs --force, and existing config keys are kept.
 
-An unknown SOURCE gets the filesystem template, with a note.`,
+An unknown SOURCE gets the filesystem template, with a note.
+
+In a Python workspace (pyproject.toml or __deployment__.py) dlt writes the
+pipeline: its core sources (rest_api, sql_database, filesystem) and
+single-file templates work offline; verified sources come from GitHub.
+--declarative writes the TOML pipeline there too.`,
 		Example: `  dlthub pipeline init github_sample duckdb
   dlthub pipeline init filesystem warehouse --name events
   dlthub pipeline init --list-sources`,
@@ -231,8 +237,14 @@ An unknown SOURCE gets the filesystem template, with a note.`,
 			}
 			return exactArgs("SOURCE", "DESTINATION")(cmd, args)
 		},
-		RunE: func(_ *cobra.Command, args []string) error { return runPipelineInit(f, opts, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if ws, err := f.Workspace(); err == nil && !opts.Declarative && isPythonProject(ws.Root) {
+				return f.pythonPipelineInit(cmd.Context(), ws, opts, args)
+			}
+			return runPipelineInit(f, opts, args)
+		},
 	}
+	cmd.Flags().BoolVar(&opts.Declarative, "declarative", false, "in a Python workspace, write a TOML pipeline instead of dlt's Python one")
 	cmd.Flags().StringVar(&opts.Name, "name", "", "pipeline name (default: the source name)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite an existing pipeline file")
 	cmd.Flags().BoolVar(&opts.ListSources, "list-sources", false, "list the sources with templates")

@@ -244,3 +244,45 @@ func TestPythonWorkspaceBadInput(t *testing.T) {
 		t.Errorf("environments built: %d, want 1", n)
 	}
 }
+
+func TestPythonWorkspaceLocally(t *testing.T) {
+	t.Parallel()
+	tools := pythontest.Find(t)
+	dir := t.TempDir()
+	copyTree(t, filepath.Join("..", "..", "examples", "python-workspace"), dir)
+	env := map[string]string{"VIRTUAL_ENV": tools.Venv}
+
+	// local run starts the job the same way a worker does: dlt's launcher,
+	// here in the workspace's own Python, with the dev profile.
+	code, out, errOut := runInProcess(t, dir, env, false, "", "local", "run", "ingest")
+	if code != 0 || !strings.Contains(out, "is LOADED and contains no failed jobs") || !strings.Contains(out, ".dlt/data/dev/warehouse.duckdb") {
+		t.Fatalf("local run ingest: %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "its own dlthub ("+tools.Venv+"/bin/dlthub, installed by dlt)") {
+		t.Errorf("the Python dlthub in the environment is not pointed out:\n%s", errOut)
+	}
+	if _, _, again := runInProcess(t, dir, env, false, "", "local", "run", "report"); strings.Contains(again, "its own dlthub") {
+		t.Errorf("the note about the Python dlthub is repeated:\n%s", again)
+	}
+	code, out, _ = runInProcess(t, dir, env, false, "", "local", "run", "report", "--dry-run")
+	if code != 0 || !strings.Contains(out, "-m dlt._workspace.deployment.launchers.job --run-id ") || !strings.Contains(out, `"job_ref":"jobs.__deployment__.report"`) {
+		t.Errorf("local run --dry-run: %d\n%s", code, out)
+	}
+
+	// pipeline init is dlt's own in a Python workspace.
+	code, _, errOut = runInProcess(t, dir, env, false, "", "pipeline", "init", "rest_api", "duckdb")
+	if code != 0 || !strings.Contains(errOut, "This is a Python workspace: dlt writes the pipeline") {
+		t.Fatalf("pipeline init rest_api: %d %s", code, errOut)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "rest_api_pipeline.py")); err != nil || !strings.Contains(string(b), "rest_api_source") {
+		t.Errorf("rest_api_pipeline.py: %v %.200s", err, b)
+	}
+	code, _, errOut = runInProcess(t, dir, env, false, "", "pipeline", "init", "github", "duckdb")
+	if code == 0 || !strings.Contains(errOut, `"github" is a verified source, which dlt fetches from GitHub`) {
+		t.Errorf("verified source offline: %d %s", code, errOut)
+	}
+	code, _, _ = runInProcess(t, dir, env, false, "", "pipeline", "init", "github_sample", "duckdb", "--declarative")
+	if _, err := os.Stat(filepath.Join(dir, "pipelines", "github_sample.toml")); code != 0 || err != nil {
+		t.Errorf("--declarative: %d %v", code, err)
+	}
+}

@@ -191,21 +191,28 @@ func (m *Manager) Get(ctx context.Context, set Set, log io.Writer) (*Env, error)
 	dir := filepath.Join(m.Dir, hash)
 	lockPath := filepath.Join(m.Dir, hash+".lock")
 	// A run holds a shared lock on its environment: runs share it, and
-	// eviction (which takes it exclusively) leaves it alone.
-	lk, err := lockFile(ctx, lockPath, syscall.LOCK_SH)
-	if err != nil {
-		return nil, err
-	}
-	if exists(filepath.Join(dir, completeFile)) {
-		fmt.Fprintf(log, "Using Python environment %s (cached)\n", hash)
-	} else {
-		// Build under an exclusive lock: one build per set at a time, across
-		// goroutines and processes; whoever waited finds it built.
-		_ = lk.Close()
-		if lk, err = lockFile(ctx, lockPath, syscall.LOCK_EX); err != nil {
+	// eviction (which takes it exclusively) leaves it alone. A build holds
+	// it exclusively: one build per set at a time, across goroutines and
+	// processes; whoever waits for it finds the environment built.
+	var lk *os.File
+	for lk == nil {
+		var err error
+		if lk, err = lockFile(ctx, lockPath, syscall.LOCK_SH, nil); err != nil {
 			return nil, err
 		}
-		if !exists(filepath.Join(dir, completeFile)) {
+		if exists(filepath.Join(dir, completeFile)) {
+			fmt.Fprintf(log, "Using Python environment %s (cached)\n", hash)
+			break
+		}
+		_ = lk.Close()
+		built := func() bool { return exists(filepath.Join(dir, completeFile)) }
+		if lk, err = lockFile(ctx, lockPath, syscall.LOCK_EX, built); err != nil {
+			return nil, err
+		}
+		if lk == nil {
+			continue // built meanwhile: take it shared
+		}
+		if !built() {
 			if err := m.build(ctx, set, dir, log); err != nil {
 				_ = lk.Close()
 				return nil, err
@@ -216,8 +223,6 @@ func (m *Manager) Get(ctx context.Context, set Set, log io.Writer) (*Env, error)
 					m.Logger.Warn("evict python environments", "err", err)
 				}
 			}()
-		} else {
-			fmt.Fprintf(log, "Using Python environment %s (just built)\n", hash)
 		}
 		if err := syscall.Flock(int(lk.Fd()), syscall.LOCK_SH); err != nil {
 			_ = lk.Close()
@@ -243,7 +248,7 @@ func (m *Manager) build(ctx context.Context, set Set, dir string, log io.Writer)
 	if pyPath == "" {
 		pyPath = "/usr/local/bin:/usr/bin:/bin"
 	}
-	env := []string{"PATH=" + pyPath, "HOME=" + m.Dir, "UV_PYTHON_DOWNLOADS=never", "UV_PYTHON_PREFERENCE=only-system", "UV_NO_PROGRESS=1", "LANG=C.UTF-8"}
+	env := []string{"PATH=" + pyPath, "HOME=" + filepath.Join(m.Dir, ".home"), "UV_PYTHON_DOWNLOADS=never", "UV_PYTHON_PREFERENCE=only-system", "UV_NO_PROGRESS=1", "LANG=C.UTF-8"}
 	for _, k := range passEnv {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
@@ -371,7 +376,9 @@ func (m *Manager) Evict() ([]string, error) {
 }
 
 // lockFile opens path and takes a flock on it, giving up when ctx ends.
-func lockFile(ctx context.Context, path string, how int) (*os.File, error) {
+// While it waits, ready (when given) is asked whether waiting is still
+// needed: when it says no, lockFile returns nil and no error.
+func lockFile(ctx context.Context, path string, how int, ready func() bool) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("python environment lock: %w", err)
@@ -384,6 +391,10 @@ func lockFile(ctx context.Context, path string, how int) (*os.File, error) {
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			_ = f.Close()
 			return nil, fmt.Errorf("python environment lock: %w", err)
+		}
+		if ready != nil && ready() {
+			_ = f.Close()
+			return nil, nil
 		}
 		select {
 		case <-ctx.Done():
