@@ -16,7 +16,7 @@ build: ## build bin/dlthub
 	$(GO) build -o $(BIN) ./cmd/dlthub
 
 .PHONY: setup
-setup: ## install what tests need beyond Go (PostgreSQL binaries, script(1)) when missing
+setup: ## install what tests need beyond Go: PostgreSQL binaries, script(1), bubblewrap, build/py with pinned uv and dlt
 	./scripts/setup.sh
 
 .PHONY: test
@@ -34,7 +34,7 @@ $(GOLANGCI):
 BENCH_ROWS ?= 1000000
 
 .PHONY: bench
-bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 4×; JSONL → Postgres; Postgres (BENCH_PG_ROWS, default 5M) → DuckDB; deploy packaging of 2,000 files; run dispatch and log throughput
+bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 4×; JSONL → Postgres; Postgres (BENCH_PG_ROWS, default 5M) → DuckDB; deploy packaging of 2,000 files; run dispatch (with and without the run sandbox) and log throughput
 	$(GO) run ./tools/benchstartup -bin $(BIN)
 	$(GO) build -o bin/benchload ./tools/benchload
 	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchload -sizes 1,4
@@ -42,6 +42,8 @@ bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 
 	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchpg
 	$(GO) run ./tools/benchdeploy
 	$(GO) run ./tools/benchruns
+	./scripts/setup.sh
+	$(GO) run ./tools/benchpython
 
 .PHONY: demo
 demo: build ## the quickstart: a workspace in a temp dir, end to end
