@@ -2,7 +2,11 @@ package cli_test
 
 import (
 	"encoding/json"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -141,6 +145,38 @@ if __name__ == "__main__":
 		t.Errorf("report's log: %s", logOut)
 	}
 
+	// The interactive job: served by dlt's job launcher on the port in
+	// run_args, behind the server's sign-in.
+	code, out, errOut = runInProcess(t, dir, env, false, "", "serve", "notebook", "--no-deploy", "--no-browser")
+	appURL := strings.TrimSpace(out)
+	if code != 0 || !strings.Contains(appURL, "/apps/jobs.__deployment__.notebook/") {
+		t.Fatalf("serve notebook: %d %q\n%s", code, out, errOut)
+	}
+	base := env["RUNTIME__API_BASE_URL"]
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	resp, err := browser.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {strings.TrimPrefix(appURL, base)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	// dlt's launcher takes a moment to import; the page says "Starting".
+	for deadline := time.Now().Add(60 * time.Second); resp.StatusCode == http.StatusServiceUnavailable && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		if resp, err = browser.Get(appURL); err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "issues notebook") {
+		t.Errorf("the notebook through the server: %d %s", resp.StatusCode, body)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "cancel", "notebook"); code != 0 {
+		t.Errorf("stop the notebook: %d %s", code, errOut)
+	}
+
 	// Ad hoc: a plain script runs with dlt's module launcher and streams.
 	code, out, errOut = runInProcess(t, dir, env, false, "", "run", "github_pipeline.py", "-f")
 	if code != 0 || !strings.Contains(out, "is LOADED and contains no failed jobs") || !strings.Contains(errOut, "jobs.github_pipeline") {
@@ -148,6 +184,15 @@ if __name__ == "__main__":
 	}
 	if code, out, _ := runInProcess(t, dir, env, false, "", "job", "info", "github_pipeline"); code != 0 || !strings.Contains(out, "dlt._workspace.deployment.launchers.module") {
 		t.Errorf("ad-hoc job info: %d %s", code, out)
+	}
+	// Python jobs run in the run sandbox too: an unprivileged uid that
+	// sees neither the worker's data nor its environment.
+	if haveSandbox() {
+		writeFile(t, dir, "whoami.py", "import os\nif __name__ == '__main__':\n    print('uid=%d home=%s' % (os.getuid(), os.environ.get('HOME')))\n    print('sees /root:', os.path.exists('/root/.pyenv'))\n")
+		code, out, errOut = runInProcess(t, dir, env, false, "", "run", "whoami.py", "-f")
+		if code != 0 || !strings.Contains(out, "uid=65534 ") || !strings.Contains(out, "sees /root: False") {
+			t.Errorf("sandboxed Python job: %d\n%s\n%s", code, out, errOut)
+		}
 	}
 	// Every run so far needed the same requirement set: built once.
 	if n := envs.Builds(); n != 1 {
