@@ -17,6 +17,7 @@ import (
 
 	"github.com/dlthub/dlthub/internal/jobs"
 	"github.com/dlthub/dlthub/internal/store"
+	"github.com/dlthub/dlthub/internal/worker"
 )
 
 // Config configures a scheduler.
@@ -32,7 +33,12 @@ type Config struct {
 	// KeepLogs is how long run logs are kept after their run ended (0:
 	// forever); older ones are deleted hourly. The runs themselves stay.
 	KeepLogs time.Duration
-	Logger   *slog.Logger
+	// StaleAfter is how long a run in progress may go without a heartbeat
+	// before the scheduler fails it (its worker died); the scheduler reaps
+	// too, so runs are failed also when no worker is left (default
+	// worker.DefaultStaleAfter).
+	StaleAfter time.Duration
+	Logger     *slog.Logger
 	Now      func() time.Time
 }
 
@@ -56,6 +62,9 @@ func New(cfg Config) *Scheduler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = worker.DefaultStaleAfter
+	}
 	return &Scheduler{cfg: cfg}
 }
 
@@ -68,6 +77,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("scheduler tick", "err", err)
 		}
+		s.Reap(ctx)
 		if now := s.cfg.Now(); now.Sub(lastCleanup) >= time.Hour {
 			lastCleanup = now
 			if _, err := s.Cleanup(ctx); err != nil && ctx.Err() == nil {
@@ -80,6 +90,17 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// Reap fails the runs whose worker stopped beating, as workers do, so a
+// run does not stay "running" when no worker is left; it returns how many
+// retries it queued.
+func (s *Scheduler) Reap(ctx context.Context) int {
+	n := worker.Reap(ctx, s.cfg.Store, s.cfg.StaleAfter, s.cfg.Now(), s.cfg.Logger)
+	if n > 0 && s.cfg.Queued != nil {
+		s.cfg.Queued()
+	}
+	return n
 }
 
 // Cleanup deletes the logs of runs that ended more than KeepLogs ago and

@@ -258,3 +258,44 @@ func TestCleanupDeletesOldLogsOnly(t *testing.T) {
 		t.Errorf("KeepLogs 0 deleted %d", n)
 	}
 }
+
+// With no worker left alive, the scheduler fails a run whose heartbeats
+// stopped (it does not stay "running" forever) and queues its retry.
+func TestSchedulerReapsRunsOfDeadWorkers(t *testing.T) {
+	f := newFixture(t, "[jobs.ingest.up]\ncommand = [\"true\"]\nexecute = { retries = 1 }\n", at("2026-12-01 10:00"))
+	ctx := context.Background()
+	r, err := f.st.CreateRun(ctx, store.Run{WorkspaceID: f.ws, JobRef: "jobs.ingest.up", Trigger: "manual:jobs.ingest.up", Profile: "prod",
+		DeploymentVersion: 1, CreatedBy: f.user, CreatedAt: f.now, Attempt: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := f.st.ClaimRun(ctx, "w1", f.now)
+	if err != nil || claimed.ID != r.ID {
+		t.Fatalf("claim: %v %+v", err, claimed)
+	}
+	if err := f.st.StartRun(ctx, r.ID, nil, nil, f.now); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(10 * time.Second) // still within the heartbeat allowance
+	if n := f.s.Reap(ctx); n != 0 {
+		t.Errorf("reaped a live run: %d", n)
+	}
+	if got, _ := f.st.RunByID(ctx, r.ID); got.Status != store.RunRunning {
+		t.Fatalf("status %s", got.Status)
+	}
+	f.now = f.now.Add(20 * time.Second)
+	if n := f.s.Reap(ctx); n != 1 {
+		t.Errorf("retries queued: %d", n)
+	}
+	got, _ := f.st.RunByID(ctx, r.ID)
+	if got.Status != store.RunFailed || !strings.Contains(got.Reason, "stopped sending heartbeats") {
+		t.Errorf("dead worker's run: %s %q", got.Status, got.Reason)
+	}
+	all, _ := f.st.Runs(ctx, f.ws, "jobs.ingest.up", store.Page{})
+	if len(all) != 2 || all[0].Attempt != 2 || all[0].Status != store.RunPending {
+		t.Errorf("retry: %+v", all)
+	}
+	if n := f.s.Reap(ctx); n != 0 {
+		t.Errorf("reaped twice: %d", n)
+	}
+}
