@@ -244,21 +244,9 @@ func (w *Worker) credential(cmd *exec.Cmd) {
 }
 
 // retry queues the next attempt of a failed run when its job opts in with
-// execute.retries: same trigger, window and versions.
+// execute.retries, and wakes this worker for it.
 func (w *Worker) retry(ctx context.Context, r store.Run, job *jobs.Job) {
-	if job == nil || r.Attempt > job.Execute.Retries {
-		return
-	}
-	next := store.Run{WorkspaceID: r.WorkspaceID, JobRef: r.JobRef, Trigger: r.Trigger, Profile: r.Profile, Refresh: r.Refresh,
-		DeploymentVersion: r.DeploymentVersion, ConfigurationVersion: r.ConfigurationVersion, IntervalStart: r.IntervalStart, IntervalEnd: r.IntervalEnd,
-		CreatedBy: "retry", CreatedAt: w.cfg.Now().UTC(), CauseRunID: r.ID, DedupeKey: "retry:" + r.ID, Attempt: r.Attempt + 1, Concurrency: r.Concurrency}
-	n, err := w.cfg.Store.CreateRun(context.WithoutCancel(ctx), next)
-	if err != nil && !errors.Is(err, store.ErrConflict) {
-		w.cfg.Logger.Error("queue retry", "run", r.ID, "err", err)
-		return
-	}
-	if err == nil {
-		w.cfg.Logger.Info("retry queued", "job", r.JobRef, "failed", r.Number, "run", n.Number, "attempt", n.Attempt)
+	if QueueRetry(ctx, w.cfg.Store, r, job, w.cfg.Now(), w.cfg.Logger) {
 		w.Wake()
 	}
 }
