@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dlthub/dlthub/internal/jobs"
 	"github.com/dlthub/dlthub/internal/platform"
 )
 
@@ -15,11 +17,21 @@ func newJobListCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [SELECTOR...]",
 		Short: "List the deployed jobs of the connected workspace",
+		Long: `List the deployed jobs of the connected workspace: type, default trigger,
+status, last run and when the scheduler queues it next. In a folder not yet
+connected (or logged in), list the jobs as they would deploy: those of
+dlthub.toml and, in a Python workspace, those dlt's manifest worker reads from
+__deployment__.py.`,
 		Example: `  dlthub job list
   dlthub job list schedule:* --json
   dlthub job list --archived`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target, err := f.deployTarget()
+			var ae *AuthError
+			if errors.Is(err, errNotConnected) || errors.As(err, &ae) {
+				// Before the first deploy: the jobs as they would deploy.
+				return listLocalJobs(cmd.Context(), f, args, asJSON, err)
+			}
 			if err != nil {
 				return err
 			}
@@ -74,4 +86,48 @@ func lastRuns(ctx context.Context, t *deployTarget) map[string]platform.Run {
 		}
 	}
 	return out
+}
+
+// listLocalJobs lists the workspace's jobs before they are deployed, and
+// says why they are the local ones.
+func listLocalJobs(ctx context.Context, f *Factory, sels []string, asJSON bool, why error) error {
+	ws, err := f.Workspace()
+	if err != nil {
+		return err
+	}
+	wj, err := f.loadJobs(ctx, ws, jobs.DefaultFile)
+	if err != nil {
+		return err
+	}
+	all := wj.Expand().Jobs
+	list := all
+	if len(sels) > 0 {
+		list = nil
+		seen := map[*jobs.ExpandedJob]bool{}
+		for _, sel := range sels {
+			got, err := jobs.SelectExpanded(all, sel)
+			if err != nil {
+				return usageErr(err)
+			}
+			for _, j := range got {
+				if !seen[j] {
+					seen[j] = true
+					list = append(list, j)
+				}
+			}
+		}
+	}
+	if asJSON {
+		if list == nil {
+			list = []*jobs.ExpandedJob{}
+		}
+		return writeJSON(f.IO.Out, list)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Not deployed (%v); the jobs of %s as they would deploy:\n", why, wj.Path)
+	t := newTable(f.IO.Out)
+	fmt.Fprintln(t, "JOB\tTYPE\tTRIGGER\tSTATUS")
+	for _, j := range list {
+		fmt.Fprintf(t, "%s\t%s\t%s\tnot deployed\n", j.JobRef, j.Type, j.DefaultTrigger)
+	}
+	return t.Flush()
 }

@@ -314,6 +314,12 @@ func TestPythonWorkspaceLocally(t *testing.T) {
 		t.Errorf("local run --dry-run: %d\n%s", code, out)
 	}
 
+	// Before any deploy, job list shows the jobs as dlt declares them.
+	code, out, errOut = runInProcess(t, dir, env, false, "", "job", "list")
+	if code != 0 || !regexp.MustCompile(`jobs\.__deployment__\.ingest\s+batch\s+every:1h\s+not deployed`).MatchString(out) || !strings.Contains(errOut, "Not deployed (") {
+		t.Errorf("job list before deploy: %d\n%s\n%s", code, out, errOut)
+	}
+
 	// pipeline init is dlt's own in a Python workspace.
 	code, _, errOut = runInProcess(t, dir, env, false, "", "pipeline", "init", "rest_api", "duckdb")
 	if code != 0 || !strings.Contains(errOut, "This is a Python workspace: dlt writes the pipeline") {
