@@ -133,7 +133,8 @@ type Manager struct {
 	// UV is the uv executable.
 	UV string
 	// IndexURL and FindLinks point uv at a package index mirror or a
-	// folder of wheels (offline sites); empty means uv's defaults.
+	// folder of wheels; empty means uv's defaults, and IndexURL "none"
+	// installs from FindLinks alone (offline sites).
 	IndexURL  string
 	FindLinks string
 	// PythonPath is the PATH uv looks for a base interpreter on (default
@@ -285,7 +286,11 @@ func (m *Manager) build(ctx context.Context, set Set, dir string, log io.Writer)
 			return err
 		}
 		args := []string{"pip", "install", "--python", filepath.Join(tmp, "bin", "python"), "-r", reqs}
-		if m.IndexURL != "" {
+		switch m.IndexURL {
+		case "":
+		case "none":
+			args = append(args, "--no-index") // offline: FindLinks only
+		default:
 			args = append(args, "--index-url", m.IndexURL)
 		}
 		if m.FindLinks != "" {

@@ -1,9 +1,11 @@
 package pyenv
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -156,5 +158,40 @@ func TestEvict(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name, completeFile)); err != nil {
 			t.Errorf("%s was evicted", name)
 		}
+	}
+}
+
+// An offline site: no index, a folder of wheels.
+func TestGetFromWheelFolderOffline(t *testing.T) {
+	tools := pythontest.Find(t)
+	wheels := t.TempDir()
+	f, err := os.Create(filepath.Join(wheels, "offlinepkg-1.0-py3-none-any.whl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for name, body := range map[string]string{
+		"offlinepkg/__init__.py":            "VALUE = 42\n",
+		"offlinepkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: offlinepkg\nVersion: 1.0\n",
+		"offlinepkg-1.0.dist-info/WHEEL":    "Wheel-Version: 1.0\nGenerator: dlthub-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+		"offlinepkg-1.0.dist-info/RECORD":   "offlinepkg/__init__.py,,\nofflinepkg-1.0.dist-info/METADATA,,\nofflinepkg-1.0.dist-info/WHEEL,,\nofflinepkg-1.0.dist-info/RECORD,,\n",
+	} {
+		w, _ := zw.Create(name)
+		_, _ = w.Write([]byte(body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	m := &Manager{Dir: t.TempDir(), UV: tools.UV, IndexURL: "none", FindLinks: wheels}
+	var log bytes.Buffer
+	env, err := m.Get(context.Background(), Set{Python: "3.11", Specs: []string{"offlinepkg==1.0"}}, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	defer env.Release()
+	out, err := exec.Command(env.Python, "-c", "import offlinepkg; print(offlinepkg.VALUE)").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "42" {
+		t.Errorf("the package from the wheel folder: %v %s", err, out)
 	}
 }
