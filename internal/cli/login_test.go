@@ -87,7 +87,7 @@ func controlPlaneWithPython(t *testing.T, py *pyenv.Manager) (base, blobDir stri
 	logger := slog.New(slog.NewTextHandler(log, nil))
 	keeper := localsecrets.NewKeeper(key)
 	// A worker in the same process, as `dlthub server` runs one.
-	wk := worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: t.TempDir(), Poll: 50 * time.Millisecond, Heartbeat: 200 * time.Millisecond, Python: py, Logger: logger})
+	wk := worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: t.TempDir(), Poll: 50 * time.Millisecond, Heartbeat: 200 * time.Millisecond, Python: py, Sandbox: testSandbox(t), Logger: logger})
 	wctx, stopWorker := context.WithCancel(context.Background())
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); _ = wk.Run(wctx) }()

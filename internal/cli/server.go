@@ -22,6 +22,7 @@ import (
 	"gocloud.dev/secrets/localsecrets"
 
 	"github.com/dlthub/dlthub/internal/pyenv"
+	"github.com/dlthub/dlthub/internal/sandbox"
 	"github.com/dlthub/dlthub/internal/scheduler"
 	"github.com/dlthub/dlthub/internal/server"
 	"github.com/dlthub/dlthub/internal/store"
@@ -51,6 +52,10 @@ type serverOptions struct {
 	PythonCacheSize string
 	PythonIndex     string
 	PythonFindLinks string
+
+	UnsafeNoSandbox bool
+	SandboxUID      int
+	Bwrap           string
 }
 
 // serverRoles is what `dlthub server` does in this process.
@@ -110,10 +115,18 @@ outage; every run is queued once, even with several schedulers). The worker
 role runs queued jobs in checkouts under DATA_DIR/runs: the
 deployed code with the synced configuration in .dlt/, the launch contract
 in the environment (never the server's own), output stored as it is
-printed. Jobs run as this process's OS user and can read what it can: whoever
-may deploy runs code here. Start workers as their own user or elsewhere with
---roles worker against the same --database-url and --blob-url (and the same
-secrets.key in --data-dir). Run logs are deleted --keep-logs after their run.
+printed. Each job runs in a sandbox of its own (bubblewrap: apt-get install
+bubblewrap): it sees its checkout (writable, its HOME), its runtime
+environment and the system's libraries read-only, a private /tmp and its
+own processes only, never DATA_DIR (secrets.key, the database, the blobs),
+other runs or this process; it shares the network. Under a root server it
+runs as --sandbox-uid (default 65534, nobody), otherwise as this process's
+user. It dies with its worker. A worker refuses to start where the sandbox
+does not work, saying why; --unsafe-no-sandbox runs jobs as this process's
+OS user instead, able to read what it can, for machines where every
+deployer is trusted. Start more workers elsewhere with --roles worker
+against the same --database-url and --blob-url (and the same secrets.key in
+--data-dir). Run logs are deleted --keep-logs after their run.
 
 Sign in with GitHub: register a GitHub OAuth app whose callback URL is
 PUBLIC_URL/login/github/callback and pass its client id with
@@ -147,8 +160,11 @@ organization named after their login, unless --github-signup=false.`,
 	fl.StringVar(&opts.UV, "uv", "", "uv executable that builds Python jobs' environments (default uv on PATH)")
 	fl.StringVar(&opts.PythonEnvDir, "python-env-dir", "", "where Python jobs' environments are cached, one per requirement set (default DATA_DIR/python-envs)")
 	fl.StringVar(&opts.PythonCacheSize, "python-env-cache-size", "10GiB", "evict the least recently used Python environments past this size")
-	fl.StringVar(&opts.PythonIndex, "python-index", "", "package index URL uv installs from (an internal mirror; default PyPI)")
+	fl.StringVar(&opts.PythonIndex, "python-index", "", "package index URL uv installs from (an internal mirror; default PyPI; none: only --python-find-links, offline)")
 	fl.StringVar(&opts.PythonFindLinks, "python-find-links", "", "folder of wheels uv also installs from (offline sites)")
+	fl.BoolVar(&opts.UnsafeNoSandbox, "unsafe-no-sandbox", false, "run jobs without a sandbox, as this process's user, able to read DATA_DIR (secrets.key, the database): only where every deployer is trusted")
+	fl.IntVar(&opts.SandboxUID, "sandbox-uid", sandbox.DefaultUID, "uid (and gid) jobs run as when the server runs as root")
+	fl.StringVar(&opts.Bwrap, "bwrap", "bwrap", "the bubblewrap binary that sandboxes jobs")
 	fl.StringVar(&opts.WorkerAddress, "worker-address", "127.0.0.1", "host the API reaches this worker's apps (interactive jobs) at; with another host than 127.0.0.1 apps must listen on all interfaces")
 	return cmd
 }
@@ -203,6 +219,14 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	defer func() { stopWorker(); <-workerDone }()
 	if roles.worker {
+		// A worker that does not start (no sandbox, no run dir) has
+		// nothing to wait for: the deferred wait above must not hang.
+		started := false
+		defer func() {
+			if !started {
+				close(workerDone)
+			}
+		}()
 		runDir := filepath.Join(dataDir, "runs")
 		if err := os.MkdirAll(runDir, 0o700); err != nil {
 			return fmt.Errorf("run dir %s: %w", runDir, err)
@@ -211,7 +235,15 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 		if err != nil {
 			return err
 		}
-		wk = worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: runDir, Slots: opts.WorkerSlots, AppHost: opts.WorkerAddress, Python: py, Logger: log})
+		sb, err := workerSandbox(ctx, opts, runDir)
+		if err != nil {
+			return err
+		}
+		if sb == nil {
+			log.Warn("jobs run without a sandbox (--unsafe-no-sandbox): they can read what this process can, DATA_DIR included")
+		}
+		wk = worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: runDir, Slots: opts.WorkerSlots, AppHost: opts.WorkerAddress, Python: py, Sandbox: sb, Logger: log})
+		started = true
 		go func() { defer close(workerDone); _ = wk.Run(wctx) }()
 	} else {
 		close(workerDone)
@@ -375,6 +407,28 @@ func openServerBlob(ctx context.Context, dataDir, blobURL string) (*blob.Bucket,
 // loadServerKey reads the key that encrypts synced configuration at rest,
 // creating it (mode 0600) on first start. Losing it makes stored secrets
 // unreadable: back it up with the database.
+// workerSandbox is the sandbox a worker runs jobs in, checked by running
+// one in runDir; nil with --unsafe-no-sandbox. Where it does not work the
+// worker does not start: the error says why and what to do.
+func workerSandbox(ctx context.Context, opts *serverOptions, runDir string) (*sandbox.Sandbox, error) {
+	if opts.UnsafeNoSandbox {
+		return nil, nil // no sandbox, as asked
+	}
+	if opts.SandboxUID <= 0 {
+		return nil, usagef("--sandbox-uid %d: jobs must not run as root; give an unprivileged uid", opts.SandboxUID)
+	}
+	sb, err := sandbox.New(sandbox.Config{Bwrap: opts.Bwrap, UID: opts.SandboxUID, GID: opts.SandboxUID})
+	if err == nil {
+		err = sb.Probe(ctx, runDir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the worker role runs every job in a sandbox, and it does not work here: %w\n"+
+			"Fix that and start again, start this server with --roles api,scheduler and run workers elsewhere, "+
+			"or pass --unsafe-no-sandbox to run jobs as this process's user, able to read DATA_DIR (secrets.key, the database): only where every deployer is trusted", err)
+	}
+	return sb, nil
+}
+
 func loadServerKey(path string) ([32]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {

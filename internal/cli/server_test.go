@@ -40,7 +40,7 @@ func startServerCmd(t *testing.T, dir string, env map[string]string, args ...str
 	t.Cleanup(stop)
 	done = make(chan int, 1)
 	go func() {
-		done <- cli.Run(ctx, f, append([]string{"server", "--listen", addr, "--data-dir", filepath.Join(dir, "data")}, args...))
+		done <- cli.Run(ctx, f, append(append([]string{"server", "--listen", addr, "--data-dir", filepath.Join(dir, "data")}, serverSandboxArgs()...), args...))
 	}()
 
 	base = "http://" + addr
@@ -96,7 +96,7 @@ func TestServerCommandServesAndStopsGracefully(t *testing.T) {
 func TestServerCommandBadFlags(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	code, _, errOut := runInProcess(t, dir, nil, false, "", "server", "--listen", "nope", "--data-dir", dir)
+	code, _, errOut := runInProcess(t, dir, nil, false, "", append([]string{"server", "--listen", "nope", "--data-dir", dir}, serverSandboxArgs()...)...)
 	if code != cli.ExitUsage || !strings.Contains(errOut, "--listen nope") {
 		t.Errorf("bad listen: %d %s", code, errOut)
 	}
@@ -173,7 +173,7 @@ func TestServerCommandWorkerOnly(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Run(ctx, f, []string{"server", "--roles", "worker", "--worker-slots", "3", "--data-dir", filepath.Join(dir, "data")})
+		done <- cli.Run(ctx, f, append([]string{"server", "--roles", "worker", "--worker-slots", "3", "--data-dir", filepath.Join(dir, "data")}, serverSandboxArgs()...))
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stderr.String(), "dlthub worker with 3 slot(s) running") {

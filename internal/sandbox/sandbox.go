@@ -79,7 +79,8 @@ type Config struct {
 	// Bwrap is the bubblewrap binary (default bwrap on PATH).
 	Bwrap string
 	// UID and GID are the credential of jobs when the worker runs as root
-	// (default DefaultUID); a worker that is not root runs jobs as itself.
+	// (default DefaultUID; GID defaults to UID); a worker that is not root
+	// runs jobs as itself.
 	UID, GID int
 }
 
@@ -96,7 +97,10 @@ type Sandbox struct {
 func New(cfg Config) (*Sandbox, error) {
 	s := &Sandbox{uid: cfg.UID, gid: cfg.GID, root: os.Geteuid() == 0}
 	if s.uid == 0 && s.gid == 0 {
-		s.uid, s.gid = DefaultUID, DefaultUID
+		s.uid = DefaultUID
+	}
+	if s.gid == 0 {
+		s.gid = s.uid
 	}
 	if s.uid <= 0 || s.gid <= 0 {
 		return nil, fmt.Errorf("sandbox: jobs must not run as uid or gid 0 (got %d:%d)", s.uid, s.gid)

@@ -8,12 +8,10 @@ import (
 	"math"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	toml "github.com/pelletier/go-toml/v2"
@@ -195,7 +193,9 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 }
 
 // sandboxed hands the checkout to the job's uid and is the command line
-// that runs argv in the run's sandbox (argv itself without one).
+// that runs argv in the run's sandbox (argv itself without one): the
+// checkout bound writable, the paths the job reads outside it (its Python
+// environment, this worker's dlthub) bound read-only.
 func (w *Worker) sandboxed(dir string, co *checkout, argv []string) ([]string, error) {
 	if w.cfg.Sandbox == nil {
 		return argv, nil
@@ -203,44 +203,12 @@ func (w *Worker) sandboxed(dir string, co *checkout, argv []string) ([]string, e
 	if err := w.cfg.Sandbox.Own(dir); err != nil {
 		return nil, fmt.Errorf("could not prepare the sandbox: %w", err)
 	}
-	return w.sandboxCommand(co, argv)
-}
-
-// sandboxCommand is argv in the run's sandbox: the checkout bound
-// writable, the paths the job reads outside it (its Python environment,
-// this worker's dlthub) bound read-only.
-func (w *Worker) sandboxCommand(co *checkout, argv []string) ([]string, error) {
-	if w.cfg.Sandbox == nil {
-		return argv, nil
-	}
 	ro := append(append([]string{}, co.readOnly...), w.cfg.Exe)
-	cmdline, err := w.cfg.Sandbox.Command(sandbox.Job{Dir: co.dir, ReadOnly: ro, Argv: argv})
+	cmdline, err := w.cfg.Sandbox.Command(sandbox.Job{Dir: dir, ReadOnly: ro, Argv: argv})
 	if err != nil {
 		return nil, fmt.Errorf("could not prepare the sandbox: %w", err)
 	}
 	return cmdline, nil
-}
-
-// wrap is argv in the sandbox of a run whose job has already started
-// (its checkout is the job's): for helpers that read what the job wrote.
-// Should the sandbox refuse, the command is one that fails saying why,
-// never argv unsandboxed.
-func (w *Worker) wrap(co *checkout, argv []string) []string {
-	cmdline, err := w.sandboxCommand(co, argv)
-	if err != nil {
-		return []string{"/bin/sh", "-c", `echo "$0" >&2; exit 1`, err.Error()}
-	}
-	return cmdline
-}
-
-// credential prepares cmd, a command made by wrap, to start: a session of
-// its own (no controlling terminal). It sets no uid: the sandbox starts as
-// this worker and drops to the job's uid inside (internal/sandbox).
-func (w *Worker) credential(cmd *exec.Cmd) {
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Setsid = true
 }
 
 // retry queues the next attempt of a failed run when its job opts in with
@@ -503,6 +471,9 @@ func pipelineRows(dir string, r *config.Resolver, profile, name string) map[stri
 		return nil
 	}
 	dirs := ws.Dirs(env, r, profile)
+	if !plainTree(dir, filepath.Join(dirs.Data, "pipelines", name)) {
+		return nil
+	}
 	p, err := pipeline.Attach(pipeline.Options{Name: name, PipelinesDir: filepath.Join(dirs.Data, "pipelines"), LocalDir: dirs.Local, Resolver: r})
 	if err != nil {
 		return nil
@@ -512,6 +483,53 @@ func pipelineRows(dir string, r *config.Resolver, profile, name string) map[stri
 		return nil
 	}
 	return tr.Rows
+}
+
+// maxTraceTree bounds what the worker reads of a pipeline's directory
+// after a run.
+const maxTraceTree = 64 << 20
+
+// plainTree reports whether sub, which the job wrote, is safe for this
+// worker (root, when sandboxed) to read: inside root, reached without
+// symlinks, holding only directories and regular files of at most
+// maxTraceTree bytes together. A job must not make its worker read
+// /dev/zero, a FIFO or a file outside its checkout. The job's processes
+// are all gone by then (the sandbox's PID namespace ended), so nothing
+// changes the tree while it is read.
+func plainTree(root, sub string) bool {
+	rel, err := filepath.Rel(root, sub)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return false
+	}
+	p := root
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		p = filepath.Join(p, part)
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	var total int64
+	err = filepath.WalkDir(sub, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return errors.New("not a regular file")
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if total += fi.Size(); total > maxTraceTree {
+			return errors.New("too large")
+		}
+		return nil
+	})
+	return err == nil
 }
 
 // baseEnv is all a job inherits besides the launch contract: never the

@@ -3,8 +3,10 @@ package worker
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,5 +79,42 @@ func TestSecretValuesCoverNumbersAndLines(t *testing.T) {
 	}
 	if m := maskValues("one-line\r\nsecond\r\n"); len(m) != 3 || m[1] != "one-line" || m[2] != "second" {
 		t.Errorf("CRLF lines: %q", m)
+	}
+}
+
+// After a run the worker reads a Go pipeline's trace from the checkout
+// the job wrote: only when it is plain files inside the checkout, never
+// through a symlink (to /dev/zero, the data dir) or from a FIFO.
+func TestPlainTree(t *testing.T) {
+	root := t.TempDir()
+	pipe := filepath.Join(root, "_data", "pipelines", "gh")
+	if err := os.MkdirAll(pipe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(pipe, "trace.json"), []byte("{}"), 0o644)
+	if !plainTree(root, pipe) {
+		t.Error("a plain pipeline dir is refused")
+	}
+	if plainTree(root, filepath.Join(root, "_data", "pipelines", "none")) || plainTree(root, filepath.Dir(root)) {
+		t.Error("a missing dir or one outside the checkout is accepted")
+	}
+	_ = os.Symlink("/dev/zero", filepath.Join(pipe, "state.json"))
+	if plainTree(root, pipe) {
+		t.Error("a symlink inside is accepted")
+	}
+	_ = os.Remove(filepath.Join(pipe, "state.json"))
+	if err := syscall.Mkfifo(filepath.Join(pipe, "state.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if plainTree(root, pipe) {
+		t.Error("a FIFO inside is accepted")
+	}
+	_ = os.Remove(filepath.Join(pipe, "state.json"))
+	other := t.TempDir()
+	_ = os.MkdirAll(filepath.Join(other, "pipelines", "gh"), 0o755)
+	_ = os.RemoveAll(filepath.Join(root, "_data"))
+	_ = os.Symlink(other, filepath.Join(root, "_data"))
+	if plainTree(root, pipe) {
+		t.Error("a path through a symlink is accepted")
 	}
 }

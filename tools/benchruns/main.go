@@ -4,6 +4,9 @@
 //   - run_dispatch: from queueing a run of a job that does nothing to the
 //     run being recorded as completed (checkout of code and configuration,
 //     start, finish), against starting the same process directly.
+//   - run_dispatch_sandbox: the same with each run in its sandbox
+//     (bubblewrap), against run_dispatch's unsandboxed dispatch; skipped,
+//     saying why, where the sandbox does not work.
 //   - run_logs: a job printing -lines lines; lines stored per second from
 //     queue to completion, against storing the same lines straight into
 //     the store in the worker's batch size (the raw cost of keeping them).
@@ -27,6 +30,7 @@ import (
 	"github.com/dlthub/dlthub/internal/artifact"
 	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/jobs"
+	"github.com/dlthub/dlthub/internal/sandbox"
 	"github.com/dlthub/dlthub/internal/store"
 	"github.com/dlthub/dlthub/internal/worker"
 )
@@ -104,11 +108,19 @@ func bench(lines, rounds int) error {
 		return err
 	}
 
-	w := worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: work, Poll: time.Second})
-	wctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = w.Run(wctx) }()
-	defer func() { stop(); <-done }()
+	// One worker at a time claims the runs: unsandboxed, then sandboxed.
+	var w *worker.Worker
+	stopWorker := func() {}
+	defer func() { stopWorker() }()
+	startWorker := func(sb *sandbox.Sandbox) {
+		stopWorker()
+		w = worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: work, Poll: time.Second, Sandbox: sb})
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = w.Run(wctx) }()
+		stopWorker = func() { stop(); <-done }
+	}
+	startWorker(nil)
 	run := func(job string) (time.Duration, error) {
 		start := time.Now()
 		r, err := st.CreateRun(ctx, store.Run{WorkspaceID: ws.ID, JobRef: job, Trigger: "manual:" + job, Profile: "prod", DeploymentVersion: 1, ConfigurationVersion: 1, CreatedBy: u.ID})
@@ -130,13 +142,20 @@ func bench(lines, rounds int) error {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	var total time.Duration
-	for range rounds {
-		d, err := run("jobs.bench.noop")
-		if err != nil {
-			return err
+	dispatch := func() (time.Duration, error) {
+		var total time.Duration
+		for range rounds {
+			d, err := run("jobs.bench.noop")
+			if err != nil {
+				return 0, err
+			}
+			total += d
 		}
-		total += d
+		return total, nil
+	}
+	total, err := dispatch()
+	if err != nil {
+		return err
 	}
 	var direct time.Duration
 	for range rounds {
@@ -148,6 +167,25 @@ func bench(lines, rounds int) error {
 	}
 	fmt.Printf("BENCH name=run_dispatch rounds=%d ms=%.1f baseline_ms=%.1f\n", rounds,
 		float64(total.Microseconds())/1000/float64(rounds), float64(direct.Microseconds())/1000/float64(rounds))
+
+	// The same dispatch with every run in its sandbox (DESIGN §6.7a),
+	// against the unsandboxed dispatch above.
+	sb, err := sandbox.New(sandbox.Config{})
+	if err == nil {
+		err = sb.Probe(ctx, work)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchruns: run_dispatch_sandbox skipped:", err)
+	} else {
+		startWorker(sb)
+		boxed, err := dispatch()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("BENCH name=run_dispatch_sandbox rounds=%d ms=%.1f baseline_ms=%.1f\n", rounds,
+			float64(boxed.Microseconds())/1000/float64(rounds), float64(total.Microseconds())/1000/float64(rounds))
+		startWorker(nil)
+	}
 
 	var ms0 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
