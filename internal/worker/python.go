@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dlthub/dlthub/internal/jobs"
@@ -148,6 +149,7 @@ func (w *Worker) pythonRows(ctx context.Context, co *checkout, pj *pythonJob, en
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env = co.dir, env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal, as the job
 	var out bytes.Buffer
 	cmd.Stdout = &limitWriter{w: &out, n: 1 << 20}
 	if err := cmd.Run(); err != nil {
