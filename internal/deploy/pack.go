@@ -91,7 +91,7 @@ func Scan(root string, opts Options) (*Package, error) {
 	p := &Package{Root: root}
 	var patterns []gitignore.Pattern
 	if _, err := os.Stat(filepath.Join(root, ".gitignore")); errors.Is(err, fs.ErrNotExist) {
-		for _, line := range fallbackIgnores {
+		for _, line := range fallbackIgnores() {
 			patterns = append(patterns, gitignore.ParsePattern(line, nil))
 		}
 	}
@@ -169,8 +169,10 @@ func Scan(root string, opts Options) (*Package, error) {
 // fallbackIgnores are dlt's own (file_selector.DEFAULT_IGNORES), used as
 // dlt uses them: when the workspace has no .gitignore, so a virtual
 // environment or caches never ship.
-var fallbackIgnores = []string{"__pycache__/", "*.py[cod]", ".venv/", "venv/", "dist/", "build/", "*.egg-info/",
-	".mypy_cache/", ".ruff_cache/", ".pytest_cache/", ".coverage", "htmlcov/", "*.so", ".DS_Store", ".env"}
+func fallbackIgnores() []string {
+	return []string{"__pycache__/", "*.py[cod]", ".venv/", "venv/", "dist/", "build/", "*.egg-info/",
+		".mypy_cache/", ".ruff_cache/", ".pytest_cache/", ".coverage", "htmlcov/", "*.so", ".DS_Store", ".env"}
+}
 
 // AddFile adds a file that is not in the workspace (what the deploy
 // generates, such as the exported Python requirements) at path, replacing

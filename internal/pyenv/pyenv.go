@@ -67,15 +67,17 @@ func Parse(b []byte, display string) (*Requirements, error) {
 // (its CLI package and the artifact bucket it syncs traces to). This
 // platform keeps traces in the run's checkout, and a Python `dlthub` in the
 // job's PATH would shadow this binary, so they are not installed.
-var runtimeOnly = []string{"dlthub", "dlthub-client", "botocore", "s3fs"}
+func runtimeOnly() []string { return []string{"dlthub", "dlthub-client", "botocore", "s3fs"} }
 
 // passEnv are the worker's variables uv keeps: how this machine reaches
 // a package index (proxies, the CA bundle of a TLS-inspecting proxy, an
 // index or wheel folder set for the whole machine). Nothing else of the
 // worker's environment reaches uv.
-var passEnv = []string{"SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
-	"http_proxy", "https_proxy", "no_proxy", "all_proxy", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL",
-	"UV_FIND_LINKS", "UV_NATIVE_TLS", "UV_SYSTEM_CERTS", "UV_INSECURE_HOST"}
+func passEnv() []string {
+	return []string{"SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+		"http_proxy", "https_proxy", "no_proxy", "all_proxy", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL",
+		"UV_FIND_LINKS", "UV_NATIVE_TLS", "UV_SYSTEM_CERTS", "UV_INSECURE_HOST"}
+}
 
 // Set is one environment's requirement set: a Python version and sorted
 // PEP 508 specs.
@@ -109,7 +111,7 @@ func (r *Requirements) SetFor(launcher string, groups []string) (Set, error) {
 		specs = append(specs, list...)
 	}
 	for _, s := range r.LauncherRequirements[launcher] {
-		if !slices.Contains(runtimeOnly, specName(s)) {
+		if !slices.Contains(runtimeOnly(), specName(s)) {
 			specs = append(specs, s)
 		}
 	}
@@ -250,7 +252,7 @@ func (m *Manager) build(ctx context.Context, set Set, dir string, log io.Writer)
 		pyPath = "/usr/local/bin:/usr/bin:/bin"
 	}
 	env := []string{"PATH=" + pyPath, "HOME=" + filepath.Join(m.Dir, ".home"), "UV_PYTHON_DOWNLOADS=never", "UV_PYTHON_PREFERENCE=only-system", "UV_NO_PROGRESS=1", "LANG=C.UTF-8"}
-	for _, k := range passEnv {
+	for _, k := range passEnv() {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}

@@ -39,7 +39,7 @@ type Config struct {
 	// worker.DefaultStaleAfter).
 	StaleAfter time.Duration
 	Logger     *slog.Logger
-	Now      func() time.Time
+	Now        func() time.Time
 }
 
 // Scheduler queues due runs.

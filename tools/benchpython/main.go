@@ -93,7 +93,7 @@ func bench(uv string, rounds int) error {
 		s := time.Now()
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return 0, fmt.Errorf("uv sync: %v: %s", err, out)
+			return 0, fmt.Errorf("uv sync: %w: %s", err, out)
 		}
 		return time.Since(s), nil
 	}
@@ -205,7 +205,7 @@ func bench(uv string, rounds int) error {
 		cmd.Dir = code
 		s := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("launcher: %v: %s", err, out)
+			return fmt.Errorf("launcher: %w: %s", err, out)
 		}
 		launcher += time.Since(s)
 	}
