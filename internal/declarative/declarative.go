@@ -260,11 +260,18 @@ func (s *Spec) applyHints(res *pipeline.Resource, m map[string]any) error {
 	if v, ok := m["merge_strategy"].(string); ok {
 		res.MergeStrategy = v
 	}
-	if res.PrimaryKey, err = strList("primary_key"); err != nil {
-		return err
+	// Keys are set only where the table names them: hints are applied in
+	// passes (defaults, then the resource), and a pass without a key must
+	// not reset one set before (a merge would append duplicates).
+	if _, ok := m["primary_key"]; ok {
+		if res.PrimaryKey, err = strList("primary_key"); err != nil {
+			return err
+		}
 	}
-	if res.MergeKey, err = strList("merge_key"); err != nil {
-		return err
+	if _, ok := m["merge_key"]; ok {
+		if res.MergeKey, err = strList("merge_key"); err != nil {
+			return err
+		}
 	}
 	if v, ok := m["schema_contract"]; ok {
 		c, err := schema.ParseContract(v)
