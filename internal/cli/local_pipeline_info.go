@@ -34,12 +34,13 @@ func newLocalPipelineInfoCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := p.DatabasePath()
-			if err != nil {
-				return err
+			// Where the data lives, never with a password or token.
+			db := p.Location()
+			if p.DestinationType() == "duckdb" {
+				db = c.display(f, db)
 			}
 			info := pipelineInfo{Name: p.Name(), WorkingDir: c.display(f, p.WorkDir()), Destination: p.DestinationName(), Type: p.DestinationType(),
-				Database: c.display(f, db), Dataset: p.Dataset(), SchemaName: p.SchemaName(), Tables: []string{}, Packages: map[string]int{}}
+				Database: db, Dataset: p.Dataset(), SchemaName: p.SchemaName(), Tables: []string{}, Packages: map[string]int{}}
 			if s, err := p.Schema(); err == nil && s != nil {
 				info.SchemaVersion = s.Version
 				for _, t := range s.DataTables() {

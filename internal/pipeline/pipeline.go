@@ -180,6 +180,51 @@ func (p *Pipeline) DatabasePath() (string, error) {
 	return filepath.Join(p.opts.LocalDir, p.opts.Name+".duckdb"), nil
 }
 
+// Location says where the pipeline's data lives, for people to read: the
+// DuckDB file, the MotherDuck database, the PostgreSQL server and database
+// or the filesystem bucket, never with a password or token (a connection
+// string in the credentials is taken apart, not printed).
+func (p *Pipeline) Location() string {
+	switch p.dest.Type {
+	case "postgres":
+		var cfg struct {
+			Credentials postgres.Credentials `config:"credentials"`
+		}
+		cfg.Credentials.Port = 5432
+		if p.opts.Resolver == nil || p.opts.Resolver.Decode(p.opts.Name, p.dest.Sections, &cfg) != nil {
+			return "(credentials not configured)"
+		}
+		c := cfg.Credentials
+		return fmt.Sprintf("postgresql://%s@%s:%d/%s", c.Username, c.Host, c.Port, c.Database)
+	case "filesystem":
+		url, err := p.setting("bucket_url", p.opts.LocalDir)
+		if err != nil {
+			return "(bucket_url not configured)"
+		}
+		return redactURL(url)
+	}
+	path, err := p.DatabasePath()
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return redactURL(path)
+}
+
+// redactURL drops what may carry a secret from a path or URL: user
+// information and the query (motherduck_token=…).
+func redactURL(s string) string {
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		s = s[:i]
+	}
+	if scheme, rest, ok := strings.Cut(s, "://"); ok {
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 && (strings.IndexByte(rest, '/') < 0 || at < strings.IndexByte(rest, '/')) {
+			rest = rest[at+1:]
+		}
+		return scheme + "://" + rest
+	}
+	return s
+}
+
 func (p *Pipeline) localPath(db string) string {
 	if db == ":memory:" || filepath.IsAbs(db) || strings.HasPrefix(db, "md:") {
 		return db
