@@ -24,6 +24,23 @@ test: setup ## set up, vet and run every test (the README's test command; CI run
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
+# Each Go fuzz target as package:Target; `make fuzz` runs each for FUZZTIME.
+FUZZ_TARGETS := internal/config:FuzzParseTOML internal/config:FuzzDecodeEnv \
+	internal/tomledit:FuzzSet internal/tomledit:FuzzDelete \
+	internal/jobs:FuzzParseManifest internal/jobs:FuzzParseTrigger internal/jobs:FuzzParseWorkerOutput \
+	internal/deploy:FuzzReadTarGz internal/deploy:FuzzExtractEntries \
+	internal/jsonx:FuzzParse internal/normalize:FuzzRecord internal/source/rest:FuzzPaginate
+FUZZTIME ?= 8s
+FUZZ_API_SECONDS ?= 60
+
+.PHONY: fuzz
+fuzz: build ## run each Go fuzz target for FUZZTIME (8s), then schemathesis over the OpenAPI document against a loopback server (scripts/fuzz-api.sh, FUZZ_API_SECONDS); fails on a crash or any 5xx
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz $${t%%:*} $${t##*:} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; \
+	done
+	FUZZ_API_SECONDS=$(FUZZ_API_SECONDS) ./scripts/fuzz-api.sh $(BIN)
+
 .PHONY: lint
 lint: $(GOLANGCI) ## run golangci-lint with the committed .golangci.yml
 	$(GOLANGCI) run ./...

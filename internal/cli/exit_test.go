@@ -51,6 +51,11 @@ func TestExitCodes(t *testing.T) {
 		{"missing value", []string{"config", "get", "nothing.here"}, cli.ExitError, "missing value for nothing.here"},
 		{"secret without --secret", []string{"config", "set", "x.password", "p"}, cli.ExitUsage, "looks like a secret"},
 		{"clean without -y off a TTY", []string{"local", "clean"}, cli.ExitOK, ""}, // nothing to clean yet
+		{"mistyped job subcommand", []string{"job", "lst"}, cli.ExitUsage, `unknown command "lst" for "dlthub job" (did you mean "list"?)`},
+		{"mistyped config subcommand", []string{"config", "gett"}, cli.ExitUsage, `(did you mean "get"?)`},
+		{"mistyped workspace subcommand", []string{"workspace", "lst"}, cli.ExitUsage, `(did you mean "list"?)`},
+		{"mistyped nested subcommand", []string{"local", "pipeline", "inf", "X"}, cli.ExitUsage, `unknown command "inf" for "dlthub local pipeline" (did you mean "info"?)`},
+		{"a group alone shows its help", []string{"job"}, cli.ExitOK, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,8 +64,17 @@ func runLocalServe(ctx context.Context, f *Factory, opts *localServeOptions, sel
 	}
 	l := jobs.Launch{Job: j, Profile: c.profile.Name, RunID: newRunID(), Trigger: "http:" + strconv.Itoa(opts.Port), Config: jobs.ConfigOf(c.resolver, j), Port: opts.Port, BasePath: "/"}
 	argv := j.Command
-	if j.EntryPoint != nil {
+	switch {
+	case j.EntryPoint != nil:
 		argv = l.PythonArgv(m.py.Argv...)
+	case len(argv) > 0 && argv[0] == "dlthub":
+		// `dlthub …` (the dashboard) runs with this dlthub, as on a worker
+		// and in local run, whatever is on PATH.
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		argv = append([]string{self}, argv[1:]...)
 	}
 	fmt.Fprintf(f.IO.ErrOut, "▶ %s on http://127.0.0.1:%d/ (Ctrl-C stops it)\n", j.Ref, opts.Port)
 	res, err := runner.Run(ctx, argv, runner.Options{

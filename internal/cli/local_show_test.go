@@ -65,3 +65,48 @@ func TestLocalShowDashboard(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 }
+
+// `local serve` of a job whose command starts with dlthub runs this
+// dlthub, as a worker and `local run` do, also where no dlthub is on PATH.
+func TestLocalServeRunsThisDlthub(t *testing.T) {
+	t.Setenv("CLI_TEST_AS_DLTHUB", "1") // the test binary is dlthub for the job it starts
+	t.Setenv("PATH", "/usr/bin:/bin")
+	dir := t.TempDir()
+	if code, _, errOut := runInProcess(t, dir, nil, false, "", "init", "--name", "acme_ws"); code != 0 {
+		t.Fatalf("init: %s", errOut)
+	}
+	writeFile(t, dir, "dlthub.toml", "[jobs.apps.dash]\ntype = \"interactive\"\ncommand = [\"dlthub\", \"local\", \"show\", \"--no-browser\"]\n")
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	ios, _, _, _ := iostreams.Test()
+	stderr := &syncBuffer{}
+	ios.ErrOut = stderr
+	f := &cli.Factory{IO: ios, Version: "test", Env: workspace.Env{LookupEnv: func(string) (string, bool) { return "", false }, Cwd: dir, Home: filepath.Join(dir, "home")}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- cli.Run(ctx, f, []string{"local", "serve", "dash", "--port", strconv.Itoa(port)}) }()
+	defer func() { cancel(); <-done }()
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<h1>acme_ws</h1>") {
+				t.Errorf("the dashboard through local serve: %d %s", resp.StatusCode, body)
+			}
+			return
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("local serve ended with %d:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing on %s:\n%s", url, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -100,6 +100,10 @@ func controlPlaneWithPython(t *testing.T, py *pyenv.Manager) (base, blobDir stri
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	s.SetPublicURL(ts.URL)
+	// Apps on an origin of their own, as `dlthub server --apps-listen`.
+	apps := httptest.NewServer(s.AppsHandler())
+	t.Cleanup(apps.Close)
+	s.SetAppsURL(apps.URL)
 	if _, err := s.CreateAccount(context.Background(), "ann@example.com", "Ann", "correct horse", "acme"); err != nil {
 		t.Fatal(err)
 	}

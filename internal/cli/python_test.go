@@ -155,7 +155,13 @@ if __name__ == "__main__":
 	base := env["RUNTIME__API_BASE_URL"]
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar}
-	resp, err := browser.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {strings.TrimPrefix(appURL, base)}})
+	// The app is on the apps origin; signing in on the control plane with
+	// its path as next leads there through a grant.
+	au, _ := url.Parse(appURL)
+	if au.Scheme+"://"+au.Host == base {
+		t.Errorf("the notebook is on the control plane's origin: %s", appURL)
+	}
+	resp, err := browser.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {au.RequestURI()}})
 	if err != nil {
 		t.Fatal(err)
 	}

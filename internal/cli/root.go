@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dlthub/dlthub/internal/suggest"
 )
 
 // NewRootCmd builds the whole command tree.
@@ -57,7 +59,39 @@ and prod, and pipelines that load into DuckDB, Postgres and files.`,
 		c.GroupID = "workspace"
 		root.AddCommand(c)
 	}
+	strictGroups(root)
 	return root
+}
+
+// strictGroups makes every command that only groups others (job, config,
+// local pipeline, …) refuse an unknown subcommand with exit 2 and a "did
+// you mean", where cobra would print the help and exit 0; without
+// arguments they still print their help.
+func strictGroups(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		strictGroups(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Run != nil || cmd.RunE != nil || !cmd.HasParent() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+				names = append(names, sub.Aliases...)
+			}
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if s := suggest.Closest(args[0], names); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return usagef("%s", msg)
+	}
 }
 
 // Run executes the command line and returns the exit code, printing errors

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/secrets/localsecrets"
 
+	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/pyenv"
 	"github.com/dlthub/dlthub/internal/sandbox"
 	"github.com/dlthub/dlthub/internal/scheduler"
@@ -35,6 +37,8 @@ type serverOptions struct {
 	DatabaseURL string
 	BlobURL     string
 	PublicURL   string
+	AppsListen  string
+	AppsURL     string
 
 	GitHubClientID     string
 	GitHubClientSecret string
@@ -56,6 +60,8 @@ type serverOptions struct {
 	UnsafeNoSandbox bool
 	SandboxUID      int
 	Bwrap           string
+
+	MaxPackageFiles int
 }
 
 // serverRoles is what `dlthub server` does in this process.
@@ -128,6 +134,16 @@ deployer is trusted. Start more workers elsewhere with --roles worker
 against the same --database-url and --blob-url (and the same secrets.key in
 --data-dir). Run logs are deleted --keep-logs after their run.
 
+Apps (interactive jobs) are served on an origin of their own, never the
+control plane's: a second listener, --apps-listen (default the port after
+--listen's), reached at --apps-url (default http://APPS-LISTEN). A member
+who opens an app is sent through the control plane to sign in and comes
+back with a cookie for that app only; the control plane's cookies and
+tokens never reach an app, an app cannot set them, and its pages may talk
+to the apps origin only (Content-Security-Policy). In production give the
+apps their own host name, e.g. --apps-url https://apps.example.com
+(better a domain of its own), behind the same TLS proxy.
+
 Sign in with GitHub: register a GitHub OAuth app whose callback URL is
 PUBLIC_URL/login/github/callback and pass its client id with
 --github-client-id and its secret in DLTHUB_GITHUB_CLIENT_SECRET (or
@@ -135,7 +151,7 @@ PUBLIC_URL/login/github/callback and pass its client id with
 its verified emails; a GitHub user without an account gets one, with an
 organization named after their login, unless --github-signup=false.`,
 		Example: `  dlthub server
-  dlthub server --listen 0.0.0.0:8765 --public-url https://dlthub.example.com
+  dlthub server --listen 0.0.0.0:8765 --public-url https://dlthub.example.com --apps-url https://dlthub-apps.example.net
   DLTHUB_DATABASE_URL=postgres://dlthub:…@db/dlthub dlthub server --blob-url file:///srv/dlthub/blobs
   DLTHUB_GITHUB_CLIENT_SECRET=… dlthub server --public-url https://dlthub.example.com --github-client-id Iv1.abc123`,
 		Args: noArgs,
@@ -149,6 +165,8 @@ organization named after their login, unless --github-signup=false.`,
 	fl.StringVar(&opts.DatabaseURL, "database-url", "", "PostgreSQL URL to keep state in instead of SQLite (or "+databaseURLEnv+")")
 	fl.StringVar(&opts.BlobURL, "blob-url", "", "gocloud.dev blob URL for artifacts (default file://DATA_DIR/blobs)")
 	fl.StringVar(&opts.PublicURL, "public-url", "", "URL clients reach the server at (default http://LISTEN)")
+	fl.StringVar(&opts.AppsListen, "apps-listen", "", "address the apps origin (interactive jobs' apps) listens on (default LISTEN's host, its port + 1)")
+	fl.StringVar(&opts.AppsURL, "apps-url", "", "URL browsers reach apps at: another origin than --public-url, ideally another host (default http://APPS-LISTEN)")
 	fl.StringVar(&opts.GitHubClientID, "github-client-id", "", "client id of a GitHub OAuth app; turns on Sign in with GitHub")
 	fl.StringVar(&opts.GitHubClientSecret, "github-client-secret", "", "its client secret (prefer "+githubSecretEnv+")")
 	fl.StringVar(&opts.GitHubURL, "github-url", "https://github.com", "GitHub's web address (GitHub Enterprise: https://HOST)")
@@ -156,6 +174,7 @@ organization named after their login, unless --github-signup=false.`,
 	fl.BoolVar(&opts.GitHubSignup, "github-signup", true, "let GitHub users without an account sign up")
 	fl.StringVar(&opts.Roles, "roles", "api,scheduler,worker", "what this process does: api (HTTP), scheduler (queues triggered runs), worker (runs jobs); more can run elsewhere against the same database and blobs")
 	fl.IntVar(&opts.WorkerSlots, "worker-slots", 2, "runs a worker runs at once")
+	fl.IntVar(&opts.MaxPackageFiles, "max-package-files", deploy.DefaultMaxFiles, "most files a deployed code package may have (uploads and checkouts; give workers the same)")
 	fl.StringVar(&opts.KeepLogs, "keep-logs", "90d", "keep run logs this long after their run ended (e.g. 30d, 12h; 0 keeps them forever)")
 	fl.StringVar(&opts.UV, "uv", "", "uv executable that builds Python jobs' environments (default uv on PATH)")
 	fl.StringVar(&opts.PythonEnvDir, "python-env-dir", "", "where Python jobs' environments are cached, one per requirement set (default DATA_DIR/python-envs)")
@@ -176,6 +195,9 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	}
 	if opts.WorkerSlots < 1 {
 		return usagef("--worker-slots must be at least 1")
+	}
+	if opts.MaxPackageFiles < 1 {
+		return usagef("--max-package-files must be at least 1")
 	}
 	keepLogs, err := parseDays(opts.KeepLogs)
 	if err != nil {
@@ -242,7 +264,7 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 		if sb == nil {
 			log.Warn("jobs run without a sandbox (--unsafe-no-sandbox): they can read what this process can, DATA_DIR included")
 		}
-		wk = worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: runDir, Slots: opts.WorkerSlots, AppHost: opts.WorkerAddress, Python: py, Sandbox: sb, Logger: log})
+		wk = worker.New(worker.Config{Store: st, Blob: bucket, Keeper: keeper, Dir: runDir, Slots: opts.WorkerSlots, AppHost: opts.WorkerAddress, Python: py, Sandbox: sb, Logger: log, MaxFiles: opts.MaxPackageFiles})
 		started = true
 		go func() { defer close(workerDone); _ = wk.Run(wctx) }()
 	} else {
@@ -274,18 +296,30 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	if err != nil {
 		return usagef("--listen %s: %v", opts.Listen, err)
 	}
+	defer func() { _ = ln.Close() }()
 	public := strings.TrimSuffix(opts.PublicURL, "/")
 	if public == "" {
 		public = "http://" + ln.Addr().String()
 	}
-	cfg := server.Config{Store: st, Blob: bucket, Keeper: keeper, HashKey: key[:], PublicURL: public, Logger: log, GitHub: gh}
+	appsLn, appsURL, err := listenApps(opts, ln.Addr().String(), public)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = appsLn.Close() }()
+	cfg := server.Config{Store: st, Blob: bucket, Keeper: keeper, HashKey: key[:], PublicURL: public, AppsURL: appsURL, Logger: log, GitHub: gh,
+		MaxFiles: opts.MaxPackageFiles, TmpDir: filepath.Join(dataDir, "tmp")}
 	if wk != nil {
 		cfg.RunQueued = wk.Wake
 	}
 	srv := server.New(cfg)
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	as := &http.Server{Handler: srv.AppsHandler(), ReadHeaderTimeout: 10 * time.Second}
 
 	fmt.Fprintf(f.IO.ErrOut, "dlthub server listening on %s (data in %s)\n", public, describeStore(dataDir, opts.DatabaseURL))
+	fmt.Fprintf(f.IO.ErrOut, "apps are served on their own origin at %s (listening on %s)\n", appsURL, appsLn.Addr())
+	if opts.PublicURL != "" && opts.AppsURL == "" {
+		log.Warn("--public-url is set but --apps-url is not: browsers reach apps at " + appsURL + "; set --apps-url to the apps origin's public URL")
+	}
 	if gh != nil {
 		fmt.Fprintf(f.IO.ErrOut, "Sign in with GitHub is on (%s); the OAuth app's callback URL must be %s/login/github/callback\n", gh.URL, public)
 	}
@@ -297,16 +331,29 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
+	appsServed := make(chan error, 1)
+	go func() { appsServed <- as.Serve(appsLn) }()
 	select {
 	case err := <-served:
+		_ = as.Close()
 		return fmt.Errorf("serve: %w", err)
+	case err := <-appsServed:
+		_ = hs.Close()
+		return fmt.Errorf("serve apps: %w", err)
 	case <-ctx.Done():
 	}
 	fmt.Fprintln(f.IO.ErrOut, "stopping: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
+	// Apps hold long connections (notebooks' websockets): they are cut
+	// when the grace period ends.
+	appsDown := make(chan error, 1)
+	go func() { appsDown <- as.Shutdown(sctx) }()
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-appsDown; err != nil {
+		_ = as.Close()
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
@@ -316,6 +363,68 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	<-schedulerDone
 	fmt.Fprintln(f.IO.ErrOut, "stopped")
 	return nil
+}
+
+// listenApps opens the apps origin's listener: --apps-listen, by default
+// the port after the control plane's on the same host (a random one when
+// the control plane's is random), and its public URL, --apps-url, by
+// default http:// and the address it listens on. It must be another
+// origin than the control plane's (public).
+func listenApps(opts *serverOptions, listening, public string) (net.Listener, string, error) {
+	addr := opts.AppsListen
+	if addr == "" {
+		host, port, err := net.SplitHostPort(opts.Listen)
+		if err != nil {
+			return nil, "", usagef("--listen %s: %v", opts.Listen, err)
+		}
+		if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65535 {
+			port = strconv.Itoa(n + 1)
+		} else {
+			port = "0"
+		}
+		addr = net.JoinHostPort(host, port)
+	}
+	appsURL := strings.TrimSuffix(opts.AppsURL, "/")
+	if appsURL != "" {
+		u, err := url.Parse(appsURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return nil, "", usagef("--apps-url %s: want an origin such as https://apps.example.com (no path)", opts.AppsURL)
+		}
+		if sameOrigin(appsURL, public) {
+			return nil, "", usagef("--apps-url %s is the control plane's origin: apps need an origin of their own (another host, or another port)", opts.AppsURL)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", usagef("--apps-listen %s: %v (apps are served on a listener of their own; choose a free address with --apps-listen)", addr, err)
+	}
+	if appsURL == "" {
+		appsURL = "http://" + ln.Addr().String()
+		if sameOrigin(appsURL, public) || ln.Addr().String() == listening {
+			_ = ln.Close()
+			return nil, "", usagef("--apps-listen %s: apps need an origin of their own, not the control plane's", addr)
+		}
+	}
+	return ln, appsURL, nil
+}
+
+// sameOrigin says whether two http(s) URLs share scheme, host and port.
+func sameOrigin(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if u.Scheme == "https" {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Hostname(), ub.Hostname()) && port(ua) == port(ub)
 }
 
 // parseDays is time.ParseDuration that also takes whole days ("90d").

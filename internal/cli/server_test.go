@@ -40,7 +40,7 @@ func startServerCmd(t *testing.T, dir string, env map[string]string, args ...str
 	t.Cleanup(stop)
 	done = make(chan int, 1)
 	go func() {
-		done <- cli.Run(ctx, f, append(append([]string{"server", "--listen", addr, "--data-dir", filepath.Join(dir, "data")}, serverSandboxArgs()...), args...))
+		done <- cli.Run(ctx, f, append(append([]string{"server", "--listen", addr, "--apps-listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data")}, serverSandboxArgs()...), args...))
 	}()
 
 	base = "http://" + addr
@@ -65,6 +65,16 @@ func TestServerCommandServesAndStopsGracefully(t *testing.T) {
 			continue
 		}
 		_ = resp.Body.Close()
+	}
+	// Apps have a listener of their own, which serves nothing else.
+	apps := regexp.MustCompile(`apps are served on their own origin at (http://127\.0\.0\.1:\d+) `).FindStringSubmatch(stderr.String())
+	if apps == nil || apps[1] == base {
+		t.Fatalf("no apps origin:\n%s", stderr.String())
+	}
+	for p, want := range map[string]int{"/healthz": http.StatusOK, "/api/v1/me": http.StatusNotFound, "/login": http.StatusNotFound} {
+		if resp, err := http.Get(apps[1] + p); err != nil || resp.StatusCode != want {
+			t.Errorf("apps origin %s: %v %v", p, resp, err)
+		}
 	}
 	// A fresh server offers the one-time link for the first owner.
 	link := regexp.MustCompile(`(http://\S+/setup\?token=[0-9a-f]+)`).FindString(stderr.String())
@@ -111,6 +121,14 @@ func TestServerCommandBadFlags(t *testing.T) {
 		code, _, errOut = runInProcess(t, dir, nil, false, "", "server", "--data-dir", dir, "--roles", roles)
 		if code != cli.ExitUsage || !strings.Contains(errOut, want) {
 			t.Errorf("--roles %s: %d %s", roles, code, errOut)
+		}
+	}
+	// Apps need an origin of their own.
+	for appsURL, want := range map[string]string{"http://dlthub.example.com:80/": "is the control plane's origin", "https://apps.example.com/x": "no path"} {
+		code, _, errOut = runInProcess(t, dir, nil, false, "", "server", "--data-dir", dir, "--roles", "api", "--listen", "127.0.0.1:0",
+			"--public-url", "http://dlthub.example.com", "--apps-url", appsURL)
+		if code != cli.ExitUsage || !strings.Contains(errOut, "--apps-url "+appsURL) || !strings.Contains(errOut, want) {
+			t.Errorf("--apps-url %s: %d %s", appsURL, code, errOut)
 		}
 	}
 	// The database URL may come from the environment (no password in ps).

@@ -611,26 +611,36 @@ func TestServeAnInteractiveJob(t *testing.T) {
 	if code, out, errOut := runInProcess(t, dir, env, false, "", "serve", "dash", "--no-deploy"); code != 0 || strings.TrimSpace(out) != appURL || !strings.Contains(errOut, "run #1 (running)") {
 		t.Errorf("serve again: %d %s %s", code, out, errOut)
 	}
-	// Signed out: to the sign-in page. Signed in: the app, without the
-	// member's dlthub session.
+	// The app is on an origin of its own (DESIGN §6.7), at the same path.
+	au, _ := url.Parse(appURL)
+	apps, appPath := au.Scheme+"://"+au.Host, au.Path
+	if apps == base {
+		t.Fatalf("the app is on the control plane's origin: %s", appURL)
+	}
+	// Signed out: the apps origin sends to the control plane, which sends
+	// to its sign-in page. Signed in: the app, without the member's dlthub
+	// session.
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	if resp, err := noFollow.Get(appURL + "x"); err != nil || resp.StatusCode != http.StatusSeeOther {
+	if resp, err := noFollow.Get(appURL + "x"); err != nil || resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != base+appPath+"x" {
 		t.Errorf("signed out: %v %v", resp, err)
+	} else if resp, err := noFollow.Get(resp.Header.Get("Location")); err != nil || resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+		t.Errorf("signed out, on the control plane: %v %v", resp, err)
 	}
 	jar, _ := cookiejar.New(nil)
 	b := &http.Client{Jar: jar}
-	resp, err := b.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {strings.TrimPrefix(appURL, base) + "page?q=1"}})
+	resp, err := b.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {appPath + "page?q=1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "app at "+strings.TrimPrefix(appURL, base)+"page for ann@example.com") || strings.Contains(string(body), "dlthub_session") {
-		t.Errorf("app through the server: %d %s", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "app at "+appPath+"page for ann@example.com") || strings.Contains(string(body), "dlthub_") ||
+		!strings.HasPrefix(resp.Request.URL.String(), apps+appPath) {
+		t.Errorf("app through the apps origin: %d %s at %s", resp.StatusCode, body, resp.Request.URL)
 	}
 	// A public link opens the app without signing in, until withdrawn.
 	code, out, errOut = runInProcess(t, dir, env, false, "", "job", "publish", "dash")
 	link := strings.TrimSpace(out)
-	if code != 0 || !strings.HasPrefix(link, base+"/p/pub_") || !strings.Contains(errOut, "dlthub job unpublish jobs.apps.dash") {
+	if code != 0 || !strings.HasPrefix(link, apps+"/p/pub_") || !strings.Contains(errOut, "dlthub job unpublish jobs.apps.dash") {
 		t.Fatalf("publish: %d %q %s", code, out, errOut)
 	}
 	visitorJar, _ := cookiejar.New(nil)

@@ -25,6 +25,11 @@ import (
 // DefaultMaxBytes is the default limit on the code's total size.
 const DefaultMaxBytes = 100 << 20
 
+// DefaultMaxFiles is the default limit on the number of files in a
+// package: a workspace's code is rarely more than a few thousand, and each
+// file costs the server memory when it checks or lists a package.
+const DefaultMaxFiles = 20000
+
 // File is one packaged file.
 type File struct {
 	Path   string      `json:"path"` // slash-separated, relative to the root
@@ -54,6 +59,8 @@ type Options struct {
 	ConfigFolder string
 	// MaxBytes limits the total size; 0 is DefaultMaxBytes.
 	MaxBytes int64
+	// MaxFiles limits the number of files; 0 is DefaultMaxFiles.
+	MaxFiles int
 }
 
 // TooLargeError names the largest files when the code is over the limit.
@@ -72,6 +79,63 @@ func (e *TooLargeError) Error() string {
 	return b.String()
 }
 
+// TooManyFilesError names the directories with the most files when the
+// code has more files than the limit.
+type TooManyFilesError struct {
+	Files, Max int
+	// Largest are directories (slash-separated, "." for the top) with
+	// how many files each holds, nested ones included, most first.
+	Largest []DirCount
+}
+
+// DirCount is a directory and the number of files under it.
+type DirCount struct {
+	Dir   string
+	Files int
+}
+
+func (e *TooManyFilesError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the code has %s files, over the limit of %s files; the directories with the most:", humanize.Comma(int64(e.Files)), humanize.Comma(int64(e.Max)))
+	for _, d := range e.Largest {
+		fmt.Fprintf(&b, "\n  %10s  %s/", humanize.Comma(int64(d.Files)), d.Dir)
+	}
+	b.WriteString("\nadd them to .gitignore (data and generated files do not belong in the code) and deploy again")
+	return b.String()
+}
+
+// largestDirs picks up to n directories with the most files, leaving out
+// those inside one already picked.
+func largestDirs(counts map[string]int, n int) []DirCount {
+	all := make([]DirCount, 0, len(counts))
+	for d, c := range counts {
+		all = append(all, DirCount{Dir: d, Files: c})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Files != all[j].Files {
+			return all[i].Files > all[j].Files
+		}
+		return all[i].Dir < all[j].Dir
+	})
+	var out []DirCount
+	for _, d := range all {
+		inside := false
+		for _, o := range out {
+			if strings.HasPrefix(d.Dir, o.Dir+"/") {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, d)
+		}
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}
+
 // Scan lists the files to deploy under root: everything except .git, the
 // config folder and what .gitignore files exclude (with git's semantics,
 // nested files included). Symlinks to files inside root are packaged as the
@@ -88,7 +152,31 @@ func Scan(root string, opts Options) (*Package, error) {
 	if opts.MaxBytes == 0 {
 		opts.MaxBytes = DefaultMaxBytes
 	}
+	if opts.MaxFiles == 0 {
+		opts.MaxFiles = DefaultMaxFiles
+	}
 	p := &Package{Root: root}
+	// Past the file limit the rest is only counted (per directory, for
+	// the error), not hashed.
+	files := 0
+	var dirFiles map[string]int
+	count := func(rel string) {
+		files++
+		if files <= opts.MaxFiles {
+			return
+		}
+		if dirFiles == nil {
+			dirFiles = map[string]int{}
+			for _, f := range p.Files {
+				for d := filepath.ToSlash(filepath.Dir(f.Path)); d != "."; d = filepath.ToSlash(filepath.Dir(d)) {
+					dirFiles[d]++
+				}
+			}
+		}
+		for d := filepath.ToSlash(filepath.Dir(rel)); d != "."; d = filepath.ToSlash(filepath.Dir(d)) {
+			dirFiles[d]++
+		}
+	}
 	var patterns []gitignore.Pattern
 	if _, err := os.Stat(filepath.Join(root, ".gitignore")); errors.Is(err, fs.ErrNotExist) {
 		for _, line := range fallbackIgnores() {
@@ -142,6 +230,9 @@ func Scan(root string, opts Options) (*Package, error) {
 			p.Skipped = append(p.Skipped, rel+": not a regular file")
 			return nil
 		}
+		if count(rel); files > opts.MaxFiles {
+			return nil
+		}
 		sum, err := hashFile(src)
 		if err != nil {
 			return err
@@ -156,6 +247,9 @@ func Scan(root string, opts Options) (*Package, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if files > opts.MaxFiles {
+		return nil, &TooManyFilesError{Files: files, Max: opts.MaxFiles, Largest: largestDirs(dirFiles, 5)}
 	}
 	if p.Size > opts.MaxBytes {
 		largest := append([]File{}, p.Files...)

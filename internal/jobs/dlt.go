@@ -206,6 +206,7 @@ func fromDefinition(def *DltDefinition, bad func(string, ...any)) *Job {
 	if exp := def.Expose; exp != nil {
 		j.Expose.DisplayName, _ = exp["display_name"].(string)
 		j.Expose.Tags = strList(exp["tags"])
+		checkTags(ref, j.Expose.Tags, bad)
 		if v, ok := exp["manual"].(bool); ok {
 			j.Expose.Manual = v
 		}

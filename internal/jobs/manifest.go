@@ -369,6 +369,7 @@ func parseJob(ref, section, name string, tbl map[string]any, bad func(string, ..
 		unknown(ref+".expose", exp, "display_name", "tags", "manual", "interface", "category")
 		j.Expose.DisplayName, _ = exp["display_name"].(string)
 		j.Expose.Tags = strList(exp["tags"])
+		checkTags(ref, j.Expose.Tags, bad)
 		if v, ok := exp["manual"].(bool); ok {
 			j.Expose.Manual = v
 		}
@@ -452,6 +453,17 @@ type Expanded struct {
 	Tags        []string       `json:"tags,omitempty"`
 	Jobs        []*ExpandedJob `json:"jobs"`
 	Hash        string         `json:"hash"`
+}
+
+// checkTags refuses expose tags that do not make a tag:<t> trigger which
+// reads back as itself (an empty tag, or one with spaces around it): the
+// control plane could not read such a job back.
+func checkTags(ref string, tags []string, bad func(string, ...any)) {
+	for _, tag := range tags {
+		if t, err := ParseTrigger(KindTag + ":" + tag); err != nil || t.Value != tag {
+			bad("%s: expose.tags: %q is not a tag (want a non-empty word without spaces around it)", ref, tag)
+		}
+	}
 }
 
 // AllTriggers are the declared triggers plus the implicit manual:<ref>

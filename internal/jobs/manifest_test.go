@@ -224,3 +224,19 @@ func TestRetries(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyTagRefused: an empty expose tag made a "tag:" trigger that the
+// control plane could not read back from the deployed spec (found by
+// FuzzParseManifest); it is now a validation problem.
+func TestEmptyTagRefused(t *testing.T) {
+	for _, tags := range []string{`""`, `["ok", ""]`, `[" spaced "]`} {
+		_, err := Parse([]byte("[jobs.a.b]\ncommand = [\"x\"]\nexpose = { tags = "+tags+" }\n"), "dlthub.toml")
+		var ve *ValidationError
+		if !errors.As(err, &ve) || !strings.Contains(err.Error(), "jobs.a.b: expose.tags") {
+			t.Errorf("tags = %s: %v", tags, err)
+		}
+	}
+	if _, err := Parse([]byte("[jobs.a.b]\ncommand = [\"x\"]\nexpose = { tags = [\"ingest\", \"shop-2\"] }\n"), "dlthub.toml"); err != nil {
+		t.Errorf("good tags: %v", err)
+	}
+}

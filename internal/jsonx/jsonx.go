@@ -363,12 +363,22 @@ func (p *parser) str() (string, error) {
 				return "", err
 			}
 			if utf16.IsSurrogate(r) {
-				if p.i+2 < len(p.b) && p.b[p.i+1] == '\\' && p.b[p.i+2] == 'u' {
+				// A high surrogate pairs with a low one in the next
+				// escape; anything else is U+FFFD, and a following escape
+				// that does not complete the pair is read on its own.
+				r2 := rune(-1)
+				if r < 0xDC00 && p.i+2 < len(p.b) && p.b[p.i+1] == '\\' && p.b[p.i+2] == 'u' {
+					save := p.i
 					p.i += 2
-					r2, err := p.hex4()
-					if err != nil {
+					var err error
+					if r2, err = p.hex4(); err != nil {
 						return "", err
 					}
+					if r2 < 0xDC00 || r2 > 0xDFFF {
+						p.i, r2 = save, -1
+					}
+				}
+				if r2 >= 0 {
 					r = utf16.DecodeRune(r, r2)
 				} else {
 					r = utf8.RuneError

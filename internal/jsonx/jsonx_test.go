@@ -137,3 +137,21 @@ func TestParseSharedAliasesInput(t *testing.T) {
 		t.Error("Parse aliased its input")
 	}
 }
+
+// TestLoneSurrogateKeepsNextEscape: a high surrogate not followed by a low
+// one becomes U+FFFD and the escape after it is read on its own (it was
+// swallowed, losing a character), as encoding/json does.
+func TestLoneSurrogateKeepsNextEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		`"\ud800\u0041"`:       "\uFFFDA",
+		`"\udc00\u0041"`:       "\uFFFDA",
+		`"\ud800\ud800\udc00"`: "\uFFFD\U00010000",
+		`"\ud83d\ude00"`:       "😀",
+		`"\ud800x"`:            "\uFFFDx",
+	} {
+		v, err := Parse([]byte(in))
+		if err != nil || v != want {
+			t.Errorf("%s = %q (%v), want %q", in, v, err, want)
+		}
+	}
+}

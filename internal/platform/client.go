@@ -247,13 +247,29 @@ type DeployedFile struct {
 	SHA256 string `json:"sha256"`
 }
 
-// DeploymentFiles lists one deployed version's files.
+// DeploymentFiles lists one deployed version's files, following the
+// listing's pages.
 func (c *Client) DeploymentFiles(ctx context.Context, workspaceID string, version int) ([]DeployedFile, error) {
-	var out struct {
-		Files []DeployedFile `json:"files"`
+	var files []DeployedFile
+	cursor := ""
+	for {
+		var out struct {
+			Files      []DeployedFile `json:"files"`
+			NextCursor string         `json:"next_cursor"`
+		}
+		p := fmt.Sprintf("/api/v1/workspaces/%s/deployments/%d/files?limit=5000", url.PathEscape(workspaceID), version)
+		if cursor != "" {
+			p += "&cursor=" + url.QueryEscape(cursor)
+		}
+		if err := c.do(ctx, http.MethodGet, p, nil, &out); err != nil {
+			return files, err
+		}
+		files = append(files, out.Files...)
+		if out.NextCursor == "" || out.NextCursor == cursor {
+			return files, nil
+		}
+		cursor = out.NextCursor
 	}
-	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/workspaces/%s/deployments/%d/files", url.PathEscape(workspaceID), version), nil, &out)
-	return out.Files, err
 }
 
 // Deploy uploads a package (tar.gz) with the content hash the client

@@ -79,7 +79,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u store.Us
 		page(w, http.StatusInternalServerError, "Error", `<p>Could not start a session.</p>`)
 		return false
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.secureCookies(),
+	http.SetCookie(w, &http.Cookie{Name: s.sessionCookieName(), Value: tok, Path: "/", HttpOnly: true, Secure: s.secureCookies(),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(SessionTTL.Seconds())})
 	return true
 }

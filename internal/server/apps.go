@@ -46,8 +46,10 @@ func (s *Server) appRoutes() {
 	s.api("POST /api/v1/workspaces/{id}/jobs/{ref}/serve", s.serveApp)
 	s.api("POST /api/v1/workspaces/{id}/jobs/{ref}/publish", s.publishApp)
 	s.api("DELETE /api/v1/workspaces/{id}/jobs/{ref}/publish", s.unpublishApp)
-	s.mux.HandleFunc("/workspaces/{id}/apps/{ref}/{rest...}", s.proxyApp)
-	s.mux.HandleFunc("GET /p/{token}", s.openPublicLink)
+	// The control plane only sends browsers on to the apps origin
+	// (apps_origin.go); AppsHandler proxies.
+	s.mux.HandleFunc("GET /workspaces/{id}/apps/{ref}/{rest...}", s.appDoor)
+	s.mux.HandleFunc("GET /p/{token}", s.publicLinkDoor)
 }
 
 // AppURLPath is the stable path of an interactive job's app.
@@ -74,7 +76,7 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	answer := func(status int, run store.Run) {
-		writeJSON(w, status, map[string]any{"run": runJSON(run), "url": s.cfg.PublicURL + AppURLPath(ws.ID, ref)})
+		writeJSON(w, status, map[string]any{"run": runJSON(run), "url": s.appsBase() + AppURLPath(ws.ID, ref)})
 	}
 	if runs, err := s.cfg.Store.Runs(ctx, ws.ID, ref, store.Page{Limit: 10}); err == nil {
 		for _, run := range runs {
@@ -120,21 +122,19 @@ func (s *Server) activeApp(ctx context.Context, wsID, ref string) *jobs.Expanded
 	return spec
 }
 
-// proxyApp forwards a signed-in member's requests to the running app of an
-// interactive job (viewer and up), without their dlthub credentials.
+// proxyApp forwards requests on the apps origin to the running app of an
+// interactive job: a member's with the app cookie of this app (viewer and
+// up; without it, to the control plane's door for a grant), or a
+// visitor's with a live public link. The app never sees the control
+// plane's cookies or an Authorization header.
 func (s *Server) proxyApp(w http.ResponseWriter, r *http.Request) {
 	ctx, wsID, ref := r.Context(), r.PathValue("id"), r.PathValue("ref")
-	c, member := s.caller(r)
+	c, member := s.appMember(ctx, r, wsID, ref)
 	public := !member && s.publicLinkOK(r, wsID, ref)
 	if !member && !public {
-		toSignIn(w, r, r.URL.RequestURI())
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, s.cfg.PublicURL+r.URL.RequestURI(), http.StatusSeeOther)
 		return
-	}
-	if member {
-		if role, err := s.roleIn(ctx, c, wsID); err != nil || store.RoleRank(role) < store.RoleRank(store.RoleViewer) {
-			page(w, http.StatusNotFound, "Not found", `<p>No such app that you can see.</p>`)
-			return
-		}
 	}
 	var app *store.Run
 	waiting := false
@@ -162,20 +162,21 @@ func (s *Server) proxyApp(w http.ResponseWriter, r *http.Request) {
 	if app == nil {
 		if waiting {
 			w.Header().Set("Retry-After", "2")
-			page(w, http.StatusServiceUnavailable, "Starting", `<meta http-equiv="refresh" content="2"><p>`+html(ref)+` is starting; this page reloads.</p>`)
+			appsPage(w, http.StatusServiceUnavailable, "Starting", `<meta http-equiv="refresh" content="2"><p>`+html(ref)+` is starting; this page reloads.</p>`)
 			return
 		}
 		if crashedLately && public {
-			page(w, http.StatusServiceUnavailable, "Not running", `<p>`+html(ref)+` failed a moment ago. Try again in a minute.</p>`)
+			appsPage(w, http.StatusServiceUnavailable, "Not running", `<p>`+html(ref)+` failed a moment ago. Try again in a minute.</p>`)
 			return
 		}
-		page(w, http.StatusServiceUnavailable, "Not running", `<p>`+html(ref)+` is not running. Start it with <code>dlthub serve `+html(ref)+`</code>.</p>`)
+		appsPage(w, http.StatusServiceUnavailable, "Not running", `<p>`+html(ref)+` is not running. Start it with <code>dlthub serve `+html(ref)+`</code>.</p>`)
 		return
 	}
 	if now := s.cfg.Now(); s.touches.due(app.ID, now) {
 		_ = s.cfg.Store.TouchRun(ctx, app.ID, now.UTC())
 	}
 	target := &url.URL{Scheme: "http", Host: app.Address}
+	base := AppURLPath(wsID, ref)
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
@@ -187,21 +188,21 @@ func (s *Server) proxyApp(w http.ResponseWriter, r *http.Request) {
 				user = "public"
 			}
 			pr.Out.Header.Set("X-Dlthub-User", user)
-			// The app never sees the visitor's dlthub session or link.
-			var keep []string
-			for _, ck := range pr.In.Cookies() {
-				if ck.Name != sessionCookie && ck.Name != appLinkCookie {
-					keep = append(keep, ck.Name+"="+ck.Value)
-				}
-			}
+			// The app never sees the control plane's cookies (browsers
+			// send them to another port of the same host), the visitor's
+			// app cookie or link.
 			pr.Out.Header.Del("Cookie")
-			if len(keep) > 0 {
-				pr.Out.Header.Set("Cookie", strings.Join(keep, "; "))
+			if keep := appRequestCookies(pr.In); keep != "" {
+				pr.Out.Header.Set("Cookie", keep)
 			}
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			s.filterAppResponse(resp.Header, base)
+			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			s.cfg.Logger.Warn("app proxy", "run", app.ID, "err", err)
-			page(w, http.StatusBadGateway, "App unreachable", `<p>`+html(ref)+` did not answer. It may be stopping; reload in a moment.</p>`)
+			appsPage(w, http.StatusBadGateway, "App unreachable", `<p>`+html(ref)+` did not answer. It may be stopping; reload in a moment.</p>`)
 		},
 	}
 	proxy.ServeHTTP(w, r)
@@ -221,17 +222,29 @@ func (s *Server) publicLinkOK(r *http.Request, wsID, ref string) bool {
 	return err == nil && l.RevokedAt == nil && l.WorkspaceID == wsID && l.JobRef == ref
 }
 
-// openPublicLink turns a public link into a cookie for its app's path and
-// sends the visitor there.
+// publicLinkDoor sends a public link opened on the control plane (links
+// made before apps had an origin of their own) to the apps origin.
+func (s *Server) publicLinkDoor(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.AppsURL == "" {
+		page(w, http.StatusServiceUnavailable, "No apps here", `<p>This server has no apps origin: start it with <code>dlthub server --apps-listen ADDR</code>.</p>`)
+		return
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, s.cfg.AppsURL+"/p/"+url.PathEscape(r.PathValue("token")), http.StatusSeeOther)
+}
+
+// openPublicLink turns a public link into a cookie for its app's path on
+// the apps origin and sends the visitor there.
 func (s *Server) openPublicLink(w http.ResponseWriter, r *http.Request) {
 	tok := r.PathValue("token")
+	w.Header().Set("Referrer-Policy", "no-referrer")
 	l, err := s.cfg.Store.AppLinkByHash(r.Context(), HashToken(tok))
 	if err != nil || l.RevokedAt != nil || s.activeApp(r.Context(), l.WorkspaceID, l.JobRef) == nil {
-		page(w, http.StatusNotFound, "Link not valid", `<p>This link was withdrawn, or its app is no longer deployed.</p>`)
+		appsPage(w, http.StatusNotFound, "Link not valid", `<p>This link was withdrawn, or its app is no longer deployed.</p>`)
 		return
 	}
 	path := AppURLPath(l.WorkspaceID, l.JobRef)
-	http.SetCookie(w, &http.Cookie{Name: appLinkCookie, Value: tok, Path: path, HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: appLinkCookie, Value: tok, Path: path, HttpOnly: true, Secure: s.secureApps(), SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, path, http.StatusSeeOther)
 }
 
@@ -252,7 +265,7 @@ func (s *Server) publishApp(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "could not make the link")
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"url": s.cfg.PublicURL + "/p/" + tok, "job_ref": ref})
+	writeJSON(w, http.StatusCreated, map[string]string{"url": s.appsBase() + "/p/" + tok, "job_ref": ref})
 }
 
 // unpublishApp withdraws every public link of an app (developer and up).

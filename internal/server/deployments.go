@@ -1,13 +1,18 @@
 package server
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"gocloud.dev/blob"
@@ -42,9 +47,19 @@ func (s *Server) deploymentRoutes() {
 	s.api("GET /api/v1/workspaces/{id}/deployments/{version}/files", s.deploymentFiles)
 }
 
+// Deployment file listings are paged (?limit=, default 1000, at most
+// 5000; ?cursor= from next_cursor) and at most maxListings are read at
+// once: each reads the stored package, whose file count the upload limit
+// bounds, so concurrent listings cannot take the server's memory.
+const (
+	defaultFilesPage = 1000
+	maxFilesPage     = 5000
+	maxListings      = 4
+)
+
 // deploymentFiles lists a deployed version's files with their hashes (read
-// back from the stored package), so clients can show what a deploy would
-// change.
+// back from the stored package), in path order, a page at a time, so
+// clients can show what a deploy would change.
 func (s *Server) deploymentFiles(w http.ResponseWriter, r *http.Request) {
 	_, ws, _, ok := s.workspaceAccess(w, r, store.RoleViewer)
 	if !ok {
@@ -53,12 +68,31 @@ func (s *Server) deploymentFiles(w http.ResponseWriter, r *http.Request) {
 	// Versions are 32-bit in the store: a number past that (or past int64)
 	// is the client's mistake, 400, and never reaches the store.
 	v64, err := strconv.ParseInt(r.PathValue("version"), 10, 32)
-	if err != nil {
+	if err != nil || v64 < 1 {
 		writeError(w, http.StatusBadRequest, "version must be a deployment version number (1 to 2147483646)")
 		return
 	}
+	limit := defaultFilesPage
+	if q := r.URL.Query().Get("limit"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > maxFilesPage {
+			writeJSON(w, http.StatusBadRequest, Error{StatusCode: http.StatusBadRequest,
+				Detail: "limit must be a number from 1 to " + strconv.Itoa(maxFilesPage), Extra: map[string]any{"max": maxFilesPage}})
+			return
+		}
+		limit = n
+	}
+	after := ""
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		if err != nil || len(b) == 0 {
+			writeError(w, http.StatusBadRequest, badCursor)
+			return
+		}
+		after = string(b)
+	}
 	v := int(v64)
-	if v < 1 || v == math.MaxInt32 {
+	if v == math.MaxInt32 {
 		writeError(w, http.StatusNotFound, "no deployment version "+r.PathValue("version"))
 		return
 	}
@@ -72,18 +106,36 @@ func (s *Server) deploymentFiles(w http.ResponseWriter, r *http.Request) {
 		if d.Version != v {
 			continue
 		}
+		select {
+		case s.listings <- struct{}{}:
+			defer func() { <-s.listings }()
+		case <-r.Context().Done():
+			return
+		}
 		rd, err := s.cfg.Blob.NewReader(r.Context(), d.BlobKey, nil)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "could not read the stored package")
 			return
 		}
 		defer func() { _ = rd.Close() }()
-		pkg, err := deploy.ReadTarGz(rd, deploy.DefaultMaxBytes<<1)
+		pkg, err := deploy.ReadTarGzLimits(rd, deploy.Limits{MaxBytes: 2 * s.cfg.MaxUpload, MaxFiles: 2 * s.cfg.MaxFiles})
+		var fl *deploy.FileLimitError
+		if errors.As(err, &fl) {
+			writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("version %d has more files than this server lists (%d)", v, fl.Max))
+			return
+		}
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "the stored package is unreadable")
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"version": d.Version, "files": pkg.Files})
+		// ReadTarGz gives the files in path order.
+		files := pkg.Files[sort.Search(len(pkg.Files), func(i int) bool { return pkg.Files[i].Path > after }):]
+		next := ""
+		if len(files) > limit {
+			files = files[:limit]
+			next = base64.RawURLEncoding.EncodeToString([]byte(files[limit-1].Path))
+		}
+		writeJSON(w, http.StatusOK, pageBody(map[string]any{"version": d.Version, "files": files}, next))
 		return
 	}
 	writeError(w, http.StatusNotFound, "no deployment version "+r.PathValue("version"))
@@ -111,18 +163,26 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "this server has no blob store for packages")
 		return
 	}
-	tmp, err := os.CreateTemp("", "dlthub-upload-*.tar.gz")
+	tmp, err := os.CreateTemp(s.uploadDir(), uploadPrefix+strconv.Itoa(os.Getpid())+"-*.tar.gz")
 	if err != nil {
+		s.cfg.Logger.Error("buffer upload", "err", err)
 		writeError(w, http.StatusInternalServerError, "could not buffer the upload")
 		return
 	}
 	defer func() { _ = tmp.Close(); _ = os.Remove(tmp.Name()) }()
 	limit := s.cfg.MaxUpload
 	body := http.MaxBytesReader(w, r.Body, limit)
-	pkg, err := deploy.ReadTarGz(io.TeeReader(body, tmp), limit)
+	pkg, err := deploy.ReadTarGzLimits(io.TeeReader(body, tmp), deploy.Limits{MaxBytes: limit, MaxFiles: s.cfg.MaxFiles})
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the package is over the %d-byte upload limit; add large files to .gitignore; the active deployment is unchanged", limit))
+		return
+	}
+	var fl *deploy.FileLimitError
+	if errors.As(err, &fl) {
+		writeJSON(w, http.StatusRequestEntityTooLarge, Error{StatusCode: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("the package has more than %d files, this server's limit; add generated and data files to .gitignore; the active deployment is unchanged", fl.Max),
+			Extra:  map[string]any{"max_files": fl.Max}})
 		return
 	}
 	if err != nil {
@@ -160,4 +220,52 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"deployment": deploymentJSON(d), "unchanged": false})
+}
+
+// uploadPrefix starts the name of a buffered upload, followed by the
+// server's process id.
+const uploadPrefix = "dlthub-upload-"
+
+func (s *Server) uploadDir() string {
+	if s.cfg.TmpDir != "" {
+		return s.cfg.TmpDir
+	}
+	return os.TempDir()
+}
+
+// cleanUploads makes the upload buffer dir and removes the uploads that a
+// server process no longer alive left there (it crashed mid-upload);
+// those of live servers sharing the dir stay.
+func (s *Server) cleanUploads() {
+	dir := s.uploadDir()
+	if s.cfg.TmpDir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			s.cfg.Logger.Error("upload dir", "dir", dir, "err", err)
+			return
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), uploadPrefix)
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || (pid != os.Getpid() && processAlive(pid)) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
+			s.cfg.Logger.Info("removed an upload left by a stopped server", "file", e.Name())
+		}
+	}
+}
+
+// processAlive reports whether a process with this id exists.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -66,6 +66,10 @@ func newServerWithBlobs(t *testing.T, now func() time.Time, mods ...func(*Config
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	s.cfg.PublicURL = ts.URL
+	// The apps origin: another port of the same host, as by default.
+	apps := httptest.NewServer(s.AppsHandler())
+	t.Cleanup(apps.Close)
+	s.SetAppsURL(apps.URL)
 	return s, ts, blobDir
 }
 

@@ -7,16 +7,23 @@ package server
 // does.
 
 import (
+	"archive/tar"
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -631,6 +638,299 @@ func TestSecurityFollowedLogsAreLive(t *testing.T) {
 			}
 		case <-time.After(5 * time.Second):
 			t.Error("the follower did not end with the run")
+		}
+	})
+}
+
+// rawTarGz packs empty files with the given names as tar.gz, as an attacker
+// would, not as deploy does, followed by trailing zeros after the archive.
+func rawTarGz(t *testing.T, names []string, trailing int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	tw := tar.NewWriter(zw)
+	for _, n := range names {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = tw.Close()
+	zeros := make([]byte, 1<<20)
+	for trailing > 0 {
+		n := min(trailing, len(zeros))
+		_, _ = zw.Write(zeros[:n])
+		trailing -= n
+	}
+	_ = zw.Close()
+	return b.Bytes()
+}
+
+// activeVersion is the workspace's active deployment version, 0 for none.
+func activeVersion(t *testing.T, tm team) float64 {
+	t.Helper()
+	_, out := call(t, http.MethodGet, tm.ts+"/api/v1/workspaces/"+tm.analytics+"/deployments?limit=1", tm.tokens["viewer"], "")
+	list, _ := out["deployments"].([]any)
+	if len(list) == 0 {
+		return 0
+	}
+	v, _ := list[0].(map[string]any)["version"].(float64)
+	return v
+}
+
+// Medium: a package of millions of empty files took 742 MB to check, and
+// concurrent listings of its files took GBs. Packages have a file limit
+// (the server's --max-package-files), and file listings are paged.
+func TestSecurityPackageFileLimits(t *testing.T) {
+	onBothStores(t, func(t *testing.T, mods ...func(*Config)) {
+		tm := newTeam(t, append(mods, func(c *Config) { c.MaxFiles = 1500 })...)
+		deployments := tm.ts + "/api/v1/workspaces/" + tm.analytics + "/deployments"
+		dev := tm.tokens["developer"]
+		files := map[string]string{}
+		for i := range 1200 {
+			files[fmt.Sprintf("gen/%04d.py", i)] = ""
+		}
+		body, hash := pack(t, files)
+		if code, out := upload(t, deployments, dev, body, hash); code != http.StatusCreated {
+			t.Fatalf("1,200 files under a limit of 1,500: %d %v", code, out)
+		}
+		var names []string
+		for i := range 1501 {
+			names = append(names, fmt.Sprintf("f%d", i))
+		}
+		code, out := upload(t, deployments, dev, rawTarGz(t, names, 0), "")
+		if detail, _ := out["detail"].(string); code != http.StatusRequestEntityTooLarge || !strings.Contains(detail, "more than 1500 files") ||
+			!strings.Contains(detail, "active deployment is unchanged") {
+			t.Errorf("1,501 files: %d %v", code, out)
+		}
+		if v := activeVersion(t, tm); v != 1 {
+			t.Errorf("active version after a refused upload: %v", v)
+		}
+
+		// The listing answers a bounded page; the cursor walks the rest in
+		// path order.
+		list := deployments + "/1/files"
+		code, out = call(t, http.MethodGet, list, tm.tokens["viewer"], "")
+		if got, _ := out["files"].([]any); code != http.StatusOK || len(got) != 1000 || out["next_cursor"] == nil {
+			t.Fatalf("first page: %d, %d files, next %v", code, len(got), out["next_cursor"])
+		}
+		var seen []string
+		next := ""
+		for range 20 {
+			u := list + "?limit=500"
+			if next != "" {
+				u += "&cursor=" + url.QueryEscape(next)
+			}
+			code, out := call(t, http.MethodGet, u, tm.tokens["viewer"], "")
+			if code != http.StatusOK {
+				t.Fatalf("%s: %d %v", u, code, out)
+			}
+			for _, f := range out["files"].([]any) {
+				seen = append(seen, f.(map[string]any)["path"].(string))
+			}
+			if next, _ = out["next_cursor"].(string); next == "" {
+				break
+			}
+		}
+		if len(seen) != 1200 || seen[0] != "gen/0000.py" || seen[1199] != "gen/1199.py" || !sortedStrings(seen) {
+			t.Errorf("paged listing: %d files", len(seen))
+		}
+		for _, q := range []string{"limit=0", "limit=-1", "limit=5001", "limit=9223372036854775808", "cursor=***"} {
+			if code, out := call(t, http.MethodGet, list+"?"+q, tm.tokens["viewer"], ""); code != http.StatusBadRequest {
+				t.Errorf("%s: %d %v", q, code, out["detail"])
+			}
+		}
+	})
+}
+
+func sortedStrings(s []string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i-1] >= s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Low: packages that cannot be checked out (a file and a directory of the
+// same name, a name over 255 bytes) and packages with much data after the
+// archive's end (GiBs of zeros, decompressed for nothing) are refused on
+// upload, and the active deployment stays.
+func TestSecurityBadArchivesRefused(t *testing.T) {
+	tm := newTeam(t)
+	deployments := tm.ts + "/api/v1/workspaces/" + tm.analytics + "/deployments"
+	dev := tm.tokens["developer"]
+	body, hash := pack(t, map[string]string{"dlthub.toml": ""})
+	if code, out := upload(t, deployments, dev, body, hash); code != http.StatusCreated {
+		t.Fatalf("first deploy: %d %v", code, out)
+	}
+	for name, archive := range map[string][]byte{
+		"file and directory": rawTarGz(t, []string{"a", "a/b"}, 0),
+		"directory and file": rawTarGz(t, []string{"x/y/z", "x/y"}, 0),
+		"long name":          rawTarGz(t, []string{"d/" + strings.Repeat("n", 256)}, 0),
+		"trailing data":      rawTarGz(t, []string{"main.py"}, 256<<20),
+	} {
+		start := time.Now()
+		code, out := upload(t, deployments, dev, archive, "")
+		if detail, _ := out["detail"].(string); code != http.StatusBadRequest || !strings.Contains(detail, "active deployment is unchanged") {
+			t.Errorf("%s: %d %v", name, code, out)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s: refused after %v", name, d)
+		}
+	}
+	if v := activeVersion(t, tm); v != 1 {
+		t.Errorf("active version: %v", v)
+	}
+}
+
+// Low: uploads were buffered in $TMPDIR and left there after a crash. They
+// are buffered in the server's own tmp dir (DATA_DIR/tmp), which a starting
+// server clears of what dead server processes left.
+func TestSecurityUploadsBufferedInDataDir(t *testing.T) {
+	tmp := filepath.Join(t.TempDir(), "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(tmp, uploadPrefix+strconv.Itoa(dead.Process.Pid)+"-1.tar.gz")
+	live := filepath.Join(tmp, uploadPrefix+strconv.Itoa(os.Getppid())+"-2.tar.gz")
+	other := filepath.Join(tmp, "not-ours")
+	for _, p := range []string{leftover, live, other} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tm := newTeam(t, func(c *Config) { c.TmpDir = tmp })
+	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a dead server's upload is still there: %v", err)
+	}
+	for _, p := range []string{live, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	// While an upload is in flight its buffer is in tmp; after, it is gone.
+	body, hash := pack(t, map[string]string{"dlthub.toml": "", "big.txt": strings.Repeat("some text\n", 100000)})
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest(http.MethodPost, tm.ts+"/api/v1/workspaces/"+tm.analytics+"/deployments", pr)
+	req.Header.Set("Authorization", "Bearer "+tm.tokens["developer"])
+	req.Header.Set("X-Content-Hash", hash)
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		_ = resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	_, _ = pw.Write(body[:len(body)/2])
+	buffered := ""
+	for range 100 {
+		if m, _ := filepath.Glob(filepath.Join(tmp, uploadPrefix+strconv.Itoa(os.Getpid())+"-*")); len(m) == 1 {
+			buffered = m[0]
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, _ = pw.Write(body[len(body)/2:])
+	_ = pw.Close()
+	if code := <-done; code != http.StatusCreated {
+		t.Fatalf("upload: %d", code)
+	}
+	if buffered == "" {
+		t.Fatal("the upload was not buffered in the server's tmp dir")
+	}
+	if _, err := os.Stat(buffered); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the buffer outlived its upload: %v", err)
+	}
+}
+
+// Low: a NUL in a variable broke every later run (and PostgreSQL cannot
+// store one). The API refuses a value with NUL, and names no environment
+// can carry, with 400.
+func TestSecurityVariablesWithNULRefused(t *testing.T) {
+	onBothStores(t, func(t *testing.T, mods ...func(*Config)) {
+		tm := newTeam(t, mods...)
+		vars := tm.ts + "/api/v1/workspaces/" + tm.analytics + "/variables/"
+		dev := tm.tokens["developer"]
+		for name, body := range map[string]string{
+			"API_KEY":   `{"value":"a\u0000b"}`,
+			"SECRET_NU": `{"value":"\u0000","secret":true}`,
+			"A%00B":     `{"value":"x"}`,
+			"A%3DB":     `{"value":"x"}`,
+			"1ABC":      `{"value":"x"}`,
+		} {
+			code, out := call(t, http.MethodPut, vars+name, dev, body)
+			if code != http.StatusBadRequest {
+				t.Errorf("%s %s: %d %v", name, body, code, out)
+			}
+		}
+		if code, out := call(t, http.MethodPut, vars+"API_KEY", dev, `{"value":"a\u0000b"}`); !strings.Contains(fmt.Sprint(out["detail"]), "NUL") {
+			t.Errorf("the answer does not say why: %d %v", code, out)
+		}
+		if code, out := call(t, http.MethodPut, vars+"API_KEY", dev, `{"value":"a\u00e9b"}`); code != http.StatusOK {
+			t.Errorf("a plain value: %d %v", code, out)
+		}
+	})
+}
+
+// Low: a number past int64 gave 500. Every numeric parameter (list
+// limits, cursors of numbered lists, log offsets, version numbers, key
+// lifetimes) answers a number out of range, negative or past int64 with
+// 400, never a server error.
+func TestSecurityNumericParametersOutOfRange(t *testing.T) {
+	onBothStores(t, func(t *testing.T, mods ...func(*Config)) {
+		tm := newTeam(t, mods...)
+		st := tm.server.cfg.Store
+		ctx := context.Background()
+		run, err := st.CreateRun(ctx, store.Run{WorkspaceID: tm.analytics, JobRef: "jobs.a.b", Trigger: "manual:jobs.a.b", Profile: "prod",
+			Status: store.RunCompleted, DeploymentVersion: 1, CreatedAt: time.Now().UTC()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, hash := pack(t, map[string]string{"dlthub.toml": ""})
+		ws := tm.ts + "/api/v1/workspaces/" + tm.analytics
+		if code, out := upload(t, ws+"/deployments", tm.tokens["developer"], body, hash); code != http.StatusCreated {
+			t.Fatalf("deploy: %d %v", code, out)
+		}
+		cursor := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+		for _, n := range []string{"9223372036854775808", "99999999999999999999", "-1", "-9223372036854775809", "0", "1e3", "0x10"} {
+			urls := []string{
+				ws + "/runs?limit=" + n, ws + "/deployments?limit=" + n, ws + "/configurations?limit=" + n,
+				ws + "/jobs?limit=" + n, ws + "/variables?limit=" + n, ws + "/members?limit=" + n,
+				tm.ts + "/api/v1/workspaces?limit=" + n, tm.ts + "/api/v1/api-keys?limit=" + n,
+				tm.ts + "/api/v1/organizations/" + tm.acme + "/members?limit=" + n,
+				ws + "/runs/" + run.ID + "/logs?after=" + n,
+				ws + "/deployments/" + n + "/files",
+				ws + "/deployments/1/files?limit=" + n,
+				ws + "/deployments?cursor=" + cursor(n), ws + "/configurations?cursor=" + cursor(n),
+			}
+			if n == "0" {
+				urls = urls[:len(urls)-2] // version 0 is below every version: an empty page
+			}
+			for _, u := range urls {
+				if n == "0" && strings.Contains(u, "after=") {
+					continue // after=0 is the whole log
+				}
+				if code, out := call(t, http.MethodGet, u, tm.tokens["owner"], ""); code != http.StatusBadRequest {
+					t.Errorf("%s: %d %v", strings.TrimPrefix(u, tm.ts), code, out["detail"])
+				}
+			}
+			code, out := call(t, http.MethodPost, tm.ts+"/api/v1/api-keys", tm.tokens["owner"], `{"name":"k","expires_in_days":`+n+`}`)
+			if n != "0" && code != http.StatusBadRequest { // 0 (or none) is the default lifetime
+				t.Errorf("api key for %s days: %d %v", n, code, out["detail"])
+			}
+		}
+		for _, u := range []string{ws + "/runs/" + run.ID + "/logs?after=9223372036854775807", ws + "/deployments?cursor=" + cursor("9223372036854775807"),
+			ws + "/configurations?cursor=" + cursor("2147483648")} {
+			if code, out := call(t, http.MethodGet, u, tm.tokens["owner"], ""); code >= 500 {
+				t.Errorf("%s: %d %v", strings.TrimPrefix(u, tm.ts), code, out["detail"])
+			}
 		}
 	})
 }

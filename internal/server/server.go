@@ -23,6 +23,7 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/secrets"
 
+	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/store"
 )
 
@@ -36,10 +37,20 @@ type Config struct {
 	// storing a plain hash of secrets.
 	Keeper  *secrets.Keeper
 	HashKey []byte
-	// MaxUpload bounds a code package in bytes (default DefaultMaxUpload).
+	// MaxUpload bounds a code package in bytes (default DefaultMaxUpload);
+	// MaxFiles its number of files (default deploy.DefaultMaxFiles).
 	MaxUpload int64
+	MaxFiles  int
+	// TmpDir buffers uploads (DATA_DIR/tmp; default the system's temp
+	// dir); New removes what a crashed server left there.
+	TmpDir string
 	// PublicURL is how clients reach the server ("http://127.0.0.1:8765").
 	PublicURL string
+	// AppsURL is how browsers reach the apps origin, AppsHandler
+	// ("http://127.0.0.1:8766"): another origin than PublicURL, so apps
+	// never run where the control plane's cookies and API are. Empty
+	// means no apps origin: app addresses then say so.
+	AppsURL string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Logger receives one line per request (never secrets).
@@ -69,7 +80,14 @@ type Server struct {
 	deviceCodes loginLimiter
 	approvals   loginLimiter
 	touches     appTouches
+	// spentGrants are the app grants redeemed (apps_origin.go); appSignKey
+	// signs grants and app cookies.
+	spentGrants spentGrants
+	appKeyOnce  sync.Once
+	appSignKey  []byte
 	apiRoutes   []string // "METHOD /api/v1/…" patterns
+	// listings bounds the deployment file listings read at once.
+	listings chan struct{}
 }
 
 // Token lifetimes.
@@ -93,16 +111,22 @@ func New(cfg Config) *Server {
 	if cfg.MaxUpload == 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
+	if cfg.MaxFiles <= 0 {
+		cfg.MaxFiles = deploy.DefaultMaxFiles
+	}
 	if cfg.DeviceTTL == 0 {
 		cfg.DeviceTTL = 10 * time.Minute
 	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	cfg.AppsURL = strings.TrimSuffix(cfg.AppsURL, "/")
 	if cfg.GitHub != nil {
 		cfg.GitHub = cfg.GitHub.withDefaults()
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), requests: map[string]int64{},
 		deviceCodes: loginLimiter{Max: deviceCodeMax, Window: deviceCodeWindow},
-		approvals:   loginLimiter{Max: approvalMaxFails, Window: approvalWindow}}
+		approvals:   loginLimiter{Max: approvalMaxFails, Window: approvalWindow},
+		listings:    make(chan struct{}, maxListings)}
+	s.cleanUploads()
 	s.routes()
 	return s
 }
@@ -166,6 +190,12 @@ func (s *Server) api(pattern string, h http.HandlerFunc) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	start := s.cfg.Now()
+	// The control plane's pages are framed by nobody (no clickjacking,
+	// from apps or anyone).
+	h := w.Header()
+	h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
 	if s.apiCSRF(r) {
 		writeError(rec, http.StatusForbidden, "cross-origin request refused: the API takes the session cookie only from this server's own pages; other clients send a bearer token")
 	} else {
@@ -194,26 +224,29 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 // Flush implements http.Flusher for handlers that check for it.
 func (r *statusRecorder) Flush() { _ = http.NewResponseController(r.ResponseWriter).Flush() }
 
-// apiCSRF says whether a state-changing API request rides on the session
-// cookie from another origin (cross-site request forgery). A browser
-// sends the cookie with a form or a no-cors fetch from any site, and
-// text/plain, form and multipart bodies need no CORS preflight; so a
-// cookie-authenticated request that changes something must come from this
-// origin and carry a body only of another type (JSON). Bearer tokens are
-// never sent by a browser on its own and are not affected.
+// apiCSRF says whether an API request rides on the session cookie from
+// another origin (cross-site request forgery, or an app's script on the
+// apps origin, which browsers count as same-site). A browser sends the
+// cookie with a form or a no-cors fetch from any site, and text/plain,
+// form and multipart bodies need no CORS preflight; so a
+// cookie-authenticated request must come from this origin (reads too:
+// nothing but this server's own pages has a reason to send the cookie to
+// the API), and one that changes something must carry a body only of
+// another type (JSON). Bearer tokens are never sent by a browser on its
+// own and are not affected.
 func (s *Server) apiCSRF(r *http.Request) bool {
 	if !strings.HasPrefix(r.URL.Path, "/api/") || r.Header.Get("Authorization") != "" {
 		return false
 	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return false
-	}
-	if c, err := r.Cookie(sessionCookie); err != nil || c.Value == "" {
+	if len(r.CookiesNamed(s.sessionCookieName())) == 0 {
 		return false
 	}
 	if s.crossOrigin(r) {
 		return true
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
 	}
 	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(r.Header.Get("Content-Type"), ";", 2)[0]))
 	return ct == "text/plain" || ct == "application/x-www-form-urlencoded" || ct == "multipart/form-data"
@@ -331,13 +364,36 @@ func (s *Server) caller(r *http.Request) (caller, bool) {
 	tok := ""
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		tok = strings.TrimPrefix(h, "Bearer ")
-	} else if c, err := r.Cookie(sessionCookie); err == nil {
-		tok = c.Value
+	} else {
+		tok = s.sessionToken(r)
 	}
 	if tok == "" {
 		return caller{}, false
 	}
 	return s.callerFor(r, tok)
+}
+
+// sessionCookieName is the browser session's cookie: over HTTPS with the
+// __Host- prefix, which browsers let only a secure page of this very host
+// set, for path / and no domain (so neither an app's script on another
+// host nor one on an HTTP origin can plant one).
+func (s *Server) sessionCookieName() string {
+	if s.secureCookies() {
+		return "__Host-" + sessionCookie
+	}
+	return sessionCookie
+}
+
+// sessionToken is the request's session cookie. The control plane sets
+// one, for path /; a request with two was given another by someone else
+// (an app's script on another port of this host can add one for a deeper
+// path, which browsers send first) and counts as signed out.
+func (s *Server) sessionToken(r *http.Request) string {
+	cs := r.CookiesNamed(s.sessionCookieName())
+	if len(cs) != 1 {
+		return ""
+	}
+	return cs[0].Value
 }
 
 // callerFor resolves a token; expired and revoked ones count as none.

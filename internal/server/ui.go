@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -82,7 +83,15 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 			if !j.Active {
 				status = "archived"
 			}
-			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td><td>%s</td></tr>`, html(j.Ref), status, j.UpdatedAt.Format("2006-01-02 15:04 MST"))
+			name := html(j.Ref)
+			var spec struct {
+				Type string `json:"type"`
+			}
+			if j.Active && json.Unmarshal([]byte(j.Spec), &spec) == nil && spec.Type == "interactive" {
+				// Apps open on their own origin (apps_origin.go).
+				name += ` · <a href="` + html(s.appsBase()+AppURLPath(ws.ID, j.Ref)) + `" rel="noopener noreferrer">open app</a>`
+			}
+			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td><td>%s</td></tr>`, name, status, j.UpdatedAt.Format("2006-01-02 15:04 MST"))
 		}
 		b.WriteString(`</table>`)
 	} else {

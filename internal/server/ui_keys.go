@@ -53,11 +53,11 @@ func toSignIn(w http.ResponseWriter, r *http.Request, back string) {
 // and a workspace-scoped key put in the cookie counts as nobody, since the
 // pages show everything the person can see, not what one key may.
 func (s *Server) sessionCaller(r *http.Request) (caller, bool) {
-	ck, err := r.Cookie(sessionCookie)
-	if err != nil || ck.Value == "" {
+	tok := s.sessionToken(r)
+	if tok == "" {
 		return caller{}, false
 	}
-	c, ok := s.callerFor(r, ck.Value)
+	c, ok := s.callerFor(r, tok)
 	if !ok || c.Key.WorkspaceID != "" {
 		return caller{}, false
 	}

@@ -115,6 +115,9 @@ func (s *Server) setVariable(w http.ResponseWriter, r *http.Request) {
 	case len(*req.Value) > maxVariable:
 		writeError(w, http.StatusRequestEntityTooLarge, "value: at most 64 KiB")
 		return
+	case strings.ContainsRune(*req.Value, 0):
+		writeError(w, http.StatusBadRequest, "value: must not contain a NUL character (\\u0000): an environment variable cannot hold one")
+		return
 	}
 	value := *req.Value
 	if req.Secret {

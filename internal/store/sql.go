@@ -25,9 +25,15 @@ type sqlStore struct {
 	postgres bool
 }
 
-// OpenSQLite opens (creating) a SQLite database file.
+// OpenSQLite opens (creating) a SQLite database file. Several processes
+// may share the file (two servers, or a server and a CLI): the journal is
+// a write-ahead log, a locked database is waited for (busy_timeout), and
+// write transactions begin IMMEDIATE, taking the write lock before their
+// first read, since a transaction that read under a deferred BEGIN and
+// then writes after another process wrote fails at once with SQLITE_BUSY
+// (no wait can help it).
 func OpenSQLite(ctx context.Context, path string) (Store, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -107,6 +113,15 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
+		}
+		// Asked again under the write lock (SQLite's BEGIN IMMEDIATE): a
+		// process starting at the same time may have applied it meanwhile.
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM schema_migrations WHERE version = ?`), v).Scan(&n); err != nil || n > 0 {
+			_ = tx.Rollback()
+			if err != nil {
+				return err
+			}
+			continue
 		}
 		for _, stmt := range sqlStatements(string(body)) {
 			if strings.TrimSpace(stmt) == "" {

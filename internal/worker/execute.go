@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +46,9 @@ type checkout struct {
 	// Python environment and its base interpreter); the sandbox binds
 	// them read-only.
 	readOnly []string
+	// notes are lines for the run's log from before it started (variables
+	// that could not be passed).
+	notes []string
 }
 
 func (w *Worker) execute(ctx context.Context, r store.Run) {
@@ -54,7 +58,11 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		w.finish(ctx, r, store.RunFailed, nil, "could not make a working directory: "+err.Error())
 		return
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
+	defer func() {
+		if err := removeCheckout(dir); err != nil {
+			log.Error("remove the checkout", "dir", dir, "err", err)
+		}
+	}()
 	co, err := w.checkout(ctx, r, dir)
 	if err != nil {
 		w.finish(ctx, r, store.RunFailed, nil, err.Error())
@@ -99,6 +107,9 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		l.BasePath = jobs.AppBasePath(r.WorkspaceID, r.JobRef)
 	}
 	sink := newLogSink(w.cfg.Store, r.ID, co.masks, w.cfg.Now, log)
+	for _, n := range co.notes {
+		sink.line("stderr", n)
+	}
 	procCtx, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)
 	watchDone := make(chan struct{})
@@ -319,7 +330,7 @@ func (w *Worker) checkout(ctx context.Context, r store.Run, dir string) (*checko
 	if err != nil {
 		return nil, fmt.Errorf("read code version %d: %w", r.DeploymentVersion, err)
 	}
-	_, err = deploy.Extract(rd, dir, w.cfg.MaxPackage)
+	_, err = deploy.ExtractLimits(rd, dir, deploy.Limits{MaxBytes: w.cfg.MaxPackage, MaxFiles: w.cfg.MaxFiles})
 	_ = rd.Close()
 	if err != nil {
 		return nil, fmt.Errorf("unpack code version %d: %w", r.DeploymentVersion, err)
@@ -430,10 +441,21 @@ func (w *Worker) variables(ctx context.Context, r store.Run, co *checkout) ([]st
 			if v.Profile != pass {
 				continue
 			}
+			// A stored variable the environment cannot carry (from before
+			// the API refused them) is left out with a note, rather than
+			// failing every run.
+			if why := unpassable(v); why != "" {
+				co.notes = append(co.notes, fmt.Sprintf("dlthub: variable %s left out: %s; set it again", strconv.Quote(v.Name), why))
+				continue
+			}
 			val := v.Value
 			if v.Secret {
 				if val, err = artifact.OpenValue(ctx, w.cfg.Keeper, v.Value); err != nil {
 					return nil, fmt.Errorf("variable %s: %w", v.Name, err)
+				}
+				if strings.ContainsRune(val, 0) {
+					co.notes = append(co.notes, fmt.Sprintf("dlthub: variable %s left out: its value holds a NUL character, which an environment variable cannot; set it again", v.Name))
+					continue
 				}
 				co.masks = append(co.masks, maskValues(val)...)
 			}
@@ -452,6 +474,22 @@ func (w *Worker) variables(ctx context.Context, r store.Run, co *checkout) ([]st
 		out = append(out, n+"="+vals[n])
 	}
 	return out, nil
+}
+
+// envName is what an environment variable's name may be.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// unpassable says why a stored variable cannot be passed to a job as an
+// environment variable ("" when it can); a secret's sealed value is
+// checked once opened.
+func unpassable(v store.Variable) string {
+	switch {
+	case !envName.MatchString(v.Name):
+		return "not an environment variable name"
+	case !v.Secret && strings.ContainsRune(v.Value, 0):
+		return "its value holds a NUL character, which an environment variable cannot"
+	}
+	return ""
 }
 
 // checkoutConfig reads the checkout's synced configuration for the run's

@@ -10,6 +10,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/dlthub/dlthub/internal/pyenv"
 	"github.com/dlthub/dlthub/internal/sandbox"
 	"github.com/dlthub/dlthub/internal/store"
+	"github.com/dlthub/dlthub/internal/workspace"
 )
 
 // A run beats every DefaultHeartbeat; one silent for DefaultStaleAfter is
@@ -57,8 +59,10 @@ type Config struct {
 	Poll       time.Duration
 	Heartbeat  time.Duration
 	StaleAfter time.Duration
-	// MaxPackage bounds an extracted code package (default 200 MiB).
+	// MaxPackage bounds an extracted code package (default 200 MiB);
+	// MaxFiles its number of files (default deploy.DefaultMaxFiles).
 	MaxPackage int64
+	MaxFiles   int
 	// AppIdle stops an interactive run nobody has used for this long
 	// (default 15m); AppHost is the address its app is reached at from the
 	// API (default 127.0.0.1: the API and this worker share a machine).
@@ -155,6 +159,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-w.wake:
 		case <-reap.C:
 			w.reap(ctx)
+			// A worker process that died (sharing Dir with this one) left
+			// its checkouts, secrets files included: remove them now, not
+			// only when a worker next starts.
+			w.removeLeftovers()
 		}
 	}
 }
@@ -205,10 +213,38 @@ func (w *Worker) removeLeftovers() {
 		if err != nil || pid == os.Getpid() || processAlive(pid) {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(w.cfg.Dir, e.Name())); err == nil {
+		if err := removeCheckout(filepath.Join(w.cfg.Dir, e.Name())); err == nil {
 			w.cfg.Logger.Info("removed a checkout left by a stopped worker", "dir", e.Name())
 		}
 	}
+}
+
+// removeCheckout deletes a run's checkout. Its synced secrets files go
+// first, so they are gone even when the rest cannot be removed; parts the
+// job made read-only are made writable again (never through a symlink the
+// job left) before a second try.
+func removeCheckout(dir string) error {
+	if os.RemoveAll(dir) == nil {
+		return nil
+	}
+	cfg := filepath.Join(dir, workspace.DefaultConfigFolder)
+	if info, err := os.Lstat(cfg); err == nil && info.IsDir() {
+		_ = os.Chmod(cfg, 0o700)
+		if entries, err := os.ReadDir(cfg); err == nil {
+			for _, e := range entries {
+				if strings.HasSuffix(e.Name(), "secrets.toml") {
+					_ = os.Remove(filepath.Join(cfg, e.Name()))
+				}
+			}
+		}
+	}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, _ error) error {
+		if d != nil && d.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
 }
 
 // processAlive reports whether a process with this id exists.

@@ -435,3 +435,68 @@ func TestLeftoverCheckoutsOfDeadWorkersGo(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11: a crashed run's checkout kept its secrets files until a worker
+// next started. A running worker removes checkouts of worker processes
+// that died since (sharing its Dir) as it goes.
+func TestLeftoverCheckoutsGoWhileWorkersRun(t *testing.T) {
+	p := newPlane(t, map[string]string{"x": "x"}, "[jobs.a.b]\ncommand = [\"true\"]\n", nil)
+	dir := t.TempDir()
+	p.startWorker(t, func(c *worker.Config) { c.Dir = dir; c.StaleAfter = 200 * time.Millisecond })
+	time.Sleep(50 * time.Millisecond) // started, its first sweep done
+	dead := exec.Command("true")
+	_ = dead.Run()
+	gone := filepath.Join(dir, fmt.Sprintf("dlthub-run-%d-abc", dead.Process.Pid))
+	if err := os.MkdirAll(filepath.Join(gone, ".dlt"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(gone, ".dlt", "prod.secrets.toml"), []byte("token = \"x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(gone); os.IsNotExist(err) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Error("a dead worker's checkout (with secrets) is still there while a worker runs")
+}
+
+// Issue 11: a NUL in a stored variable (the API refuses them now; older
+// ones stay in the store) made every later run fail to start. Such a
+// variable, or one whose name no environment can carry, is left out with
+// a line in the run's log, and the run goes on.
+func TestUnpassableVariablesAreLeftOut(t *testing.T) {
+	const job = "[jobs.a.env]\ncommand = [\"sh\", \"-c\", \"echo ok=$OK bad=${BAD:-unset}\"]\n"
+	p := newPlane(t, map[string]string{"dlthub.toml": job}, job, nil)
+	ctx := context.Background()
+	sealed, _ := artifact.SealValue(ctx, p.keeper, "secret\x00tail")
+	for _, v := range []store.Variable{
+		{WorkspaceID: p.ws, Name: "OK", Value: "yes"},
+		{WorkspaceID: p.ws, Name: "BAD", Value: "a\x00b"},
+		{WorkspaceID: p.ws, Name: "SEALED", Secret: true, Value: sealed},
+		{WorkspaceID: p.ws, Name: "NOT=A NAME", Value: "x"},
+	} {
+		v.UpdatedBy = p.user
+		if err := p.st.SetVariable(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := p.run(t, "jobs.a.env")
+	p.startWorker(t)
+	got := p.wait(t, r.ID, done)
+	logs := p.logs(t, r.ID)
+	if got.Status != store.RunCompleted {
+		t.Fatalf("run: %s %s\n%s", got.Status, got.Reason, logs)
+	}
+	for _, want := range []string{"stdout: ok=yes bad=unset", `variable "BAD" left out: its value holds a NUL`,
+		"variable SEALED left out", `variable "NOT=A NAME" left out: not an environment variable name`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, "tail") {
+		t.Errorf("the secret's value in the log:\n%s", logs)
+	}
+}

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"iter"
 	"net/url"
@@ -279,7 +280,11 @@ func fetch(ctx context.Context, cl *client, r *resolved, parent *jsonx.Object, r
 		if method == "" {
 			method = "GET"
 		}
+		// Requests already made: a next page that is one of them would be
+		// read again and again (a paginator loop in the API's answers).
+		seen := map[[sha256.Size]byte]bool{}
 		for page := 1; ; page++ {
+			seen[sha256.Sum256([]byte(reqURL+"\x00"+params.Encode()))] = true
 			resp, err := cl.do(ctx, method, reqURL, params, r.Endpoint.JSON)
 			if err != nil {
 				fail(err)
@@ -318,6 +323,13 @@ func fetch(ctx context.Context, cl *client, r *resolved, parent *jsonx.Object, r
 					u.RawQuery = ""
 					reqURL = u.String()
 				}
+			}
+			if seen[sha256.Sum256([]byte(reqURL+"\x00"+params.Encode()))] {
+				if len(recs) == 0 {
+					return // an empty last page that points to itself
+				}
+				fail(fmt.Errorf("pagination loop: after page %d the API points to a page already read (%s); stopping instead of reading it again", page, reqURL))
+				return
 			}
 		}
 	}
