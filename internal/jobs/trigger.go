@@ -65,6 +65,13 @@ func ParseTrigger(s string) (Trigger, error) {
 		if err != nil {
 			return t, fmt.Errorf("trigger %q: invalid cron expression: %w", s, err)
 		}
+		// An expression that matches no time (an empty field such as ",")
+		// parses but never fires: the scheduler would compute zero times.
+		// Any real schedule fires within the cron library's 5-year search
+		// from a fixed reference (no clock read here).
+		if sch.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
+			return t, fmt.Errorf("trigger %q: the cron expression never fires", s)
+		}
 		t.Schedule = sch
 	case KindEvery:
 		d, err := parseEvery(t.Value)
