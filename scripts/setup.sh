@@ -3,13 +3,14 @@
 # start their own throwaway server from them), script(1) for the
 # pseudo-terminal tests, bubblewrap for the run sandbox, a system Python
 # for the worker's job environments, and build/py: a Python environment
-# with pinned uv and dlt (the Python workspace tests run dlt's manifest
-# worker and launchers from it). Needs root and apt on a machine that
+# with pinned uv, dlt and marimo (the Python workspace tests run dlt's
+# manifest worker and launchers from it; marimo for dlt's notebook detector). Needs root and apt on a machine that
 # lacks the Debian packages; elsewhere it only checks them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UV_VERSION=0.13.9
 DLT_VERSION=1.31.0
+MARIMO_VERSION=0.25.2
 PY_DIR=build/py
 
 need=()
@@ -33,12 +34,12 @@ fi
 
 # The pinned Python tools, made again only when a pin changed.
 stamp="$PY_DIR/.pins"
-want="uv==$UV_VERSION dlt[duckdb]==$DLT_VERSION"
+want="uv==$UV_VERSION dlt[duckdb]==$DLT_VERSION marimo==$MARIMO_VERSION"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: making $PY_DIR with $want" >&2
   rm -rf "$PY_DIR"
   python3 -m venv "$PY_DIR"
   "$PY_DIR/bin/pip" install -q --disable-pip-version-check "uv==$UV_VERSION"
-  "$PY_DIR/bin/uv" pip install -q --python "$PY_DIR/bin/python" "dlt[duckdb]==$DLT_VERSION"
+  "$PY_DIR/bin/uv" pip install -q --python "$PY_DIR/bin/python" "dlt[duckdb]==$DLT_VERSION" "marimo==$MARIMO_VERSION"
   echo "$want" > "$stamp"
 fi

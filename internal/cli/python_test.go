@@ -343,3 +343,64 @@ func TestPythonWorkspaceLocally(t *testing.T) {
 		t.Errorf("--declarative: %d %v", code, err)
 	}
 }
+
+// Ad hoc: `dlthub serve notebook.py` of a marimo notebook deploys the job
+// dlt's detector makes of it (the marimo launcher) and serves it, built
+// into an environment with marimo, behind the apps origin.
+func TestPythonAdHocMarimoNotebook(t *testing.T) {
+	t.Parallel()
+	dir, env, envs := pythonWorkspace(t)
+	writeFile(t, dir, "explore.py", `import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    import marimo as mo
+    mo.md("# explore issues")
+    return
+
+
+if __name__ == "__main__":
+    app.run()
+`)
+	code, out, errOut := runInProcess(t, dir, env, false, "", "serve", "explore.py", "--no-browser")
+	appURL := strings.TrimSpace(out)
+	if code != 0 || !strings.Contains(appURL, "/apps/jobs.explore/") {
+		t.Fatalf("serve explore.py: %d %q\n%s", code, out, errOut)
+	}
+	if code, out, _ := runInProcess(t, dir, env, false, "", "job", "info", "explore"); code != 0 || !strings.Contains(out, "dlt._workspace.deployment.launchers.marimo") {
+		t.Errorf("the notebook's job: %d %s", code, out)
+	}
+	base := env["RUNTIME__API_BASE_URL"]
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	au, _ := url.Parse(appURL)
+	resp, err := browser.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {au.RequestURI()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	// The worker builds an environment with marimo first.
+	for deadline := time.Now().Add(4 * time.Minute); resp.StatusCode == http.StatusServiceUnavailable && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		if resp, err = browser.Get(appURL); err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(strings.ToLower(string(body)), "marimo") {
+		_, logs, _ := runInProcess(t, dir, env, false, "", "job", "logs", "explore")
+		_, runs, _ := runInProcess(t, dir, env, false, "", "job", "runs", "list", "explore", "--json")
+		t.Errorf("the marimo notebook through the server: %d %.300s\nlog:\n%s\nruns:\n%s", resp.StatusCode, body, logs, runs)
+	}
+	if n := envs.Builds(); n != 1 {
+		t.Errorf("environments built: %d, want 1 (marimo's)", n)
+	}
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "cancel", "explore"); code != 0 {
+		t.Errorf("stop the notebook: %d %s", code, errOut)
+	}
+}

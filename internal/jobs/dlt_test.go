@@ -80,7 +80,7 @@ func TestParseWorkerOutput(t *testing.T) {
 		t.Errorf("module job env: %s", env)
 	}
 	app := Launch{Job: dash, Port: 8123, BasePath: "/w/apps/x/", RunID: "r2", Trigger: "http:"}
-	if ep := app.RuntimeEntryPoint(); ep.RunArgs["port"] != 8123 || ep.RunArgs["base_path"] != "/w/apps/x/" {
+	if ep := app.RuntimeEntryPoint(); ep.RunArgs["port"] != 8123 || ep.RunArgs["base_path"] != "/w/apps/x" {
 		t.Errorf("interactive run_args: %+v", ep.RunArgs)
 	}
 }

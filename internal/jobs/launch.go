@@ -170,7 +170,9 @@ func (l Launch) RuntimeEntryPoint() RuntimeEntryPoint {
 		ep.IntervalEnd = l.Window.End.UTC().Format(time.RFC3339)
 	}
 	if l.Job.Type == "interactive" {
-		ep.RunArgs = map[string]any{"port": l.Port, "base_path": l.BasePath}
+		// dlt's base_path has no trailing slash ("/workspace/123/notebook";
+		// marimo refuses one); the root is "".
+		ep.RunArgs = map[string]any{"port": l.Port, "base_path": strings.TrimSuffix(l.BasePath, "/")}
 	}
 	if len(ep.Config) == 0 {
 		ep.Config = nil
