@@ -132,28 +132,21 @@ func (j deployedJob) runs() string {
 	return ""
 }
 
-// deployThenTarget deploys this folder first (unless noDeploy) and returns
-// the connected workspace: what `run` and `serve` start from.
-func (f *Factory) deployThenTarget(ctx context.Context, noDeploy bool, file string) (*deployTarget, error) {
-	if !noDeploy {
-		if err := runDeploy(ctx, f, &deployOptions{File: file}); err != nil {
-			return nil, err
+// deployFirst deploys this folder before `run` or `serve` (unless
+// noDeploy) and returns the selector to act on. A Python file (script.py,
+// notebook.py) is deployed with the single job dlt makes of it, and that
+// job's ref is returned (DESIGN §10's ad-hoc runs).
+func (f *Factory) deployFirst(ctx context.Context, noDeploy bool, file, sel string) (string, error) {
+	if !strings.HasSuffix(sel, ".py") {
+		if noDeploy {
+			return sel, nil
 		}
+		return sel, runDeploy(ctx, f, &deployOptions{File: file})
 	}
-	return f.deployTarget()
-}
-
-// isPythonFile reports a selector that names a Python file: `dlthub run
-// script.py` and `dlthub serve notebook.py` deploy the job dlt makes of it.
-func isPythonFile(sel string) bool { return strings.HasSuffix(sel, ".py") }
-
-// deployAdHoc deploys the workspace with the single job dlt makes of a
-// Python file, and returns that job's ref (DESIGN §10's ad-hoc runs).
-func (f *Factory) deployAdHoc(ctx context.Context, noDeploy bool, file, script string) (string, error) {
 	if noDeploy {
-		return "", usagef("%s is deployed before it runs: drop --no-deploy, or name its job", script)
+		return "", usagef("%s is deployed before it runs: drop --no-deploy, or name its job", sel)
 	}
-	opts := &deployOptions{File: file, Script: script}
+	opts := &deployOptions{File: file, Script: sel}
 	if err := runDeploy(ctx, f, opts); err != nil {
 		return "", err
 	}

@@ -152,32 +152,12 @@ if __name__ == "__main__":
 	if code != 0 || !strings.Contains(appURL, "/apps/jobs.__deployment__.notebook/") {
 		t.Fatalf("serve notebook: %d %q\n%s", code, out, errOut)
 	}
-	base := env["RUNTIME__API_BASE_URL"]
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar}
-	// The app is on the apps origin; signing in on the control plane with
-	// its path as next leads there through a grant.
-	au, _ := url.Parse(appURL)
-	if au.Scheme+"://"+au.Host == base {
+	if au, _ := url.Parse(appURL); au.Scheme+"://"+au.Host == env["RUNTIME__API_BASE_URL"] {
 		t.Errorf("the notebook is on the control plane's origin: %s", appURL)
 	}
-	resp, err := browser.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {au.RequestURI()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
 	// dlt's launcher takes a moment to import; the page says "Starting".
-	for deadline := time.Now().Add(60 * time.Second); resp.StatusCode == http.StatusServiceUnavailable && time.Now().Before(deadline); {
-		time.Sleep(200 * time.Millisecond)
-		if resp, err = browser.Get(appURL); err != nil {
-			t.Fatal(err)
-		}
-		body, _ = io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-	}
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "issues notebook") {
-		t.Errorf("the notebook through the server: %d %s", resp.StatusCode, body)
+	if status, body := openApp(t, env, appURL, time.Minute); status != http.StatusOK || !strings.Contains(body, "issues notebook") {
+		t.Errorf("the notebook through the server: %d %s", status, body)
 	}
 	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "cancel", "notebook"); code != 0 {
 		t.Errorf("stop the notebook: %d %s", code, errOut)
@@ -228,6 +208,30 @@ if __name__ == "__main__":
 			t.Fatal("the cancelled job's child process is still alive")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// openApp signs ann in on the control plane with the app's path as next,
+// which leads a browser to the app on the apps origin through a grant, and
+// reloads while the app is starting (at most within). It returns the
+// app's last answer.
+func openApp(t *testing.T, env map[string]string, appURL string, within time.Duration) (int, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	au, _ := url.Parse(appURL)
+	resp, err := browser.PostForm(env["RUNTIME__API_BASE_URL"]+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {au.RequestURI()}})
+	for deadline := time.Now().Add(within); ; {
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			return resp.StatusCode, string(body)
+		}
+		time.Sleep(300 * time.Millisecond)
+		resp, err = browser.Get(appURL)
 	}
 }
 
@@ -373,29 +377,11 @@ if __name__ == "__main__":
 	if code, out, _ := runInProcess(t, dir, env, false, "", "job", "info", "explore"); code != 0 || !strings.Contains(out, "dlt._workspace.deployment.launchers.marimo") {
 		t.Errorf("the notebook's job: %d %s", code, out)
 	}
-	base := env["RUNTIME__API_BASE_URL"]
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar}
-	au, _ := url.Parse(appURL)
-	resp, err := browser.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"correct horse"}, "next": {au.RequestURI()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
 	// The worker builds an environment with marimo first.
-	for deadline := time.Now().Add(4 * time.Minute); resp.StatusCode == http.StatusServiceUnavailable && time.Now().Before(deadline); {
-		time.Sleep(500 * time.Millisecond)
-		if resp, err = browser.Get(appURL); err != nil {
-			t.Fatal(err)
-		}
-		body, _ = io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-	}
-	if resp.StatusCode != http.StatusOK || !strings.Contains(strings.ToLower(string(body)), "marimo") {
+	if status, body := openApp(t, env, appURL, 4*time.Minute); status != http.StatusOK || !strings.Contains(strings.ToLower(body), "marimo") {
 		_, logs, _ := runInProcess(t, dir, env, false, "", "job", "logs", "explore")
 		_, runs, _ := runInProcess(t, dir, env, false, "", "job", "runs", "list", "explore", "--json")
-		t.Errorf("the marimo notebook through the server: %d %.300s\nlog:\n%s\nruns:\n%s", resp.StatusCode, body, logs, runs)
+		t.Errorf("the marimo notebook through the server: %d %.300s\nlog:\n%s\nruns:\n%s", status, body, logs, runs)
 	}
 	if n := envs.Builds(); n != 1 {
 		t.Errorf("environments built: %d, want 1 (marimo's)", n)

@@ -55,13 +55,8 @@ module launcher for a script) is deployed with the workspace, then run.`,
 }
 
 func runRun(ctx context.Context, f *Factory, opts *runOptions, sel string) error {
-	if isPythonFile(sel) {
-		ref, err := f.deployAdHoc(ctx, opts.NoDeploy, opts.File, sel)
-		if err != nil {
-			return err
-		}
-		sel = ref
-	} else if _, err := f.deployThenTarget(ctx, opts.NoDeploy, opts.File); err != nil {
+	sel, err := f.deployFirst(ctx, opts.NoDeploy, opts.File, sel)
+	if err != nil {
 		return err
 	}
 	if sel == "" {

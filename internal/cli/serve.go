@@ -51,13 +51,8 @@ Without JOB, the workspace's only interactive job is served.`,
 }
 
 func runServe(ctx context.Context, f *Factory, opts *serveOptions, sel string) error {
-	if isPythonFile(sel) {
-		ref, err := f.deployAdHoc(ctx, opts.NoDeploy, opts.File, sel)
-		if err != nil {
-			return err
-		}
-		sel = ref
-	} else if _, err := f.deployThenTarget(ctx, opts.NoDeploy, opts.File); err != nil {
+	sel, err := f.deployFirst(ctx, opts.NoDeploy, opts.File, sel)
+	if err != nil {
 		return err
 	}
 	t, j, err := f.targetJob(ctx, sel)

@@ -203,16 +203,8 @@ func fromDefinition(def *DltDefinition, bad func(string, ...any)) *Job {
 			}
 		}
 	}
-	if exp := def.Expose; exp != nil {
-		j.Expose.DisplayName, _ = exp["display_name"].(string)
-		j.Expose.Tags = strList(exp["tags"])
-		checkTags(ref, j.Expose.Tags, bad)
-		if v, ok := exp["manual"].(bool); ok {
-			j.Expose.Manual = v
-		}
-		j.Expose.Interface, _ = exp["interface"].(string)
-		j.Expose.Category, _ = exp["category"].(string)
-		j.Expose.Starred, _ = exp["starred"].(bool)
+	if def.Expose != nil {
+		j.readExpose(def.Expose, bad)
 	}
 	if def.Deliver != nil {
 		j.Deliver, _ = def.Deliver["pipeline_name"].(string)

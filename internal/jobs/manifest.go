@@ -367,14 +367,7 @@ func parseJob(ref, section, name string, tbl map[string]any, bad func(string, ..
 	}
 	if exp, ok := tbl["expose"].(map[string]any); ok {
 		unknown(ref+".expose", exp, "display_name", "tags", "manual", "interface", "category")
-		j.Expose.DisplayName, _ = exp["display_name"].(string)
-		j.Expose.Tags = strList(exp["tags"])
-		checkTags(ref, j.Expose.Tags, bad)
-		if v, ok := exp["manual"].(bool); ok {
-			j.Expose.Manual = v
-		}
-		j.Expose.Interface, _ = exp["interface"].(string)
-		j.Expose.Category, _ = exp["category"].(string)
+		j.readExpose(exp, bad)
 	}
 	return j
 }
@@ -458,6 +451,20 @@ type Expanded struct {
 // checkTags refuses expose tags that do not make a tag:<t> trigger which
 // reads back as itself (an empty tag, or one with spaces around it): the
 // control plane could not read such a job back.
+// readExpose reads an expose table (dlthub.toml's or dlt's TExposeSpec):
+// tags must make readable tag: triggers; starred is dlt's.
+func (j *Job) readExpose(exp map[string]any, bad func(string, ...any)) {
+	j.Expose.DisplayName, _ = exp["display_name"].(string)
+	j.Expose.Tags = strList(exp["tags"])
+	checkTags(j.Ref, j.Expose.Tags, bad)
+	if v, ok := exp["manual"].(bool); ok {
+		j.Expose.Manual = v
+	}
+	j.Expose.Interface, _ = exp["interface"].(string)
+	j.Expose.Category, _ = exp["category"].(string)
+	j.Expose.Starred, _ = exp["starred"].(bool)
+}
+
 func checkTags(ref string, tags []string, bad func(string, ...any)) {
 	for _, tag := range tags {
 		if t, err := ParseTrigger(KindTag + ":" + tag); err != nil || t.Value != tag {
