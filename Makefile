@@ -11,9 +11,14 @@ GOLANGCI := $(shell $(GO) env GOPATH)/bin/golangci-lint
 help: ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-8s %s\n", $$1, $$2}'
 
+# The release tag (v0.3.0, v0.3.0-4-gabc1234-dirty), or without one the
+# commit (abc1234-dirty: --version says "dev (commit abc1234-dirty)"); go
+# build adds the commit's date itself unless -buildvcs=false.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+
 .PHONY: build
-build: ## build bin/dlthub
-	$(GO) build -o $(BIN) ./cmd/dlthub
+build: ## build bin/dlthub (--version: the git tag, commit and date)
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/dlthub
 
 .PHONY: setup
 setup: ## install what tests need beyond Go: PostgreSQL binaries, script(1), bubblewrap, build/py with pinned uv and dlt
@@ -51,7 +56,7 @@ $(GOLANGCI):
 BENCH_ROWS ?= 1000000
 
 .PHONY: bench
-bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 4×; JSONL → Postgres; Postgres (BENCH_PG_ROWS, default 5M) → DuckDB; deploy packaging of 2,000 files; run dispatch (with and without the run sandbox) and log throughput
+bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 4×; JSONL → Postgres; Postgres (BENCH_PG_ROWS, default 5M) → DuckDB; deploy packaging of 2,000 files; run dispatch (with and without the run sandbox) and log throughput; API job listing (req/s, p99) at 32 clients against the same HTTP stack without the store
 	$(GO) run ./tools/benchstartup -bin $(BIN)
 	$(GO) build -o bin/benchload ./tools/benchload
 	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchload -sizes 1,4
@@ -59,6 +64,7 @@ bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 
 	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchpg
 	$(GO) run ./tools/benchdeploy
 	$(GO) run ./tools/benchruns
+	$(GO) run ./tools/benchapi
 	./scripts/setup.sh
 	$(GO) run ./tools/benchpython
 

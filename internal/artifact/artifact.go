@@ -1,17 +1,17 @@
 // Package artifact is how the control plane keeps what deploy sends, in the
 // blob bucket: code packages by content hash, and configuration bundles
-// sealed with the server's secrets keeper. The API writes them and workers
+// sealed with the workspace's data key (internal/keys). The API writes them and workers
 // read them back, so both go through here.
 package artifact
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 
 	"gocloud.dev/blob"
-	"gocloud.dev/secrets"
+
+	"github.com/dlthub/dlthub/internal/keys"
 )
 
 // ConfigFile is one synced configuration file.
@@ -37,9 +37,10 @@ func Bundle(files []ConfigFile) []byte {
 	return b
 }
 
-// WriteConfiguration seals files with keeper and stores them at key.
-func WriteConfiguration(ctx context.Context, bucket *blob.Bucket, keeper *secrets.Keeper, key string, files []ConfigFile) error {
-	sealed, err := keeper.Encrypt(ctx, Bundle(files))
+// WriteConfiguration seals files with the workspace's data key and stores
+// them at key.
+func WriteConfiguration(ctx context.Context, bucket *blob.Bucket, ring *keys.Ring, workspaceID, key string, files []ConfigFile) error {
+	sealed, err := ring.Seal(ctx, workspaceID, Bundle(files))
 	if err != nil {
 		return fmt.Errorf("encrypt the configuration: %w", err)
 	}
@@ -49,41 +50,19 @@ func WriteConfiguration(ctx context.Context, bucket *blob.Bucket, keeper *secret
 	return nil
 }
 
-// ReadConfiguration reads and unseals the bundle at key.
-func ReadConfiguration(ctx context.Context, bucket *blob.Bucket, keeper *secrets.Keeper, key string) ([]ConfigFile, error) {
+// ReadConfiguration reads and unseals the workspace's bundle at key.
+func ReadConfiguration(ctx context.Context, bucket *blob.Bucket, ring *keys.Ring, workspaceID, key string) ([]ConfigFile, error) {
 	sealed, err := bucket.ReadAll(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("read the configuration: %w", err)
 	}
-	bundle, err := keeper.Decrypt(ctx, sealed)
+	bundle, err := ring.Open(ctx, workspaceID, sealed)
 	if err != nil {
-		return nil, fmt.Errorf("decrypt the configuration (was secrets.key replaced?): %w", err)
+		return nil, fmt.Errorf("decrypt the configuration: %w", err)
 	}
 	var files []ConfigFile
 	if err := json.Unmarshal(bundle, &files); err != nil {
 		return nil, fmt.Errorf("the configuration is unreadable: %w", err)
 	}
 	return files, nil
-}
-
-// SealValue encrypts a secret variable's value for the store.
-func SealValue(ctx context.Context, keeper *secrets.Keeper, plain string) (string, error) {
-	b, err := keeper.Encrypt(ctx, []byte(plain))
-	if err != nil {
-		return "", fmt.Errorf("encrypt the value: %w", err)
-	}
-	return base64.StdEncoding.EncodeToString(b), nil
-}
-
-// OpenValue decrypts what SealValue made.
-func OpenValue(ctx context.Context, keeper *secrets.Keeper, sealed string) (string, error) {
-	b, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil {
-		return "", fmt.Errorf("the sealed value is damaged: %w", err)
-	}
-	plain, err := keeper.Decrypt(ctx, b)
-	if err != nil {
-		return "", fmt.Errorf("decrypt the value (was secrets.key replaced?): %w", err)
-	}
-	return string(plain), nil
 }

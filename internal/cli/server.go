@@ -62,6 +62,11 @@ type serverOptions struct {
 	Bwrap           string
 
 	MaxPackageFiles int
+
+	// ControlPlane, when set, makes this process a worker on another
+	// machine: it talks to the control plane at this URL with a worker
+	// credential and opens no database, bucket or key.
+	ControlPlane string
 }
 
 // serverRoles is what `dlthub server` does in this process.
@@ -130,9 +135,16 @@ runs as --sandbox-uid (default 65534, nobody), otherwise as this process's
 user. It dies with its worker. A worker refuses to start where the sandbox
 does not work, saying why; --unsafe-no-sandbox runs jobs as this process's
 OS user instead, able to read what it can, for machines where every
-deployer is trusted. Start more workers elsewhere with --roles worker
-against the same --database-url and --blob-url (and the same secrets.key in
---data-dir). Run logs are deleted --keep-logs after their run.
+deployer is trusted. Run logs are deleted --keep-logs after their run.
+
+Workers on other machines hold no database URL, bucket or master key: make
+a worker credential on the control plane's machine (dlthub server worker
+create NAME, shown once) and start them with --control-plane URL and the
+credential in DLTHUB_WORKER_TOKEN. They claim runs through the API, and a
+run's configuration and secrets are released to the worker that holds it,
+while it runs. Each workspace's secrets are sealed with a data key of its
+own, wrapped by the master key in DATA_DIR/secrets.key, which only the API
+needs.
 
 Apps (interactive jobs) are served on an origin of their own, never the
 control plane's: a second listener, --apps-listen (default the port after
@@ -153,12 +165,15 @@ organization named after their login, unless --github-signup=false.`,
 		Example: `  dlthub server
   dlthub server --listen 0.0.0.0:8765 --public-url https://dlthub.example.com --apps-url https://dlthub-apps.example.net
   DLTHUB_DATABASE_URL=postgres://dlthub:…@db/dlthub dlthub server --blob-url file:///srv/dlthub/blobs
-  DLTHUB_GITHUB_CLIENT_SECRET=… dlthub server --public-url https://dlthub.example.com --github-client-id Iv1.abc123`,
+  DLTHUB_GITHUB_CLIENT_SECRET=… dlthub server --public-url https://dlthub.example.com --github-client-id Iv1.abc123
+  dlthub server --roles api,scheduler --listen 0.0.0.0:8765      # the control plane, its workers elsewhere:
+  DLTHUB_WORKER_TOKEN=dlw_… dlthub server --roles worker --control-plane http://10.0.0.5:8765 --worker-address 10.0.0.7`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServer(cmd.Context(), f, opts)
 		},
 	}
+	cmd.AddCommand(newServerWorkerCmd(f))
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8765", "address to listen on")
 	fl.StringVar(&opts.DataDir, "data-dir", "", "directory for the SQLite database and artifacts (default ~/.dlthub/server)")
@@ -184,6 +199,7 @@ organization named after their login, unless --github-signup=false.`,
 	fl.BoolVar(&opts.UnsafeNoSandbox, "unsafe-no-sandbox", false, "run jobs without a sandbox, as this process's user, able to read DATA_DIR (secrets.key, the database): only where every deployer is trusted")
 	fl.IntVar(&opts.SandboxUID, "sandbox-uid", sandbox.DefaultUID, "uid (and gid) jobs run as when the server runs as root")
 	fl.StringVar(&opts.Bwrap, "bwrap", "bwrap", "the bubblewrap binary that sandboxes jobs")
+	fl.StringVar(&opts.ControlPlane, "control-plane", "", "run only a worker, on another machine than the control plane at this URL, with the worker credential in "+workerTokenEnv+" (dlthub server worker create): no database, blobs or secrets.key here")
 	fl.StringVar(&opts.WorkerAddress, "worker-address", "127.0.0.1", "host the API reaches this worker's apps (interactive jobs) at; with another host than 127.0.0.1 apps must listen on all interfaces")
 	return cmd
 }
@@ -216,6 +232,9 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir %s: %w", dataDir, err)
+	}
+	if opts.ControlPlane != "" {
+		return runRemoteWorker(ctx, f, opts, roles, dataDir)
 	}
 	st, err := openServerStore(ctx, dataDir, opts.DatabaseURL)
 	if err != nil {
@@ -513,9 +532,6 @@ func openServerBlob(ctx context.Context, dataDir, blobURL string) (*blob.Bucket,
 	return b, nil
 }
 
-// loadServerKey reads the key that encrypts synced configuration at rest,
-// creating it (mode 0600) on first start. Losing it makes stored secrets
-// unreadable: back it up with the database.
 // workerSandbox is the sandbox a worker runs jobs in, checked by running
 // one in runDir; nil with --unsafe-no-sandbox. Where it does not work the
 // worker does not start: the error says why and what to do.
@@ -538,6 +554,9 @@ func workerSandbox(ctx context.Context, opts *serverOptions, runDir string) (*sa
 	return sb, nil
 }
 
+// loadServerKey reads the master key, which wraps each workspace's data
+// key (internal/keys), creating it (mode 0600) on first start. Losing it
+// makes stored secrets unreadable: back it up with the database.
 func loadServerKey(path string) ([32]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {

@@ -60,7 +60,7 @@ func (s *Server) listConfigurations(w http.ResponseWriter, r *http.Request) {
 }
 
 // createConfiguration checks every file parses as TOML, then stores the
-// bundle encrypted with the server's keeper. Answers never echo contents.
+// bundle encrypted with the workspace's data key. Answers never echo contents.
 func (s *Server) createConfiguration(w http.ResponseWriter, r *http.Request) {
 	u, ws, _, ok := s.workspaceAccess(w, r, store.RoleDeveloper)
 	if !ok {
@@ -115,7 +115,7 @@ func (s *Server) createConfiguration(w http.ResponseWriter, r *http.Request) {
 	}
 	id := store.NewID()
 	key := artifact.ConfigurationKey(ws.ID, id)
-	if err := artifact.WriteConfiguration(r.Context(), s.cfg.Blob, s.cfg.Keeper, key, req.Files); err != nil {
+	if err := artifact.WriteConfiguration(r.Context(), s.cfg.Blob, s.ring, ws.ID, key, req.Files); err != nil {
 		s.cfg.Logger.Error("store configuration", "key", key, "err", err)
 		writeError(w, http.StatusInternalServerError, "could not store the configuration")
 		return
@@ -143,7 +143,7 @@ type ConfigDiff struct {
 func (s *Server) configurationDiff(w http.ResponseWriter, r *http.Request, workspaceID string, files []ConfigFile) {
 	active := map[string]string{}
 	if list, err := s.cfg.Store.Configurations(r.Context(), workspaceID, store.Page{Limit: 1}); err == nil && len(list) > 0 {
-		old, err := artifact.ReadConfiguration(r.Context(), s.cfg.Blob, s.cfg.Keeper, list[0].BlobKey)
+		old, err := artifact.ReadConfiguration(r.Context(), s.cfg.Blob, s.ring, workspaceID, list[0].BlobKey)
 		if err != nil {
 			s.cfg.Logger.Error("read configuration", "key", list[0].BlobKey, "err", err)
 			writeError(w, http.StatusInternalServerError, "could not read the active configuration: "+err.Error())

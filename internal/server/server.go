@@ -24,6 +24,7 @@ import (
 	"gocloud.dev/secrets"
 
 	"github.com/dlthub/dlthub/internal/deploy"
+	"github.com/dlthub/dlthub/internal/keys"
 	"github.com/dlthub/dlthub/internal/store"
 )
 
@@ -32,7 +33,9 @@ type Config struct {
 	Store store.Store
 	// Blob holds artifacts (code packages, configuration versions).
 	Blob *blob.Bucket
-	// Keeper encrypts synced configuration and secrets at rest; HashKey
+	// Keeper is the master key: it wraps each workspace's data key, which
+	// seals the workspace's synced configuration and secret variables at
+	// rest (internal/keys); HashKey
 	// keys the hash that tells an unchanged configuration apart without
 	// storing a plain hash of secrets.
 	Keeper  *secrets.Keeper
@@ -88,6 +91,9 @@ type Server struct {
 	apiRoutes   []string // "METHOD /api/v1/…" patterns
 	// listings bounds the deployment file listings read at once.
 	listings chan struct{}
+	// ring seals each workspace's secrets with its own data key, wrapped
+	// by Keeper (nil without a Keeper).
+	ring *keys.Ring
 }
 
 // Token lifetimes.
@@ -126,6 +132,9 @@ func New(cfg Config) *Server {
 		deviceCodes: loginLimiter{Max: deviceCodeMax, Window: deviceCodeWindow},
 		approvals:   loginLimiter{Max: approvalMaxFails, Window: approvalWindow},
 		listings:    make(chan struct{}, maxListings)}
+	if cfg.Keeper != nil {
+		s.ring = keys.NewRing(cfg.Keeper, cfg.Store)
+	}
 	s.cleanUploads()
 	s.routes()
 	return s
@@ -165,6 +174,7 @@ func (s *Server) routes() {
 	s.runRoutes()
 	s.variableRoutes()
 	s.appRoutes()
+	s.workerRoutes()
 	s.mux.HandleFunc("GET /workspaces/{id}", s.workspacePage)
 	s.mux.HandleFunc("GET /workspaces/{id}/runs/{run}", s.runPage)
 	s.mux.HandleFunc("GET /api-keys", s.keysPage)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dlthub/dlthub/internal/artifact"
 	"github.com/dlthub/dlthub/internal/store"
 )
 
@@ -125,7 +124,7 @@ func (s *Server) setVariable(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusServiceUnavailable, "this server has no secrets keeper")
 			return
 		}
-		sealed, err := artifact.SealValue(r.Context(), s.cfg.Keeper, value)
+		sealed, err := s.ring.SealValue(r.Context(), ws.ID, value)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "could not encrypt the value")
 			return

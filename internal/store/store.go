@@ -345,6 +345,24 @@ type Store interface {
 	// RunLogs returns up to limit lines after seq, in order.
 	RunLogs(ctx context.Context, runID string, afterSeq int64, limit int) ([]LogLine, error)
 
+	// WorkspaceKey is a workspace's data key, wrapped by the server's
+	// master key (ErrNotFound: it has none yet).
+	WorkspaceKey(ctx context.Context, workspaceID string) (string, error)
+	// AddWorkspaceKey stores a workspace's first wrapped data key and
+	// returns the one stored: another process's, when it was first.
+	AddWorkspaceKey(ctx context.Context, workspaceID, wrapped string, at time.Time) (string, error)
+	// CreateWorkerCredential stores a worker credential (ErrConflict: the
+	// name is taken).
+	CreateWorkerCredential(ctx context.Context, c WorkerCredential) (WorkerCredential, error)
+	WorkerCredentialByHash(ctx context.Context, hash string) (WorkerCredential, error)
+	// WorkerCredentials lists every worker credential by name.
+	WorkerCredentials(ctx context.Context) ([]WorkerCredential, error)
+	// RevokeWorkerCredential ends a credential (ErrNotFound: no such
+	// name, or revoked already).
+	RevokeWorkerCredential(ctx context.Context, name string, at time.Time) error
+	// SeenWorkerCredential records when a credential was last used.
+	SeenWorkerCredential(ctx context.Context, id string, at time.Time) error
+
 	// SetVariable creates or replaces a variable.
 	SetVariable(ctx context.Context, v Variable) error
 	// Variables lists a workspace's variables by profile ("" first), name.

@@ -17,7 +17,6 @@ import (
 
 	toml "github.com/pelletier/go-toml/v2"
 
-	"github.com/dlthub/dlthub/internal/artifact"
 	"github.com/dlthub/dlthub/internal/config"
 	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/jobs"
@@ -49,6 +48,9 @@ type checkout struct {
 	// notes are lines for the run's log from before it started (variables
 	// that could not be passed).
 	notes []string
+	// vars are the workspace's variables as released for the run (secret
+	// values opened).
+	vars []store.Variable
 }
 
 func (w *Worker) execute(ctx context.Context, r store.Run) {
@@ -81,17 +83,13 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 	if win != nil {
 		start, end = &win.Start, &win.End
 	}
-	if err := w.cfg.Store.StartRun(ctx, r.ID, start, end, w.cfg.Now().UTC()); err != nil {
+	if err := w.ctl.Start(ctx, r.ID, start, end); err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			log.Error("start run", "err", err)
 		}
 		return // cancelled or reaped meanwhile
 	}
-	vars, err := w.variables(ctx, r, co)
-	if err != nil {
-		w.finish(ctx, r, store.RunFailed, nil, err.Error())
-		return
-	}
+	vars := variables(r, co)
 	jobConf := map[string]any{}
 	conf, confErr := checkoutConfig(dir, r.Profile)
 	if confErr == nil {
@@ -106,7 +104,7 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		}
 		l.BasePath = jobs.AppBasePath(r.WorkspaceID, r.JobRef)
 	}
-	sink := newLogSink(w.cfg.Store, r.ID, co.masks, w.cfg.Now, log)
+	sink := newLogSink(w.ctl, r.ID, co.masks, w.cfg.Now, log)
 	for _, n := range co.notes {
 		sink.line("stderr", n)
 	}
@@ -135,7 +133,7 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		sink.close()
 		switch {
 		case errors.Is(cause, errShutdown):
-			if err := w.cfg.Store.ReleaseRun(context.WithoutCancel(ctx), r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := w.ctl.HandBack(context.WithoutCancel(ctx), r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				log.Error("release run", "err", err)
 			}
 		case errors.Is(cause, errCancelled):
@@ -157,7 +155,7 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 	})
 	if pj != nil {
 		if rows := w.pythonRows(context.WithoutCancel(ctx), co, pj, env, started); len(rows) > 0 {
-			if err := w.cfg.Store.SetRunTableRows(context.WithoutCancel(ctx), r.ID, rows); err != nil {
+			if err := w.ctl.SetRunTableRows(context.WithoutCancel(ctx), r.ID, rows); err != nil {
 				log.Error("store run rows", "err", err)
 			}
 		}
@@ -167,7 +165,7 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 	<-watchDone
 	if co.job.Pipeline != "" && confErr == nil {
 		if rows := pipelineRows(dir, conf, r.Profile, co.job.Pipeline); len(rows) > 0 {
-			if err := w.cfg.Store.SetRunTableRows(context.WithoutCancel(ctx), r.ID, rows); err != nil {
+			if err := w.ctl.SetRunTableRows(context.WithoutCancel(ctx), r.ID, rows); err != nil {
 				log.Error("store run rows", "err", err)
 			}
 		}
@@ -179,7 +177,7 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 	switch {
 	case errors.Is(cause, errShutdown):
 		// Hand it back: another worker (or this one, restarted) runs it.
-		if err := w.cfg.Store.ReleaseRun(context.WithoutCancel(ctx), r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := w.ctl.HandBack(context.WithoutCancel(ctx), r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			log.Error("release run", "err", err)
 		}
 		log.Info("run handed back", "reason", errShutdown)
@@ -225,7 +223,14 @@ func (w *Worker) sandboxed(dir string, co *checkout, argv []string) ([]string, e
 // retry queues the next attempt of a failed run when its job opts in with
 // execute.retries, and wakes this worker for it.
 func (w *Worker) retry(ctx context.Context, r store.Run, job *jobs.Job) {
-	if QueueRetry(ctx, w.cfg.Store, r, job, w.cfg.Now(), w.cfg.Logger) {
+	if job == nil || r.Attempt > job.Execute.Retries {
+		return
+	}
+	queued, err := w.ctl.Retry(context.WithoutCancel(ctx), r.ID)
+	if err != nil {
+		w.cfg.Logger.Error("queue retry", "run", r.ID, "err", err)
+	}
+	if queued {
 		w.Wake()
 	}
 }
@@ -245,7 +250,16 @@ func (w *Worker) watch(ctx, procCtx context.Context, id string, app bool, stop c
 			return
 		case <-tick.C:
 		}
-		r, err := w.cfg.Store.RunByID(ctx, id)
+		now := w.cfg.Now()
+		beat := now.Sub(last) >= w.cfg.Heartbeat
+		if beat {
+			last = now
+		}
+		r, err := w.ctl.Watch(ctx, id, beat)
+		if errors.Is(err, store.ErrNotFound) {
+			stop(errLost)
+			return
+		}
 		if err == nil && r.Status == store.RunCancelling {
 			stop(errCancelled)
 			return
@@ -264,13 +278,6 @@ func (w *Worker) watch(ctx, procCtx context.Context, id string, app bool, stop c
 				return
 			}
 		}
-		if now := w.cfg.Now(); now.Sub(last) >= w.cfg.Heartbeat {
-			last = now
-			if err := w.cfg.Store.HeartbeatRun(ctx, id, now.UTC()); errors.Is(err, store.ErrNotFound) {
-				stop(errLost)
-				return
-			}
-		}
 	}
 }
 
@@ -283,7 +290,7 @@ func (w *Worker) announce(ctx context.Context, id string, port int, log *slog.Lo
 		if err == nil {
 			_ = c.Close()
 			public := net.JoinHostPort(w.cfg.AppHost, strconv.Itoa(port))
-			if err := w.cfg.Store.SetRunAddress(ctx, id, public, w.cfg.Now().UTC()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := w.ctl.SetRunAddress(ctx, id, public); err != nil && !errors.Is(err, store.ErrNotFound) {
 				log.Error("announce app", "err", err)
 			}
 			log.Info("app listening", "address", public)
@@ -307,7 +314,7 @@ func freePort() (int, error) {
 }
 
 func (w *Worker) finish(ctx context.Context, r store.Run, status string, code *int, reason string) {
-	err := w.cfg.Store.FinishRun(context.WithoutCancel(ctx), r.ID, status, code, reason, w.cfg.Now().UTC())
+	err := w.ctl.Finish(context.WithoutCancel(ctx), r.ID, status, code, reason)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		w.cfg.Logger.Error("finish run", "run", r.ID, "err", err)
 	}
@@ -318,22 +325,18 @@ func (w *Worker) finish(ctx context.Context, r store.Run, status string, code *i
 // dir (DESIGN §5.4: the deployed files with the synced configuration in
 // .dlt/) and reads the job's deployed spec.
 func (w *Worker) checkout(ctx context.Context, r store.Run, dir string) (*checkout, error) {
-	st := w.cfg.Store
-	ds, err := st.Deployments(ctx, r.WorkspaceID, store.Page{Limit: 1, After: strconv.Itoa(r.DeploymentVersion + 1)})
+	rd, err := w.ctl.Package(ctx, r.ID)
 	if err != nil {
-		return nil, fmt.Errorf("code version %d: %w", r.DeploymentVersion, err)
-	}
-	if len(ds) == 0 || ds[0].Version != r.DeploymentVersion {
-		return nil, fmt.Errorf("code version %d of the workspace is not there", r.DeploymentVersion)
-	}
-	rd, err := w.cfg.Blob.NewReader(ctx, ds[0].BlobKey, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read code version %d: %w", r.DeploymentVersion, err)
+		return nil, err
 	}
 	_, err = deploy.ExtractLimits(rd, dir, deploy.Limits{MaxBytes: w.cfg.MaxPackage, MaxFiles: w.cfg.MaxFiles})
 	_ = rd.Close()
 	if err != nil {
 		return nil, fmt.Errorf("unpack code version %d: %w", r.DeploymentVersion, err)
+	}
+	rel, err := w.ctl.Release(ctx, r.ID)
+	if err != nil {
+		return nil, err
 	}
 	cfgDir := filepath.Join(dir, workspace.DefaultConfigFolder)
 	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
@@ -343,50 +346,20 @@ func (w *Worker) checkout(ctx context.Context, r store.Run, dir string) (*checko
 	if err := os.WriteFile(filepath.Join(cfgDir, workspace.MarkerFile), nil, 0o644); err != nil {
 		return nil, err
 	}
-	co := &checkout{dir: dir}
-	if r.ConfigurationVersion > 0 {
-		cs, err := st.Configurations(ctx, r.WorkspaceID, store.Page{Limit: 1, After: strconv.Itoa(r.ConfigurationVersion + 1)})
-		if err != nil {
-			return nil, fmt.Errorf("configuration version %d: %w", r.ConfigurationVersion, err)
+	co := &checkout{dir: dir, vars: rel.Variables}
+	for _, f := range rel.Files {
+		if err := os.WriteFile(filepath.Join(cfgDir, filepath.Base(f.Name)), []byte(f.Content), 0o600); err != nil {
+			return nil, err
 		}
-		if len(cs) == 0 || cs[0].Version != r.ConfigurationVersion {
-			return nil, fmt.Errorf("configuration version %d of the workspace is not there", r.ConfigurationVersion)
-		}
-		files, err := artifact.ReadConfiguration(ctx, w.cfg.Blob, w.cfg.Keeper, cs[0].BlobKey)
-		if err != nil {
-			return nil, fmt.Errorf("configuration version %d: %w", r.ConfigurationVersion, err)
-		}
-		for _, f := range files {
-			if err := os.WriteFile(filepath.Join(cfgDir, filepath.Base(f.Name)), []byte(f.Content), 0o600); err != nil {
-				return nil, err
-			}
-			if strings.HasSuffix(f.Name, "secrets.toml") {
-				co.masks = append(co.masks, secretValues(f.Content)...)
-			}
+		if strings.HasSuffix(f.Name, "secrets.toml") {
+			co.masks = append(co.masks, secretValues(f.Content)...)
 		}
 	}
-	co.row, co.job, err = w.deployedJob(ctx, r)
-	if err != nil {
-		return nil, err
+	co.row = rel.Job
+	if co.job, err = jobs.FromSpec(rel.Job.Spec); err != nil {
+		return nil, fmt.Errorf("%s: %w", r.JobRef, err)
 	}
 	return co, nil
-}
-
-// deployedJob is the run's job as deployed: its row and the job rebuilt
-// from the stored spec.
-func (w *Worker) deployedJob(ctx context.Context, r store.Run) (store.Job, *jobs.Job, error) {
-	row, err := w.cfg.Store.JobByRef(ctx, r.WorkspaceID, r.JobRef)
-	if errors.Is(err, store.ErrNotFound) {
-		return row, nil, fmt.Errorf("%s is not deployed to this workspace", r.JobRef)
-	}
-	if err != nil {
-		return row, nil, fmt.Errorf("read the deployed jobs: %w", err)
-	}
-	job, err := jobs.FromSpec(row.Spec)
-	if err != nil {
-		return row, nil, fmt.Errorf("%s: %w", r.JobRef, err)
-	}
-	return row, job, nil
 }
 
 // window is the run's interval (DESIGN §5.3): the one it was created with,
@@ -402,7 +375,7 @@ func (w *Worker) window(ctx context.Context, r store.Run, co *checkout) (*jobs.W
 		var last *time.Time
 		if !r.Refresh {
 			var err error
-			if last, err = w.cfg.Store.LastCompletedEnd(ctx, r.WorkspaceID, r.JobRef); err != nil {
+			if last, err = w.ctl.LastCompletedEnd(ctx, r.ID, r.JobRef); err != nil {
 				return nil, "", err
 			}
 		}
@@ -414,7 +387,7 @@ func (w *Worker) window(ctx context.Context, r store.Run, co *checkout) (*jobs.W
 		return nil, "", nil
 	}
 	for _, up := range co.job.Freshness {
-		end, err := w.cfg.Store.LastCompletedEnd(ctx, r.WorkspaceID, up)
+		end, err := w.ctl.LastCompletedEnd(ctx, r.ID, up)
 		if err != nil {
 			return nil, "", err
 		}
@@ -428,12 +401,9 @@ func (w *Worker) window(ctx context.Context, r store.Run, co *checkout) (*jobs.W
 // variables are the workspace's variables for the run's profile as
 // NAME=value (DESIGN §6.8): workspace-wide ones, overridden by the
 // profile's. As environment variables they override the deployed TOML.
-// Secret values are unsealed here and masked in the logs.
-func (w *Worker) variables(ctx context.Context, r store.Run, co *checkout) ([]string, error) {
-	vs, err := w.cfg.Store.Variables(ctx, r.WorkspaceID)
-	if err != nil {
-		return nil, fmt.Errorf("read the variables: %w", err)
-	}
+// Secret values (opened by the control plane) are masked in the logs.
+func variables(r store.Run, co *checkout) []string {
+	vs := co.vars
 	vals := map[string]string{}
 	var names []string
 	for _, pass := range []string{"", r.Profile} {
@@ -450,9 +420,6 @@ func (w *Worker) variables(ctx context.Context, r store.Run, co *checkout) ([]st
 			}
 			val := v.Value
 			if v.Secret {
-				if val, err = artifact.OpenValue(ctx, w.cfg.Keeper, v.Value); err != nil {
-					return nil, fmt.Errorf("variable %s: %w", v.Name, err)
-				}
 				if strings.ContainsRune(val, 0) {
 					co.notes = append(co.notes, fmt.Sprintf("dlthub: variable %s left out: its value holds a NUL character, which an environment variable cannot; set it again", v.Name))
 					continue
@@ -473,7 +440,7 @@ func (w *Worker) variables(ctx context.Context, r store.Run, co *checkout) ([]st
 	for _, n := range names {
 		out = append(out, n+"="+vals[n])
 	}
-	return out, nil
+	return out
 }
 
 // envName is what an environment variable's name may be.

@@ -15,7 +15,7 @@ import (
 // batched a little (every 200 ms or 500 lines) so a chatty job does not
 // make one write per line, with known secret values masked.
 type logSink struct {
-	st    store.Store
+	st    logStore
 	runID string
 	masks []string
 	now   func() time.Time
@@ -35,6 +35,11 @@ type logSink struct {
 	done chan struct{}
 }
 
+// logStore is where a run's lines go (the worker's Control).
+type logStore interface {
+	AppendRunLogs(ctx context.Context, runID string, lines []store.LogLine) error
+}
+
 const (
 	logFlushEvery = 200 * time.Millisecond
 	logFlushLines = 500
@@ -46,7 +51,7 @@ const (
 	maskedSecret = "****"
 )
 
-func newLogSink(st store.Store, runID string, masks []string, now func() time.Time, log *slog.Logger) *logSink {
+func newLogSink(st logStore, runID string, masks []string, now func() time.Time, log *slog.Logger) *logSink {
 	s := &logSink{st: st, runID: runID, masks: masks, now: now, log: log, partial: map[string]string{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)

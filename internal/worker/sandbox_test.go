@@ -131,7 +131,7 @@ func TestNumbersAndMultiLineSecretsAreMasked(t *testing.T) {
 		"key = \"\"\"\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n\"\"\"\n"}}
 	p := newPlane(t, map[string]string{"leak.sh": leak}, m, cfg)
 	ctx := context.Background()
-	sealed, _ := artifact.SealValue(ctx, p.keeper, "first-line-of-it\nsecond-line-of-it")
+	sealed, _ := p.ring().SealValue(ctx, p.ws, "first-line-of-it\nsecond-line-of-it")
 	if err := p.st.SetVariable(ctx, store.Variable{WorkspaceID: p.ws, Name: "PEM", Secret: true, Value: sealed, UpdatedBy: p.user}); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/secrets"
 
+	"github.com/dlthub/dlthub/internal/keys"
 	"github.com/dlthub/dlthub/internal/pyenv"
 	"github.com/dlthub/dlthub/internal/sandbox"
 	"github.com/dlthub/dlthub/internal/store"
@@ -40,9 +41,14 @@ const (
 
 // Config configures a worker.
 type Config struct {
-	Store  store.Store
-	Blob   *blob.Bucket
-	Keeper *secrets.Keeper
+	// Control is the control plane the worker asks for runs. Without it
+	// the worker is in the control plane's process: Direct over Store,
+	// Blob and the key ring of Keeper (the master key); then it also
+	// reaps the runs of workers that died.
+	Control Control
+	Store   store.Store
+	Blob    *blob.Bucket
+	Keeper  *secrets.Keeper
 	// Name identifies the worker in runs (default host:pid).
 	Name string
 	// Exe is the dlthub binary that runs pipeline jobs (default this
@@ -84,6 +90,7 @@ type Config struct {
 // Worker claims and runs jobs.
 type Worker struct {
 	cfg   Config
+	ctl   Control
 	wake  chan struct{}
 	slots chan struct{}
 	wg    sync.WaitGroup
@@ -128,7 +135,11 @@ func New(cfg Config) *Worker {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Worker{cfg: cfg, wake: make(chan struct{}, 1), slots: make(chan struct{}, cfg.Slots)}
+	ctl := cfg.Control
+	if ctl == nil {
+		ctl = &Direct{Store: cfg.Store, Blob: cfg.Blob, Ring: keys.NewRing(cfg.Keeper, cfg.Store), Name: cfg.Name, Now: cfg.Now, Logger: cfg.Logger}
+	}
+	return &Worker{cfg: cfg, ctl: ctl, wake: make(chan struct{}, 1), slots: make(chan struct{}, cfg.Slots)}
 }
 
 // Wake makes the worker look at the queue now (a run was just created).
@@ -175,7 +186,7 @@ func (w *Worker) fill(ctx context.Context) {
 		default:
 			return
 		}
-		r, err := w.cfg.Store.ClaimRun(ctx, w.cfg.Name, w.cfg.Now().UTC())
+		r, err := w.ctl.Claim(ctx)
 		if err != nil {
 			<-w.slots
 			if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
@@ -256,6 +267,9 @@ func processAlive(pid int) bool {
 // reap fails the runs of workers that stopped beating (they died) and
 // wakes this worker for the retries it queued.
 func (w *Worker) reap(ctx context.Context) {
+	if w.cfg.Store == nil {
+		return // a worker elsewhere: the control plane's scheduler reaps
+	}
 	if Reap(ctx, w.cfg.Store, w.cfg.StaleAfter, w.cfg.Now(), w.cfg.Logger) > 0 {
 		w.Wake()
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/dlthub/dlthub/internal/artifact"
 	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/jobs"
+	"github.com/dlthub/dlthub/internal/keys"
 	"github.com/dlthub/dlthub/internal/store"
 	"github.com/dlthub/dlthub/internal/worker"
 )
@@ -76,6 +77,9 @@ func newPlane(t *testing.T, files map[string]string, manifest string, cfg []arti
 	return p
 }
 
+// ring seals secrets as the API does: with the workspace's data key.
+func (p *plane) ring() *keys.Ring { return keys.NewRing(p.keeper, p.st) }
+
 // deploy makes the next code and configuration versions and reconciles the
 // manifest's jobs, as `dlthub deploy` does through the API.
 func (p *plane) deploy(t *testing.T, files map[string]string, manifest string, cfg []artifact.ConfigFile) {
@@ -108,7 +112,7 @@ func (p *plane) deploy(t *testing.T, files map[string]string, manifest string, c
 	if cfg != nil {
 		id := store.NewID()
 		ckey := artifact.ConfigurationKey(p.ws, id)
-		if err := artifact.WriteConfiguration(ctx, p.bucket, p.keeper, ckey, cfg); err != nil {
+		if err := artifact.WriteConfiguration(ctx, p.bucket, p.ring(), p.ws, ckey, cfg); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := p.st.CreateConfiguration(ctx, store.Configuration{ID: id, WorkspaceID: p.ws, ContentHash: id, BlobKey: ckey, CreatedBy: p.user}); err != nil {
@@ -232,7 +236,7 @@ func TestRunsACommandJobWithTheLaunchContract(t *testing.T) {
 	t.Setenv("DLTHUB_DATABASE_URL", "postgres://server:password@db/dlthub")
 	p := newPlane(t, map[string]string{"hello.sh": hello, "dlthub.toml": manifest}, manifest, prodConfig)
 	ctx := context.Background()
-	sealed, _ := artifact.SealValue(ctx, p.keeper, "api-key-secret-42")
+	sealed, _ := p.ring().SealValue(ctx, p.ws, "api-key-secret-42")
 	for _, v := range []store.Variable{
 		{WorkspaceID: p.ws, Name: "LOG_LEVEL", Value: "INFO"},
 		{WorkspaceID: p.ws, Profile: "prod", Name: "LOG_LEVEL", Value: "WARN"}, // the run's profile wins
@@ -471,7 +475,7 @@ func TestUnpassableVariablesAreLeftOut(t *testing.T) {
 	const job = "[jobs.a.env]\ncommand = [\"sh\", \"-c\", \"echo ok=$OK bad=${BAD:-unset}\"]\n"
 	p := newPlane(t, map[string]string{"dlthub.toml": job}, job, nil)
 	ctx := context.Background()
-	sealed, _ := artifact.SealValue(ctx, p.keeper, "secret\x00tail")
+	sealed, _ := p.ring().SealValue(ctx, p.ws, "secret\x00tail")
 	for _, v := range []store.Variable{
 		{WorkspaceID: p.ws, Name: "OK", Value: "yes"},
 		{WorkspaceID: p.ws, Name: "BAD", Value: "a\x00b"},

@@ -30,6 +30,7 @@ import (
 	"github.com/dlthub/dlthub/internal/artifact"
 	"github.com/dlthub/dlthub/internal/deploy"
 	"github.com/dlthub/dlthub/internal/jobs"
+	"github.com/dlthub/dlthub/internal/keys"
 	"github.com/dlthub/dlthub/internal/sandbox"
 	"github.com/dlthub/dlthub/internal/store"
 	"github.com/dlthub/dlthub/internal/worker"
@@ -88,7 +89,7 @@ func bench(lines, rounds int) error {
 		return err
 	}
 	ckey := artifact.ConfigurationKey(ws.ID, "c1")
-	if err := artifact.WriteConfiguration(ctx, bucket, keeper, ckey, []artifact.ConfigFile{{Name: "config.toml", Content: "x = 1\n"}}); err != nil {
+	if err := artifact.WriteConfiguration(ctx, bucket, keys.NewRing(keeper, st), ws.ID, ckey, []artifact.ConfigFile{{Name: "config.toml", Content: "x = 1\n"}}); err != nil {
 		return err
 	}
 	if _, err := st.CreateConfiguration(ctx, store.Configuration{ID: "c1", WorkspaceID: ws.ID, ContentHash: "c1", BlobKey: ckey, CreatedBy: u.ID}); err != nil {

@@ -654,6 +654,47 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("delete twice: %v", err)
 		}
 	})
+	t.Run("workspace_keys_and_worker_credentials", func(t *testing.T) {
+		s := open(t)
+		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
+		org, _ := s.CreateOrg(ctx, "acme", ann.ID)
+		a, _ := s.CreateWorkspace(ctx, org.ID, "a")
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		if _, err := s.WorkspaceKey(ctx, a.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("no key yet: %v", err)
+		}
+		if got, err := s.AddWorkspaceKey(ctx, a.ID, "wrapped-1", now); err != nil || got != "wrapped-1" {
+			t.Errorf("first key: %q %v", got, err)
+		}
+		// A second process's key loses: the first one stays.
+		if got, err := s.AddWorkspaceKey(ctx, a.ID, "wrapped-2", now); err != nil || got != "wrapped-1" {
+			t.Errorf("second key: %q %v", got, err)
+		}
+		c, err := s.CreateWorkerCredential(ctx, store.WorkerCredential{Name: "box-1", Hash: "h1", CreatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateWorkerCredential(ctx, store.WorkerCredential{Name: "box-1", Hash: "h2", CreatedAt: now}); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("same name: %v", err)
+		}
+		if err := s.SeenWorkerCredential(ctx, c.ID, now.Add(time.Minute)); err != nil {
+			t.Error(err)
+		}
+		got, err := s.WorkerCredentialByHash(ctx, "h1")
+		if err != nil || got.Name != "box-1" || got.RevokedAt != nil || got.LastSeenAt == nil || !got.LastSeenAt.Equal(now.Add(time.Minute)) {
+			t.Errorf("by hash: %+v %v", got, err)
+		}
+		if err := s.RevokeWorkerCredential(ctx, "box-1", now); err != nil {
+			t.Error(err)
+		}
+		if err := s.RevokeWorkerCredential(ctx, "box-1", now); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("revoke twice: %v", err)
+		}
+		list, err := s.WorkerCredentials(ctx)
+		if err != nil || len(list) != 1 || list[0].RevokedAt == nil {
+			t.Errorf("list: %+v %v", list, err)
+		}
+	})
 	t.Run("app_links", func(t *testing.T) {
 		s := open(t)
 		ann, _ := s.CreateUser(ctx, store.User{Email: "ann@x"})
