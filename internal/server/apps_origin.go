@@ -88,6 +88,9 @@ type appToken struct {
 	Expires   int64  `json:"x"`           // unix seconds
 	Ends      int64  `json:"e,omitempty"` // grants: when the app cookie ends
 	Nonce     string `json:"j,omitempty"` // grants: once only
+	// Session is the hash of the member's session (as stored): the app
+	// cookie ends when that session is revoked (sign out) or expires.
+	Session string `json:"k"`
 }
 
 // appKey is the key grants and app cookies are signed with, derived from
@@ -201,7 +204,7 @@ func (s *Server) appDoor(w http.ResponseWriter, r *http.Request) {
 		ends = c.Key.ExpiresAt
 	}
 	grant := s.signApp(appToken{Purpose: "grant", User: c.ID, Workspace: wsID, Ref: ref, Next: r.URL.RequestURI(),
-		Expires: now.Add(appGrantTTL).Unix(), Ends: ends.Unix(), Nonce: randomToken(16)})
+		Expires: now.Add(appGrantTTL).Unix(), Ends: ends.Unix(), Nonce: randomToken(16), Session: c.Key.Hash})
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, s.cfg.AppsURL+appAuthPath+"?grant="+url.QueryEscape(grant), http.StatusSeeOther)
@@ -218,7 +221,7 @@ func (s *Server) redeemGrant(w http.ResponseWriter, r *http.Request) {
 		appsPage(w, http.StatusBadRequest, "Link expired", `<p>This sign-in link was used already or is too old. Open the app's address again.</p>`)
 		return
 	}
-	v := s.signApp(appToken{Purpose: "app", User: g.User, Workspace: g.Workspace, Ref: g.Ref, Expires: g.Ends})
+	v := s.signApp(appToken{Purpose: "app", User: g.User, Workspace: g.Workspace, Ref: g.Ref, Expires: g.Ends, Session: g.Session})
 	http.SetCookie(w, &http.Cookie{Name: appCookie, Value: v, Path: base, HttpOnly: true, Secure: s.secureApps(),
 		SameSite: http.SameSiteLaxMode, Expires: time.Unix(g.Ends, 0)})
 	w.Header().Set("Cache-Control", "no-store")
@@ -233,7 +236,13 @@ func (s *Server) appMember(ctx context.Context, r *http.Request, wsID, ref strin
 			continue
 		}
 		t, ok := s.openApp(ck.Value, "app")
-		if !ok || t.Workspace != wsID || t.Ref != ref {
+		if !ok || t.Workspace != wsID || t.Ref != ref || t.Session == "" {
+			continue
+		}
+		// The member's session must still be live: signing out (or a
+		// revoked login) ends their app cookies too.
+		k, err := s.cfg.Store.APIKeyByHash(ctx, t.Session)
+		if err != nil || k.UserID != t.User || k.RevokedAt != nil || !s.cfg.Now().Before(k.ExpiresAt) || k.WorkspaceID != "" {
 			continue
 		}
 		u, err := s.cfg.Store.UserByID(ctx, t.User)

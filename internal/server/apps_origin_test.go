@@ -377,7 +377,15 @@ func TestAppGrants(t *testing.T) {
 	}
 	ctx := context.Background()
 	viewer, _ := s.cfg.Store.UserByEmail(ctx, "viewer@acme.test")
-	vck := &http.Cookie{Name: appCookie, Value: s.signApp(appToken{Purpose: "app", User: viewer.ID, Workspace: tm.analytics, Ref: "jobs.apps.one", Expires: now.Add(time.Hour).Unix()})}
+	vck := &http.Cookie{Name: appCookie, Value: s.signApp(appToken{Purpose: "app", User: viewer.ID, Workspace: tm.analytics, Ref: "jobs.apps.one", Expires: now.Add(time.Hour).Unix(),
+		Session: HashToken(tm.tokens["viewer"])})}
+	// A cookie for no session, or another member's, opens nothing.
+	for name, sess := range map[string]string{"none": "", "another member's": HashToken(tm.tokens["developer"])} {
+		c := &http.Cookie{Name: appCookie, Value: s.signApp(appToken{Purpose: "app", User: viewer.ID, Workspace: tm.analytics, Ref: "jobs.apps.one", Expires: now.Add(time.Hour).Unix(), Session: sess})}
+		if resp := get(one, c); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("app cookie with %s session: %d", name, resp.StatusCode)
+		}
+	}
 	if resp := get(one, vck); resp.StatusCode != http.StatusOK {
 		t.Errorf("a viewer's app cookie: %d", resp.StatusCode)
 	}
@@ -397,6 +405,21 @@ func TestAppGrants(t *testing.T) {
 	resp, err = b.Get(apps + two)
 	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(readAll(t, resp), `"user":"ann@acme.test"`) {
 		t.Errorf("browser to app two: %v %v", resp, err)
+	}
+	// Signing out (the session revoked) ends the member's app cookies.
+	sess := sessionCookieIn(b.Jar, tm.ts)
+	if len(sess) != 1 {
+		t.Fatalf("session cookies: %v", sess)
+	}
+	k, err := s.cfg.Store.APIKeyByHash(ctx, HashToken(sess[0].Value))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cfg.Store.RevokeAPIKey(ctx, k.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if resp := get(one+"deep", ck); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("app cookie after its session was revoked: %d", resp.StatusCode)
 	}
 
 	// Public links are on the apps origin; old links on the control plane
