@@ -36,7 +36,7 @@ type Store interface {
 
 // blobMagic starts what a data key sealed; anything else was sealed by the
 // master key (before data keys).
-var blobMagic = []byte("DLTHUB-DK1\x00")
+const blobMagic = "DLTHUB-DK1\x00"
 
 // valuePrefix starts a sealed value (base64) that a data key sealed.
 const valuePrefix = "dk1:"
@@ -125,13 +125,13 @@ func (r *Ring) Seal(ctx context.Context, workspaceID string, plain []byte) ([]by
 	if err != nil {
 		return nil, fmt.Errorf("encrypt: %w", err)
 	}
-	return append(append([]byte{}, blobMagic...), sealed...), nil
+	return append([]byte(blobMagic), sealed...), nil
 }
 
 // Open decrypts what Seal made for the workspace, or what the master key
 // sealed before data keys.
 func (r *Ring) Open(ctx context.Context, workspaceID string, sealed []byte) ([]byte, error) {
-	if rest, ok := bytes.CutPrefix(sealed, blobMagic); ok {
+	if rest, ok := bytes.CutPrefix(sealed, []byte(blobMagic)); ok {
 		k, err := r.keeper(ctx, workspaceID, false)
 		if err != nil {
 			return nil, err
