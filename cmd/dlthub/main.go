@@ -6,29 +6,20 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/dlthub/dlthub/internal/cli"
 )
 
-// version is set at build time with -ldflags "-X main.version=…"; otherwise
-// the module version from the build info is used.
+// version is set at build time with -ldflags "-X main.version=…" (make
+// build passes git describe); otherwise the module version from the build
+// info is used. The commit and its date come from the build info that go
+// build stamps either way.
 var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, cli.NewSystemFactory(buildVersion()), os.Args[1:])
+	code := cli.Run(ctx, cli.NewSystemFactory(cli.BuildVersion(version)), os.Args[1:])
 	stop()
 	os.Exit(code)
-}
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }

@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dlthub/dlthub/internal/config"
 )
 
 type configGetOptions struct {
@@ -41,6 +44,12 @@ func runConfigGet(f *Factory, opts *configGetOptions, key string) error {
 		return err
 	}
 	res, err := c.resolver.Require(k)
+	var missing *config.MissingError
+	if errors.As(err, &missing) {
+		if hint := missingKeyHint(f.setKeys(c.ws), k.String(), c.profile.Name); hint != "" {
+			return fmt.Errorf("%w\n%s", err, hint)
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -81,6 +81,8 @@ func runConfigSet(f *Factory, opts *configSetOptions, profileGiven bool, key, ra
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
+	// Read before writing: the key set now is not "known" yet.
+	warning := unknownSectionWarning(f.setKeys(ws), pipelineNames(ws), k.String(), filepath.ToSlash(ws.Rel(path)))
 	parts := strings.Split(k.String(), ".")
 	out, err := tomledit.Set(doc, parts, value)
 	if err != nil {
@@ -98,6 +100,9 @@ func runConfigSet(f *Factory, opts *configSetOptions, profileGiven bool, key, ra
 		fmt.Fprintf(f.IO.ErrOut, "Set %s in %s.\n", key, rel)
 	} else {
 		fmt.Fprintf(f.IO.ErrOut, "Set %s = %s in %s.\n", key, formatValue(value), rel)
+	}
+	if warning != "" {
+		f.warn(warning)
 	}
 	return nil
 }

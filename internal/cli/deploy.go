@@ -49,7 +49,9 @@ connection is offered; off one, the error names the command to run.
 
 The package holds every file except .git, the .dlt configuration folder and
 what .gitignore excludes; symlinks that leave the workspace are skipped with a
-warning. Unchanged code (the same content hash) uploads nothing.
+warning. Unchanged code (the same content hash) uploads nothing. Code over
+10 MiB, or with a file over 5 MiB, is likely data: a warning names the
+largest files (data belongs in a destination or a bucket).
 
 --show-manifest prints the expanded manifest instead: every job with its
 default trigger, the implicit manual: and tag: triggers, human descriptions
@@ -230,6 +232,10 @@ func (t *deployTarget) syncCode(ctx context.Context, f *Factory, extra map[strin
 	if active != nil && active.ContentHash == pkg.Hash {
 		fmt.Fprintf(f.IO.ErrOut, "  code           unchanged  version %d (%s)\n", active.Version, code)
 		return false, nil
+	}
+	// Data in the code ships with every version: say so before it does.
+	if w := pkg.SizeWarning(); w != "" {
+		f.warn(w)
 	}
 	if dryRun {
 		fmt.Fprintf(f.IO.ErrOut, "  code           would deploy a new version (%s)\n", code)

@@ -29,6 +29,9 @@ type Factory struct {
 	Verbose        bool
 	Yes            bool
 	NonInteractive bool
+
+	// profileChecked: an unknown --profile was warned about already.
+	profileChecked bool
 }
 
 // Workspace finds the workspace from the current directory.
@@ -52,6 +55,7 @@ func (f *Factory) Open() (*wsContext, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
+	f.checkProfileFlag(ws, p)
 	r, err := ws.Resolver(f.Env, p, f.warn)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,8 @@ func newLocalPipelineCmd(f *Factory) *cobra.Command {
 		Short: "Inspect and manage the pipelines that ran in this workspace",
 		Long: `Inspect the pipelines that ran in this workspace under the active profile:
 their working dirs (.dlt/state/<profile>/pipelines/<name>), schemas, load
-packages and last run, and drop resources from their destinations.`,
+packages and last run, read the data they loaded (show, sql; read-only),
+and drop resources from their destinations.`,
 		Args: noArgs,
 	}
 	cmd.AddCommand(
@@ -23,6 +24,8 @@ packages and last run, and drop resources from their destinations.`,
 		newLocalPipelineInfoCmd(f),
 		newLocalPipelineTraceCmd(f),
 		newLocalPipelineSchemaCmd(f),
+		newLocalPipelineShowCmd(f),
+		newLocalPipelineSQLCmd(f),
 		newLocalPipelineDropCmd(f),
 		newLocalPipelineFailedJobsCmd(f),
 		newLocalPipelineLoadPackageCmd(f),

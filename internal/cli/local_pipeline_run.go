@@ -6,7 +6,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/dlthub/dlthub/internal/declarative"
@@ -77,34 +76,24 @@ func runPipeline(ctx context.Context, f *Factory, opts *pipelineRunOptions, name
 	default:
 		return usagef("--refresh %q: use drop_sources, drop_resources or drop_data", opts.Refresh)
 	}
-	var last time.Time
+	// On a terminal, progress per stage on stderr; elsewhere only the
+	// summary at the end.
+	var prog *runProgress
 	if f.IO.IsStderrTTY() {
-		po.OnProgress = func(ev pipeline.Progress) {
-			now := time.Now()
-			if !ev.Done && now.Sub(last) < 200*time.Millisecond {
-				return
-			}
-			last = now
-			switch {
-			case ev.Stage == "extract":
-				pages := ""
-				if ev.Pages > 0 {
-					pages = fmt.Sprintf(", %d pages", ev.Pages)
-				}
-				fmt.Fprintf(f.IO.ErrOut, "\r\033[Kextract %s: %d records%s, %s", ev.Resource, ev.Records, pages, humanize.IBytes(uint64(ev.Bytes)))
-				if ev.Done {
-					fmt.Fprintln(f.IO.ErrOut)
-				}
-			case !ev.Done:
-				fmt.Fprintf(f.IO.ErrOut, "%s %s…\n", ev.Stage, ev.LoadID)
-			}
-		}
+		prog = newRunProgress(ctx, f.IO.ErrOut)
+		po.OnProgress = prog.event
 	}
 	p, err := pipeline.New(po)
 	if err != nil {
+		if prog != nil {
+			prog.wait()
+		}
 		return err
 	}
 	info, err := p.Run(ctx, resources...)
+	if prog != nil {
+		prog.wait()
+	}
 	if err != nil {
 		return err
 	}

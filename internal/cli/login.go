@@ -118,7 +118,7 @@ func (f *Factory) openApprovalPage(da *oauth2.DeviceAuthResponse) {
 		u = da.VerificationURI
 	}
 	if err := f.OpenBrowser(u); err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "(could not open a browser: %v; open the URL yourself)\n", err)
+		f.warn(browserFailure(err))
 		return
 	}
 	fmt.Fprintln(f.IO.ErrOut, "(opened it in your browser)")

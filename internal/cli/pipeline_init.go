@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 	"github.com/dlthub/dlthub/internal/config"
 	"github.com/dlthub/dlthub/internal/declarative"
 	"github.com/dlthub/dlthub/internal/samples"
+	"github.com/dlthub/dlthub/internal/suggest"
 	"github.com/dlthub/dlthub/internal/tomledit"
 	"github.com/dlthub/dlthub/internal/workspace"
 )
@@ -222,6 +224,12 @@ named destination such as "warehouse" gets destination_type = "duckdb"), and
 print the next steps. Nothing that exists is overwritten: an existing
 pipeline file needs --force, and existing config keys are kept.
 
+DESTINATION is a type this build loads into (` + strings.Join(config.DestinationTypes(), ", ") + `;
+see --list-destinations) or a name of your own. A dlt destination type it
+cannot load into (bigquery, snowflake, …) is refused and nothing is written;
+so is a name that looks like a mistyped type, unless its destination_type is
+configured already.
+
 An unknown SOURCE gets the filesystem template, with a note.
 
 In a Python workspace (pyproject.toml or __deployment__.py) dlt writes the
@@ -265,14 +273,18 @@ func runPipelineInit(f *Factory, opts *pipelineInitOptions, args []string) error
 	if opts.ListDestinations {
 		tw := newTable(f.IO.Out)
 		fmt.Fprintln(tw, "DESTINATION\tDESCRIPTION")
-		fmt.Fprintln(tw, "duckdb\tembedded DuckDB file in the profile's local dir (default)")
-		fmt.Fprintln(tw, "filesystem\tParquet or JSONL files in a directory (destination.<name>.bucket_url)")
-		fmt.Fprintln(tw, "<name>\ta named destination: destination.<name>.destination_type in config, per profile")
+		for _, d := range config.SupportedDestinations() {
+			fmt.Fprintf(tw, "%s\t%s\n", d.Name, d.Description)
+		}
+		fmt.Fprintln(tw, "<name>\ta named destination: destination.<name>.destination_type in config, per profile (new ones get duckdb)")
 		return tw.Flush()
 	}
 	source, dest := args[0], args[1]
 	c, err := f.Open()
 	if err != nil {
+		return err
+	}
+	if err := checkInitDestination(c, source, dest); err != nil {
 		return err
 	}
 	tpl, ok := tpls[source]
@@ -286,9 +298,6 @@ func runPipelineInit(f *Factory, opts *pipelineInitOptions, args []string) error
 	}
 	if err := workspace.ValidateProfileName(name); err != nil { // same rule as pipeline names
 		return usagef("invalid pipeline name %q: use letters, digits, '-' and '_'", name)
-	}
-	if strings.ContainsAny(dest, " .\"'") || dest == "" {
-		return usagef("invalid destination %q: a type (duckdb, filesystem) or a name such as warehouse", dest)
 	}
 	rel := filepath.ToSlash(filepath.Join(declarative.Dir, name+".toml"))
 	path := filepath.Join(c.ws.Root, rel)
@@ -325,10 +334,49 @@ func runPipelineInit(f *Factory, opts *pipelineInitOptions, args []string) error
 	return nil
 }
 
+// checkInitDestination refuses, before anything is written, a destination
+// this build cannot load into: a dlt type it lacks (bigquery), a named
+// destination configured with such a type, and a name that looks like a
+// mistyped type. A new name of one's own (warehouse) is a named destination.
+func checkInitDestination(c *wsContext, source, dest string) error {
+	types := config.DestinationTypes()
+	supported := strings.Join(types, ", ")
+	if dest == "" || strings.ContainsAny(dest, " .\"'") {
+		return usagef("invalid destination %q: a type (%s) or a name such as warehouse", dest, supported)
+	}
+	if slices.Contains(types, dest) {
+		return nil
+	}
+	res, err := c.resolver.Lookup(config.Key{Fixed: []string{"destination", dest}, Name: "destination_type"})
+	if err != nil {
+		return err
+	}
+	if res.Found {
+		if t, ok := res.Value.(string); ok && slices.Contains(types, t) {
+			return nil
+		}
+		return usagef("destination %q has destination_type %v (%s %s), which this build cannot load into; nothing was written. "+
+			"Set it to one of %s (dlthub config set destination.%s.destination_type duckdb), or pick another destination",
+			dest, res.Value, res.Winner.Provider, res.Winner.KeyName, supported, dest)
+	}
+	if config.IsUnsupportedDestination(dest) {
+		return usagef("destination %q is not supported by this build, which loads into %s; nothing was written. "+
+			"Pick one of those (dlthub pipeline init %s duckdb), or a name of your own such as warehouse, which gets destination_type = \"duckdb\" "+
+			"in .dlt/config.toml to change per profile; dlthub pipeline init --list-destinations describes them",
+			dest, supported, source)
+	}
+	if s := suggest.Closest(dest, config.AllDestinationTypes()); s != "" && suggest.Distance(dest, s) <= 2 {
+		return usagef("unknown destination %q: did you mean %s? Nothing was written. The destination types are %s; "+
+			"to use %q as the name of a destination, set its type first: dlthub config set destination.%s.destination_type duckdb",
+			dest, s, supported, dest, dest)
+	}
+	return nil
+}
+
 // addDestinationConfig adds destination.<name>.destination_type = "duckdb"
 // for a named destination that has no type configured anywhere.
 func addDestinationConfig(c *wsContext, dest string) (string, error) {
-	if dest == "duckdb" || dest == "filesystem" || dest == "motherduck" || dest == "postgres" {
+	if slices.Contains(config.DestinationTypes(), dest) {
 		return "", nil
 	}
 	res, err := c.resolver.Lookup(config.Key{Fixed: []string{"destination", dest}, Name: "destination_type"})

@@ -118,7 +118,7 @@ func TestRemoteWorkerRunsJobsWithoutTheKeys(t *testing.T) {
 	}
 	// The worker's machine holds no database, blobs or key, and its
 	// checkout (with the secrets) is gone.
-	_ = filepath.Walk(wdir, func(p string, info os.FileInfo, err error) error {
+	_ = filepath.Walk(wdir, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return nil
 		}

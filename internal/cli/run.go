@@ -122,7 +122,7 @@ func followRun(ctx context.Context, f *Factory, t *deployTarget, r platform.Run,
 		fmt.Fprintf(f.IO.ErrOut, "… %s #%d is %s\n", end.JobRef, end.Number, end.Status)
 		return nil
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%s %s #%d %s: %s\n", mark(end.Status == "completed"), end.JobRef, end.Number, end.Status, end.Reason)
+	fmt.Fprintf(f.IO.ErrOut, "%s %s #%d %s\n", mark(end.Status == "completed"), end.JobRef, end.Number, runEnding(end.Status, end.Reason))
 	if end.Status != "completed" && end.Status != "skipped" {
 		return errSilent{code: ExitError}
 	}

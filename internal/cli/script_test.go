@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 		_ = http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil)
 		os.Exit(0)
 	}
-	testscript.Main(m, map[string]func(){
+	testscript.Main(stopPostgresAfter{m}, map[string]func(){
 		"dlthub": func() {
 			// As cmd/dlthub does: Ctrl-C cancels the context.
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -80,7 +80,7 @@ func runServe(ctx context.Context, f *Factory, opts *serveOptions, sel string) e
 		}
 	}
 	if r.Done() {
-		fmt.Fprintf(f.IO.ErrOut, "%s %s #%d %s: %s\n", mark(false), r.JobRef, r.Number, r.Status, r.Reason)
+		fmt.Fprintf(f.IO.ErrOut, "%s %s #%d %s\n", mark(false), r.JobRef, r.Number, runEnding(r.Status, r.Reason))
 		return errSilent{code: ExitError}
 	}
 	fmt.Fprintln(f.IO.Out, appURL)

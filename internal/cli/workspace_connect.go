@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dustin/go-humanize/english"
 	"github.com/spf13/cobra"
 
 	"github.com/dlthub/dlthub/internal/platform"
@@ -31,8 +32,9 @@ listed instead.
 organization_id is written once: connecting into another organization fails
 until you remove that line by hand. One repository binds to one workspace:
 connecting a repository elsewhere moves it, and a workspace bound to another
-repository refuses this one. The repository is named by its normalized
-origin remote, else by a runtime.repository_id written on first connect.`,
+repository refuses this one (the picker leaves those out, saying so). The
+repository is named by its normalized origin remote, else by a
+runtime.repository_id written on first connect.`,
 		Example: `  dlthub workspace connect
   dlthub workspace connect analytics
   dlthub workspace connect analytics --create --org-id 3f2a…`,
@@ -74,17 +76,8 @@ func runWorkspaceConnect(ctx context.Context, f *Factory, opts *workspaceConnect
 	if err != nil {
 		return apiErr(rs, err)
 	}
-	ws, err := pickWorkspace(ctx, f, c, list, orgID, target, opts.Create)
-	if err != nil {
-		return err
-	}
-	if fixedOrg != "" && ws.OrganizationID != fixedOrg {
-		return orgLocked(fixedOrg, ws.OrganizationID)
-	}
-	if store.RoleRank(ws.Role) < store.RoleRank(store.RoleDeveloper) {
-		return fmt.Errorf("your role in %s is %s; connecting (and deploying) needs developer or owner: ask an owner of %s", workspaceLabel(ws), ws.Role, ws.Organization)
-	}
-
+	// The repository is named by its normalized origin remote, else by
+	// runtime.repository_id (a new one is written once it is bound).
 	var writes [][2]string
 	repo := platform.NormalizeRepository(platform.OriginURL(wc.ws.Root))
 	if repo == "" {
@@ -98,6 +91,17 @@ func runWorkspaceConnect(ctx context.Context, f *Factory, opts *workspaceConnect
 		}
 		repo = "id:" + id
 	}
+	ws, err := pickWorkspace(ctx, f, c, list, orgID, target, opts.Create, repo)
+	if err != nil {
+		return err
+	}
+	if fixedOrg != "" && ws.OrganizationID != fixedOrg {
+		return orgLocked(fixedOrg, ws.OrganizationID)
+	}
+	if store.RoleRank(ws.Role) < store.RoleRank(store.RoleDeveloper) {
+		return fmt.Errorf("your role in %s is %s; connecting (and deploying) needs developer or owner: ask an owner of %s", workspaceLabel(ws), ws.Role, ws.Organization)
+	}
+
 	prev, deactivated, err := c.BindRepository(ctx, ws.ID, repo)
 	if err != nil {
 		return err
@@ -123,19 +127,28 @@ func orgLocked(fixed, other string) error {
 }
 
 // pickWorkspace finds the workspace by id or name, creates it with
-// --create, or lets the user pick on a terminal.
-func pickWorkspace(ctx context.Context, f *Factory, c *platform.Client, list []platform.Workspace, orgID, target string, create bool) (platform.Workspace, error) {
-	var scoped []platform.Workspace
+// --create, or lets the user pick on a terminal. Workspaces bound to
+// another repository than repo are left out of the picker and the listing
+// (the server would refuse them), with a line saying so; naming one is
+// refused before asking the server.
+func pickWorkspace(ctx context.Context, f *Factory, c *platform.Client, list []platform.Workspace, orgID, target string, create bool, repo string) (platform.Workspace, error) {
+	var all, scoped, elsewhere []platform.Workspace
 	for _, w := range list {
-		if orgID == "" || w.OrganizationID == orgID {
+		if orgID != "" && w.OrganizationID != orgID {
+			continue
+		}
+		all = append(all, w)
+		if w.Repository != "" && w.Repository != repo {
+			elsewhere = append(elsewhere, w)
+		} else {
 			scoped = append(scoped, w)
 		}
 	}
 	if target != "" {
 		var byName []platform.Workspace
-		for _, w := range scoped {
+		for _, w := range all {
 			if w.ID == target {
-				return w, nil
+				return w, boundElsewhere(w, repo)
 			}
 			if w.Name == target {
 				byName = append(byName, w)
@@ -143,19 +156,20 @@ func pickWorkspace(ctx context.Context, f *Factory, c *platform.Client, list []p
 		}
 		switch {
 		case len(byName) == 1:
-			return byName[0], nil
+			return byName[0], boundElsewhere(byName[0], repo)
 		case len(byName) > 1:
 			return platform.Workspace{}, usagef("%d organizations have a workspace named %s; add --org-id:\n%s", len(byName), target,
 				groupByOrg(byName, func(_ int, w platform.Workspace) string { return w.Name + "  " + w.ID }))
 		case create:
 			return createWorkspace(ctx, c, orgID, target)
 		}
-		return platform.Workspace{}, fmt.Errorf("no workspace %s%s; add --create to create it, or pick one of:\n%s", target, inOrg(orgID),
-			listing(scoped))
+		return platform.Workspace{}, fmt.Errorf("no workspace %s%s; add --create to create it, or pick one of:\n%s%s", target, inOrg(orgID),
+			listing(scoped), leftOut(elsewhere))
 	}
 	if !f.IO.CanPrompt() {
-		return platform.Workspace{}, usagef("name the workspace to connect: dlthub workspace connect NAME_OR_ID [--create]; yours%s:\n%s", inOrg(orgID), listing(scoped))
+		return platform.Workspace{}, usagef("name the workspace to connect: dlthub workspace connect NAME_OR_ID [--create]; yours%s:\n%s%s", inOrg(orgID), listing(scoped), leftOut(elsewhere))
 	}
+	fmt.Fprint(f.IO.ErrOut, leftOut(elsewhere))
 	fmt.Fprint(f.IO.ErrOut, groupByOrg(scoped, func(i int, w platform.Workspace) string { return fmt.Sprintf("%d) %s (%s)", i+1, w.Name, w.Role) }))
 	fmt.Fprintf(f.IO.ErrOut, "%d) create a new workspace\n", len(scoped)+1)
 	for {
@@ -177,6 +191,30 @@ func pickWorkspace(ctx context.Context, f *Factory, c *platform.Client, list []p
 		}
 		return createWorkspace(ctx, c, orgID, name)
 	}
+}
+
+// boundElsewhere refuses a workspace that another repository is bound to,
+// as the server would.
+func boundElsewhere(w platform.Workspace, repo string) error {
+	if w.Repository == "" || w.Repository == repo {
+		return nil
+	}
+	return fmt.Errorf("workspace %s is bound to another repository (%s), and a workspace holds one repository; this one is %s. "+
+		"Connect this one to another workspace (dlthub workspace connect NAME --create makes one), or connect %s from that repository", workspaceLabel(w), w.Repository, repo, w.Name)
+}
+
+// leftOut says which workspaces a listing leaves out because another
+// repository is bound to them.
+func leftOut(ws []platform.Workspace) string {
+	if len(ws) == 0 {
+		return ""
+	}
+	var names []string
+	for _, w := range ws {
+		names = append(names, workspaceLabel(w)+" ← "+w.Repository)
+	}
+	return fmt.Sprintf("Left out %s bound to another repository (a workspace holds one repository): %s\n",
+		english.Plural(len(ws), "workspace", ""), strings.Join(names, ", "))
 }
 
 func inOrg(orgID string) string {

@@ -40,7 +40,7 @@ browser. The page asks you to sign in if this browser has no session.`,
 			fmt.Fprintln(f.IO.Out, u)
 			if !noBrowser && f.IO.CanPrompt() && f.OpenBrowser != nil {
 				if err := f.OpenBrowser(u); err != nil {
-					f.warn(fmt.Sprintf("could not open a browser (%v); open the address above yourself", err))
+					f.warn(browserFailure(err))
 				}
 			}
 			return nil

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -114,6 +115,35 @@ func TestWorkspaceConnectListInfo(t *testing.T) {
 	}
 }
 
+// TestWorkspacePickerLeavesOutWorkspacesBoundElsewhere: a workspace that
+// another repository is bound to is not offered (the server would answer
+// 409); the picker and the listing say how many were left out and why, and
+// naming one is refused before the server is asked.
+func TestWorkspacePickerLeavesOutWorkspacesBoundElsewhere(t *testing.T) {
+	t.Parallel()
+	base := controlPlane(t)
+	first, env1 := loggedInTo(t, base)
+	if code, _, errOut := runInProcess(t, first, env1, false, "", "workspace", "connect", "playground"); code != 0 {
+		t.Fatalf("connect the first repository: %s", errOut)
+	}
+	dir, env := loggedInTo(t, base)
+	code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "connect")
+	if code != cli.ExitUsage || strings.Contains(errOut, "  playground") ||
+		!regexp.MustCompile(`Left out 1 workspace bound to another repository \(a workspace holds one repository\): acme/playground ← id:[0-9a-f]{32}`).MatchString(errOut) {
+		t.Errorf("non-TTY listing: %d %s", code, errOut)
+	}
+	code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "connect", "playground")
+	if code != 1 || !strings.Contains(errOut, "workspace acme/playground is bound to another repository (id:") ||
+		!strings.Contains(errOut, "Connect this one to another workspace") {
+		t.Errorf("named: %d %s", code, errOut)
+	}
+	code, _, errOut = runInProcess(t, dir, env, true, "1\nmine\n", "workspace", "connect")
+	if code != 0 || strings.Contains(errOut, "playground (owner)") || !strings.Contains(errOut, "Left out 1 workspace bound to another repository") ||
+		!strings.Contains(errOut, "1) create a new workspace") || !strings.Contains(errOut, "Connected id:") || !strings.Contains(errOut, "acme/mine") {
+		t.Errorf("picker: %d %s", code, errOut)
+	}
+}
+
 func TestWorkspaceCommandsNeedLogin(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -133,6 +163,30 @@ func TestWorkspaceCommandsNeedLogin(t *testing.T) {
 	code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "info")
 	if code == 0 || !strings.Contains(errOut, "not connected") {
 		t.Errorf("info: %d %s", code, errOut)
+	}
+}
+
+// TestDeployWarnsAboutDataInTheCode: a deploy whose code holds a large
+// file warns on stderr, off a terminal too, naming the largest files and
+// .gitignore; it still deploys. Small code gets no warning.
+func TestDeployWarnsAboutDataInTheCode(t *testing.T) {
+	t.Parallel()
+	dir, env := loggedIn(t)
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "workspace", "connect", "playground"); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	writeFile(t, dir, "dlthub.toml", "[jobs.ingest.github]\ncommand = [\"true\"]\n")
+	writeFile(t, dir, ".gitignore", "*.log\nhome/\n") // this test's HOME is inside the workspace
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "deploy", "--dry-run"); code != 0 || strings.Contains(errOut, "Warning") {
+		t.Errorf("small code: %d %s", code, errOut)
+	}
+	writeFile(t, dir, "data/events.jsonl", strings.Repeat("x", 6<<20))
+	writeFile(t, dir, "ignored.log", strings.Repeat("x", 6<<20))
+	code, _, errOut := runInProcess(t, dir, env, false, "", "deploy")
+	if code != 0 || !strings.Contains(errOut, "Warning: the code to deploy is 6.0 MiB in 3 files") ||
+		!regexp.MustCompile(`\n +6\.0 MiB  data/events\.jsonl\n +\d+ B  dlthub\.toml\n +\d+ B  \.gitignore\n`).MatchString(errOut) ||
+		!strings.Contains(errOut, "add such files to .gitignore") || strings.Contains(errOut, "ignored.log") || !strings.Contains(errOut, "Deployed to") {
+		t.Errorf("large code: %d %s", code, errOut)
 	}
 }
 
@@ -459,6 +513,16 @@ func TestWorkspaceShow(t *testing.T) {
 	if code := cli.Run(context.Background(), f, []string{"workspace", "show"}); code != 0 || opened != page || strings.TrimSpace(outBuf.String()) != page {
 		t.Errorf("terminal: %d opened %q printed %q", code, opened, outBuf.String())
 	}
+	// No browser program: the ones tried are named, one by one.
+	io3, _, _, errBuf := iostreams.Test()
+	io3.SetTTY(true)
+	f.IO, f.OpenBrowser = io3, func(string) error {
+		return &exec.Error{Name: "xdg-open,x-www-browser,www-browser", Err: exec.ErrNotFound}
+	}
+	if code := cli.Run(context.Background(), f, []string{"workspace", "show"}); code != 0 ||
+		!strings.Contains(errBuf.String(), "Warning: could not open a browser (tried xdg-open, x-www-browser, www-browser): open the URL above yourself") {
+		t.Errorf("no browser: %d %s", code, errBuf.String())
+	}
 	if code, out, _ := runInProcess(t, dir, env, false, "", "workspace", "info"); code != 0 || !strings.Contains(out, "page          "+page) {
 		t.Errorf("info: %d %s", code, out)
 	}
@@ -517,7 +581,7 @@ trigger = ["0 3 * * *"]
 	code, out, errOut := runInProcess(t, dir, env, false, "", "run", "hello", "-f")
 	if code != 0 || !strings.Contains(out, "hello from jobs.ingest.hello on prod\ngreeting=hi\nlevel=WARN token=****\n") || !strings.Contains(errOut, "careful") ||
 		!regexp.MustCompile(`job\s+added\s+jobs\.ingest\.hello`).MatchString(errOut) || !strings.Contains(errOut, "▶ jobs.ingest.hello: run #1 queued") ||
-		!strings.Contains(errOut, "✔ jobs.ingest.hello #1 completed: completed in ") {
+		!strings.Contains(errOut, "✔ jobs.ingest.hello #1 completed in ") {
 		t.Fatalf("run -f: %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	// The scheduler queues the downstream job once hello completed.
@@ -544,7 +608,7 @@ trigger = ["0 3 * * *"]
 		t.Errorf("trigger dry run: %d %s", code, errOut)
 	}
 	code, out, errOut = runInProcess(t, dir, env, false, "", "run", "broken", "-f", "--no-deploy")
-	if code != 1 || !strings.Contains(out, "trying") || !strings.Contains(errOut, "✘ jobs.ingest.broken #1 failed: failed with exit code 7") {
+	if code != 1 || !strings.Contains(out, "trying") || !strings.Contains(errOut, "✘ jobs.ingest.broken #1 failed with exit code 7") {
 		t.Errorf("failing run: %d\n%s\n%s", code, out, errOut)
 	}
 	// The log of a past run, and the list.

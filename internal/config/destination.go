@@ -11,9 +11,52 @@ import (
 // neither configured nor a known type.
 var ErrUnknownDestination = errors.New("unknown destination")
 
-// DestinationTypes are the destination types this build knows.
+// DestinationType is a destination type this build loads into.
+type DestinationType struct {
+	Name        string
+	Description string
+}
+
+// SupportedDestinations are the destination types this build loads into,
+// with a line on each: the one list behind `pipeline init`'s checks and
+// --list-destinations, and the errors here.
+func SupportedDestinations() []DestinationType {
+	return []DestinationType{
+		{"duckdb", "embedded DuckDB file in the profile's local dir (default)"},
+		{"filesystem", "Parquet or JSONL files in a directory (destination.<name>.bucket_url)"},
+		{"motherduck", "DuckDB in MotherDuck: credentials md:<database>?motherduck_token=… (needs the network)"},
+		{"postgres", "PostgreSQL: destination.<name>.credentials, a connection string or fields"},
+	}
+}
+
+// DestinationTypes are the names of the destination types this build knows.
 func DestinationTypes() []string {
-	return []string{"duckdb", "filesystem", "motherduck", "postgres"}
+	var out []string
+	for _, d := range SupportedDestinations() {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+// dltOnlyDestinations are destination types of Python dlt that this build
+// cannot load into: a name among them is a type, never a named destination.
+func dltOnlyDestinations() []string {
+	return []string{
+		"athena", "bigquery", "clickhouse", "databricks", "destination", "dremio", "ducklake", "dummy",
+		"fabric", "lancedb", "mssql", "qdrant", "redshift", "snowflake", "sqlalchemy", "synapse", "weaviate",
+	}
+}
+
+// IsUnsupportedDestination reports a destination type Python dlt knows and
+// this build cannot load into (bigquery, snowflake, …).
+func IsUnsupportedDestination(name string) bool {
+	return slices.Contains(dltOnlyDestinations(), name)
+}
+
+// AllDestinationTypes are every destination type name dlt knows, supported
+// here or not (for "did you mean" on mistyped names).
+func AllDestinationTypes() []string {
+	return append(DestinationTypes(), dltOnlyDestinations()...)
 }
 
 // Destination is a resolved destination reference.
@@ -51,6 +94,10 @@ func (r *Resolver) ResolveDestination(pipeline, name string) (Destination, error
 	if slices.Contains(DestinationTypes(), name) {
 		d.Type = name
 		return d, nil
+	}
+	if IsUnsupportedDestination(name) {
+		return Destination{}, fmt.Errorf("%w %q: dlt knows this destination type, but this build cannot load into it; supported: %s. Pick one of those, or name a destination (destination.<name>.destination_type in .dlt/config.toml)",
+			ErrUnknownDestination, name, strings.Join(DestinationTypes(), ", "))
 	}
 	var tried []string
 	for _, t := range res.Traces {

@@ -28,6 +28,15 @@ type manifest struct {
 	Rows    map[string]int64 `json:"rows,omitempty"`
 }
 
+// records is how many records the package's resources extracted.
+func (m *manifest) records() int64 {
+	var n int64
+	for _, r := range m.Resources {
+		n += r.Records
+	}
+	return n
+}
+
 type resourceManifest struct {
 	Name             string           `json:"name"`
 	Table            string           `json:"table"`
@@ -140,6 +149,7 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 	}
 	var buf []byte
 	var n, seen, lastPages int64
+	p.progress(Progress{Stage: "extract", Resource: r.Name})
 	for rec, err := range r.Records(ctx, rc) {
 		if err != nil {
 			_ = w.Close()
@@ -177,7 +187,7 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 		if h := p.opts.Hooks; h != nil && h.ExtractRecord != nil {
 			h.ExtractRecord(n)
 		}
-		if n%10000 == 0 || (rc.Pages > 0 && rc.Pages != lastPages) {
+		if n%progressEvery == 0 || (rc.Pages > 0 && rc.Pages != lastPages) {
 			lastPages = rc.Pages
 			p.progress(Progress{Stage: "extract", Resource: r.Name, Records: n, Bytes: w.Bytes, Pages: rc.Pages})
 		}

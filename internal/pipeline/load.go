@@ -28,9 +28,18 @@ func (p *Pipeline) load(ctx context.Context, client destination.Client, loadID s
 		return fmt.Errorf("load: %w", err)
 	}
 	pkg := &destination.Package{LoadID: loadID, Schema: s, Files: map[string][]string{}, Replace: m.Replace}
+	var size int64
 	for _, j := range jobs {
 		pkg.Files[j.Table] = append(pkg.Files[j.Table], j.Path)
+		if fi, err := os.Stat(j.Path); err == nil {
+			size += fi.Size()
+		}
 	}
+	var rows int64
+	for _, n := range m.Rows {
+		rows += n
+	}
+	p.progress(Progress{Stage: "load", LoadID: loadID, Bytes: size, Total: rows})
 	if m.State != nil && m.StateChanged {
 		compressed, err := m.State.Compress()
 		if err != nil {
@@ -66,5 +75,6 @@ func (p *Pipeline) load(ctx context.Context, client destination.Client, loadID s
 	for t, n := range m.Rows {
 		info.Rows[t] += n
 	}
+	p.progress(Progress{Stage: "load", LoadID: loadID, Records: rows, Bytes: size, Total: rows, Done: true})
 	return nil
 }

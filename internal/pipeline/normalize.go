@@ -47,12 +47,14 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 		return err
 	}
 	w := &tableWriter{dir: jobs, files: map[string]*csvFile{}, next: map[string]int{}}
+	total := m.records()
+	p.progress(Progress{Stage: "normalize", LoadID: loadID, Total: total})
 	// Normalizing allocates many short-lived values and keeps few; a lazier
 	// GC trades a little memory for a lot of time here.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	nz := normalize.New(s, p.naming, loadID, w)
 	nz.ValidFrom = m.CreatedAt.UTC().Format(time.RFC3339Nano)
-	err = p.normalizeResources(ctx, src, m, nz)
+	err = p.normalizeResources(ctx, src, m, nz, w)
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
@@ -88,10 +90,16 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	if err := p.saveSchema(s); err != nil {
 		return err
 	}
-	return p.store.Discard(loadpackage.ExtractedDir, loadID)
+	if err := p.store.Discard(loadpackage.ExtractedDir, loadID); err != nil {
+		return err
+	}
+	p.progress(Progress{Stage: "normalize", LoadID: loadID, Records: total, Rows: w.rows, Bytes: w.bytes(), Total: total, Done: true})
+	return nil
 }
 
-func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manifest, nz *normalize.Normalizer) error {
+func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manifest, nz *normalize.Normalizer, w *tableWriter) error {
+	total := m.records()
+	var done int64 // records of earlier resources
 	for _, r := range m.Resources {
 		h := &normalize.Hints{
 			Table: r.Table, Resource: r.Name, WriteDisposition: r.WriteDisposition, MergeStrategy: r.MergeStrategy,
@@ -129,11 +137,15 @@ func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manife
 				if hk := p.opts.Hooks; hk != nil && hk.NormalizeRecord != nil {
 					hk.NormalizeRecord(idx)
 				}
+				if idx%progressEvery == 0 && p.opts.OnProgress != nil {
+					p.progress(Progress{Stage: "normalize", LoadID: nz.LoadID, Records: done + idx, Rows: w.rows, Bytes: w.bytes(), Total: total})
+				}
 			}
 		}
 		if ferr != nil {
 			return ferr
 		}
+		done += idx
 	}
 	return nil
 }
@@ -231,6 +243,17 @@ type tableWriter struct {
 	files map[string]*csvFile
 	next  map[string]int
 	buf   []byte
+	// rows written, and bytes of the files closed so far (progress).
+	rows, closed int64
+}
+
+// bytes is how much was written so far.
+func (w *tableWriter) bytes() int64 {
+	n := w.closed
+	for _, f := range w.files {
+		n += f.w.Bytes
+	}
+	return n
 }
 
 type csvFile struct {
@@ -246,6 +269,7 @@ type csvFile struct {
 }
 
 func (w *tableWriter) WriteRow(t *schema.Table, cols []*schema.Column, vals []any) error {
+	w.rows++
 	f := w.files[t.Name]
 	if f != nil {
 		for _, c := range cols {
@@ -253,6 +277,7 @@ func (w *tableWriter) WriteRow(t *schema.Table, cols []*schema.Column, vals []an
 				if err := f.w.Close(); err != nil {
 					return err
 				}
+				w.closed += f.w.Bytes
 				f = nil
 				break
 			}

@@ -47,21 +47,37 @@ type Options struct {
 	Hooks *Hooks
 	// Refresh, for the next run: drop_sources, drop_resources or drop_data.
 	Refresh string
-	// OnProgress, when set, hears about long work: every 10,000 records
-	// extracted, and each stage as it starts and ends.
+	// OnProgress, when set, hears about the run as it goes: each stage as
+	// it starts and ends, and every 1,000 records extracted or normalized
+	// (and every page fetched). It is called on the run's goroutine and
+	// must return quickly; showing progress (and throttling that) is the
+	// caller's business.
 	OnProgress func(Progress)
 }
 
-// Progress is a progress event.
+// Progress is a progress event. A stage's events end with one that has
+// Done set, unless the stage failed.
 type Progress struct {
 	Stage    string // extract, normalize, load
 	Resource string // during extract
 	LoadID   string
-	Records  int64
-	Bytes    int64 // extracted so far
-	Pages    int64 // pages fetched so far, for sources that page
-	Done     bool
+	// Records: extract: records extracted so far; normalize: records
+	// normalized so far; load: rows loaded (when Done).
+	Records int64
+	// Rows: normalize: rows written so far, child tables' rows included.
+	Rows int64
+	// Bytes: extract: bytes extracted so far; normalize: bytes of the
+	// normalized files written so far; load: bytes of the package's files.
+	Bytes int64
+	// Total is what the stage works through when known (0: unknown):
+	// normalize: the records to normalize; load: the rows to load.
+	Total int64
+	Pages int64 // pages fetched so far, for sources that page
+	Done  bool
 }
+
+// progressEvery is how many records pass between progress events.
+const progressEvery = 1000
 
 func (p *Pipeline) progress(ev Progress) {
 	if p.opts.OnProgress != nil {
@@ -235,17 +251,11 @@ func (p *Pipeline) localPath(db string) string {
 // OpenDestination opens the destination client.
 func (p *Pipeline) OpenDestination() (destination.Client, error) {
 	if p.dest.Type == "postgres" {
-		if p.opts.Resolver == nil {
-			return nil, fmt.Errorf("destination %q: postgres needs credentials from configuration", p.dest.Name)
+		dsn, err := p.postgresDSN()
+		if err != nil {
+			return nil, err
 		}
-		var cfg struct {
-			Credentials postgres.Credentials `config:"credentials"`
-		}
-		cfg.Credentials.Port = 5432
-		if err := p.opts.Resolver.Decode(p.opts.Name, p.dest.Sections, &cfg); err != nil {
-			return nil, fmt.Errorf("destination %q: %w", p.dest.Name, err)
-		}
-		return postgres.Open(context.Background(), cfg.Credentials.DSN(), p.dataset)
+		return postgres.Open(context.Background(), dsn, p.dataset)
 	}
 	if p.dest.Type == "motherduck" {
 		var cfg struct {
@@ -259,16 +269,13 @@ func (p *Pipeline) OpenDestination() (destination.Client, error) {
 		return duckdb.OpenMotherDuck(cfg.Credentials, p.dataset)
 	}
 	if p.dest.Type == "filesystem" {
-		url, err := p.setting("bucket_url", p.opts.LocalDir)
+		url, err := p.bucketURL()
 		if err != nil {
 			return nil, err
 		}
 		format, err := p.setting("loader_file_format", filesystem.Parquet)
 		if err != nil {
 			return nil, err
-		}
-		if !strings.Contains(url, "://") {
-			url = p.localPath(url)
 		}
 		return filesystem.Open(url, p.dataset, format)
 	}
@@ -277,6 +284,35 @@ func (p *Pipeline) OpenDestination() (destination.Client, error) {
 		return nil, err
 	}
 	return duckdb.Open(path, p.dataset)
+}
+
+// postgresDSN is a postgres destination's connection string, password
+// included: hand it to a driver, never print it.
+func (p *Pipeline) postgresDSN() (string, error) {
+	if p.opts.Resolver == nil {
+		return "", fmt.Errorf("destination %q: postgres needs credentials from configuration", p.dest.Name)
+	}
+	var cfg struct {
+		Credentials postgres.Credentials `config:"credentials"`
+	}
+	cfg.Credentials.Port = 5432
+	if err := p.opts.Resolver.Decode(p.opts.Name, p.dest.Sections, &cfg); err != nil {
+		return "", fmt.Errorf("destination %q: %w", p.dest.Name, err)
+	}
+	return cfg.Credentials.DSN(), nil
+}
+
+// bucketURL is a filesystem destination's bucket_url, a relative path
+// taken from the local dir.
+func (p *Pipeline) bucketURL() (string, error) {
+	url, err := p.setting("bucket_url", p.opts.LocalDir)
+	if err != nil {
+		return "", err
+	}
+	if !strings.Contains(url, "://") {
+		url = p.localPath(url)
+	}
+	return url, nil
 }
 
 // setting reads destination.<name>.<key> (pipeline-scoped first).
@@ -385,20 +421,14 @@ func (p *Pipeline) finishPending(ctx context.Context, client destination.Client,
 
 func (p *Pipeline) normalizeAndLoad(ctx context.Context, client destination.Client, loadID string, info *LoadInfo) error {
 	t0 := time.Now()
-	p.progress(Progress{Stage: "normalize", LoadID: loadID})
 	err := p.normalize(ctx, client, loadID)
 	info.Normal += time.Since(t0)
 	if err != nil {
 		return err
 	}
-	p.progress(Progress{Stage: "normalize", LoadID: loadID, Done: true})
 	t0 = time.Now()
-	p.progress(Progress{Stage: "load", LoadID: loadID})
 	err = p.load(ctx, client, loadID, info)
 	info.Load += time.Since(t0)
-	if err == nil {
-		p.progress(Progress{Stage: "load", LoadID: loadID, Done: true})
-	}
 	return err
 }
 

@@ -14,6 +14,10 @@ func Closest(name string, candidates []string) string {
 	return best
 }
 
+// Distance is the Levenshtein distance between a and b: how many single
+// characters to insert, delete or replace to turn one into the other.
+func Distance(a, b string) int { return distance(a, b) }
+
 // distance is the Levenshtein distance.
 func distance(a, b string) int {
 	prev := make([]int, len(b)+1)
