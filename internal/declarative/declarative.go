@@ -307,6 +307,9 @@ func (s *Spec) applyHints(res *pipeline.Resource, m map[string]any) error {
 			col.MergeKey, _ = def["merge_key"].(bool)
 			col.HardDelete, _ = def["hard_delete"].(bool)
 			col.DedupSort, _ = def["dedup_sort"].(string)
+			if nb, ok := def["nullable"].(bool); ok && !nb {
+				col.NotNull = true
+			}
 			res.Columns = append(res.Columns, col)
 		}
 	}

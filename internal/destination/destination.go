@@ -6,6 +6,8 @@ package destination
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -45,6 +47,16 @@ type StateRow struct {
 	CreatedAt     time.Time
 	VersionHash   string
 	LoadID        string
+	// ID is the row's _dlt_id (dlt gives state rows one like any root row).
+	ID string
+}
+
+// NewRowID is a random root row key as dlt makes them: 10 random bytes,
+// base64 without padding.
+func NewRowID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawStdEncoding.EncodeToString(b[:])
 }
 
 // Client is an open destination.

@@ -89,6 +89,7 @@ type Normalizer struct {
 
 	field     []field
 	lists     []childList
+	stack     []pendingObj
 	childBufs []childBuf
 	rng       *mrand.ChaCha8
 	cols      []*schema.Column
@@ -167,13 +168,24 @@ func (n *Normalizer) path(prefix, key string) string {
 	return p
 }
 
+// emptyKey is what dlt names the column of an empty (or blank) key.
+const emptyKey = "_empty"
+
+// norm is a record key as a column name. Like dlt (with its default
+// use_break_path_on_normalize), a key is normalized as a path: its "__"
+// parts one by one, so "small__love__potion" keeps its separators.
 func (n *Normalizer) norm(k string) string {
 	if v, ok := n.names[k]; ok {
 		return v
 	}
-	v, err := n.Naming.NormalizeIdentifier(k)
-	if err != nil {
-		v = "_"
+	var v string
+	if strings.TrimSpace(k) == "" {
+		v = emptyKey
+	} else {
+		var err error
+		if v, err = n.Naming.NormalizePath(k); err != nil || v == "" {
+			v = emptyKey
+		}
 	}
 	if len(n.names) < 1<<16 {
 		// Record keys may share a parse buffer: cache private copies so
@@ -190,8 +202,15 @@ func (n *Normalizer) norm(k string) string {
 func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 	t := n.Schema.Table(h.Table)
 	if t == nil {
-		// A resource's own table may always be created; the tables contract
-		// governs the child tables that appear later.
+		// As in dlt, the tables contract governs the resource's own table
+		// too: frozen, a new one is an error; discarded, its records go
+		// (nil table, no error).
+		switch h.Contract.TablesMode() {
+		case schema.Freeze:
+			return nil, &schema.ContractError{Table: h.Table, Entity: "tables", Detail: "new table"}
+		case schema.DiscardRow, schema.DiscardValue:
+			return nil, nil
+		}
 		t = &schema.Table{Name: h.Table}
 		n.Schema.AddTable(t)
 	}
@@ -220,7 +239,8 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 			continue // hints on columns that appear later are applied then
 		}
 		cc := *c
-		cc.Nullable = !c.PrimaryKey
+		cc.Nullable = !c.PrimaryKey && !c.NotNull && !c.MergeKey
+		cc.NotNull = false
 		t.Columns = append(t.Columns, &cc)
 	}
 	for _, k := range h.PrimaryKey {
@@ -253,14 +273,38 @@ func maxNesting(h *Hints) int {
 // Record normalizes one record of resource h. index is its position in the
 // resource, for error messages.
 func (n *Normalizer) Record(h *Hints, index int64, rec any) error {
+	if page, ok := rec.([]any); ok {
+		// A list is a page of records, as in dlt's resources.
+		for _, r := range page {
+			if r == nil {
+				continue
+			}
+			if err := n.record(h, index, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if rec == nil {
+		return nil // dlt skips None items
+	}
+	return n.record(h, index, rec)
+}
+
+// record normalizes one record (not a page).
+func (n *Normalizer) record(h *Hints, index int64, rec any) error {
 	if !isObject(rec) {
-		return &RecordError{Resource: h.Resource, Index: index, Msg: fmt.Sprintf("a record must be an object, got %s", kind(rec))}
+		// dlt wraps what is not an object: {"value": rec}.
+		rec = map[string]any{schema.ValueColumn: rec}
 	}
 	root := n.Schema.Table(h.Table)
 	if root == nil {
 		var err error
 		if root, err = n.Prepare(h); err != nil {
 			return err
+		}
+		if root == nil {
+			return nil // the tables contract discards its records
 		}
 	}
 	var id string
@@ -288,7 +332,7 @@ func (n *Normalizer) Record(h *Hints, index int64, rec any) error {
 	default:
 		id = n.randomID()
 	}
-	fields, pending := n.flatten(rec, n.trie(h.Table), "", h.Table, 0, maxNesting(h), n.field[:0], n.lists[:0])
+	fields, pending := n.flatten(rec, n.trie(h.Table), "", h.Table, 0, 0, maxNesting(h), n.field[:0], n.lists[:0])
 	n.field = fields[:0]
 	fields = append(fields, field{schema.ColLoadID, n.LoadID, nil}, field{schema.ColID, id, nil})
 	if root.WriteDisposition == schema.Merge && root.MergeStrategy == schema.SCD2 {
@@ -327,17 +371,24 @@ func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID st
 			buf := &n.childBufs[depth]
 			fields, sub := buf.fields[:0], buf.lists[:0]
 			if isObject(elem) {
-				fields, sub = n.flatten(elem, n.trie(cl.table), "", cl.table, cl.level, maxNesting(h), fields, sub)
+				fields, sub = n.flatten(elem, n.trie(cl.table), "", cl.table, cl.level, cl.level, maxNesting(h), fields, sub)
+			} else if l, ok := elem.([]any); ok {
+				// A list in a list: like dlt, a row {"list": [...]} one
+				// level deeper, whose list becomes the next nested table.
+				wrapped := map[string]any{listKey: l}
+				fields, sub = n.flatten(wrapped, n.trie(cl.table), "", cl.table, cl.level+1, cl.level+1, maxNesting(h), fields, sub)
 			} else if elem != nil {
 				fields = append(fields, field{schema.ValueColumn, elem, nil})
+			}
+			// dlt's order: the propagated root key, then the parent key,
+			// the list index and the row key.
+			if rootID != "" {
+				fields = append(fields, field{schema.ColRootID, rootID, nil})
 			}
 			fields = append(fields,
 				field{schema.ColParentID, parentID, nil},
 				field{schema.ColListIdx, int64(idx), nil},
 				field{schema.ColID, cid, nil})
-			if rootID != "" {
-				fields = append(fields, field{schema.ColRootID, rootID, nil})
-			}
 			t := n.Schema.Table(cl.table)
 			if t == nil {
 				parent := parentOf(n.Schema, cl.table)
@@ -408,10 +459,41 @@ func (n *Normalizer) trie(table string) keyNode {
 	return t
 }
 
+// listKey is the key dlt wraps a list in a list with.
+const listKey = "list"
+
 // flatten appends the scalar fields of obj (with prefix) and collects its
-// lists as child tables of table.
-func (n *Normalizer) flatten(obj any, node keyNode, prefix, table string, level, maxLevel int, out []field, lists []childList) ([]field, []childList) {
-	each(obj, func(k string, v any) {
+// lists as child tables of table. level is obj's nesting level, rowLevel
+// the level of the row obj belongs to: as in dlt, a list's rows are one
+// level below their row, however deep in the row's objects it sits.
+//
+// Nested objects are flattened in dlt's order: dlt walks a row with a
+// stack, so a level's own values come first, then its nested objects, the
+// last one first. Column order follows from it.
+func (n *Normalizer) flatten(obj any, node keyNode, prefix, table string, level, rowLevel, maxLevel int, out []field, lists []childList) ([]field, []childList) {
+	stack := append(n.stack[:0], pendingObj{obj, node, prefix, level})
+	for len(stack) > 0 {
+		top := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		out, lists, stack = n.flattenLevel(top, table, rowLevel, maxLevel, out, lists, stack)
+	}
+	n.stack = stack[:0]
+	return out, lists
+}
+
+// pendingObj is a nested object waiting on flatten's stack.
+type pendingObj struct {
+	obj    any
+	node   keyNode
+	prefix string
+	level  int
+}
+
+// flattenLevel takes one object's keys: values into out, lists into
+// lists, nested objects onto the stack.
+func (n *Normalizer) flattenLevel(p pendingObj, table string, rowLevel, maxLevel int, out []field, lists []childList, stack []pendingObj) ([]field, []childList, []pendingObj) {
+	node, prefix, level := p.node, p.prefix, p.level
+	each(p.obj, func(k string, v any) {
 		sl := node[k]
 		if sl == nil {
 			nk := n.norm(k)
@@ -441,18 +523,18 @@ func (n *Normalizer) flatten(obj any, node keyNode, prefix, table string, level,
 				if sl.child == "" {
 					sl.child = n.path(table, sl.col)
 				}
-				lists = append(lists, childList{table: sl.child, list: l, level: level + 1})
+				lists = append(lists, childList{table: sl.child, list: l, level: rowLevel + 1})
 				return
 			}
 			if sl.nested == nil {
 				sl.nested = keyNode{}
 			}
-			out, lists = n.flatten(x, sl.nested, sl.col, table, level+1, maxLevel, out, lists)
+			stack = append(stack, pendingObj{x, sl.nested, sl.col, level + 1})
 		default:
 			out = append(out, field{sl.col, v, sl})
 		}
 	})
-	return out, lists
+	return out, lists, stack
 }
 
 // emit types the fields against table t, applies the contract, adds new
@@ -507,7 +589,14 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 		case schema.DiscardValue:
 			continue
 		}
-		vname := n.path(f.name, "v_"+string(typ))
+		// As in dlt, a variant is named after the value's own type (a
+		// string is text, whatever it parses as), takes the inferred type
+		// when it is new, and a value that fits no variant fails the row.
+		raw := typ
+		if _, isString := f.v.(string); isString {
+			raw = schema.Text
+		}
+		vname := n.path(f.name, "v_"+string(raw))
 		vc := n.column(t, vname)
 		if vc == nil {
 			vc = findNew(newCols, vname)
@@ -515,8 +604,15 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 		if vc == nil {
 			vc = &schema.Column{Name: vname, DataType: typ, Nullable: true, Variant: true}
 			newCols = append(newCols, vc)
+			cols, vals = append(cols, vc), append(vals, schema.Canonical(f.v, typ))
+			continue
 		}
-		cols, vals = append(cols, vc), append(vals, schema.Canonical(f.v, typ))
+		vv, ok := schema.Coerce(f.v, typ, vc.DataType)
+		if !ok {
+			return false, &schema.ContractError{Table: t.Name, Column: f.name, Entity: "data_type",
+				Detail: fmt.Sprintf("a %s value fits neither the %s column nor its variant %s (%s)", typ, c.DataType, vname, vc.DataType)}
+		}
+		cols, vals = append(cols, vc), append(vals, vv)
 	}
 	t.Columns = append(t.Columns, newCols...)
 	n.cols, n.vals, n.newCol = cols, vals, newCols
@@ -539,7 +635,7 @@ func newColumn(name string, typ schema.DataType, h *Hints, isRoot bool) *schema.
 	c := &schema.Column{Name: name, DataType: typ, Nullable: true}
 	switch name {
 	case schema.ColID:
-		c.Nullable, c.RowKey = false, true
+		c.Nullable, c.RowKey, c.Unique = false, true, true
 	case schema.ColLoadID:
 		c.Nullable = false
 	case schema.ColParentID:
@@ -557,7 +653,7 @@ func newColumn(name string, typ schema.DataType, h *Hints, isRoot bool) *schema.
 		}
 		for _, k := range h.MergeKey {
 			if k == name {
-				c.MergeKey = true
+				c.MergeKey, c.Nullable = true, false
 			}
 		}
 		for _, hc := range h.Columns {
@@ -566,6 +662,14 @@ func newColumn(name string, typ schema.DataType, h *Hints, isRoot bool) *schema.
 				c.MergeKey = c.MergeKey || hc.MergeKey
 				c.HardDelete, c.DedupSort = hc.HardDelete, hc.DedupSort
 			}
+		}
+		for _, hc := range h.Columns {
+			if hc.Name == name && hc.NotNull {
+				c.Nullable = false
+			}
+		}
+		if c.MergeKey {
+			c.Nullable = false // as dlt marks merge keys
 		}
 	}
 	return c
@@ -577,22 +681,6 @@ func isObject(v any) bool {
 		return true
 	}
 	return false
-}
-
-func kind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case []any:
-		return "a list"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case int64, float64, jsonx.Number:
-		return "a number"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // each visits an object's keys in order (sorted for Go maps, which have none).

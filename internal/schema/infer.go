@@ -198,6 +198,12 @@ func Coerce(v any, from, to DataType) (any, bool) {
 			}
 		}
 	case Bool:
+		switch from {
+		case Bigint, Double, Decimal, Wei:
+			// dlt's bool(): any number but zero is true.
+			f, err := strconv.ParseFloat(numberString(v), 64)
+			return f != 0, err == nil
+		}
 		if from == Text {
 			switch strings.ToLower(strings.TrimSpace(v.(string))) {
 			case "true", "t", "yes", "y", "1", "on":

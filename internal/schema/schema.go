@@ -76,6 +76,7 @@ type Column struct {
 	DataType   DataType `json:"data_type"`
 	Nullable   bool     `json:"nullable"`
 	PrimaryKey bool     `json:"primary_key,omitempty"`
+	Unique     bool     `json:"unique,omitempty"`
 	MergeKey   bool     `json:"merge_key,omitempty"`
 	RowKey     bool     `json:"row_key,omitempty"`
 	ParentKey  bool     `json:"parent_key,omitempty"`
@@ -85,6 +86,11 @@ type Column struct {
 	Scale      int      `json:"scale,omitempty"`
 	HardDelete bool     `json:"hard_delete,omitempty"`
 	DedupSort  string   `json:"dedup_sort,omitempty"`
+	// NotNull, in a resource's column hints, declares nullable = false
+	// (Nullable's zero value cannot tell "not said" from "false"; dlt's
+	// default is nullable). Hints travel in the extract package's
+	// metadata; a table's columns never keep it (Nullable says it there).
+	NotNull bool `json:"x-not-null,omitempty"`
 }
 
 // Table is one table: columns in the order they were first seen.

@@ -123,7 +123,8 @@ func selectExpr(col *schema.Column) string {
 const systemDDL = `
 CREATE TABLE IF NOT EXISTS %[1]s."_dlt_loads" (load_id VARCHAR NOT NULL, schema_name VARCHAR, status BIGINT NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE NOT NULL, schema_version_hash VARCHAR);
 CREATE TABLE IF NOT EXISTS %[1]s."_dlt_version" (version BIGINT NOT NULL, engine_version BIGINT NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE NOT NULL, schema_name VARCHAR NOT NULL, version_hash VARCHAR NOT NULL, schema VARCHAR NOT NULL);
-CREATE TABLE IF NOT EXISTS %[1]s."_dlt_pipeline_state" (version BIGINT NOT NULL, engine_version BIGINT NOT NULL, pipeline_name VARCHAR NOT NULL, state VARCHAR NOT NULL, created_at TIMESTAMP WITH TIME ZONE NOT NULL, version_hash VARCHAR, _dlt_load_id VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS %[1]s."_dlt_pipeline_state" (version BIGINT NOT NULL, engine_version BIGINT NOT NULL, pipeline_name VARCHAR NOT NULL, state VARCHAR NOT NULL, created_at TIMESTAMP WITH TIME ZONE NOT NULL, version_hash VARCHAR, _dlt_load_id VARCHAR NOT NULL, _dlt_id VARCHAR);
+ALTER TABLE %[1]s."_dlt_pipeline_state" ADD COLUMN IF NOT EXISTS _dlt_id VARCHAR;
 `
 
 // IsLoaded implements destination.Client.
@@ -218,8 +219,8 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 		return err
 	}
 	if s := p.State; s != nil {
-		if err := exec(`INSERT INTO `+c.table(schema.StateTable)+` VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			s.Version, s.EngineVersion, s.PipelineName, s.State, s.CreatedAt, s.VersionHash, p.LoadID); err != nil {
+		if err := exec(`INSERT INTO `+c.table(schema.StateTable)+` (version, engine_version, pipeline_name, state, created_at, version_hash, _dlt_load_id, _dlt_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.Version, s.EngineVersion, s.PipelineName, s.State, s.CreatedAt, s.VersionHash, p.LoadID, stateRowID(s)); err != nil {
 			return err
 		}
 	}
@@ -569,4 +570,12 @@ func quoteAll(names []string) string {
 		q[i] = Quote(q[i])
 	}
 	return strings.Join(q, ", ")
+}
+
+// stateRowID is the state row's _dlt_id.
+func stateRowID(s *destination.StateRow) string {
+	if s.ID != "" {
+		return s.ID
+	}
+	return destination.NewRowID()
 }

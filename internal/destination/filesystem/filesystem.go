@@ -154,7 +154,7 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) error {
 		f := filepath.Join(c.dir(schema.StateTable), s.PipelineName+"__"+p.LoadID+"__"+safe(s.VersionHash)+".jsonl")
 		if err := writeJSONL(f, map[string]any{
 			"version": s.Version, "engine_version": s.EngineVersion, "pipeline_name": s.PipelineName, "state": s.State,
-			"created_at": s.CreatedAt, "version_hash": s.VersionHash, "_dlt_load_id": p.LoadID,
+			"created_at": s.CreatedAt, "version_hash": s.VersionHash, "_dlt_load_id": p.LoadID, "_dlt_id": destination.NewRowID(),
 		}); err != nil {
 			return err
 		}

@@ -102,7 +102,8 @@ func SQLType(col *schema.Column) string {
 const systemDDL = `
 CREATE TABLE IF NOT EXISTS %[1]s."_dlt_loads" (load_id varchar NOT NULL, schema_name varchar, status bigint NOT NULL, inserted_at timestamp with time zone NOT NULL, schema_version_hash varchar);
 CREATE TABLE IF NOT EXISTS %[1]s."_dlt_version" (version bigint NOT NULL, engine_version bigint NOT NULL, inserted_at timestamp with time zone NOT NULL, schema_name varchar NOT NULL, version_hash varchar NOT NULL, schema varchar NOT NULL);
-CREATE TABLE IF NOT EXISTS %[1]s."_dlt_pipeline_state" (version bigint NOT NULL, engine_version bigint NOT NULL, pipeline_name varchar NOT NULL, state varchar NOT NULL, created_at timestamp with time zone NOT NULL, version_hash varchar, _dlt_load_id varchar NOT NULL);
+CREATE TABLE IF NOT EXISTS %[1]s."_dlt_pipeline_state" (version bigint NOT NULL, engine_version bigint NOT NULL, pipeline_name varchar NOT NULL, state varchar NOT NULL, created_at timestamp with time zone NOT NULL, version_hash varchar, _dlt_load_id varchar NOT NULL, _dlt_id varchar);
+ALTER TABLE %[1]s."_dlt_pipeline_state" ADD COLUMN IF NOT EXISTS _dlt_id varchar;
 `
 
 func isMissing(err error) bool {
@@ -190,8 +191,12 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 		return err
 	}
 	if s := p.State; s != nil {
-		if err := exec(`INSERT INTO `+c.table(schema.StateTable)+` VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			s.Version, s.EngineVersion, s.PipelineName, s.State, s.CreatedAt, s.VersionHash, p.LoadID); err != nil {
+		id := s.ID
+		if id == "" {
+			id = destination.NewRowID()
+		}
+		if err := exec(`INSERT INTO `+c.table(schema.StateTable)+` (version, engine_version, pipeline_name, state, created_at, version_hash, _dlt_load_id, _dlt_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			s.Version, s.EngineVersion, s.PipelineName, s.State, s.CreatedAt, s.VersionHash, p.LoadID, id); err != nil {
 			return err
 		}
 	}

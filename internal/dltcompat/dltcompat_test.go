@@ -1,0 +1,205 @@
+package dltcompat
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dlthub/dlthub/internal/python/pythontest"
+)
+
+// differences are the cases that differ from dlt on purpose (or not yet
+// fixed), with the reason; a listed case that matches fails, so the list
+// shrinks as the engine converges.
+func loadDifferences(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "differences.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d map[string]string
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// driverProcs is how many dlt interpreters share the corpus (dlt's
+// start-up and per-pipeline cost dominate the harness' time).
+const driverProcs = 2
+
+// runDlt runs every case through Python dlt, the corpus split over
+// driverProcs interpreters, and returns the directory of its dumps.
+func runDlt(t *testing.T, cases []Case) string {
+	t.Helper()
+	py := pythontest.Find(t)
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, driverProcs)
+	outs := make([][]byte, driverProcs)
+	for i := range driverProcs {
+		var part []Case
+		for j := i; j < len(cases); j += driverProcs {
+			part = append(part, cases[j])
+		}
+		b, err := json.Marshal(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := filepath.Join(dir, fmt.Sprintf("cases-%d.json", i))
+		if err := os.WriteFile(in, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		home := filepath.Join(dir, fmt.Sprintf("home-%d", i))
+		if err := os.Mkdir(home, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(py.Python, "driver.py", in, dir)
+		cmd.Env = append(os.Environ(), "HOME="+home)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = cmd.CombinedOutput()
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("dlt driver: %v\n%s", err, outs[i])
+		}
+	}
+	return dir
+}
+
+func readDump(t *testing.T, path string) *Result {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := decodeResult(b)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return r
+}
+
+// TestMatchesDlt runs the corpus through dlt and the engine and compares
+// what each stored.
+func TestMatchesDlt(t *testing.T) {
+	cases, err := LoadCases(filepath.Join("testdata", "cases"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, Generate(1, generated)...)
+	diffs := loadDifferences(t)
+	dltDir := runDlt(t, cases)
+	checkDltVersion(t, dltDir)
+	ctx := context.Background()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			want := readDump(t, filepath.Join(dltDir, c.Name+".json"))
+			got, err := RunEngine(ctx, c, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := Compare(want, got)
+			why, listed := diffs[c.Name]
+			switch {
+			case listed && len(d) == 0:
+				t.Errorf("matches dlt now: remove it from testdata/differences.json (%s)", why)
+			case !listed && len(d) > 0:
+				t.Errorf("differs from dlt (%s):\n  %s", c.Why, strings.Join(d, "\n  "))
+			}
+		})
+	}
+}
+
+// generated is how many random cases join the hand-written ones.
+const generated = 100
+
+// checkDltVersion fails when the dlt that ran is not the one the corpus and
+// testdata/differences.json were last checked against: a new dlt may
+// change what matches, and the differences must be looked at again.
+func checkDltVersion(t *testing.T, dltDir string) {
+	t.Helper()
+	ran, err := os.ReadFile(filepath.Join(dltDir, "dlt-version"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked, err := os.ReadFile(filepath.Join("testdata", "dlt-version"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(ran)) != strings.TrimSpace(string(checked)) {
+		t.Fatalf("dlt %s ran, but the corpus was checked against dlt %s: run this test, review testdata/differences.json and docs/dlt-differences.md, then write %s into testdata/dlt-version",
+			strings.TrimSpace(string(ran)), strings.TrimSpace(string(checked)), strings.TrimSpace(string(ran)))
+	}
+}
+
+// The generator makes the same cases from the same seed, and others from
+// another.
+func TestGenerateIsDeterministic(t *testing.T) {
+	a, _ := json.Marshal(Generate(7, 20))
+	b, _ := json.Marshal(Generate(7, 20))
+	c, _ := json.Marshal(Generate(8, 20))
+	if string(a) != string(b) {
+		t.Error("two runs of seed 7 differ")
+	}
+	if string(a) == string(c) {
+		t.Error("seeds 7 and 8 made the same cases")
+	}
+}
+
+// TestHarnessCatchesABrokenRule breaks the engine's output the way a
+// broken normalizer rule would (two columns swapped, a value changed, a
+// hint dropped) and checks the harness reports each, readably. The engine
+// runs twice on the case, so the comparison itself is exercised end to end
+// on real DuckDB files.
+func TestHarnessCatchesABrokenRule(t *testing.T) {
+	ctx := context.Background()
+	c := Case{Name: "broken", Loads: [][]json.RawMessage{{json.RawMessage(`{"id": 1, "name": "a", "tags": ["x", "y"]}`)}}}
+	want, err := RunEngine(ctx, c, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := RunEngine(ctx, c, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := Compare(want, same); len(d) != 0 {
+		t.Fatalf("two runs of one case differ:\n%s", strings.Join(d, "\n"))
+	}
+	got, _ := RunEngine(ctx, c, t.TempDir())
+	// Swap id and name, in the schema, the table and its rows.
+	st := got.Schema.Tables["items"]
+	st.Columns[0], st.Columns[1] = st.Columns[1], st.Columns[0]
+	got.Schema.Tables["items"] = st
+	tb := got.Tables["items"]
+	tb.Columns[0], tb.Columns[1] = tb.Columns[1], tb.Columns[0]
+	for _, r := range tb.Rows {
+		r[0], r[1] = r[1], r[0]
+	}
+	// A nested value changed, and the row key's unique hint dropped.
+	got.Tables["items__tags"].Rows[1][0] = "z"
+	delete(got.Schema.Tables["items"].Columns[3], "unique")
+	d := strings.Join(Compare(want, got), "\n")
+	for _, w := range []string{
+		"schema: table items: columns:\n    dlt:    id, name, _dlt_load_id, _dlt_id\n    engine: name, id, _dlt_load_id, _dlt_id",
+		"database: table items columns:\n    dlt:    id BIGINT, name VARCHAR",
+		"data: table items__tags: 1 row(s) differ",
+		`dlt:    {_dlt_list_idx=1, value="y"}`,
+		`engine: {_dlt_list_idx=1, value="z"}`,
+		"schema: items._dlt_id: unique: dlt true, engine -",
+	} {
+		if !strings.Contains(d, w) {
+			t.Errorf("the diff does not say %q:\n%s", w, d)
+		}
+	}
+}

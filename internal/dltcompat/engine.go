@@ -1,0 +1,303 @@
+package dltcompat
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"math"
+	"math/big"
+	"path/filepath"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/dlthub/dlthub/internal/jsonx"
+	"github.com/dlthub/dlthub/internal/pipeline"
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// RunEngine runs a case through this engine into a DuckDB file under dir
+// and returns what it stored, in the form driver.py dumps dlt's.
+func RunEngine(ctx context.Context, c Case, dir string) (*Result, error) {
+	res, err := resource(c)
+	if err != nil {
+		return nil, fmt.Errorf("case %s: hints: %w", c.Name, err)
+	}
+	p, err := pipeline.New(pipeline.Options{Name: "c_" + c.Name, Destination: "duckdb", Dataset: "data",
+		PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: dir})
+	if err != nil {
+		return nil, err
+	}
+	for _, load := range c.Loads {
+		recs := make([]any, len(load))
+		for i, r := range load {
+			recs[i] = jsonx.Raw(r)
+		}
+		r := *res
+		r.Records = func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
+			return func(yield func(any, error) bool) {
+				for _, rec := range recs {
+					if !yield(rec, nil) {
+						return
+					}
+				}
+			}
+		}
+		if _, err := p.Run(ctx, &r); err != nil {
+			return &Result{Error: err.Error()}, nil
+		}
+	}
+	path, err := p.DatabasePath()
+	if err != nil {
+		return nil, err
+	}
+	return Dump(ctx, path)
+}
+
+// resource turns dlt.resource's hints into the engine's resource.
+func resource(c Case) (*pipeline.Resource, error) {
+	r := &pipeline.Resource{Name: c.TableName()}
+	for key, raw := range c.Hints {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		switch key {
+		case "write_disposition":
+			switch x := v.(type) {
+			case string:
+				r.WriteDisposition = x
+			case map[string]any:
+				r.WriteDisposition, _ = x["disposition"].(string)
+				r.MergeStrategy, _ = x["strategy"].(string)
+			}
+		case "primary_key":
+			r.PrimaryKey = names(v)
+		case "merge_key":
+			r.MergeKey = names(v)
+		case "max_table_nesting":
+			n, ok := v.(float64)
+			if !ok {
+				return nil, fmt.Errorf("max_table_nesting: want a number")
+			}
+			m := int(n)
+			r.MaxNesting = &m
+		case "schema_contract":
+			ct, err := schema.ParseContract(v)
+			if err != nil {
+				return nil, err
+			}
+			r.Contract = ct
+		case "columns":
+			cols, err := columns(raw)
+			if err != nil {
+				return nil, err
+			}
+			r.Columns = cols
+		default:
+			return nil, fmt.Errorf("unknown hint %s", key)
+		}
+	}
+	return r, nil
+}
+
+func names(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// columns reads a columns hint (an object of column schemas, in order).
+func columns(raw json.RawMessage) ([]*schema.Column, error) {
+	var ordered orderedColumns
+	if err := json.Unmarshal(raw, &ordered); err != nil {
+		return nil, err
+	}
+	var names []string
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*schema.Column, 0, len(ordered))
+	for i, m := range ordered {
+		b, _ := json.Marshal(m)
+		col := &schema.Column{Nullable: true}
+		if err := json.Unmarshal(b, col); err != nil {
+			return nil, fmt.Errorf("column %s: %w", names[i], err)
+		}
+		if nb, ok := m["nullable"].(bool); ok && !nb {
+			col.NotNull = true
+		}
+		if col.Name == "" {
+			col.Name = names[i]
+		}
+		out = append(out, col)
+	}
+	return out, nil
+}
+
+// Dump reads what a DuckDB file holds in dataset "data", as driver.py's
+// dump() does, through a JSON round trip so both sides compare the same
+// Go types.
+func Dump(ctx context.Context, path string) (*Result, error) {
+	db, err := sql.Open("duckdb", path+"?access_mode=READ_ONLY")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = db.Close() }()
+	out := map[string]any{}
+	tables := map[string]*Table{}
+	var doc string
+	if err := db.QueryRowContext(ctx, `SELECT schema FROM data._dlt_version ORDER BY inserted_at DESC, version DESC LIMIT 1`).Scan(&doc); err != nil && err != sql.ErrNoRows {
+		return nil, fmt.Errorf("read _dlt_version: %w", err)
+	}
+	out["schema"] = json.RawMessage(doc)
+	if doc == "" {
+		out["schema"] = nil
+	}
+	rows, err := db.QueryContext(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'data' ORDER BY table_name, ordinal_position`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var t, c, typ string
+		if err := rows.Scan(&t, &c, &typ); err != nil {
+			_ = rows.Close()
+			return nil, err
+		}
+		if tables[t] == nil {
+			tables[t] = &Table{Rows: [][]any{}}
+		}
+		tables[t].Columns = append(tables[t].Columns, [2]string{c, typ})
+	}
+	_ = rows.Close()
+	for name, t := range tables {
+		if strings.HasPrefix(name, "_dlt_") {
+			continue
+		}
+		quoted := make([]string, len(t.Columns))
+		for i, c := range t.Columns {
+			quoted[i] = `"` + strings.ReplaceAll(c[0], `"`, `""`) + `"`
+		}
+		rs, err := db.QueryContext(ctx, `SELECT `+strings.Join(quoted, ", ")+` FROM data."`+name+`"`)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		for rs.Next() {
+			vals := make([]any, len(t.Columns))
+			ptrs := make([]any, len(vals))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rs.Scan(ptrs...); err != nil {
+				_ = rs.Close()
+				return nil, err
+			}
+			row := make([]any, len(vals))
+			for i, v := range vals {
+				row[i] = Value(v, t.Columns[i][1])
+			}
+			t.Rows = append(t.Rows, row)
+		}
+		_ = rs.Close()
+	}
+	out["tables"] = tables
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	return decodeResult(b)
+}
+
+// decodeResult decodes a dump, numbers as json.Number.
+func decodeResult(b []byte) (*Result, error) {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	var r Result
+	if err := dec.Decode(&r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Value is a scanned DuckDB value in the harness' canonical form, the
+// same as driver.py's value(): JSON scalars as they are, others tagged.
+func Value(v any, dbType string) any {
+	switch x := v.(type) {
+	case nil, bool, string, int64, int32, int16, int8, uint64, uint32, uint16, uint8:
+		if s, ok := x.(string); ok && dbType == "JSON" {
+			return map[string]string{"json": s}
+		}
+		return x
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return map[string]string{"float": map[bool]string{true: "nan", false: map[bool]string{true: "inf", false: "-inf"}[x > 0]}[math.IsNaN(x)]}
+		}
+		return x
+	case float32:
+		return Value(float64(x), dbType)
+	case *big.Int:
+		return json.Number(x.String())
+	case duckdb.Decimal:
+		return map[string]string{"decimal": formatDecimal(x)}
+	case []byte:
+		return map[string]string{"binary": base64.StdEncoding.EncodeToString(x)}
+	case time.Time:
+		switch {
+		case strings.HasPrefix(dbType, "TIMESTAMP WITH TIME ZONE"):
+			return map[string]string{"timestamptz": x.UTC().Format("2006-01-02T15:04:05.000000")}
+		case dbType == "DATE":
+			return map[string]string{"date": x.Format("2006-01-02")}
+		case strings.HasPrefix(dbType, "TIME") && !strings.HasPrefix(dbType, "TIMESTAMP"):
+			return map[string]string{"time": x.Format("15:04:05.000000")}
+		}
+		return map[string]string{"timestamp": x.Format("2006-01-02T15:04:05.000000")}
+	case map[string]any, []any:
+		b, _ := json.Marshal(x)
+		return map[string]string{"json": string(b)}
+	}
+	return map[string]string{"other": fmt.Sprint(v)}
+}
+
+// formatDecimal prints a decimal with its scale's digits, as Python's
+// str(Decimal) does for DuckDB's decimals.
+func formatDecimal(d duckdb.Decimal) string {
+	s := new(big.Int).Abs(d.Value).String()
+	sign := ""
+	if d.Value.Sign() < 0 {
+		sign = "-"
+	}
+	if d.Scale == 0 {
+		return sign + s
+	}
+	sc := int(d.Scale)
+	for len(s) <= sc {
+		s = "0" + s
+	}
+	return sign + s[:len(s)-sc] + "." + s[len(s)-sc:]
+}
