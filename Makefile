@@ -21,7 +21,7 @@ build: ## build bin/dlthub (--version: the git tag, commit and date)
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/dlthub
 
 .PHONY: setup
-setup: ## install what tests need beyond Go: PostgreSQL binaries, script(1), bubblewrap, build/py with pinned uv and dlt
+setup: ## install what tests need beyond Go: PostgreSQL binaries, script(1), bubblewrap, Chromium, build/py with pinned uv and dlt
 	./scripts/setup.sh
 
 .PHONY: test
@@ -56,7 +56,7 @@ $(GOLANGCI):
 BENCH_ROWS ?= 1000000
 
 .PHONY: bench
-bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 4×; JSONL → Postgres; Postgres (BENCH_PG_ROWS, default 5M) → DuckDB; deploy packaging of 2,000 files; run dispatch (with and without the run sandbox) and log throughput; API job listing (req/s, p99) at 32 clients against the same HTTP stack without the store
+bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 4×; JSONL → Postgres; Postgres (BENCH_PG_ROWS, default 5M) → DuckDB; deploy packaging of 2,000 files; run dispatch (with and without the run sandbox) and log throughput; API job listing (req/s, p99) at 32 clients against the same HTTP stack without the store; time to a log line on the run page in headless Chromium (p50/p95 of 20) against the NDJSON API
 	$(GO) run ./tools/benchstartup -bin $(BIN)
 	$(GO) build -o bin/benchload ./tools/benchload
 	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchload -sizes 1,4
@@ -67,6 +67,13 @@ bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 
 	$(GO) run ./tools/benchapi
 	./scripts/setup.sh
 	$(GO) run ./tools/benchpython
+	$(GO) run ./tools/benchui
+
+# CI=true turns a missing Chromium into a failure, not a skip: no
+# pictures must not pass as new ones.
+.PHONY: screenshots
+screenshots: ## regenerate docs/screenshots/*.png (run, jobs and workspace pages) with the browser tests in headless Chromium
+	CI=true DLTHUB_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestBrowser(WorkspacePage|RunPageFollowsLiveLogs)$$' ./internal/server
 
 .PHONY: demo
 demo: build ## the quickstart: a workspace in a temp dir, end to end

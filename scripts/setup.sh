@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go: PostgreSQL's binaries (the tests
 # start their own throwaway server from them), script(1) for the
-# pseudo-terminal tests, bubblewrap for the run sandbox, a system Python
+# pseudo-terminal tests, bubblewrap for the run sandbox, Chromium for the
+# browser tests of the web UI, a system Python
 # for the worker's job environments, and build/py: a Python environment
 # with pinned uv, dlt and marimo (the Python workspace tests run dlt's
 # manifest worker and launchers from it; marimo for dlt's notebook detector). Needs root and apt on a machine that
@@ -19,6 +20,10 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
 fi
 command -v script >/dev/null || need+=(bsdutils)
 command -v bwrap >/dev/null || need+=(bubblewrap)
+# Debian's Chromium for the browser tests (internal/browsertest).
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null && ! command -v google-chrome >/dev/null; then
+  need+=(chromium)
+fi
 [ -x /usr/bin/python3 ] || need+=(python3)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then

@@ -29,13 +29,23 @@ const pageCSS = `body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6
 main{max-width:52rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 4px #0002}
 h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.6rem 0}input{display:block;width:100%;box-sizing:border-box;padding:.45rem;font:inherit}
 button{margin:.8rem .4rem 0 0;padding:.5rem 1rem;font:inherit;cursor:pointer}table{border-collapse:collapse;width:100%}
-td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e3e6ea}code{background:#eef0f3;padding:.1rem .3rem;border-radius:3px}`
+td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e3e6ea}code{background:#eef0f3;padding:.1rem .3rem;border-radius:3px}
+[hidden]{display:none!important}.hint{color:#4a5363;font-size:.9rem}
+.status{display:inline-block;padding:0 .45rem;border-radius:3px;font-weight:600;background:#eef0f3;color:#1d2330}
+.status-running,.status-starting{background:#dbe7fb;color:#173a7a}.status-completed{background:#dcf1e2;color:#14532d}
+.status-failed{background:#fbe0e0;color:#7a1c1c}.status-cancelled,.status-cancelling,.status-skipped{background:#f1ece0;color:#5b4612}
+.log{background:#14171c;color:#e8eaed;padding:.5rem 0;overflow:auto;max-height:70vh;border-radius:6px;font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.log .line{display:flex;gap:.6rem;padding:0 .8rem;white-space:pre-wrap;overflow-wrap:anywhere}.log time{flex:none;color:#9aa3ad}.log .text{flex:1}
+.log .stderr{background:#3b1f22;color:#ffdcdc}
+.mark{display:inline-block;flex:none;align-self:flex-start;padding:0 .3rem;border-radius:3px;background:#ffb4b4;color:#3b0a0a;font:600 11px/1.7 ui-monospace,monospace}`
 
+// page writes an HTML page. Its icon is empty and inline: browsers ask
+// for /favicon.ico otherwise, which this server does not have.
 func page(w http.ResponseWriter, status int, title, body string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(`<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>` +
+	_, _ = w.Write([]byte(`<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>` +
 		html(title) + ` · dlthub</title><style>` + pageCSS + `</style></head><body><main><h1>` + html(title) + `</h1>` + body + `</main></body></html>`))
 }
 
@@ -57,11 +67,17 @@ func safeNext(n string) string {
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
-	page(w, http.StatusOK, "Sign in", `<form method="post" action="/login">
-<input type="hidden" name="next" value="`+html(next)+`">
-<label>Email <input name="email" type="email"></label>
-<label>Password <input name="password" type="password"></label>
-<button>Sign in</button></form>`+s.githubLink(next))
+	page(w, http.StatusOK, "Sign in", s.loginForm(next, ""))
+}
+
+// loginForm is the sign-in form, with the email typed before when a
+// sign-in failed (the page shows the form again rather than a dead end).
+func (s *Server) loginForm(next, email string) string {
+	return `<form method="post" action="/login">
+<input type="hidden" name="next" value="` + html(next) + `">
+<label>Email <input name="email" type="email" autocomplete="username" value="` + html(email) + `"></label>
+<label>Password <input name="password" type="password" autocomplete="current-password"></label>
+<button>Sign in</button></form>` + s.githubLink(next)
 }
 
 // githubLink is the "Sign in with GitHub" link of the sign-in page, when
@@ -102,7 +118,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	u, err := s.cfg.Store.UserByEmail(r.Context(), email)
 	if err != nil || u.PasswordHash == "" || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(r.FormValue("password"))) != nil {
 		s.logins.fail(key, s.cfg.Now())
-		page(w, http.StatusUnauthorized, "Sign in", `<p>Wrong email or password.</p>`)
+		page(w, http.StatusUnauthorized, "Sign in", `<p role="alert"><b>Wrong email or password.</b></p>`+s.loginForm(safeNext(r.FormValue("next")), email))
 		return
 	}
 	s.logins.reset(key)

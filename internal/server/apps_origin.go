@@ -286,7 +286,7 @@ func (s *Server) AppsHandler() http.Handler {
 // appsPage is a page of the apps origin itself (starting, not running):
 // no script, no form, framed only by the app's own pages.
 func appsPage(w http.ResponseWriter, status int, title, body string) {
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; form-action 'none'; base-uri 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'; form-action 'none'; base-uri 'none'")
 	page(w, status, title, body)
 }
 

@@ -50,7 +50,7 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 	b.WriteString(`</p>`)
 
 	recent := store.Page{Limit: uiRows}
-	b.WriteString(`<h2>Code</h2>`)
+	b.WriteString(`<section id="code"><h2>Code</h2>`)
 	if ds, err := s.cfg.Store.Deployments(ctx, ws.ID, recent); err == nil && len(ds) > 0 {
 		b.WriteString(`<table><tr><th>Version</th><th>Deployed</th><th>Files</th><th>Size</th><th>Hash</th></tr>`)
 		for i, d := range ds {
@@ -65,7 +65,7 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		b.WriteString(`<p>Nothing deployed yet: run <code>dlthub deploy</code>.</p>`)
 	}
-	b.WriteString(`<h2>Configuration</h2>`)
+	b.WriteString(`</section><section id="configuration"><h2>Configuration</h2>`)
 	if cs, err := s.cfg.Store.Configurations(ctx, ws.ID, recent); err == nil && len(cs) > 0 {
 		b.WriteString(`<table><tr><th>Version</th><th>Synced</th><th>Files</th></tr>`)
 		for _, c := range cs {
@@ -75,7 +75,7 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		b.WriteString(`<p>No configuration synced yet.</p>`)
 	}
-	b.WriteString(`<h2>Jobs</h2>`)
+	b.WriteString(`</section><section id="jobs"><h2>Jobs</h2>`)
 	if js, err := s.cfg.Store.Jobs(ctx, ws.ID, store.Page{}); err == nil && len(js) > 0 {
 		b.WriteString(`<table><tr><th>Job</th><th>Status</th><th>Updated</th></tr>`)
 		for _, j := range js {
@@ -97,18 +97,18 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		b.WriteString(`<p>No jobs deployed yet.</p>`)
 	}
-	b.WriteString(`<h2>Runs</h2>`)
+	b.WriteString(`</section><section id="runs"><h2>Runs</h2>`)
 	if rs, err := s.cfg.Store.Runs(ctx, ws.ID, "", recent); err == nil && len(rs) > 0 {
 		b.WriteString(`<table><tr><th>Job</th><th>Run</th><th>Status</th><th>Trigger</th><th>Queued</th><th>Reason</th></tr>`)
 		for _, r := range rs {
-			fmt.Fprintf(&b, `<tr><td>%s</td><td><a href="%s">#%d</a></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>`,
-				html(r.JobRef), RunPagePath(ws.ID, r.ID), r.Number, html(r.Status), html(r.Trigger), r.CreatedAt.Format("2006-01-02 15:04:05 MST"), html(r.Reason))
+			fmt.Fprintf(&b, `<tr><td>%s</td><td><a href="%s">#%d</a></td><td><span class="status status-%s">%s</span></td><td>%s</td><td>%s</td><td>%s</td></tr>`,
+				html(r.JobRef), RunPagePath(ws.ID, r.ID), r.Number, html(r.Status), html(r.Status), html(r.Trigger), r.CreatedAt.Format("2006-01-02 15:04:05 MST"), html(r.Reason))
 		}
 		b.WriteString(`</table>`)
 	} else {
 		b.WriteString(`<p>No runs yet: <code>dlthub run JOB</code>.</p>`)
 	}
-	b.WriteString(`<h2>Variables</h2>`)
+	b.WriteString(`</section><section id="variables"><h2>Variables</h2>`)
 	if vs, err := s.cfg.Store.Variables(ctx, ws.ID); err == nil && len(vs) > 0 {
 		b.WriteString(`<table><tr><th>Name</th><th>For</th><th>Value</th></tr>`)
 		for _, v := range vs {
@@ -125,7 +125,7 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		b.WriteString(`<p>No variables: <code>dlthub variable set NAME VALUE</code>.</p>`)
 	}
-	b.WriteString(`<h2>Members</h2>`)
+	b.WriteString(`</section><section id="members"><h2>Members</h2>`)
 	if ms, err := s.cfg.Store.WorkspaceMembers(ctx, ws.ID, store.Page{Limit: 100}); err == nil {
 		b.WriteString(`<table><tr><th>Email</th><th>Role</th></tr>`)
 		for _, m := range ms {
@@ -137,7 +137,7 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 		}
 		b.WriteString(`</table>`)
 	}
-	b.WriteString(`<p><a href="/">All workspaces</a></p>`)
+	b.WriteString(`</section><p><a href="/">All workspaces</a></p>`)
 	page(w, http.StatusOK, ws.Name, b.String())
 }
 
@@ -157,8 +157,11 @@ func RunPagePath(workspaceID, runID string) string {
 // runPageLines is how much of a log the run page shows (the API has all).
 const runPageLines = 2000
 
-// runPage shows one run and its log (viewer and up); while the run is in
-// progress the page reloads itself every two seconds, so the log is live.
+// runPage shows one run and its log (viewer and up). The page carries the
+// lines stored so far; while the run is in progress, static/runlog.js
+// appends the rest from the API's log stream as the job prints them and
+// shows the final state when the run ends. Without JavaScript the page
+// reloads itself every few seconds instead, so the log is live either way.
 func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.pageUser(w, r)
 	if !ok {
@@ -172,41 +175,86 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 	}
 	var b strings.Builder
 	if !run.Done() {
-		b.WriteString(`<meta http-equiv="refresh" content="2">`)
+		b.WriteString(`<noscript><meta http-equiv="refresh" content="5"></noscript>`)
 	}
-	fmt.Fprintf(&b, `<p>Status <b>%s</b> · trigger <code>%s</code> · profile %s · code v%d`, html(run.Status), html(run.Trigger), html(run.Profile), run.DeploymentVersion)
+	fmt.Fprintf(&b, `<p>Status <span id="run-status" class="status status-%s">%s</span> · trigger <code>%s</code> · profile %s · code v%d`,
+		html(run.Status), html(run.Status), html(run.Trigger), html(run.Profile), run.DeploymentVersion)
 	if run.IntervalStart != nil && run.IntervalEnd != nil {
 		fmt.Fprintf(&b, ` · interval %s → %s`, run.IntervalStart.Format(time.RFC3339), run.IntervalEnd.Format(time.RFC3339))
 	}
 	b.WriteString(`</p>`)
-	if run.Reason != "" {
-		fmt.Fprintf(&b, `<p>%s</p>`, html(run.Reason))
+	fmt.Fprintf(&b, `<p>Queued %s UTC`, run.CreatedAt.UTC().Format("2006-01-02 15:04:05"))
+	if run.StartedAt != nil {
+		fmt.Fprintf(&b, ` · started %s UTC`, run.StartedAt.UTC().Format(logClock))
 	}
-	if len(run.TableRows) > 0 {
-		tables := make([]string, 0, len(run.TableRows))
-		for t := range run.TableRows {
-			tables = append(tables, t)
+	finished := ""
+	if run.FinishedAt != nil {
+		finished = "finished " + run.FinishedAt.UTC().Format(logClock) + " UTC"
+		if run.StartedAt != nil {
+			finished += fmt.Sprintf(" (took %d s)", int(run.FinishedAt.Sub(*run.StartedAt).Round(time.Second).Seconds()))
 		}
-		sort.Strings(tables)
-		b.WriteString(`<table><tr><th>Table</th><th>Rows loaded</th></tr>`)
-		for _, t := range tables {
-			fmt.Fprintf(&b, `<tr><td>%s</td><td>%d</td></tr>`, html(t), run.TableRows[t])
-		}
-		b.WriteString(`</table>`)
 	}
+	fmt.Fprintf(&b, ` · <span id="run-finished"%s>%s</span></p>`, hiddenIf(finished == ""), html(finished))
+	fmt.Fprintf(&b, `<p id="run-reason"%s>%s</p>`, hiddenIf(run.Reason == ""), html(run.Reason))
+	tables := make([]string, 0, len(run.TableRows))
+	for t := range run.TableRows {
+		tables = append(tables, t)
+	}
+	sort.Strings(tables)
+	fmt.Fprintf(&b, `<table id="run-tables"%s><thead><tr><th>Table</th><th>Rows loaded</th></tr></thead><tbody>`, hiddenIf(len(tables) == 0))
+	for _, t := range tables {
+		fmt.Fprintf(&b, `<tr><td>%s</td><td>%d</td></tr>`, html(t), run.TableRows[t])
+	}
+	b.WriteString(`</tbody></table>`)
 	lines, _ := s.cfg.Store.RunLogs(ctx, run.ID, 0, runPageLines)
-	b.WriteString(`<pre style="background:#111;color:#eee;padding:1rem;overflow:auto;max-height:70vh">`)
-	for _, l := range lines {
-		if l.Stream == "stderr" {
-			fmt.Fprintf(&b, `<span style="color:#f99">%s</span>`+"\n", html(l.Line))
-		} else {
-			b.WriteString(html(l.Line) + "\n")
-		}
+	var after int64
+	if len(lines) > 0 {
+		after = lines[len(lines)-1].Seq
 	}
-	b.WriteString(`</pre>`)
+	api := "/api/v1/workspaces/" + wsID + "/runs/" + run.ID
+	b.WriteString(`<h2>Log</h2><p class="hint">Times in UTC; <span class="mark">stderr</span> marks what the job wrote to standard error.</p>`)
+	fmt.Fprintf(&b, `<div id="run-log" class="log" role="log" tabindex="0" aria-label="Log of the run" data-logs="%s" data-run="%s" data-after="%d" data-follow="%t">`,
+		html(api+"/logs"), html(api), after, !run.Done())
+	if len(lines) == 0 {
+		b.WriteString(`<div id="run-log-empty" class="line"><span class="text">No lines yet.</span></div>`)
+	}
+	for _, l := range lines {
+		b.WriteString(logLineHTML(l))
+	}
+	b.WriteString(`</div>`)
 	if len(lines) == runPageLines {
 		fmt.Fprintf(&b, `<p>The first %d lines; all of them: <code>dlthub job logs %s %d</code>.</p>`, runPageLines, html(run.JobRef), run.Number)
 	}
+	if !run.Done() {
+		b.WriteString(`<p id="run-live" class="hint" role="status"><noscript>This page reloads every 5 s while the run is in progress.</noscript></p>`)
+		fmt.Fprintf(&b, `<script src="%s" defer></script>`, html(s.assetURL("runlog.js")))
+	}
 	fmt.Fprintf(&b, `<p><a href="%s">Back to the workspace</a></p>`, WorkspacePagePath(wsID))
 	page(w, http.StatusOK, fmt.Sprintf("%s #%d", run.JobRef, run.Number), b.String())
+}
+
+// logClock is how the run page shows a time of day (UTC); runlog.js
+// renders appended lines the same way.
+const logClock = "15:04:05"
+
+// logLineHTML is one log line of the run page, in the markup runlog.js
+// makes for the lines it appends: the time, a visible stderr marker (not
+// colour alone) and the text.
+func logLineHTML(l store.LogLine) string {
+	at := l.At.UTC().Format(time.RFC3339Nano)
+	class, mark := "line", ""
+	if l.Stream == "stderr" {
+		class, mark = "line stderr", `<span class="mark">stderr</span>`
+	}
+	return fmt.Sprintf(`<div class="%s" data-seq="%d"><time datetime="%s" title="%s">%s</time>%s<span class="text">%s</span></div>`,
+		class, l.Seq, at, at, l.At.UTC().Format(logClock), mark, html(l.Line))
+}
+
+// hiddenIf is the hidden attribute when cond holds: elements runlog.js
+// fills in when the run ends are on the page from the start.
+func hiddenIf(cond bool) string {
+	if cond {
+		return " hidden"
+	}
+	return ""
 }

@@ -59,7 +59,7 @@ func TestWorkspacePage(t *testing.T) {
 		"<td>1 (active)</td>", "<td>3</td><td>2.0 KiB</td><td><code>0123456789ab</code></td>",
 		"<td>config.toml, prod.secrets.toml</td>",
 		"<td>jobs.ingest.github</td><td>active</td>",
-		"</a></td><td>pending</td><td>manual:jobs.ingest.github</td>",
+		`</a></td><td><span class="status status-pending">pending</span></td><td>manual:jobs.ingest.github</td>`,
 		"<td>ann@acme.test</td><td>owner (organization owner)</td>",
 		"<td><code>LOG_LEVEL</code></td><td>workspace</td><td>WARN</td>", "<td><code>TOKEN</code></td><td>profile prod</td><td><i>secret</i></td>", "<td>viewer@acme.test</td><td>viewer</td>",
 	} {
@@ -67,11 +67,15 @@ func TestWorkspacePage(t *testing.T) {
 			t.Errorf("page lacks %q: %d\n%s", want, code, body)
 		}
 	}
-	// The run's page shows its log, reloading while it runs.
+	// The run's page shows its log (with times and a marker on stderr)
+	// and, while the run is in progress, the script that follows it, and
+	// a reload for browsers without JavaScript (browser_test.go drives it).
 	annB := browser(t, tm.ts, "ann@acme.test", "pw-ann-123")
 	resp, _ = annB.Get(tm.ts + RunPagePath(tm.analytics, run.ID))
 	rb, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{"<h1>jobs.ingest.github #1</h1>", `http-equiv="refresh"`, "<td>issues</td><td>100</td>", "loading &lt;issues&gt;\n", `<span style="color:#f99">a warning</span>`} {
+	for _, want := range []string{"<h1>jobs.ingest.github #1</h1>", `<noscript><meta http-equiv="refresh" content="5"></noscript>`, "<td>issues</td><td>100</td>",
+		`<span class="text">loading &lt;issues&gt;</span>`, `<div class="line stderr" data-seq="2">`, `<span class="mark">stderr</span><span class="text">a warning</span>`,
+		`data-after="2" data-follow="true"`, `<script src="/static/runlog.js?v=`} {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(rb), want) {
 			t.Errorf("run page lacks %q: %d\n%s", want, resp.StatusCode, rb)
 		}
