@@ -72,13 +72,12 @@ bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 
 # CI=true turns a missing Chromium into a failure, not a skip: no
 # pictures must not pass as new ones.
 .PHONY: screenshots
-screenshots: ## regenerate docs/screenshots/*.png (run, jobs and workspace pages) with the browser tests in headless Chromium
-	CI=true DLTHUB_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestBrowser(WorkspacePage|RunPageFollowsLiveLogs)$$' ./internal/server
+screenshots: ## regenerate docs/screenshots/*.png (run, job and workspace pages, the jobs graph, the job page 375 px wide) with the browser tests in headless Chromium
+	CI=true DLTHUB_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestBrowser(WorkspacePage|JobPage|PagesFitNarrowScreens|RunPageFollowsLiveLogs)$$' ./internal/server
 
 .PHONY: demo
-demo: build ## the quickstart: a workspace in a temp dir, end to end
-	$(GO) build -o bin/issues ./examples/issues
-	./scripts/demo.sh $(BIN) bin/issues
+demo: build ## the README's quickstart in a temp dir: a workspace, a loaded pipeline, a scheduled job deployed to a local server and run on its worker
+	./scripts/demo.sh $(BIN)
 
 .PHONY: clean
 clean: ## remove build output

@@ -23,10 +23,19 @@ type Key struct {
 	Secret bool
 }
 
+// specSections are the sections of dlt's own configurations that dlt
+// resolves as a configuration's __section__, innermost and never popped:
+// runtime (RuntimeConfiguration: runtime.log_level is never looked up as
+// log_level) and data_writer (BufferedDataWriterConfiguration:
+// normalize.data_writer.buffer_max_items falls back to
+// data_writer.buffer_max_items, not normalize.buffer_max_items).
+func specSections() []string { return []string{"runtime", "data_writer"} }
+
 // ParseKey turns a dotted key from the command line into a Key. A
 // "credentials" segment and everything after it up to the name is kept
-// fixed, like dlt's embedded credentials section; secrets are recognised by
-// name (IsSecretKey).
+// fixed, like dlt's embedded credentials section, and so is an innermost
+// section that is the __section__ of one of dlt's configurations
+// (specSections); secrets are recognised by name (IsSecretKey).
 func ParseKey(dotted string) (Key, error) {
 	parts := strings.Split(dotted, ".")
 	for _, p := range parts {
@@ -39,6 +48,9 @@ func ParseKey(dotted string) (Key, error) {
 	if i := slices.Index(secs, "credentials"); i >= 0 {
 		k.Sections = append([]string{}, secs[:i]...)
 		k.Fixed = append([]string{}, secs[i:]...)
+	} else if n := len(secs); n > 0 && slices.Contains(specSections(), secs[n-1]) {
+		k.Sections = append([]string{}, secs[:n-1]...)
+		k.Fixed = []string{secs[n-1]}
 	} else {
 		k.Sections = append([]string{}, secs...)
 	}
@@ -65,13 +77,16 @@ func (k Key) Paths(pipeline string) [][]string {
 		return append(p, k.Name)
 	}
 	ns := append([]string{}, k.Sections...)
-	// sources.<module>.<source> and jobs.<section>.<name> also get the
-	// compact form sources.<source> / jobs.<name>, tried third.
-	compact := len(k.Sections) == 3 && (k.Sections[0] == "sources" || k.Sections[0] == "jobs")
+	// sources.<module>.<source>[.…] and jobs.<section>.<name>[.…] also
+	// get the compact form sources.<source> / jobs.<name>, tried third
+	// (dlt's COMPACT_LAYOUT_SECTIONS), unless it is the second already
+	// (module and source of one name).
+	s := k.Sections
+	compact := len(s) >= 3 && (s[0] == "sources" || s[0] == "jobs") && s[1] != s[2]
 	for {
 		out = append(out, build(ns))
-		if compact && len(ns) == 2 {
-			out = append(out, build([]string{k.Sections[0], k.Sections[2]}))
+		if compact && len(out) == 2 {
+			out = append(out, build([]string{s[0], s[2]}))
 		}
 		if len(ns) == 0 {
 			break

@@ -362,3 +362,179 @@ func TestNamedDestinationPerProfile(t *testing.T) {
 		t.Errorf("env override: %+v", d)
 	}
 }
+
+// dlt resolves runtime.* and data_writer.* as a configuration's
+// __section__, which it never pops: runtime.log_level is not found at
+// log_level, and normalize.data_writer.buffer_max_items falls back to
+// data_writer.buffer_max_items, not normalize.buffer_max_items (found by
+// the dltcompat configuration harness).
+func TestSpecSectionsAreNeverPopped(t *testing.T) {
+	paths := func(key, pipeline string) []string {
+		k, err := ParseKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range k.Paths(pipeline) {
+			out = append(out, strings.Join(p, "."))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		key, pipeline string
+		want          []string
+	}{
+		{"runtime.log_level", "", []string{"runtime.log_level"}},
+		{"runtime.log_level", "pipe", []string{"pipe.runtime.log_level"}},
+		{"workspace.runtime.log_level", "", []string{"workspace.runtime.log_level", "runtime.log_level"}},
+		{"normalize.data_writer.buffer_max_items", "", []string{"normalize.data_writer.buffer_max_items", "data_writer.buffer_max_items"}},
+		{"sources.github.runtime_limit", "", []string{"sources.github.runtime_limit", "sources.runtime_limit", "runtime_limit"}},
+	} {
+		if got := paths(tc.key, tc.pipeline); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s [%s]: paths\n got %v\nwant %v", tc.key, tc.pipeline, got, tc.want)
+		}
+	}
+	r := &Resolver{Providers: []Provider{&EnvProvider{LookupEnv: envOf(map[string]string{"LOG_LEVEL": "DEBUG"})}}}
+	k, _ := ParseKey("runtime.log_level")
+	if res, _ := r.Lookup(k); res.Found {
+		t.Errorf("runtime.log_level found at LOG_LEVEL (%v): dlt never looks there", res.Value)
+	}
+}
+
+// dlt's compact layout applies to three sections or more, and is not
+// tried twice when module and source have one name (found by the
+// dltcompat configuration harness).
+func TestCompactLayoutPaths(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		want []string
+	}{
+		{"sources.github.github.token", []string{"sources.github.github.token", "sources.github.token", "sources.token", "token"}},
+		{"sources.mod.github.res.token", []string{"sources.mod.github.res.token", "sources.mod.github.token", "sources.github.token", "sources.mod.token", "sources.token", "token"}},
+		{"jobs.batch.daily.limit", []string{"jobs.batch.daily.limit", "jobs.batch.limit", "jobs.daily.limit", "jobs.limit", "limit"}},
+		{"sources.mod.github.credentials.password", []string{"sources.mod.github.credentials.password", "sources.mod.credentials.password", "sources.github.credentials.password", "sources.credentials.password", "credentials.password"}},
+	} {
+		k, _ := ParseKey(tc.key)
+		var got []string
+		for _, p := range k.Paths("") {
+			got = append(got, strings.Join(p, "."))
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: paths\n got %v\nwant %v", tc.key, got, tc.want)
+		}
+	}
+}
+
+// As in dlt, a secret's file beats its environment variable, and a
+// directory of the secret's name holds the file (Kubernetes mounts each
+// secret so); found by the dltcompat configuration harness.
+func TestSecretFileBeatsEnvAndKubernetesLayout(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "destination--pg--credentials--password"), []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k8s := filepath.Join(dir, "sources--github--access-token")
+	if err := os.MkdirAll(k8s, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(k8s, "sources--github--access-token"), []byte("from-k8s"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "sources--github--api-key")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DESTINATION__PG__CREDENTIALS__PASSWORD": "from-env", "SOURCES__GITHUB__API_KEY": "env-key"}
+	r := &Resolver{Providers: []Provider{&EnvProvider{LookupEnv: envOf(env), SecretsDir: dir}}}
+	for key, want := range map[string]string{
+		"destination.pg.credentials.password": "from-file",
+		"sources.github.access_token":         "from-k8s",
+		"sources.github.api_key":              "env-key", // a directory without the file: on to the environment
+	} {
+		k, _ := ParseKey(key)
+		res, err := r.Require(k)
+		if err != nil || res.Value != want {
+			t.Errorf("%s = %v (%v), want %q", key, res.Value, err, want)
+		}
+		if res.Winner.KeyName != EnvName(append(append(k.Sections, k.Fixed...), k.Name)) {
+			t.Errorf("%s: looked up as %s", key, res.Winner.KeyName)
+		}
+	}
+}
+
+// A table merged from several files comes, as dlt says, from the last of
+// them (found by the dltcompat configuration harness); a leaf still comes
+// from the file that set it.
+func TestMergedTableOrigin(t *testing.T) {
+	ws, home := fixture(t, map[string]string{
+		"ws/config.toml":   "[sources.github]\nrepo = \"ws\"\n",
+		"home/config.toml": "[sources.github]\nper_page = 5\n[sources.other]\nx = 1\n",
+	})
+	r, err := New(Options{ConfigDir: ws, GlobalDir: home, Profile: "dev", LookupEnv: envOf(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{
+		"sources.github":      filepath.Join(home, "config.toml"),
+		"sources.github.repo": filepath.Join(ws, "config.toml"),
+		"sources.other":       filepath.Join(home, "config.toml"),
+	} {
+		k, _ := ParseKey(key)
+		res, err := r.Require(k)
+		if err != nil || res.Winner.Origin != want {
+			t.Errorf("%s: origin %q (%v), want %q", key, res.Winner.Origin, err, want)
+		}
+	}
+}
+
+// Empty tells a provider with no value from one with some: dlt skips the
+// former in its lookups, and the harness compares traces without them.
+func TestTomlProviderEmpty(t *testing.T) {
+	ws, home := fixture(t, map[string]string{"ws/config.toml": "", "home/secrets.toml": "[a]\nb = 1\n"})
+	r, err := New(Options{ConfigDir: ws, GlobalDir: home, Profile: "dev", LookupEnv: envOf(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Providers {
+		if tp, ok := p.(*TomlProvider); ok && tp.Empty() != (tp.Name() == ConfigProviderName) {
+			t.Errorf("%s: Empty() = %v", tp.Name(), tp.Empty())
+		}
+	}
+}
+
+// A file saved with Windows line ends reads as dlt reads it (Python's
+// universal newlines): a multi-line string has "\n" line breaks, not
+// "\r\n" (found by the dltcompat configuration harness).
+func TestWindowsLineEndsReadAsDltReadsThem(t *testing.T) {
+	ws, home := fixture(t, map[string]string{"ws/config.toml": "[sources.github]\r\nbody = \"\"\"\r\nmulti\r\nline\"\"\"\r\nlit = '''\r\na\r\nb'''\r\n"})
+	r, err := New(Options{ConfigDir: ws, GlobalDir: home, Profile: "dev", LookupEnv: envOf(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"sources.github.body": "multi\nline", "sources.github.lit": "a\nb"} {
+		k, _ := ParseKey(key)
+		if res, err := r.Require(k); err != nil || res.Value != want {
+			t.Errorf("%s = %q (%v), want %q", key, res.Value, err, want)
+		}
+	}
+}
+
+// Variable and secret file names are upper- and lower-cased as Python
+// does (full case mapping), so a key dlt looks up as GRÖSSE is looked up
+// so here too (found by the dltcompat configuration harness).
+func TestEnvNamesCaseAsPython(t *testing.T) {
+	for path, want := range map[string][2]string{
+		"sources.github.größe":  {"SOURCES__GITHUB__GRÖSSE", "sources--github--grösse"},
+		"sources.github.ﬁle":    {"SOURCES__GITHUB__FILE", "sources--github--file"},
+		"runtime.log_level":     {"RUNTIME__LOG_LEVEL", "runtime--log-level"},
+		"sources.İstanbul.café": {"SOURCES__İSTANBUL__CAFÉ", "sources--i̇stanbul--café"},
+	} {
+		p := strings.Split(path, ".")
+		if got := EnvName(p); got != want[0] {
+			t.Errorf("EnvName(%s) = %s, want %s", path, got, want[0])
+		}
+		if got := SecretFileName(p); got != want[1] {
+			t.Errorf("SecretFileName(%s) = %s, want %s", path, got, want[1])
+		}
+	}
+}

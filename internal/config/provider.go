@@ -1,14 +1,18 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	toml "github.com/pelletier/go-toml/v2"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 )
 
 // Provider names of the built-in providers, as dlt names them.
@@ -48,26 +52,59 @@ func (p *EnvProvider) SupportsSecrets() bool { return true }
 // KeyName implements Provider: DESTINATION__WAREHOUSE__CREDENTIALS__PASSWORD.
 func (p *EnvProvider) KeyName(path []string) string { return EnvName(path) }
 
-// EnvName is the environment variable for a path.
-func EnvName(path []string) string { return strings.ToUpper(strings.Join(path, "__")) }
+// EnvName is the environment variable for a path: its parts joined by
+// "__" and upper-cased as Python's str.upper() does it, with Unicode's full
+// case mapping (dlt looks a key größe up as GRÖSSE, not GRÖßE).
+func EnvName(path []string) string { return pyCase(strings.Join(path, "__"), true) }
 
 // SecretFileName is the file name under /run/secrets for a path: the
-// environment variable name lower-cased with "_" turned into "-".
+// environment variable name lower-cased (as Python does) with "_" turned
+// into "-".
 func SecretFileName(path []string) string {
-	return strings.ReplaceAll(strings.ToLower(EnvName(path)), "_", "-")
+	return strings.ReplaceAll(pyCase(EnvName(path), false), "_", "-")
 }
 
-// Get implements Provider.
-func (p *EnvProvider) Get(path []string, secret bool) (any, string, bool) {
-	name := EnvName(path)
-	if v, ok := p.LookupEnv(name); ok {
-		return v, "env " + name, true
+// pyCase upper- or lower-cases s as Python's str.upper() and str.lower()
+// do: Unicode's full case mapping, which can change a string's length
+// (ß → SS), where strings.ToUpper maps rune by rune.
+func pyCase(s string, upper bool) string {
+	ascii := true
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
 	}
+	switch {
+	case ascii && upper:
+		return strings.ToUpper(s)
+	case ascii:
+		return strings.ToLower(s)
+	case upper:
+		return cases.Upper(language.Und).String(s)
+	}
+	return cases.Lower(language.Und).String(s)
+}
+
+// Get implements Provider. A secret's file comes before its environment
+// variable, as in dlt. The file is <SecretsDir>/<name> (Docker) or, when
+// that is a directory, <SecretsDir>/<name>/<name> (Kubernetes mounts each
+// secret as a directory). The line breaks a file ends with are dropped
+// (dlt keeps them; docs/dlt-differences.md says why we do not).
+func (p *EnvProvider) Get(path []string, secret bool) (any, string, bool) {
 	if secret && p.SecretsDir != "" {
-		f := filepath.Join(p.SecretsDir, SecretFileName(path))
+		name := SecretFileName(path)
+		f := filepath.Join(p.SecretsDir, name)
+		if st, err := os.Stat(f); err == nil && st.IsDir() {
+			f = filepath.Join(f, name)
+		}
 		if b, err := os.ReadFile(f); err == nil {
 			return strings.TrimRight(string(b), "\r\n"), f, true
 		}
+	}
+	name := EnvName(path)
+	if v, ok := p.LookupEnv(name); ok {
+		return v, "env " + name, true
 	}
 	return nil, "", false
 }
@@ -79,7 +116,8 @@ type TomlProvider struct {
 	secrets bool
 	files   []FileStatus
 	tree    map[string]any
-	origin  map[string]string // joined path -> file that set the leaf or first defined the table
+	origin  map[string]string // joined path -> file that set the leaf, or the last file that defined the table
+	content bool              // a file had at least one byte
 }
 
 // FileStatus says whether one probed file exists.
@@ -119,6 +157,7 @@ func NewTomlProvider(name string, secrets bool, files []string) (*TomlProvider, 
 			return nil, &FileError{Path: f, Err: err}
 		}
 		p.files = append(p.files, FileStatus{Path: f, Exists: true})
+		p.content = p.content || len(b) > 0
 		doc, err := ParseTOML(f, b)
 		if err != nil {
 			return nil, err
@@ -129,10 +168,10 @@ func NewTomlProvider(name string, secrets bool, files []string) (*TomlProvider, 
 }
 
 // ParseTOML parses one TOML document, returning a *FileError with line and
-// column on failure.
+// column on failure. Line ends are read as dlt reads them (pyText).
 func ParseTOML(path string, b []byte) (map[string]any, error) {
 	doc := map[string]any{}
-	if err := toml.Unmarshal(b, &doc); err != nil {
+	if err := toml.Unmarshal(pyText(b), &doc); err != nil {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, col := de.Position()
@@ -142,6 +181,18 @@ func ParseTOML(path string, b []byte) (map[string]any, error) {
 		return nil, &FileError{Path: path, Err: err}
 	}
 	return doc, nil
+}
+
+// pyText is b as Python reads a text file, with universal newlines: "\r\n"
+// and a lone "\r" become "\n". dlt reads its TOML files so; without this a
+// multi-line string in a file saved with Windows line ends would keep its
+// "\r" here and lose it in dlt.
+func pyText(b []byte) []byte {
+	if bytes.IndexByte(b, '\r') < 0 {
+		return b
+	}
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
 }
 
 func (p *TomlProvider) merge(dst, src map[string]any, prefix []string, file string) {
@@ -163,6 +214,9 @@ func (p *TomlProvider) merge(dst, src map[string]any, prefix []string, file stri
 		cm, ok1 := cur.(map[string]any)
 		sm, ok2 := v.(map[string]any)
 		if ok1 && ok2 {
+			// A table merged from several files is said to come from
+			// the last (least specific) of them, as dlt says.
+			p.origin[pathKey(path)] = file
 			p.merge(cm, sm, path, file)
 		}
 		// otherwise the earlier file's value stands
@@ -182,6 +236,13 @@ func (p *TomlProvider) KeyName(path []string) string { return strings.Join(path,
 
 // Files lists the files this provider probed, in precedence order.
 func (p *TomlProvider) Files() []FileStatus { return p.files }
+
+// Empty says the provider has nothing: no file, or only files of zero
+// bytes (a file with only a comment or a blank line counts as something, as
+// for dlt). dlt does not ask such a provider nor list it in its lookup
+// traces; this resolver still lists it, so `config explain` and a missing
+// value's error show where a value could go.
+func (p *TomlProvider) Empty() bool { return !p.content && len(p.tree) == 0 }
 
 // Get implements Provider.
 func (p *TomlProvider) Get(path []string, _ bool) (any, string, bool) {

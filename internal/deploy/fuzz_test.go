@@ -151,6 +151,7 @@ func FuzzExtractEntries(f *testing.F) {
 	f.Add("dir/\x00lnk\x00hard\x00fifo", []byte{5, 2, 1, 6}, "", uint16(1000), uint16(0))
 	f.Add("big\x00bigger", []byte{0, 0}, strings.Repeat("z", 300), uint16(400), uint16(1024))
 	f.Add(".git/config\x00x/.dlt\x00.dlt", []byte{0, 0, 0}, "", uint16(1000), uint16(0))
+	f.Add("out\x00.", []byte{0, 0}, "x", uint16(1000), uint16(0)) // "." is the checkout itself
 	types := []byte{tar.TypeReg, tar.TypeLink, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeDir, tar.TypeFifo}
 	f.Fuzz(func(t *testing.T, names string, kinds []byte, body string, max, trailing uint16) {
 		var entries []entry

@@ -127,7 +127,7 @@ func readTarGz(r io.Reader, lim Limits, write func(name string, mode fs.FileMode
 		if h.Typeflag != tar.TypeReg {
 			return nil, fmt.Errorf("%w: %s is not a regular file", ErrInvalidPackage, name)
 		}
-		if name == "" || path.IsAbs(name) || path.Clean(name) != name || name == ".." || strings.HasPrefix(name, "../") {
+		if name == "" || name == "." || path.IsAbs(name) || path.Clean(name) != name || name == ".." || strings.HasPrefix(name, "../") {
 			return nil, fmt.Errorf("%w: unsafe path %q", ErrInvalidPackage, name)
 		}
 		if name == ".dlt" || strings.HasPrefix(name, ".dlt/") || strings.HasPrefix(name, ".git/") {

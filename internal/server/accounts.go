@@ -23,32 +23,6 @@ func html(s string) string {
 	return r.Replace(s)
 }
 
-// pageCSS keeps the sign-in, approval and invitation pages legible without
-// any asset to serve.
-const pageCSS = `body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
-main{max-width:52rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 4px #0002}
-h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.6rem 0}input{display:block;width:100%;box-sizing:border-box;padding:.45rem;font:inherit}
-button{margin:.8rem .4rem 0 0;padding:.5rem 1rem;font:inherit;cursor:pointer}table{border-collapse:collapse;width:100%}
-td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e3e6ea}code{background:#eef0f3;padding:.1rem .3rem;border-radius:3px}
-[hidden]{display:none!important}.hint{color:#4a5363;font-size:.9rem}
-.status{display:inline-block;padding:0 .45rem;border-radius:3px;font-weight:600;background:#eef0f3;color:#1d2330}
-.status-running,.status-starting{background:#dbe7fb;color:#173a7a}.status-completed{background:#dcf1e2;color:#14532d}
-.status-failed{background:#fbe0e0;color:#7a1c1c}.status-cancelled,.status-cancelling,.status-skipped{background:#f1ece0;color:#5b4612}
-.log{background:#14171c;color:#e8eaed;padding:.5rem 0;overflow:auto;max-height:70vh;border-radius:6px;font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.log .line{display:flex;gap:.6rem;padding:0 .8rem;white-space:pre-wrap;overflow-wrap:anywhere}.log time{flex:none;color:#9aa3ad}.log .text{flex:1}
-.log .stderr{background:#3b1f22;color:#ffdcdc}
-.mark{display:inline-block;flex:none;align-self:flex-start;padding:0 .3rem;border-radius:3px;background:#ffb4b4;color:#3b0a0a;font:600 11px/1.7 ui-monospace,monospace}`
-
-// page writes an HTML page. Its icon is empty and inline: browsers ask
-// for /favicon.ico otherwise, which this server does not have.
-func page(w http.ResponseWriter, status int, title, body string) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(`<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>` +
-		html(title) + ` · dlthub</title><style>` + pageCSS + `</style></head><body><main><h1>` + html(title) + `</h1>` + body + `</main></body></html>`))
-}
-
 // safeNext keeps redirects on this server: only a path of this origin
 // passes. Browsers read a backslash as a slash and drop tabs and newlines
 // from URLs, so "/\evil.example" and "/\t/evil.example" mean
@@ -75,8 +49,8 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) loginForm(next, email string) string {
 	return `<form method="post" action="/login">
 <input type="hidden" name="next" value="` + html(next) + `">
-<label>Email <input name="email" type="email" autocomplete="username" value="` + html(email) + `"></label>
-<label>Password <input name="password" type="password" autocomplete="current-password"></label>
+<label>Email <input name="email" type="email" autocomplete="username" required value="` + html(email) + `"></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button>Sign in</button></form>` + s.githubLink(next)
 }
 
@@ -147,10 +121,10 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 	}
 	page(w, http.StatusOK, "Create the first owner", `<form method="post" action="/setup">
 <input type="hidden" name="token" value="`+html(tok)+`">
-<label>Name <input name="name"></label>
-<label>Email <input name="email" type="email"></label>
-<label>Password <input name="password" type="password"></label>
-<label>Organization <input name="org" value="default"></label>
+<label>Name <input name="name" autocomplete="name"></label>
+<label>Email <input name="email" type="email" autocomplete="email" required></label>
+<label>Password (at least 8 characters) <input name="password" type="password" autocomplete="new-password" minlength="8" required></label>
+<label>Organization <input name="org" value="default" autocomplete="organization"></label>
 <button>Create</button></form>`)
 }
 
@@ -227,7 +201,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.sessionCaller(r)
 	u := c.User
 	if !ok {
-		page(w, http.StatusOK, "dlthub", `<p><a href="/login">Sign in</a></p>`)
+		pageIn(w, http.StatusOK, "dlthub", nil, `<p><a href="/login">Sign in</a></p>`)
 		return
 	}
 	var b strings.Builder
@@ -239,16 +213,16 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		for _, o := range orgs {
 			names[o.Org.ID] = o.Org.Name
 		}
-		b.WriteString(`<table><tr><th>Organization</th><th>Workspace</th><th>Your role</th></tr>`)
+		b.WriteString(`<div class="scroll"><table><tr><th>Organization</th><th>Workspace</th><th>Your role</th></tr>`)
 		for _, a := range list {
 			b.WriteString(`<tr><td>` + html(names[a.Workspace.OrgID]) + `</td><td><a href="` + WorkspacePagePath(a.Workspace.ID) + `">` +
 				html(a.Workspace.Name) + `</a></td><td>` + html(a.Role) + `</td></tr>`)
 		}
-		b.WriteString(`</table>`)
+		b.WriteString(`</table></div>`)
 	}
 	b.WriteString(`<p><a href="/api-keys">API keys</a> for CI and scripts.</p>`)
 	b.WriteString(`<p>From a workspace folder: <code>RUNTIME__API_BASE_URL=` + html(s.cfg.PublicURL) + ` dlthub login</code>, then <code>dlthub workspace connect</code> and <code>dlthub deploy</code>.</p>`)
-	page(w, http.StatusOK, "dlthub", b.String())
+	pageIn(w, http.StatusOK, "dlthub", nil, b.String())
 }
 
 // Password guessing is slowed per email and client address: after

@@ -398,7 +398,7 @@ func TestAppGrants(t *testing.T) {
 
 	// The workspace page links to the apps on their origin.
 	resp, err = b.Get(tm.ts + WorkspacePagePath(tm.analytics))
-	if err != nil || !strings.Contains(readAll(t, resp), `jobs.apps.two · <a href="`+apps+two+`"`) {
+	if err != nil || !strings.Contains(readAll(t, resp), `jobs.apps.two</a> · <a href="`+apps+two+`"`) {
 		t.Errorf("workspace page: %v %v", resp, err)
 	}
 	// The whole flow in one browser, as a person clicks the address.

@@ -289,9 +289,6 @@ func TestBrowserWorkspacePage(t *testing.T) {
 		t.Error("a secret's value is on the page")
 	}
 	tab.Screenshot("workspace", "")
-	// There is no job page yet: the jobs section of the workspace page
-	// stands in for it.
-	tab.Screenshot("jobs", `#jobs`)
 	// The running run's link opens its page.
 	tab.Do("open the running run", chromedp.Click(chromedp.CSS(`a[href="`+RunPagePath(tm.analytics, running.ID)+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#run-log`)))

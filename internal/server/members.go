@@ -318,8 +318,8 @@ func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
 	page(w, http.StatusOK, "Join dlthub", `<p>Set up the account `+html(u.Email)+`.</p>
 <form method="post" action="/invite">
 <input type="hidden" name="token" value="`+html(tok)+`">
-<label>Name <input name="name" value="`+html(u.Name)+`"></label>
-<label>Password <input name="password" type="password"></label>
+<label>Name <input name="name" autocomplete="name" value="`+html(u.Name)+`"></label>
+<label>Password (at least 8 characters) <input name="password" type="password" autocomplete="new-password" minlength="8" required></label>
 <button>Create account</button></form>`+s.githubLink("/"))
 }
 

@@ -185,6 +185,7 @@ func (s *Server) routes() {
 	s.workerRoutes()
 	s.mux.HandleFunc("GET /workspaces/{id}", s.workspacePage)
 	s.mux.HandleFunc("GET /workspaces/{id}/runs/{run}", s.runPage)
+	s.mux.HandleFunc("GET /workspaces/{id}/jobs/{ref}", s.jobPage)
 	s.mux.HandleFunc("GET /static/{name}", s.staticFile)
 	s.mux.HandleFunc("GET /api-keys", s.keysPage)
 	s.mux.HandleFunc("POST /api-keys", s.createKeyForm)

@@ -52,7 +52,7 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 	recent := store.Page{Limit: uiRows}
 	b.WriteString(`<section id="code"><h2>Code</h2>`)
 	if ds, err := s.cfg.Store.Deployments(ctx, ws.ID, recent); err == nil && len(ds) > 0 {
-		b.WriteString(`<table><tr><th>Version</th><th>Deployed</th><th>Files</th><th>Size</th><th>Hash</th></tr>`)
+		b.WriteString(`<div class="scroll"><table><tr><th>Version</th><th>Deployed</th><th>Files</th><th>Size</th><th>Hash</th></tr>`)
 		for i, d := range ds {
 			active := ""
 			if i == 0 {
@@ -61,29 +61,34 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(&b, `<tr><td>%d%s</td><td>%s</td><td>%d</td><td>%s</td><td><code>%s</code></td></tr>`,
 				d.Version, active, d.CreatedAt.Format("2006-01-02 15:04 MST"), d.Files, humanize.IBytes(uint64(d.Size)), html(short(d.ContentHash)))
 		}
-		b.WriteString(`</table>`)
+		b.WriteString(`</table></div>`)
 	} else {
 		b.WriteString(`<p>Nothing deployed yet: run <code>dlthub deploy</code>.</p>`)
 	}
 	b.WriteString(`</section><section id="configuration"><h2>Configuration</h2>`)
 	if cs, err := s.cfg.Store.Configurations(ctx, ws.ID, recent); err == nil && len(cs) > 0 {
-		b.WriteString(`<table><tr><th>Version</th><th>Synced</th><th>Files</th></tr>`)
+		b.WriteString(`<div class="scroll"><table><tr><th>Version</th><th>Synced</th><th>Files</th></tr>`)
 		for _, c := range cs {
 			fmt.Fprintf(&b, `<tr><td>%d</td><td>%s</td><td>%s</td></tr>`, c.Version, c.CreatedAt.Format("2006-01-02 15:04 MST"), html(strings.Join(c.Files, ", ")))
 		}
-		b.WriteString(`</table>`)
+		b.WriteString(`</table></div>`)
 	} else {
 		b.WriteString(`<p>No configuration synced yet.</p>`)
 	}
 	b.WriteString(`</section><section id="jobs"><h2>Jobs</h2>`)
 	if js, err := s.cfg.Store.Jobs(ctx, ws.ID, store.Page{}); err == nil && len(js) > 0 {
-		b.WriteString(`<table><tr><th>Job</th><th>Status</th><th>Updated</th></tr>`)
+		edges, archived := jobEdges(js)
+		if len(edges) > 0 {
+			b.WriteString(`<figure><figcaption>Which job follows which, left to right: a job runs after the one its arrow comes from succeeds or fails, or waits until it is fresh.</figcaption>`)
+			b.WriteString(jobGraph("jobs-graph", edges, archived) + edgeLegend(edges) + `</figure>`)
+		}
+		b.WriteString(`<div class="scroll"><table><thead><tr><th>Job</th><th>Status</th><th>Updated</th></tr></thead><tbody>`)
 		for _, j := range js {
 			status := "active"
 			if !j.Active {
 				status = "archived"
 			}
-			name := html(j.Ref)
+			name := `<a href="` + html(JobPagePath(ws.ID, j.Ref)) + `">` + html(j.Ref) + `</a>`
 			var spec struct {
 				Type string `json:"type"`
 			}
@@ -93,24 +98,24 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 			}
 			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td><td>%s</td></tr>`, name, status, j.UpdatedAt.Format("2006-01-02 15:04 MST"))
 		}
-		b.WriteString(`</table>`)
+		b.WriteString(`</tbody></table></div>`)
 	} else {
 		b.WriteString(`<p>No jobs deployed yet.</p>`)
 	}
 	b.WriteString(`</section><section id="runs"><h2>Runs</h2>`)
 	if rs, err := s.cfg.Store.Runs(ctx, ws.ID, "", recent); err == nil && len(rs) > 0 {
-		b.WriteString(`<table><tr><th>Job</th><th>Run</th><th>Status</th><th>Trigger</th><th>Queued</th><th>Reason</th></tr>`)
+		b.WriteString(`<div class="scroll"><table><tr><th>Job</th><th>Run</th><th>Status</th><th>Trigger</th><th>Queued</th><th>Reason</th></tr>`)
 		for _, r := range rs {
-			fmt.Fprintf(&b, `<tr><td>%s</td><td><a href="%s">#%d</a></td><td><span class="status status-%s">%s</span></td><td>%s</td><td>%s</td><td>%s</td></tr>`,
-				html(r.JobRef), RunPagePath(ws.ID, r.ID), r.Number, html(r.Status), html(r.Status), html(r.Trigger), r.CreatedAt.Format("2006-01-02 15:04:05 MST"), html(r.Reason))
+			fmt.Fprintf(&b, `<tr><td><a href="%s">%s</a></td><td><a href="%s">#%d</a></td><td><span class="status status-%s">%s</span></td><td>%s</td><td>%s</td><td>%s</td></tr>`,
+				html(JobPagePath(ws.ID, r.JobRef)), html(r.JobRef), RunPagePath(ws.ID, r.ID), r.Number, html(r.Status), html(r.Status), html(r.Trigger), r.CreatedAt.Format("2006-01-02 15:04:05 MST"), html(r.Reason))
 		}
-		b.WriteString(`</table>`)
+		b.WriteString(`</table></div>`)
 	} else {
 		b.WriteString(`<p>No runs yet: <code>dlthub run JOB</code>.</p>`)
 	}
 	b.WriteString(`</section><section id="variables"><h2>Variables</h2>`)
 	if vs, err := s.cfg.Store.Variables(ctx, ws.ID); err == nil && len(vs) > 0 {
-		b.WriteString(`<table><tr><th>Name</th><th>For</th><th>Value</th></tr>`)
+		b.WriteString(`<div class="scroll"><table><tr><th>Name</th><th>For</th><th>Value</th></tr>`)
 		for _, v := range vs {
 			scope, value := "workspace", html(v.Value)
 			if v.Profile != "" {
@@ -121,13 +126,13 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 			}
 			fmt.Fprintf(&b, `<tr><td><code>%s</code></td><td>%s</td><td>%s</td></tr>`, html(v.Name), scope, value)
 		}
-		b.WriteString(`</table>`)
+		b.WriteString(`</table></div>`)
 	} else {
 		b.WriteString(`<p>No variables: <code>dlthub variable set NAME VALUE</code>.</p>`)
 	}
 	b.WriteString(`</section><section id="members"><h2>Members</h2>`)
 	if ms, err := s.cfg.Store.WorkspaceMembers(ctx, ws.ID, store.Page{Limit: 100}); err == nil {
-		b.WriteString(`<table><tr><th>Email</th><th>Role</th></tr>`)
+		b.WriteString(`<div class="scroll"><table><tr><th>Email</th><th>Role</th></tr>`)
 		for _, m := range ms {
 			via := ""
 			if m.Inherited {
@@ -135,10 +140,10 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 			}
 			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s%s</td></tr>`, html(m.User.Email), html(m.Role), via)
 		}
-		b.WriteString(`</table>`)
+		b.WriteString(`</table></div>`)
 	}
 	b.WriteString(`</section><p><a href="/">All workspaces</a></p>`)
-	page(w, http.StatusOK, ws.Name, b.String())
+	pageIn(w, http.StatusOK, ws.Name, []crumb{homeCrumb()}, b.String())
 }
 
 // short is the first 12 characters of a hash.
@@ -172,6 +177,10 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 	if _, rerr := s.cfg.Store.WorkspaceRole(ctx, wsID, u.ID); rerr != nil || err != nil || run.WorkspaceID != wsID {
 		page(w, http.StatusNotFound, "Not found", `<p>No such run that you can see. <a href="/">Your workspaces</a></p>`)
 		return
+	}
+	wsName := wsID
+	if ws, err := s.cfg.Store.WorkspaceByID(ctx, wsID); err == nil {
+		wsName = ws.Name
 	}
 	var b strings.Builder
 	if !run.Done() {
@@ -230,7 +239,8 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(&b, `<script src="%s" defer></script>`, html(s.assetURL("runlog.js")))
 	}
 	fmt.Fprintf(&b, `<p><a href="%s">Back to the workspace</a></p>`, WorkspacePagePath(wsID))
-	page(w, http.StatusOK, fmt.Sprintf("%s #%d", run.JobRef, run.Number), b.String())
+	trail := []crumb{homeCrumb(), {text: wsName, href: WorkspacePagePath(wsID)}, {text: run.JobRef, href: JobPagePath(wsID, run.JobRef)}}
+	pageIn(w, http.StatusOK, fmt.Sprintf("%s #%d", run.JobRef, run.Number), trail, b.String())
 }
 
 // logClock is how the run page shows a time of day (UTC); runlog.js

@@ -116,7 +116,7 @@ func (s *Server) renderKeys(w http.ResponseWriter, r *http.Request, u caller, st
 <button>Create key</button></form>`, int(DefaultKeyTTL.Hours()/24))
 	keys, err := s.cfg.Store.APIKeysOfUser(ctx, u.ID, store.Page{})
 	if err == nil && len(keys) > 0 {
-		b.WriteString(`<h2>Your keys and sessions</h2><table><tr><th>Name</th><th>For</th><th>Expires</th><th>Status</th><th></th></tr>`)
+		b.WriteString(`<h2>Your keys and sessions</h2><div class="scroll"><table><tr><th>Name</th><th>For</th><th>Expires</th><th>Status</th><th><span class="visually-hidden">Action</span></th></tr>`)
 		now := s.cfg.Now()
 		for i := len(keys) - 1; i >= 0; i-- { // newest first
 			k := keys[i]
@@ -124,7 +124,9 @@ func (s *Server) renderKeys(w http.ResponseWriter, r *http.Request, u caller, st
 			if k.WorkspaceID != "" {
 				scope = wsName[k.WorkspaceID] + " (" + k.Role + ")"
 			}
-			status, action := "active", fmt.Sprintf(`<form method="post" action="/api-keys/%s/revoke"><button>Revoke</button></form>`, html(k.ID))
+			// Each button names its key: a list of "Revoke" buttons says
+			// nothing to a screen reader going from button to button.
+			status, action := "active", fmt.Sprintf(`<form method="post" action="/api-keys/%s/revoke"><button aria-label="Revoke the key %s">Revoke</button></form>`, html(k.ID), html(k.Name))
 			switch {
 			case k.RevokedAt != nil:
 				status, action = "revoked", ""
@@ -134,7 +136,7 @@ func (s *Server) renderKeys(w http.ResponseWriter, r *http.Request, u caller, st
 			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>`,
 				html(k.Name), html(scope), k.ExpiresAt.Format("2006-01-02"), status, action)
 		}
-		b.WriteString(`</table>`)
+		b.WriteString(`</table></div>`)
 	}
 	b.WriteString(`<p><a href="/">Your workspaces</a></p>`)
 	page(w, status, "API keys", b.String())
@@ -152,14 +154,14 @@ func (s *Server) createKeyForm(w http.ResponseWriter, r *http.Request) {
 	if d := r.FormValue("expires_in_days"); d != "" {
 		n, err := strconv.Atoi(d)
 		if err != nil {
-			s.renderKeys(w, r, u, http.StatusBadRequest, `<p><b>Expires in days must be a number from 1 to 365.</b></p>`)
+			s.renderKeys(w, r, u, http.StatusBadRequest, `<p role="alert"><b>Expires in days must be a number from 1 to 365.</b></p>`)
 			return
 		}
 		req.ExpiresInDays = n
 	}
 	k, tok, e := s.issueAPIKey(r.Context(), u, req)
 	if e != nil {
-		s.renderKeys(w, r, u, e.StatusCode, `<p><b>`+html(e.Detail)+`</b></p>`)
+		s.renderKeys(w, r, u, e.StatusCode, `<p role="alert"><b>`+html(e.Detail)+`</b></p>`)
 		return
 	}
 	s.renderKeys(w, r, u, http.StatusCreated, `<p>Key <b>`+html(k.Name)+`</b> created. Copy it now; it is not shown again:</p>

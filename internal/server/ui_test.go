@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -58,7 +59,7 @@ func TestWorkspacePage(t *testing.T) {
 		"<h1>analytics</h1>", "your role <b>owner</b>",
 		"<td>1 (active)</td>", "<td>3</td><td>2.0 KiB</td><td><code>0123456789ab</code></td>",
 		"<td>config.toml, prod.secrets.toml</td>",
-		"<td>jobs.ingest.github</td><td>active</td>",
+		`<td><a href="` + JobPagePath(tm.analytics, "jobs.ingest.github") + `">jobs.ingest.github</a></td><td>active</td>`,
 		`</a></td><td><span class="status status-pending">pending</span></td><td>manual:jobs.ingest.github</td>`,
 		"<td>ann@acme.test</td><td>owner (organization owner)</td>",
 		"<td><code>LOG_LEVEL</code></td><td>workspace</td><td>WARN</td>", "<td><code>TOKEN</code></td><td>profile prod</td><td><i>secret</i></td>", "<td>viewer@acme.test</td><td>viewer</td>",
@@ -93,5 +94,74 @@ func TestWorkspacePage(t *testing.T) {
 	}
 	if resp, _ := eve.Get(tm.ts + RunPagePath(tm.analytics, run.ID)); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("other org's run page: %d", resp.StatusCode)
+	}
+}
+
+// TestJobPage is the job page over HTTP: sign-in first, members only,
+// the spec escaped, and an archived job keeping its page and runs while
+// it leaves the workspace's graph.
+func TestJobPage(t *testing.T) {
+	tm := newTeam(t)
+	ctx, st := context.Background(), tm.server.cfg.Store
+	running := richWorkspace(t, tm)
+	defer func() { _ = st.FinishRun(ctx, running.ID, store.RunCancelled, nil, "test over", time.Now()) }()
+	path := JobPagePath(tm.analytics, "jobs.transform.daily")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(tm.ts + path)
+	if err != nil || resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next="+urlQueryEscape(path) {
+		t.Fatalf("no session: %v %v", resp, err)
+	}
+	get := func(c *http.Client, p string) (int, string) {
+		t.Helper()
+		resp, err := c.Get(tm.ts + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	ann := browser(t, tm.ts, "ann@acme.test", "pw-ann-123")
+	code, body := get(ann, path)
+	for _, want := range []string{"<h1>jobs.transform.daily</h1>", `<li aria-current="page">jobs.transform.daily</li>`,
+		`<a href="` + JobPagePath(tm.analytics, "jobs.ingest.github") + `">jobs.ingest.github</a> succeeds`, // the trigger links the job it follows
+		`id="durations-chart" role="img"`, "None of these runs recorded rows loaded"} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("job page lacks %q: %d\n%s", want, code, body)
+		}
+	}
+	if code, body := get(ann, WorkspacePagePath(tm.analytics)); code != http.StatusOK || !strings.Contains(body, `id="jobs-graph" role="img"`) {
+		t.Errorf("workspace page without the graph: %d", code)
+	}
+	// Someone of another organization learns nothing, not even the name.
+	if _, err := tm.server.CreateAccount(ctx, "eve@globex.test", "Eve", "pw-eve-1234", "globex"); err != nil {
+		t.Fatal(err)
+	}
+	eve := browser(t, tm.ts, "eve@globex.test", "pw-eve-1234")
+	if code, body := get(eve, path); code != http.StatusNotFound || strings.Contains(body, "transform") {
+		t.Errorf("other org: %d %s", code, body)
+	}
+	if code, _ := get(ann, JobPagePath(tm.analytics, "jobs.no.such")); code != http.StatusNotFound {
+		t.Errorf("no such job: %d", code)
+	}
+
+	// A deploy without the follower archives it; its page stays, with its
+	// runs, and the graph goes (archived jobs trigger nothing). What a
+	// manifest says is text, never markup.
+	spec, _ := json.Marshal(map[string]any{"job_ref": "jobs.ingest.github", "type": "batch", "description": `<img src=x onerror="alert(1)">`,
+		"command": []string{"python", "<b>.py"}, "triggers": []string{"schedule:0 * * * *"}})
+	if _, err := st.ReconcileJobs(ctx, tm.analytics, []store.Job{{Ref: "jobs.ingest.github", Hash: "h2", Spec: string(spec)}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	code, body = get(ann, path)
+	if code != http.StatusOK || !strings.Contains(body, `<span class="status">archived</span>`) || strings.Count(body, `<td><a href="/workspaces/`) != 3 {
+		t.Errorf("archived job page: %d\n%s", code, body)
+	}
+	if _, body := get(ann, WorkspacePagePath(tm.analytics)); strings.Contains(body, "jobs-graph") {
+		t.Error("the graph shows edges of an archived job")
+	}
+	_, body = get(ann, JobPagePath(tm.analytics, "jobs.ingest.github"))
+	if strings.Contains(body, "<img src=x") || strings.Contains(body, "<b>.py") || !strings.Contains(body, "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;") && !strings.Contains(body, "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") {
+		t.Errorf("the spec is not escaped:\n%s", body)
 	}
 }

@@ -91,8 +91,9 @@ func (c *client) resolve(path string) (string, error) {
 	return base.ResolveReference(ref).String(), nil
 }
 
-// do sends one request (with retries) and decodes the JSON body.
-func (c *client) do(ctx context.Context, method, rawURL string, params url.Values, body any) (*response, error) {
+// requestURL is the URL a request for rawURL with params goes to: params
+// replace the same keys in rawURL's query.
+func requestURL(rawURL string, params url.Values) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err
@@ -106,6 +107,15 @@ func (c *client) do(ctx context.Context, method, rawURL string, params url.Value
 			}
 		}
 		u.RawQuery = q.Encode()
+	}
+	return u, nil
+}
+
+// do sends one request (with retries) and decodes the JSON body.
+func (c *client) do(ctx context.Context, method, rawURL string, params url.Values, body any) (*response, error) {
+	u, err := requestURL(rawURL, params)
+	if err != nil {
+		return nil, err
 	}
 	if c.cfg.Auth.Type == "api_key" && c.cfg.Auth.Location == "query" {
 		q := u.Query()

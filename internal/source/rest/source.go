@@ -282,9 +282,17 @@ func fetch(ctx context.Context, cl *client, r *resolved, parent *jsonx.Object, r
 		}
 		// Requests already made: a next page that is one of them would be
 		// read again and again (a paginator loop in the API's answers).
+		// They are keyed by the URL as sent, so a next link that spells
+		// the first request's parameters in its query is one of them too.
 		seen := map[[sha256.Size]byte]bool{}
+		key := func(reqURL string, params url.Values) [sha256.Size]byte {
+			if u, err := requestURL(reqURL, params); err == nil {
+				return sha256.Sum256([]byte(u.String()))
+			}
+			return sha256.Sum256([]byte(reqURL + "\x00" + params.Encode()))
+		}
 		for page := 1; ; page++ {
-			seen[sha256.Sum256([]byte(reqURL+"\x00"+params.Encode()))] = true
+			seen[key(reqURL, params)] = true
 			resp, err := cl.do(ctx, method, reqURL, params, r.Endpoint.JSON)
 			if err != nil {
 				fail(err)
@@ -324,7 +332,7 @@ func fetch(ctx context.Context, cl *client, r *resolved, parent *jsonx.Object, r
 					reqURL = u.String()
 				}
 			}
-			if seen[sha256.Sum256([]byte(reqURL+"\x00"+params.Encode()))] {
+			if seen[key(reqURL, params)] {
 				if len(recs) == 0 {
 					return // an empty last page that points to itself
 				}
