@@ -53,21 +53,9 @@ lint: $(GOLANGCI) ## run golangci-lint with the committed .golangci.yml
 $(GOLANGCI):
 	$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 
-BENCH_ROWS ?= 1000000
-
 .PHONY: bench
-bench: build ## print BENCH lines: start-up; JSONL → DuckDB at BENCH_ROWS and 4×; JSONL → Postgres; Postgres (BENCH_PG_ROWS, default 5M) → DuckDB; deploy packaging of 2,000 files; run dispatch (with and without the run sandbox) and log throughput; API job listing (req/s, p99) at 32 clients against the same HTTP stack without the store; time to a log line on the run page in headless Chromium (p50/p95 of 20) against the NDJSON API
-	$(GO) run ./tools/benchstartup -bin $(BIN)
-	$(GO) build -o bin/benchload ./tools/benchload
-	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchload -sizes 1,4
-	$(GO) build -o bin/benchpg ./tools/benchpg
-	BENCH_ROWS=$(BENCH_ROWS) ./bin/benchpg
-	$(GO) run ./tools/benchdeploy
-	$(GO) run ./tools/benchruns
-	$(GO) run ./tools/benchapi
-	./scripts/setup.sh
-	$(GO) run ./tools/benchpython
-	$(GO) run ./tools/benchui
+bench: build ## print BENCH lines (BENCH=<name> runs one, BENCH_ROWS=<n> sets its size): start-up; JSONL → DuckDB at BENCH_ROWS and 4×; the same JSONL through Python dlt (jsonl_vs_dlt, 200k); JSONL → Postgres; Postgres (BENCH_PG_ROWS, default 5M) → DuckDB; deploy packaging of 2,000 files; run dispatch (with and without the run sandbox) and log throughput; API job listing (req/s, p99) at 32 clients against the same HTTP stack without the store; Python environments; time to a log line on the run page in headless Chromium (p50/p95 of 20) against the NDJSON API
+	GO=$(GO) BIN=$(BIN) ./scripts/bench.sh
 
 # CI=true turns a missing Chromium into a failure, not a skip: no
 # pictures must not pass as new ones.

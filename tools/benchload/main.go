@@ -5,17 +5,24 @@
 // labels and assignees into child tables. Each side runs as its own child
 // process so its peak RSS is its own. It prints one BENCH line per size.
 //
+// With -dlt-rows it also loads that many records with the pinned Python
+// dlt (build/py from `make setup`) and prints jsonl_vs_dlt: the engine's
+// rows/s next to dlt's on the same file.
+//
 //	go run ./tools/benchload -rows 1000000 -sizes 1,4
 //	go run ./tools/benchload -file issues_1m.jsonl
+//	go run ./tools/benchload -sizes 0 -dlt-rows 200000
 package main
 
 import (
 	"bufio"
 	"context"
 	"database/sql"
+	_ "embed"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
@@ -32,7 +39,9 @@ func main() {
 	mode := flag.String("mode", "", "internal: engine or native (run one side and exit)")
 	file := flag.String("file", os.Getenv("BENCH_FILE"), "JSONL file to load (default: generate)")
 	rows := flag.Int("rows", envInt("BENCH_ROWS", 1_000_000), "records per size step when generating")
-	sizes := flag.String("sizes", "1,4", "multiples of -rows to run (memory must not grow with size)")
+	sizes := flag.String("sizes", "1,4", "multiples of -rows to run (memory must not grow with size); 0 runs none")
+	dltRows := flag.Int("dlt-rows", envInt("BENCH_DLT_ROWS", 0), "records for jsonl_vs_dlt (0: skip)")
+	dltPython := flag.String("dlt-python", "build/py/bin/python", "the Python with the pinned dlt (make setup)")
 	work := flag.String("dir", "", "working directory (default: a temp dir)")
 	cpuProfile := flag.String("cpuprofile", "", "with -mode engine: write a CPU profile here (go tool pprof)")
 	flag.Parse()
@@ -53,8 +62,13 @@ func main() {
 		err = runEngine(*file, *work)
 	case "native":
 		err = runNative(*file, *work)
+	case "dlt":
+		err = runDlt(*dltPython, *file, *work)
 	default:
 		err = bench(*file, *rows, *sizes, *work)
+		if err == nil && *dltRows > 0 {
+			err = benchDlt(*dltPython, *dltRows, *work)
+		}
 	}
 	if err != nil {
 		pprof.StopCPUProfile()
@@ -93,8 +107,11 @@ func bench(file string, rows int, sizes, work string) error {
 	} else {
 		for _, s := range strings.Split(sizes, ",") {
 			k, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || k < 1 {
+			if err != nil || k < 0 {
 				return fmt.Errorf("bad -sizes %q", sizes)
+			}
+			if k == 0 {
+				continue
 			}
 			runs = append(runs, run{"", rows * k})
 		}
@@ -128,10 +145,68 @@ func bench(file string, rows int, sizes, work string) error {
 	return nil
 }
 
-func child(mode, file, dir string) (benchdata.Child, error) {
+// dltScript is the Python peer: dlt loading the same file into DuckDB.
+//
+//go:embed dlt_load.py
+var dltScript string
+
+// benchDlt loads rows records with the engine and with the pinned Python
+// dlt, each as its own process, and prints their throughputs.
+func benchDlt(python string, rows int, work string) error {
+	if work == "" {
+		d, err := os.MkdirTemp("", "dlthub-bench-")
+		if err != nil {
+			return err
+		}
+		defer func() { _ = os.RemoveAll(d) }()
+		work = d
+	}
+	if _, err := os.Stat(python); err != nil {
+		return fmt.Errorf("jsonl_vs_dlt needs the pinned dlt: %w (run make setup)", err)
+	}
+	file := filepath.Join(work, fmt.Sprintf("issues_dlt_%d.jsonl", rows))
+	if err := generate(file, rows); err != nil {
+		return err
+	}
+	defer func() { _ = os.Remove(file) }()
+	eng, err := child("engine", file, filepath.Join(work, "engine"))
+	if err != nil {
+		return err
+	}
+	peer, err := child("dlt", file, filepath.Join(work, "dlt"), "-dlt-python", python)
+	if err != nil {
+		return err
+	}
+	ers := float64(rows) / eng.Wall.Seconds()
+	drs := float64(rows) / peer.Wall.Seconds()
+	fmt.Printf("BENCH name=jsonl_vs_dlt rows=%d rows_per_s=%.0f dlt_rows_per_s=%.0f ratio=%.2f peak_rss_mb=%.0f dlt_peak_rss_mb=%.0f seconds=%.2f dlt_seconds=%.2f\n",
+		rows, ers, drs, ers/drs, eng.RSSMB, peer.RSSMB, eng.Wall.Seconds(), peer.Wall.Seconds())
+	return nil
+}
+
+// runDlt runs the Python peer in the foreground; its process is this
+// child's, so the peak RSS measured is Python's (the largest child).
+func runDlt(python, file, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	script := filepath.Join(dir, "dlt_load.py")
+	if err := os.WriteFile(script, []byte(dltScript), 0o644); err != nil {
+		return err
+	}
+	cmd := exec.Command(python, script, file, dir)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Env = append(os.Environ(), "RUNTIME__LOG_LEVEL=WARNING", "RUNTIME__DLTHUB_TELEMETRY=false")
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("python dlt: %w", err)
+	}
+	return nil
+}
+
+func child(mode, file, dir string, extra ...string) (benchdata.Child, error) {
 	_ = os.RemoveAll(dir)
 	defer func() { _ = os.RemoveAll(dir) }()
-	return benchdata.RunSelf("-mode", mode, "-file", file, "-dir", dir)
+	return benchdata.RunSelf(append([]string{"-mode", mode, "-file", file, "-dir", dir}, extra...)...)
 }
 
 func generate(path string, n int) error {

@@ -43,6 +43,7 @@ func main() {
 	file := flag.String("file", os.Getenv("BENCH_FILE"), "JSONL file (default: generate)")
 	dir := flag.String("dir", "", "internal: working dir")
 	url := flag.String("url", "", "internal: database URL")
+	only := flag.String("only", "", "run one benchmark: jsonl_to_postgres or postgres_to_duckdb (default both)")
 	flag.Parse()
 	var err error
 	switch *mode {
@@ -55,7 +56,12 @@ func main() {
 	case "copy-duckdb":
 		err = copyDuckDB(*dir, *url)
 	default:
-		err = bench(*rows, *pgRows, *file)
+		switch *only {
+		case "", "jsonl_to_postgres", "postgres_to_duckdb":
+			err = bench(*rows, *pgRows, *file, *only)
+		default:
+			err = fmt.Errorf("-only %q: use jsonl_to_postgres or postgres_to_duckdb", *only)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchpg:", err)
@@ -82,7 +88,7 @@ func exec1(ctx context.Context, url, q string) error {
 	return err
 }
 
-func bench(rows, pgRows int, file string) error {
+func bench(rows, pgRows int, file, only string) error {
 	ctx := context.Background()
 	base := os.Getenv(pgtest.EnvURL)
 	if base == "" {
@@ -98,6 +104,9 @@ func bench(rows, pgRows int, file string) error {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(work) }()
+	if only == "postgres_to_duckdb" {
+		file = "-" // not read
+	}
 	if file == "" {
 		file = filepath.Join(work, "issues.jsonl")
 		fmt.Fprintf(os.Stderr, "generating %d records\n", rows)
@@ -112,8 +121,10 @@ func bench(rows, pgRows int, file string) error {
 			return err
 		}
 		_ = f.Close()
-	} else if rows, err = countLines(file); err != nil {
-		return err
+	} else if file != "-" {
+		if rows, err = countLines(file); err != nil {
+			return err
+		}
 	}
 	for _, db := range []string{"engine", "source"} {
 		if err := exec1(ctx, base, "DROP DATABASE IF EXISTS bench_"+db+" WITH (FORCE)"); err != nil {
@@ -124,29 +135,46 @@ func bench(rows, pgRows int, file string) error {
 		}
 	}
 	dbURL := func(name string) string { return strings.Replace(base, "/postgres?", "/bench_"+name+"?", 1) }
+	if only != "postgres_to_duckdb" {
+		if err := benchJSONL(rows, file, work, dbURL("engine")); err != nil {
+			return err
+		}
+	}
+	if only == "jsonl_to_postgres" {
+		return nil
+	}
+	return benchFromPostgres(ctx, pgRows, work, dbURL("source"))
+}
 
-	eng, err := child("-mode", "engine-pg", "-file", file, "-dir", filepath.Join(work, "engine"), "-url", dbURL("engine"))
+// benchJSONL loads the file with the engine and COPY of the same rows.
+func benchJSONL(rows int, file, work, url string) error {
+	eng, err := child("-mode", "engine-pg", "-file", file, "-dir", filepath.Join(work, "engine"), "-url", url)
 	if err != nil {
 		return err
 	}
-	cp, err := child("-mode", "copy-pg", "-dir", filepath.Join(work, "engine"), "-url", dbURL("engine"))
+	cp, err := child("-mode", "copy-pg", "-dir", filepath.Join(work, "engine"), "-url", url)
 	if err != nil {
 		return err
 	}
 	ers, crs := float64(rows)/eng.Wall.Seconds(), float64(rows)/cp.Wall.Seconds()
 	fmt.Printf("BENCH name=jsonl_to_postgres rows=%d rows_per_s=%.0f baseline_rows_per_s=%.0f ratio=%.3f peak_rss_mb=%.0f baseline_peak_rss_mb=%.0f seconds=%.2f baseline_seconds=%.2f vs_sling_jsonb=%.1f\n",
 		rows, ers, crs, ers/crs, eng.RSSMB, cp.RSSMB, eng.Wall.Seconds(), cp.Wall.Seconds(), ers/16600)
+	return nil
+}
 
+// benchFromPostgres reads a pgRows-row table into DuckDB with the engine
+// and with DuckDB's postgres extension.
+func benchFromPostgres(ctx context.Context, pgRows int, work, url string) error {
 	fmt.Fprintf(os.Stderr, "creating a %d-row table\n", pgRows)
-	if err := exec1(ctx, dbURL("source"), fmt.Sprintf(`CREATE TABLE big AS SELECT g::bigint AS id, 'customer ' || (g %% 1000) AS name, (g * 1.5)::numeric(14,2) AS amount,
+	if err := exec1(ctx, url, fmt.Sprintf(`CREATE TABLE big AS SELECT g::bigint AS id, 'customer ' || (g %% 1000) AS name, (g * 1.5)::numeric(14,2) AS amount,
 now() - (g || ' seconds')::interval AS created_at, g %% 2 = 0 AS flag, jsonb_build_object('k', g %% 7) AS meta FROM generate_series(1, %d) g; ALTER TABLE big ADD PRIMARY KEY (id)`, pgRows)); err != nil {
 		return err
 	}
-	src, err := child("-mode", "pg-duckdb", "-dir", filepath.Join(work, "source"), "-url", dbURL("source"))
+	src, err := child("-mode", "pg-duckdb", "-dir", filepath.Join(work, "source"), "-url", url)
 	if err != nil {
 		return err
 	}
-	native, err := child("-mode", "copy-duckdb", "-dir", filepath.Join(work, "native"), "-url", dbURL("source"))
+	native, err := child("-mode", "copy-duckdb", "-dir", filepath.Join(work, "native"), "-url", url)
 	if err != nil {
 		return err
 	}
