@@ -6,6 +6,7 @@ package datasets
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 	"time"
@@ -48,19 +49,24 @@ func Find(c Catalog, name string) (Dataset, error) {
 }
 
 // Open opens a dataset's database read-only, its schema on the search
-// path.
+// path of every connection of the pool (set when each one opens: a SET on
+// the pool would reach only the connection it happened to run on).
 func Open(d Dataset) (*sql.DB, error) {
 	if d.Database == "" {
 		return nil, fmt.Errorf("dataset %s is on %s, which cannot be read here yet (DuckDB datasets only)", d.Name, d.Destination)
 	}
-	c, err := duckdb.NewConnector(d.Database+"?access_mode=READ_ONLY", nil)
+	setPath := `SET search_path = ` + Literal(d.Name)
+	c, err := duckdb.NewConnector(d.Database+"?access_mode=READ_ONLY", func(ex driver.ExecerContext) error {
+		_, err := ex.ExecContext(context.Background(), setPath, nil)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open dataset %s: %w", d.Name, err)
 	}
 	db := sql.OpenDB(c)
-	if _, err := db.Exec(`SET search_path = ` + Literal(d.Name)); err != nil {
+	if err := db.Ping(); err != nil {
 		_ = db.Close()
-		return nil, err
+		return nil, fmt.Errorf("open dataset %s: %w", d.Name, err)
 	}
 	return db, nil
 }

@@ -59,7 +59,7 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 				active = " (active)"
 			}
 			fmt.Fprintf(&b, `<tr><td>%d%s</td><td>%s</td><td>%d</td><td>%s</td><td><code>%s</code></td></tr>`,
-				d.Version, active, d.CreatedAt.Format("2006-01-02 15:04 MST"), d.Files, humanize.IBytes(uint64(d.Size)), html(short(d.ContentHash)))
+				d.Version, active, d.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), d.Files, humanize.IBytes(uint64(d.Size)), html(short(d.ContentHash)))
 		}
 		b.WriteString(`</table></div>`)
 	} else {
@@ -69,7 +69,7 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 	if cs, err := s.cfg.Store.Configurations(ctx, ws.ID, recent); err == nil && len(cs) > 0 {
 		b.WriteString(`<div class="scroll"><table><tr><th>Version</th><th>Synced</th><th>Files</th></tr>`)
 		for _, c := range cs {
-			fmt.Fprintf(&b, `<tr><td>%d</td><td>%s</td><td>%s</td></tr>`, c.Version, c.CreatedAt.Format("2006-01-02 15:04 MST"), html(strings.Join(c.Files, ", ")))
+			fmt.Fprintf(&b, `<tr><td>%d</td><td>%s</td><td>%s</td></tr>`, c.Version, c.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), html(strings.Join(c.Files, ", ")))
 		}
 		b.WriteString(`</table></div>`)
 	} else {
@@ -96,7 +96,7 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 				// Apps open on their own origin (apps_origin.go).
 				name += ` · <a href="` + html(s.appsBase()+AppURLPath(ws.ID, j.Ref)) + `" rel="noopener noreferrer">open app</a>`
 			}
-			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td><td>%s</td></tr>`, name, status, j.UpdatedAt.Format("2006-01-02 15:04 MST"))
+			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td><td>%s</td></tr>`, name, status, j.UpdatedAt.UTC().Format("2006-01-02 15:04 UTC"))
 		}
 		b.WriteString(`</tbody></table></div>`)
 	} else {
@@ -107,7 +107,7 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 		b.WriteString(`<div class="scroll"><table><tr><th>Job</th><th>Run</th><th>Status</th><th>Trigger</th><th>Queued</th><th>Reason</th></tr>`)
 		for _, r := range rs {
 			fmt.Fprintf(&b, `<tr><td><a href="%s">%s</a></td><td><a href="%s">#%d</a></td><td><span class="status status-%s">%s</span></td><td>%s</td><td>%s</td><td>%s</td></tr>`,
-				html(JobPagePath(ws.ID, r.JobRef)), html(r.JobRef), RunPagePath(ws.ID, r.ID), r.Number, html(r.Status), html(r.Status), html(r.Trigger), r.CreatedAt.Format("2006-01-02 15:04:05 MST"), html(r.Reason))
+				html(JobPagePath(ws.ID, r.JobRef)), html(r.JobRef), RunPagePath(ws.ID, r.ID), r.Number, html(r.Status), html(r.Status), html(r.Trigger), r.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"), html(r.Reason))
 		}
 		b.WriteString(`</table></div>`)
 	} else {
@@ -189,7 +189,7 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(&b, `<p>Status <span id="run-status" class="status status-%s">%s</span> · trigger <code>%s</code> · profile %s · code v%d`,
 		html(run.Status), html(run.Status), html(run.Trigger), html(run.Profile), run.DeploymentVersion)
 	if run.IntervalStart != nil && run.IntervalEnd != nil {
-		fmt.Fprintf(&b, ` · interval %s → %s`, run.IntervalStart.Format(time.RFC3339), run.IntervalEnd.Format(time.RFC3339))
+		fmt.Fprintf(&b, ` · interval %s → %s`, run.IntervalStart.UTC().Format(time.RFC3339), run.IntervalEnd.UTC().Format(time.RFC3339))
 	}
 	b.WriteString(`</p>`)
 	fmt.Fprintf(&b, `<p>Queued %s UTC`, run.CreatedAt.UTC().Format("2006-01-02 15:04:05"))

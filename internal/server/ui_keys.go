@@ -134,7 +134,7 @@ func (s *Server) renderKeys(w http.ResponseWriter, r *http.Request, u caller, st
 				status, action = "expired", ""
 			}
 			fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>`,
-				html(k.Name), html(scope), k.ExpiresAt.Format("2006-01-02"), status, action)
+				html(k.Name), html(scope), k.ExpiresAt.UTC().Format("2006-01-02"), status, action)
 		}
 		b.WriteString(`</table></div>`)
 	}

@@ -190,7 +190,11 @@ func (w *Worker) execute(ctx context.Context, r store.Run) {
 		w.finish(ctx, r, store.RunCompleted, &code, fmt.Sprintf("stopped: nobody used the app for %s", w.cfg.AppIdle))
 	case errors.Is(cause, errCancelled):
 		code := res.ExitCode
-		w.finish(ctx, r, store.RunCancelled, &code, "cancelled: "+res.Describe())
+		reason := res.Describe()
+		if !res.Cancelled { // ended by itself while being cancelled
+			reason = "cancelled: " + reason
+		}
+		w.finish(ctx, r, store.RunCancelled, &code, reason)
 	case res.OK():
 		code := 0
 		w.finish(ctx, r, store.RunCompleted, &code, res.Describe())

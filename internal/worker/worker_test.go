@@ -293,7 +293,7 @@ func TestFailuresTimeoutsAndCancellation(t *testing.T) {
 	if st, err := p.st.CancelRun(context.Background(), forever.ID, time.Now()); err != nil || st != store.RunCancelling {
 		t.Fatalf("cancel: %s %v", st, err)
 	}
-	if got := p.wait(t, forever.ID, done); got.Status != store.RunCancelled || !strings.Contains(got.Reason, "cancelled") {
+	if got := p.wait(t, forever.ID, done); got.Status != store.RunCancelled || !strings.HasPrefix(got.Reason, "cancelled: ") || strings.Count(got.Reason, "cancelled") != 1 {
 		t.Errorf("cancelled: %s %s", got.Status, got.Reason)
 	}
 	if logs := p.logs(t, forever.ID); !strings.Contains(logs, "stdout: started") {
