@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -131,13 +132,12 @@ func New(o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !slices.Contains(config.DestinationTypes(), dest.Type) {
+		return nil, fmt.Errorf("destination %q has type %s, which this build cannot load into yet (available: %s)", o.Destination, dest.Type, strings.Join(config.DestinationTypes(), ", "))
+	}
 	maxLen := 0
-	switch dest.Type {
-	case "duckdb", "filesystem", "motherduck":
-	case "postgres":
+	if dest.Type == "postgres" {
 		maxLen = postgres.MaxIdentifierLength
-	default:
-		return nil, fmt.Errorf("destination %q has type %s, which this build cannot load into yet (available: duckdb, filesystem, motherduck, postgres)", o.Destination, dest.Type)
 	}
 	n := naming.NewSnakeCase(maxLen)
 	dataset := o.Dataset
