@@ -4,9 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
-
-	"github.com/dlthub/dlthub/internal/jsonx"
 )
 
 func newLocalPipelineSchemaCmd(f *Factory) *cobra.Command {
@@ -15,11 +12,14 @@ func newLocalPipelineSchemaCmd(f *Factory) *cobra.Command {
 		Use:   "schema NAME",
 		Short: "Print a pipeline's schema as YAML or JSON",
 		Long: `Print the pipeline's current schema: every table with its columns in order,
-data types and hints, in dlt's schema layout.`,
+data types and hints, in the layout of dlt's own export (dlt pipeline NAME schema).`,
 		Example: `  dlthub local pipeline schema github
   dlthub local pipeline schema github --format json`,
 		Args: exactArgs("NAME"),
 		RunE: func(_ *cobra.Command, args []string) error {
+			if format != "yaml" && format != "json" {
+				return usagef("--format must be yaml or json, not %q", format)
+			}
 			_, p, err := f.attach(args[0])
 			if err != nil {
 				return err
@@ -31,41 +31,11 @@ data types and hints, in dlt's schema layout.`,
 			if s == nil {
 				return fmt.Errorf("pipeline %q has no schema yet", args[0])
 			}
-			switch format {
-			case "json":
-				return writeJSON(f.IO.Out, s)
-			case "yaml":
-				return writeYAML(f.IO.Out, s)
-			}
-			return usagef("--format must be yaml or json, not %q", format)
+			// The export is what dlt's `dlt pipeline NAME schema` prints;
+			// internal/dltcompat compares the two.
+			return s.WriteExport(f.IO.Out, format)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "yaml", "output format: yaml or json")
 	return cmd
-}
-
-// yamlNode converts a parsed JSON value to a YAML node, keeping key order.
-func yamlNode(v any) *yaml.Node {
-	switch x := v.(type) {
-	case *jsonx.Object:
-		n := &yaml.Node{Kind: yaml.MappingNode}
-		for i, k := range x.Keys {
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, yamlNode(x.Values[i]))
-		}
-		return n
-	case []any:
-		n := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, e := range x {
-			n.Content = append(n.Content, yamlNode(e))
-		}
-		return n
-	case nil:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
-	case string:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x}
-	default:
-		b, _ := jsonx.Append(nil, x)
-		n := &yaml.Node{Kind: yaml.ScalarNode, Value: string(b)}
-		return n
-	}
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/dlthub/dlthub/internal/jsonx"
 )
 
@@ -77,10 +75,5 @@ func writeYAML(w io.Writer, v any) error {
 	if err != nil {
 		return err
 	}
-	enc := yaml.NewEncoder(w)
-	enc.SetIndent(2)
-	if err := enc.Encode(yamlNode(parsed)); err != nil {
-		return err
-	}
-	return enc.Close()
+	return jsonx.WriteYAML(w, parsed)
 }

@@ -31,6 +31,7 @@ func Compare(want, got *Result) []string {
 	d = append(d, compareSchemas(want.Schema, got.Schema)...)
 	d = append(d, compareColumns(want.Tables, got.Tables)...)
 	d = append(d, compareData(want, got)...)
+	d = append(d, compareExports(want.Export, got.Export)...)
 	return d
 }
 

@@ -4,9 +4,11 @@
 // and what they stored is compared: tables and parents, columns with
 // their order, types, nullability and hints, the data (with _dlt_id and
 // _dlt_load_id compared by the relations they make, not their random
-// values), and the system tables' columns. Comparing with dlt itself on
-// every change is what makes the engine converge on dlt's semantics;
-// fixing reports one by one did not.
+// values), the system tables' columns, and the exported schema document
+// (what `dlthub local pipeline schema` prints against dlt's own export,
+// see export.go). Comparing with dlt itself on every change is what makes
+// the engine converge on dlt's semantics; fixing reports one by one did
+// not.
 package dltcompat
 
 import (
@@ -16,6 +18,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/dlthub/dlthub/internal/jsonx"
 )
 
 // Case is one input: the loads (each one pipeline run) of records into a
@@ -77,6 +81,9 @@ type Result struct {
 	Error  string            `json:"error,omitempty"`
 	Schema *StoredSchema     `json:"schema"`
 	Tables map[string]*Table `json:"tables"`
+	// Export is the exported schema document (see export.go), keys in
+	// document order; decodeResult reads it from the dump's "export".
+	Export *jsonx.Object `json:"-"`
 }
 
 // Table is a table as stored: columns with their DuckDB types, and rows

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/python/pythontest"
 )
 
@@ -111,11 +112,19 @@ func TestMatchesDlt(t *testing.T) {
 			}
 			d := Compare(want, got)
 			why, listed := diffs[c.Name]
+			var ed []string // the exported schema's share of d
+			if want.Error == "" && got.Error == "" {
+				ed = compareExports(want.Export, got.Export)
+			}
 			switch {
 			case listed && len(d) == 0:
 				t.Errorf("matches dlt now: remove it from testdata/differences.json (%s)", why)
 			case !listed && len(d) > 0:
 				t.Errorf("differs from dlt (%s):\n  %s", c.Why, strings.Join(d, "\n  "))
+			case listed && len(ed) > 0 && len(d) > len(ed):
+				// Listed for what it stores, the case must still export
+				// dlt's schema: the listing would hide that regression.
+				t.Errorf("listed for %q, but its exported schema differs too:\n  %s", why, strings.Join(ed, "\n  "))
 			}
 		})
 	}
@@ -200,6 +209,80 @@ func TestHarnessCatchesABrokenRule(t *testing.T) {
 	} {
 		if !strings.Contains(d, w) {
 			t.Errorf("the diff does not say %q:\n%s", w, d)
+		}
+	}
+}
+
+// TestHarnessCatchesABrokenExport breaks the exported schema document the
+// ways a broken export would, both in the schema it is printed from (a
+// column hint dropped, columns swapped, a table's x-normalizer lost) and
+// in the printed document (a system table missing, a default hint gone),
+// and checks the comparison reports each, readably. The documents are the
+// real ones: the engine's schema printed as YAML by the code behind
+// `local pipeline schema` and parsed back.
+func TestHarnessCatchesABrokenExport(t *testing.T) {
+	ctx := context.Background()
+	c := Case{Name: "broken_export", Hints: map[string]json.RawMessage{
+		"write_disposition": json.RawMessage(`"merge"`), "primary_key": json.RawMessage(`"id"`),
+	}, Loads: [][]json.RawMessage{{json.RawMessage(`{"id": 1, "name": "a", "tags": ["x", "y"]}`)}}}
+	dir := t.TempDir()
+	want, err := RunEngine(ctx, c, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := openPipeline(c, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := ExportYAML(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := compareExports(want.Export, same); len(d) != 0 {
+		t.Fatalf("two exports of one schema differ:\n%s", strings.Join(d, "\n"))
+	}
+
+	items := s.Table("items")
+	items.Column("id").PrimaryKey = false
+	items.Columns[0], items.Columns[1] = items.Columns[1], items.Columns[0]
+	s.Table("items__tags").Normalizer = nil
+	doc, err := ExportYAML(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, _ := doc.Get("tables")
+	removeKey(tables.(*jsonx.Object), "_dlt_loads")
+	settings, _ := doc.Get("settings")
+	hints, _ := settings.(*jsonx.Object).Get("default_hints")
+	removeKey(hints.(*jsonx.Object), "unique")
+
+	got := *want
+	got.Export = doc
+	d := strings.Join(Compare(want, &got), "\n")
+	for _, w := range []string{
+		"export: table items: columns:\n    dlt:    id, name, _dlt_load_id, _dlt_id\n    engine: name, id, _dlt_load_id, _dlt_id",
+		"export: items.id: primary_key: dlt true, engine -",
+		`export: table items__tags: x-normalizer: dlt {"seen-data":true}, engine -`,
+		"export: table _dlt_loads is dlt's only",
+		`export: settings.default_hints.unique: dlt ["_dlt_id"], engine -`,
+	} {
+		if !strings.Contains(d, w) {
+			t.Errorf("the diff does not say %q:\n%s", w, d)
+		}
+	}
+}
+
+// removeKey deletes key from o.
+func removeKey(o *jsonx.Object, key string) {
+	for i, k := range o.Keys {
+		if k == key {
+			o.Keys = append(o.Keys[:i], o.Keys[i+1:]...)
+			o.Values = append(o.Values[:i], o.Values[i+1:]...)
+			return
 		}
 	}
 }

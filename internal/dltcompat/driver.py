@@ -7,7 +7,10 @@ CASES.json is a list of cases: {"name", "table", "loads": [[record, ...], ...],
 (dataset "data"); every load is one pipeline.run. Then OUT_DIR/NAME.json
 gets what the Go side compares (dump()): the newest stored schema, and per
 table its columns with their DuckDB types and its rows, values in the
-canonical form of value(). A case dlt refuses gets {"error": "Type: msg"}.
+canonical form of value(), and "export": the schema document as
+`dlt pipeline NAME schema` prints it (Schema.to_dict(remove_defaults=True),
+the dict behind to_pretty_yaml()), keys in dlt's order. A case dlt refuses
+gets {"error": "Type: msg"}.
 The dump is JSON because the Python and Go DuckDB libraries need not share
 a file format.
 """
@@ -102,6 +105,9 @@ def run_case(case, out_dir, pipelines_dir):
         result = {"error": type(cause).__name__ + ": " + str(cause)}
     else:
         result = dump(db)
+        # What `dlt pipeline NAME schema --format yaml` prints, as a dict:
+        # fetch_schema_export calls to_pretty_yaml(remove_defaults=True).
+        result["export"] = pipeline.default_schema.to_dict(remove_defaults=True)
     with open(os.path.join(out_dir, name + ".json"), "w") as f:
         json.dump(result, f)
 

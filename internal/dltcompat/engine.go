@@ -27,8 +27,7 @@ func RunEngine(ctx context.Context, c Case, dir string) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("case %s: hints: %w", c.Name, err)
 	}
-	p, err := pipeline.New(pipeline.Options{Name: "c_" + c.Name, Destination: "duckdb", Dataset: "data",
-		PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: dir})
+	p, err := openPipeline(c, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +54,31 @@ func RunEngine(ctx context.Context, c Case, dir string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Dump(ctx, path)
+	r, err := Dump(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := p.Schema()
+	if err != nil {
+		return nil, fmt.Errorf("case %s: read schema: %w", c.Name, err)
+	}
+	if s != nil {
+		if r.Export, err = ExportYAML(s); err != nil {
+			return nil, fmt.Errorf("case %s: %w", c.Name, err)
+		}
+	}
+	return r, nil
+}
+
+// openPipeline opens the case's pipeline under dir, as RunEngine runs it
+// (driver.py names dlt's the same way: pipeline c_NAME, dataset data).
+func openPipeline(c Case, dir string) (*pipeline.Pipeline, error) {
+	p, err := pipeline.New(pipeline.Options{Name: "c_" + c.Name, Destination: "duckdb", Dataset: "data",
+		PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: dir})
+	if err != nil {
+		return nil, fmt.Errorf("case %s: open pipeline: %w", c.Name, err)
+	}
+	return p, nil
 }
 
 // resource turns dlt.resource's hints into the engine's resource.
@@ -234,13 +257,31 @@ func Dump(ctx context.Context, path string) (*Result, error) {
 	return decodeResult(b)
 }
 
-// decodeResult decodes a dump, numbers as json.Number.
+// decodeResult decodes a dump, numbers as json.Number, and its exported
+// schema document (if any) with its keys in order.
 func decodeResult(b []byte) (*Result, error) {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.UseNumber()
 	var r Result
 	if err := dec.Decode(&r); err != nil {
 		return nil, err
+	}
+	var export struct {
+		Export json.RawMessage `json:"export"`
+	}
+	if err := json.Unmarshal(b, &export); err != nil {
+		return nil, err
+	}
+	if len(export.Export) > 0 && string(export.Export) != "null" {
+		v, err := jsonx.Parse(export.Export)
+		if err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+		o, ok := v.(*jsonx.Object)
+		if !ok {
+			return nil, fmt.Errorf("export: want an object, got %T", v)
+		}
+		r.Export = o
 	}
 	return &r, nil
 }

@@ -71,6 +71,14 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 		}
 		return err
 	}
+	// As dlt's normalizer, mark the tables this load wrote rows to: the
+	// schema then tells a table that holds data from one that only has
+	// columns (x-normalizer.seen-data).
+	for name, n := range nz.Counts {
+		if t := s.Table(name); t != nil && n > 0 {
+			t.MarkSeenData()
+		}
+	}
 	s.Bump()
 	m.Rows = nz.Counts
 	for _, r := range m.Resources {

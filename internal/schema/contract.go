@@ -19,6 +19,10 @@ type Contract struct {
 	Tables   string `json:"tables,omitempty"`
 	Columns  string `json:"columns,omitempty"`
 	DataType string `json:"data_type,omitempty"`
+	// whole is set when the contract was given as one mode for all three
+	// ("freeze"): dlt keeps that shorthand in the schema, so it is written
+	// back the same way.
+	whole bool
 }
 
 // ParseContract accepts one mode for all three entities or a table of them.
@@ -30,7 +34,7 @@ func ParseContract(v any) (*Contract, error) {
 		if err := checkMode("schema_contract", x); err != nil {
 			return nil, err
 		}
-		return &Contract{Tables: x, Columns: x, DataType: x}, nil
+		return &Contract{Tables: x, Columns: x, DataType: x, whole: true}, nil
 	case map[string]any:
 		c := &Contract{}
 		for k, val := range x {
@@ -63,6 +67,16 @@ func checkMode(key, m string) error {
 		return nil
 	}
 	return fmt.Errorf("%s: unknown mode %q (evolve, freeze, discard_row, discard_value)", key, m)
+}
+
+// MarshalJSON writes the shorthand a contract was given as, or the table
+// of the entities it sets.
+func (c Contract) MarshalJSON() ([]byte, error) {
+	if c.whole && c.Tables == c.Columns && c.Columns == c.DataType {
+		return json.Marshal(c.Tables)
+	}
+	type entities Contract // without this method
+	return json.Marshal(entities(c))
 }
 
 // UnmarshalJSON accepts the string shorthand too.

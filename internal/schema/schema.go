@@ -86,6 +86,9 @@ type Column struct {
 	Scale      int      `json:"scale,omitempty"`
 	HardDelete bool     `json:"hard_delete,omitempty"`
 	DedupSort  string   `json:"dedup_sort,omitempty"`
+	// Description is the column's documentation (a resource's column hint,
+	// or dlt's text for the system tables' columns).
+	Description string `json:"description,omitempty"`
 	// NotNull, in a resource's column hints, declares nullable = false
 	// (Nullable's zero value cannot tell "not said" from "false"; dlt's
 	// default is nullable). Hints travel in the extract package's
@@ -101,7 +104,40 @@ type Table struct {
 	WriteDisposition string    `json:"write_disposition,omitempty"`
 	MergeStrategy    string    `json:"x-merge-strategy,omitempty"`
 	Contract         *Contract `json:"schema_contract,omitempty"`
-	Columns          []*Column `json:"-"`
+	// Description and FileFormat are dlt's table hints of the same names
+	// (the system tables carry them in dlt's schema).
+	Description string `json:"description,omitempty"`
+	FileFormat  string `json:"file_format,omitempty"`
+	// Normalizer is dlt's x-normalizer section: what the normalizer keeps
+	// about the table between runs.
+	Normalizer *TableNormalizer `json:"x-normalizer,omitempty"`
+	Columns    []*Column        `json:"-"`
+}
+
+// TableNormalizer is a table's x-normalizer section, as dlt writes it.
+type TableNormalizer struct {
+	// MaxNesting is the resource's max_table_nesting, kept on its root
+	// table as dlt keeps it.
+	MaxNesting *int `json:"max_nesting,omitempty"`
+	// SeenData is set once a load has written rows to the table; dlt
+	// tells a table that only has a schema from one that holds data by it.
+	SeenData bool `json:"seen-data,omitempty"`
+}
+
+// SetMaxNesting records the resource's max_table_nesting on the table.
+func (t *Table) SetMaxNesting(n int) {
+	if t.Normalizer == nil {
+		t.Normalizer = &TableNormalizer{}
+	}
+	t.Normalizer.MaxNesting = &n
+}
+
+// MarkSeenData records that the table has received rows.
+func (t *Table) MarkSeenData() {
+	if t.Normalizer == nil {
+		t.Normalizer = &TableNormalizer{}
+	}
+	t.Normalizer.SeenData = true
 }
 
 // HasMergeKeys reports whether a column is a primary or merge key, which
@@ -127,13 +163,16 @@ func (t *Table) Column(name string) *Column {
 
 // tableJSON writes columns as an object in column order, as dlt does.
 type tableJSON struct {
-	Name             string          `json:"name"`
-	Parent           string          `json:"parent,omitempty"`
-	Resource         string          `json:"resource,omitempty"`
-	WriteDisposition string          `json:"write_disposition,omitempty"`
-	MergeStrategy    string          `json:"x-merge-strategy,omitempty"`
-	Contract         *Contract       `json:"schema_contract,omitempty"`
-	Columns          json.RawMessage `json:"columns"`
+	Name             string           `json:"name"`
+	Parent           string           `json:"parent,omitempty"`
+	Resource         string           `json:"resource,omitempty"`
+	WriteDisposition string           `json:"write_disposition,omitempty"`
+	MergeStrategy    string           `json:"x-merge-strategy,omitempty"`
+	Contract         *Contract        `json:"schema_contract,omitempty"`
+	Description      string           `json:"description,omitempty"`
+	FileFormat       string           `json:"file_format,omitempty"`
+	Normalizer       *TableNormalizer `json:"x-normalizer,omitempty"`
+	Columns          json.RawMessage  `json:"columns"`
 }
 
 // MarshalJSON keeps column order.
@@ -142,7 +181,8 @@ func (t *Table) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(tableJSON{Name: t.Name, Parent: t.Parent, Resource: t.Resource, WriteDisposition: t.WriteDisposition, MergeStrategy: t.MergeStrategy, Contract: t.Contract, Columns: cols})
+	return json.Marshal(tableJSON{Name: t.Name, Parent: t.Parent, Resource: t.Resource, WriteDisposition: t.WriteDisposition, MergeStrategy: t.MergeStrategy, Contract: t.Contract,
+		Description: t.Description, FileFormat: t.FileFormat, Normalizer: t.Normalizer, Columns: cols})
 }
 
 // marshalOrdered writes items as a JSON object keyed by name, in order (dlt
@@ -196,7 +236,8 @@ func (t *Table) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &tj); err != nil {
 		return err
 	}
-	*t = Table{Name: tj.Name, Parent: tj.Parent, Resource: tj.Resource, WriteDisposition: tj.WriteDisposition, MergeStrategy: tj.MergeStrategy, Contract: tj.Contract}
+	*t = Table{Name: tj.Name, Parent: tj.Parent, Resource: tj.Resource, WriteDisposition: tj.WriteDisposition, MergeStrategy: tj.MergeStrategy, Contract: tj.Contract,
+		Description: tj.Description, FileFormat: tj.FileFormat, Normalizer: tj.Normalizer}
 	cols, err := unmarshalOrdered[Column](tj.Columns)
 	t.Columns = cols
 	return err
@@ -219,8 +260,60 @@ type schemaJSON struct {
 	PreviousHashes []string        `json:"previous_hashes,omitempty"`
 	EngineVersion  int             `json:"engine_version"`
 	Tables         json.RawMessage `json:"tables"`
-	Settings       map[string]any  `json:"settings"`
-	Normalizers    map[string]any  `json:"normalizers"`
+	Settings       settingsJSON    `json:"settings"`
+	Normalizers    normalizersJSON `json:"normalizers"`
+}
+
+// settingsJSON is dlt's settings section as a pipeline without schema
+// settings of its own has it: timestamp detection, and the default hints
+// the relational normalizer adds (it is what gives the system columns
+// their not-null, key and unique hints).
+type settingsJSON struct {
+	Detections   []string         `json:"detections"`
+	DefaultHints defaultHintsJSON `json:"default_hints"`
+}
+
+type defaultHintsJSON struct {
+	NotNull   []string `json:"not_null"`
+	ParentKey []string `json:"parent_key"`
+	RootKey   []string `json:"root_key"`
+	Unique    []string `json:"unique"`
+	RowKey    []string `json:"row_key"`
+}
+
+func defaultSettings() settingsJSON {
+	return settingsJSON{
+		Detections: []string{"iso_timestamp"},
+		DefaultHints: defaultHintsJSON{
+			NotNull:   []string{ColID, ColRootID, ColParentID, ColListIdx, ColLoadID},
+			ParentKey: []string{ColParentID},
+			RootKey:   []string{ColRootID},
+			Unique:    []string{ColID},
+			RowKey:    []string{ColID},
+		},
+	}
+}
+
+// normalizersJSON is dlt's normalizers section: the naming convention and
+// the relational JSON normalizer with its configuration.
+type normalizersJSON struct {
+	Names string             `json:"names"`
+	JSON  jsonNormalizerJSON `json:"json"`
+}
+
+type jsonNormalizerJSON struct {
+	Module string                `json:"module"`
+	Config *normalizerConfigJSON `json:"config,omitempty"`
+}
+
+type normalizerConfigJSON struct {
+	Propagation propagationJSON `json:"propagation"`
+}
+
+// propagationJSON maps a root table to the columns its nested rows copy
+// (dlt copies the root's row key into _dlt_root_id).
+type propagationJSON struct {
+	Tables json.RawMessage `json:"tables"`
 }
 
 // New returns an empty schema.
@@ -292,9 +385,65 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 	return json.Marshal(schemaJSON{
 		Name: s.Name, Version: s.Version, VersionHash: s.VersionHash, PreviousHashes: s.PreviousHashes,
 		EngineVersion: s.EngineVersion, Tables: tables,
-		Settings:    map[string]any{"detections": []string{"iso_timestamp"}},
-		Normalizers: map[string]any{"names": "snake_case", "json": map[string]any{"module": "dlt.common.normalizers.json.relational"}},
+		Settings:    defaultSettings(),
+		Normalizers: normalizersJSON{Names: "snake_case", JSON: jsonNormalizerJSON{Module: "dlt.common.normalizers.json.relational", Config: s.normalizerConfig()}},
 	})
+}
+
+// normalizerConfig is the relational normalizer's configuration dlt keeps
+// in the schema: root key propagation for every root table whose nested
+// rows carry _dlt_root_id (dlt's requires_root_key: a merge by
+// delete-insert or upsert, or a nested table that already has a root key).
+// nil when no table needs it, as dlt then writes no config.
+func (s *Schema) normalizerConfig() *normalizerConfigJSON {
+	var b bytes.Buffer
+	for _, t := range s.DataTables() {
+		if t.Parent != "" || !s.requiresRootKey(t) {
+			continue
+		}
+		rowKey := ColID
+		for _, c := range t.Columns {
+			if c.RowKey {
+				rowKey = c.Name
+				break
+			}
+		}
+		if b.Len() == 0 {
+			b.WriteByte('{')
+		} else {
+			b.WriteByte(',')
+		}
+		name, _ := json.Marshal(t.Name)
+		from, _ := json.Marshal(rowKey)
+		b.Write(name)
+		b.WriteString(":{")
+		b.Write(from)
+		b.WriteString(`:"` + ColRootID + `"}`)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	b.WriteByte('}')
+	return &normalizerConfigJSON{Propagation: propagationJSON{Tables: b.Bytes()}}
+}
+
+// requiresRootKey reports whether root's nested rows carry the root's row
+// key, as dlt's requires_root_key decides it.
+func (s *Schema) requiresRootKey(root *Table) bool {
+	if root.WriteDisposition == Merge {
+		switch root.MergeStrategy {
+		case "", DeleteInsert, Upsert, "insert-only": // insert-only: dlt's, not the engine's
+			return true
+		}
+	}
+	for _, t := range s.Children(root.Name) {
+		for _, c := range t.Columns {
+			if c.RootKey {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // UnmarshalJSON reads a schema written by MarshalJSON.
