@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -18,16 +19,35 @@ import (
 
 // githubServer is a server with "Sign in with GitHub" against a fake
 // GitHub, logging to logs.
-func githubServer(t *testing.T, signup bool, secret string) (*Server, string, *githubfake.Fake, *bytes.Buffer) {
+func githubServer(t *testing.T, signup bool, secret string) (*Server, string, *githubfake.Fake, *lockedBuffer) {
 	t.Helper()
 	gh := githubfake.Start("client-1", "s3cret-github")
 	t.Cleanup(gh.Close)
-	logs := &bytes.Buffer{}
+	logs := &lockedBuffer{}
 	s, ts, _ := newServerWithBlobs(t, nil, func(c *Config) {
 		c.GitHub = &GitHubConfig{ClientID: "client-1", ClientSecret: secret, URL: gh.URL, APIURL: gh.URL, Signup: signup}
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	})
 	return s, ts.URL, gh, logs
+}
+
+// lockedBuffer is a log the server writes while the test reads it: the
+// request log line is written after the response reached the client.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // githubSignIn clicks "Sign in with GitHub" on the sign-in page in a fresh
