@@ -102,7 +102,7 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 		}
 		return usagef("--format must be yaml or json, not %q", opts.Format)
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%s %s is valid (%s)\n", mark(true), m.Path, english.Plural(len(m.Jobs), "job", ""))
+	fmt.Fprintf(f.IO.ErrOut, "%s %s is valid (%s)\n", mark(true), m.Path, jobCount(m))
 	// A Python workspace's requirements travel with its code: the worker
 	// builds the jobs' environments from them.
 	var extra map[string][]byte
@@ -139,6 +139,22 @@ func runDeploy(ctx context.Context, f *Factory, opts *deployOptions) error {
 	}
 	t.summary(f, start, opts.DryRun, codeChanged || cfgChanged || jobsChanged)
 	return nil
+}
+
+// jobCount says how many jobs the manifest declares, and that the
+// dashboard comes built in where nobody declared it.
+func jobCount(m *jobs.Manifest) string {
+	declared := 0
+	for _, j := range m.Jobs {
+		if !j.Builtin {
+			declared++
+		}
+	}
+	s := english.Plural(declared, "job", "")
+	if declared < len(m.Jobs) {
+		s += ", and the built-in " + jobs.DashboardRef
+	}
+	return s
 }
 
 // summary ends a deploy with one line.

@@ -21,7 +21,8 @@ func newJobListCmd(f *Factory) *cobra.Command {
 status, last run and when the scheduler queues it next. In a folder not yet
 connected (or logged in), list the jobs as they would deploy: those of
 dlthub.toml and, in a Python workspace, those dlt's manifest worker reads from
-__deployment__.py.`,
+__deployment__.py, with jobs.workspace.dashboard, the dashboard every
+workspace has without declaring it.`,
 		Example: `  dlthub job list
   dlthub job list schedule:* --json
   dlthub job list --archived`,

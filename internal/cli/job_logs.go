@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dlthub/dlthub/internal/jobs"
 	"github.com/dlthub/dlthub/internal/platform"
 )
 
@@ -33,7 +34,8 @@ func newJobLogsCmd(f *Factory) *cobra.Command {
 	return cmd
 }
 
-// deployedJob1 is the one deployed job (active or archived) sel names.
+// deployedJob1 is the one deployed job (active or archived) sel names;
+// where it also names the built-in dashboard, the other job (jobs.PickOne).
 func deployedJob1(ctx context.Context, t *deployTarget, sel string) (deployedJob, error) {
 	all, err := deployedJobs(ctx, t, true)
 	if err != nil {
@@ -43,14 +45,14 @@ func deployedJob1(ctx context.Context, t *deployTarget, sel string) (deployedJob
 	if err != nil {
 		return deployedJob{}, usageErr(err)
 	}
-	if len(list) > 1 {
-		var refs []string
-		for _, j := range list {
-			refs = append(refs, j.JobRef)
-		}
-		return deployedJob{}, usagef("%q matches %d jobs: %s; name one of them", sel, len(list), strings.Join(refs, ", "))
+	refs := make([]string, len(list))
+	for i, j := range list {
+		refs[i] = j.JobRef
 	}
-	return list[0], nil
+	if i := jobs.PickOne(refs); i >= 0 {
+		return list[i], nil
+	}
+	return deployedJob{}, usagef("%q matches %d jobs: %s; name one of them", sel, len(list), strings.Join(refs, ", "))
 }
 
 // findRun is the run args name: JOB and optionally its run number, else

@@ -16,7 +16,9 @@ import (
 
 // workspaceJobs are a workspace's jobs in the one job model: those of
 // dlthub.toml and, in a Python workspace, those dlt's manifest worker
-// reads from __deployment__.py (DESIGN §10: both may coexist).
+// reads from __deployment__.py (DESIGN §10: both may coexist), with the
+// workspace dashboard nobody declares (jobs.workspace.dashboard: dlt's in
+// a Python workspace, dlthub's in a Go one).
 type workspaceJobs struct {
 	*jobs.Manifest
 	// py is the workspace's Python (nil when nothing needs one).
@@ -64,6 +66,11 @@ func (f *Factory) loadJobs(ctx context.Context, ws *workspace.Workspace, file st
 	m, err := jobs.Combine(parts...)
 	if err != nil {
 		return nil, err
+	}
+	if !isPython {
+		// dlt synthesizes a Python workspace's dashboard; a Go workspace
+		// gets dlthub's (DESIGN §6.7).
+		m.AddDashboard()
 	}
 	out.Manifest = m
 	return out, nil

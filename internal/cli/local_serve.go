@@ -25,12 +25,14 @@ func newLocalServeCmd(f *Factory) *cobra.Command {
 		Short: "Run an interactive job here on a port until stopped",
 		Long: `Run an interactive job (type = "interactive") with PORT set (default 5000)
 and DLTHUB_BASE_PATH=/, until it exits or you stop it with Ctrl-C, which
-sends SIGTERM and, after the grace period, SIGKILL.`,
+sends SIGTERM and, after the grace period, SIGKILL. Without a selector, the
+workspace's only interactive job besides jobs.workspace.dashboard (which
+every workspace has) is served, else the dashboard.`,
 		Example: `  dlthub local serve dashboard
   dlthub local serve jobs.apps.dashboard --port 8080`,
 		Args: rangeArgs(0, 1, "at most one selector"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sel := "interactive"
+			sel := ""
 			if len(args) == 1 {
 				sel = args[0]
 			}
@@ -51,6 +53,18 @@ func runLocalServe(ctx context.Context, f *Factory, opts *localServeOptions, sel
 	m, err := f.loadJobs(ctx, c.ws, opts.File)
 	if err != nil {
 		return err
+	}
+	if sel == "" {
+		// The only interactive job besides the dashboard, else the
+		// dashboard (jobs.DefaultApp).
+		apps, _ := m.Select("interactive")
+		refs := make([]string, len(apps))
+		for i, a := range apps {
+			refs[i] = a.Ref
+		}
+		if sel, err = jobs.DefaultApp(refs); err != nil {
+			return usageErr(err)
+		}
 	}
 	j, err := m.SelectOne(sel)
 	if err != nil {

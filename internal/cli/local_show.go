@@ -26,10 +26,15 @@ func newLocalShowCmd(f *Factory) *cobra.Command {
 		Use:   "show",
 		Short: "Open the workspace dashboard: pipelines, tables, row counts, recent loads",
 		Long: `Serve the workspace dashboard of the active profile on this machine: each
-pipeline with its last run, the tables it loaded with row counts and
-columns, and its recent loads (read-only). As an interactive job,
-command = ["dlthub", "local", "show"] serves it on the control plane: it
-takes PORT and DLTHUB_BASE_PATH from the launch contract.`,
+pipeline with its last run, the tables it loaded with row counts, sizes
+(where the destination tells them) and columns, a picture of the rows per
+table, and its recent loads (read-only). It shows the pipelines that ran in
+this profile and the declared ones (pipelines/*.toml) whose dataset it
+finds from configuration.
+
+Every deployed Go workspace runs it as the built-in interactive job
+jobs.workspace.dashboard (dlthub serve dashboard), with the access profile,
+taking PORT and DLTHUB_BASE_PATH from the launch contract.`,
 		Example: `  dlthub local show
   dlthub --profile prod local show --port 8050 --no-browser`,
 		Args: noArgs,

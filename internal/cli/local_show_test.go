@@ -52,7 +52,11 @@ func TestLocalShowDashboard(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	page := string(body)
 	for _, want := range []string{"<h1>acme_ws</h1>", "Profile <b>dev</b>", "<h2>github_sample</h2>", "Dataset <b>github_data</b> on duckdb",
-		"<td>issues</td><td>100</td>", "<td>issues__labels</td><td>34</td>", "<code>title</code>", "Recent loads", `class="sys"><td>_dlt_loads</td>`} {
+		"<td>issues</td><td>100</td>", "<td>issues__labels</td><td>34</td>", "<code>title</code>", "Recent loads", `class="sys"><td>_dlt_loads</td>`,
+		// The picture of the table sizes, with its text alternative (DuckDB
+		// tells no bytes: rows only).
+		`<svg class="chart" id="sizes-1" role="img" aria-labelledby="sizes-1-title sizes-1-desc"`, `<title id="sizes-1-title">Rows per table in dataset github_data</title>`,
+		"issues: 100 rows; issues__labels: 34 rows", "<title>issues: 100 rows</title>"} {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(page, want) {
 			t.Errorf("dashboard lacks %q: %d\n%s", want, resp.StatusCode, page)
 		}

@@ -7,16 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
-	"github.com/dlthub/dlthub/internal/datasets"
 	"github.com/dlthub/dlthub/internal/mcpserver"
-	"github.com/dlthub/dlthub/internal/pipeline"
 )
 
 type mcpOptions struct {
@@ -88,37 +85,3 @@ func runMCP(ctx context.Context, f *Factory, opts *mcpOptions) error {
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
-
-// datasetCatalog lists the active profile's pipelines with their datasets
-// (and, for DuckDB, the file), fresh on each call.
-func (f *Factory) datasetCatalog(c *wsContext) datasets.Catalog {
-	return func() ([]datasets.Dataset, error) {
-		dir := filepath.Join(c.ws.Dirs(f.Env, c.resolver, c.profile.Name).Data, "pipelines")
-		names, err := pipeline.List(dir)
-		if err != nil {
-			return nil, err
-		}
-		var out []datasets.Dataset
-		for _, name := range names {
-			p, err := pipeline.Attach(c.pipelineOptions(f, name))
-			if err != nil {
-				continue // nothing ran yet
-			}
-			d := datasets.Dataset{Pipeline: name, Name: p.Dataset(), Destination: p.DestinationType()}
-			if p.DestinationType() == "duckdb" {
-				if d.Database, err = p.DatabasePath(); err != nil {
-					return nil, err
-				}
-			}
-			if sc, err := p.Schema(); err == nil && sc != nil {
-				d.Tables = len(sc.DataTables())
-			}
-			if tr, err := p.LastTrace(); err == nil && tr != nil {
-				at := tr.FinishedAt
-				d.LastRun, d.LastError = &at, tr.Error
-			}
-			out = append(out, d)
-		}
-		return out, nil
-	}
-}

@@ -29,14 +29,17 @@ server serves it at a stable address under the workspace, to signed-in
 members only. It stops after 15 minutes nobody used it, or at its
 execute.timeout. Serving a job that runs already gives its address.
 
-Without JOB, the workspace's only interactive job is served.`,
+Every workspace has jobs.workspace.dashboard without declaring it (dlt's
+dashboard in a Python workspace, dlthub's in a Go one): dlthub serve
+dashboard serves it. Without JOB, the workspace's only other interactive
+job is served, else the dashboard.`,
 		Example: `  dlthub serve
   dlthub serve notebook.py          # a marimo notebook, streamlit app or fastmcp server, as dlt detects it
   dlthub serve dashboard -f
   dlthub serve jobs.apps.notebook --no-deploy --no-browser`,
 		Args: rangeArgs(0, 1, "at most one job"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sel := "interactive"
+			sel := ""
 			if len(args) == 1 {
 				sel = args[0]
 			}
@@ -54,6 +57,11 @@ func runServe(ctx context.Context, f *Factory, opts *serveOptions, sel string) e
 	sel, err := f.deployFirst(ctx, opts.NoDeploy, opts.File, sel)
 	if err != nil {
 		return err
+	}
+	if sel == "" {
+		if sel, err = f.defaultApp(ctx); err != nil {
+			return err
+		}
 	}
 	t, j, err := f.targetJob(ctx, sel)
 	if err != nil {
@@ -92,4 +100,29 @@ func runServe(ctx context.Context, f *Factory, opts *serveOptions, sel string) e
 	}
 	fmt.Fprintf(f.IO.ErrOut, "Stop it with: dlthub job cancel %s\n", r.JobRef)
 	return nil
+}
+
+// defaultApp is the deployed job `dlthub serve` serves when none is named
+// (jobs.DefaultApp): with the dashboard in every workspace, "the only
+// interactive job" would otherwise never be one.
+func (f *Factory) defaultApp(ctx context.Context) (string, error) {
+	t, err := f.deployTarget()
+	if err != nil {
+		return "", err
+	}
+	all, err := deployedJobs(ctx, t, false)
+	if err != nil {
+		return "", err
+	}
+	var refs []string
+	for _, j := range all {
+		if j.Type == "interactive" {
+			refs = append(refs, j.JobRef)
+		}
+	}
+	ref, err := jobs.DefaultApp(refs)
+	if err != nil {
+		return "", usageErr(err)
+	}
+	return ref, nil
 }

@@ -398,13 +398,14 @@ func TestDeployJobsReconcileAndRebind(t *testing.T) {
 	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "info", "githb"); code != 1 || !strings.Contains(errOut, "did you mean jobs.ingest.github") {
 		t.Errorf("job info typo: %d %s", code, errOut)
 	}
-	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "info", "jobs.*"); code != 1 || !strings.Contains(errOut, "matches 2 jobs") {
+	// The built-in dashboard is a job of the workspace like the others.
+	if code, _, errOut := runInProcess(t, dir, env, false, "", "job", "info", "jobs.*"); code != 1 || !strings.Contains(errOut, "matches 3 jobs") || !strings.Contains(errOut, "jobs.workspace.dashboard") {
 		t.Errorf("job info ambiguous: %d %s", code, errOut)
 	}
 
 	// Rebinding the repository deactivates its jobs in the old workspace.
 	code, _, errOut = runInProcess(t, dir, env, false, "", "workspace", "connect", "playground")
-	if code != 0 || !strings.Contains(errOut, "its 1 active jobs there are deactivated") {
+	if code != 0 || !strings.Contains(errOut, "its 2 active jobs there are deactivated") {
 		t.Errorf("rebind: %d %s", code, errOut)
 	}
 	deploy(`job\s+added\s+jobs\.ingest\.github`)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/dlthub/dlthub/internal/pipeline"
 )
 
 // Dataset is one pipeline's dataset.
@@ -26,6 +28,11 @@ type Dataset struct {
 	// LastRun and LastError describe the pipeline's last run, when known.
 	LastRun   *time.Time `json:"last_run,omitempty"`
 	LastError string     `json:"last_error,omitempty"`
+	// Access says how OpenReader reads the dataset back (DuckDB,
+	// PostgreSQL or a local folder); AccessErr why it cannot be, when it
+	// cannot. Access may carry a password: never print it.
+	Access    pipeline.DatasetAccess `json:"-"`
+	AccessErr error                  `json:"-"`
 }
 
 // Catalog finds the workspace's datasets (fresh on each call: pipelines

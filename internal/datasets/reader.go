@@ -36,6 +36,8 @@ type Reader struct {
 	db   *sql.DB
 	conn *sql.Conn
 	tmp  string // the views' database dir (filesystem)
+	// files are the bytes of each table's files (filesystem).
+	files map[string]int64
 	// PostgreSQL.
 	pg *pgx.Conn
 	tx pgx.Tx
@@ -130,6 +132,14 @@ func (r *Reader) openFiles(ctx context.Context, dir string) error {
 		}
 		if len(files) == 0 {
 			continue
+		}
+		if r.files == nil {
+			r.files = map[string]int64{}
+		}
+		for _, f := range files {
+			if fi, err := os.Stat(f); err == nil {
+				r.files[e.Name()] += fi.Size()
+			}
 		}
 		lits := make([]string, len(files))
 		for i, f := range files {
@@ -242,6 +252,73 @@ func (r *Reader) Tables(ctx context.Context) ([]Table, error) {
 			n, _ = v.Int64()
 		}
 		out = append(out, Table{Name: name, Rows: n})
+	}
+	return out, nil
+}
+
+// Sizes are the bytes each table takes, where the destination tells
+// cheaply: PostgreSQL's pg_total_relation_size (indexes and TOAST
+// included) and a filesystem dataset's files. DuckDB keeps no per-table
+// size short of walking its storage, so it gives none (nil).
+func (r *Reader) Sizes(ctx context.Context) (map[string]int64, error) {
+	if r.files != nil {
+		return r.files, nil
+	}
+	if r.tx == nil {
+		return nil, nil
+	}
+	res, err := r.query(ctx, `SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = `+
+		Literal(r.dataset)+` AND c.relkind IN ('r', 'p')`, 0, false)
+	if err != nil {
+		return nil, fmt.Errorf("table sizes of %s: %w", r.dataset, err)
+	}
+	out := make(map[string]int64, len(res.Rows))
+	for _, row := range res.Rows {
+		name, _ := row[0].(string)
+		out[name] = whole(row[1])
+	}
+	return out, nil
+}
+
+// whole is an integer a query returned (DuckDB and PostgreSQL give
+// counts and sizes in different types); 0 for anything else.
+func whole(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case json.Number:
+		n, _ := x.Int64()
+		return n
+	}
+	return 0
+}
+
+// RecentLoads are the dataset's latest n loads from dlt's _dlt_loads,
+// newest first (none when it has no such table yet).
+func (r *Reader) RecentLoads(ctx context.Context, n int) ([]Load, error) {
+	res, err := r.query(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = `+Literal(r.dataset)+` AND table_name = '_dlt_loads'`, 0, false)
+	if err != nil {
+		return nil, fmt.Errorf("recent loads of %s: %w", r.dataset, err)
+	}
+	if whole(res.Rows[0][0]) == 0 {
+		return nil, nil
+	}
+	res, err = r.query(ctx, fmt.Sprintf(`SELECT load_id, schema_name, status, inserted_at FROM %s._dlt_loads ORDER BY inserted_at DESC LIMIT %d`, Ident(r.dataset), n), 0, false)
+	if err != nil {
+		return nil, fmt.Errorf("recent loads of %s: %w", r.dataset, err)
+	}
+	out := make([]Load, 0, len(res.Rows))
+	for _, row := range res.Rows {
+		var l Load
+		l.LoadID, _ = row[0].(string)
+		l.SchemaName, _ = row[1].(string)
+		l.Status = int(whole(row[2]))
+		l.InsertedAt, _ = row[3].(time.Time)
+		out = append(out, l)
 	}
 	return out, nil
 }

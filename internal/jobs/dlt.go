@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -275,7 +276,9 @@ func readExecute(j *Job, raw json.RawMessage, bad func(string, ...any)) {
 
 // Combine joins the jobs of dlthub.toml and of __deployment__.py into one
 // manifest (DESIGN §10: both may coexist). A job ref declared in both is an
-// error, and follow-up triggers may point across the two.
+// error, except the dashboard dlt synthesizes, which a declared
+// jobs.workspace.dashboard replaces; follow-up triggers may point across
+// the two.
 func Combine(parts ...*Manifest) (*Manifest, error) {
 	var out *Manifest
 	var problems []string
@@ -294,7 +297,15 @@ func Combine(parts ...*Manifest) (*Manifest, error) {
 		}
 		for _, j := range p.Jobs {
 			if first, dup := where[j.Ref]; dup {
-				bad("%s: declared in %s and in %s; rename one", j.Ref, first, p.Path)
+				i := slices.IndexFunc(out.Jobs, func(o *Job) bool { return o.Ref == j.Ref })
+				switch {
+				case j.synthesized():
+				case out.Jobs[i].synthesized():
+					out.Jobs[i] = j
+					where[j.Ref] = p.Path
+				default:
+					bad("%s: declared in %s and in %s; rename one", j.Ref, first, p.Path)
+				}
 				continue
 			}
 			where[j.Ref] = p.Path

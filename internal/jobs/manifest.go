@@ -53,6 +53,10 @@ type Job struct {
 	// Deliver names the dlt pipeline a job loads (@run.pipeline), whose
 	// trace gives the run's rows per table.
 	Deliver string
+	// Builtin marks a job nobody declared: the dashboard every Go
+	// workspace gets (Dashboard). It is not part of the expanded job, so
+	// declaring the same job changes nothing on the control plane.
+	Builtin bool
 }
 
 // EntryPoint is dlt's TEntryPoint: the module (and function) a Python job

@@ -133,20 +133,21 @@ func selectJobs(cands []candidate, sel string) ([]int, error) {
 }
 
 // SelectOne is Select for commands that act on exactly one job; more than
-// one match is an error that lists the candidates.
+// one match is an error that lists the candidates, unless the built-in
+// dashboard is one of two (PickOne: the other is meant).
 func (m *Manifest) SelectOne(sel string) (*Job, error) {
 	js, err := m.Select(sel)
 	if err != nil {
 		return nil, err
 	}
-	if len(js) > 1 {
-		var refs []string
-		for _, j := range js {
-			refs = append(refs, j.Ref)
-		}
-		return nil, fmt.Errorf("%q matches %d jobs: %s; name one of them", sel, len(js), strings.Join(refs, ", "))
+	var refs []string
+	for _, j := range js {
+		refs = append(refs, j.Ref)
 	}
-	return js[0], nil
+	if i := PickOne(refs); i >= 0 {
+		return js[i], nil
+	}
+	return nil, fmt.Errorf("%q matches %d jobs: %s; name one of them", sel, len(js), strings.Join(refs, ", "))
 }
 
 // glob turns a shell-style pattern into an anchored regexp in which * and ?
