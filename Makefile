@@ -34,7 +34,8 @@ FUZZ_TARGETS := internal/config:FuzzParseTOML internal/config:FuzzDecodeEnv \
 	internal/tomledit:FuzzSet internal/tomledit:FuzzDelete \
 	internal/jobs:FuzzParseManifest internal/jobs:FuzzParseTrigger internal/jobs:FuzzParseWorkerOutput \
 	internal/deploy:FuzzReadTarGz internal/deploy:FuzzExtractEntries \
-	internal/jsonx:FuzzParse internal/normalize:FuzzRecord internal/source/rest:FuzzPaginate
+	internal/jsonx:FuzzParse internal/normalize:FuzzRecord internal/source/rest:FuzzPaginate \
+	internal/jobfile:FuzzParquetMatchesCSV internal/jobfile:FuzzTimeParsers
 FUZZTIME ?= 8s
 FUZZ_API_SECONDS ?= 60
 

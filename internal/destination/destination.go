@@ -20,6 +20,10 @@ type Capabilities struct {
 	MaxIdentifierLength int
 	// Transactions: a package is loaded atomically.
 	Transactions bool
+	// JobFormats are the job file formats the destination reads, the one
+	// it reads fastest first (dlt's preferred and supported
+	// loader_file_formats).
+	JobFormats []string
 }
 
 // Package is one normalized load package.

@@ -206,6 +206,7 @@ func Jobs(dir string) ([]JobFile, error) {
 // work on another core; at most two buffers are in memory.
 type FileWriter struct {
 	f     *os.File
+	path  string
 	buf   []byte
 	full  chan []byte
 	free  chan []byte
@@ -222,11 +223,14 @@ func Create(path string) (*FileWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &FileWriter{f: f, buf: make([]byte, 0, fileBufSize), full: make(chan []byte), free: make(chan []byte, 2), done: make(chan error, 1)}
+	w := &FileWriter{f: f, path: path, buf: make([]byte, 0, fileBufSize), full: make(chan []byte), free: make(chan []byte, 2), done: make(chan error, 1)}
 	w.free <- make([]byte, 0, fileBufSize)
 	go w.loop()
 	return w, nil
 }
+
+// Path is the file's path.
+func (w *FileWriter) Path() string { return w.path }
 
 func (w *FileWriter) loop() {
 	var err error
@@ -250,6 +254,23 @@ func (w *FileWriter) WriteLine(b []byte) error {
 	w.buf = append(w.buf, b...)
 	w.buf = append(w.buf, '\n')
 	return nil
+}
+
+// Write implements io.Writer, for job files that are not lines (Parquet).
+// Errors of the background writes are returned by Close.
+func (w *FileWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	w.Bytes += int64(n)
+	for len(b) > 0 {
+		if len(w.buf) == cap(w.buf) {
+			w.full <- w.buf
+			w.buf = <-w.free
+		}
+		k := copy(w.buf[len(w.buf):cap(w.buf)], b)
+		w.buf = w.buf[:len(w.buf)+k]
+		b = b[k:]
+	}
+	return n, nil
 }
 
 // Close flushes, syncs and closes the file, returning the first error.

@@ -61,6 +61,9 @@ func (n *Normalizer) get(rec any, key string) (any, bool) {
 }
 
 // RowWriter receives normalized rows: vals[i] is the value of cols[i].
+// Writers may hold on to string values after WriteRow returns (job file
+// writers batch them), which is safe as the normalizer's strings never
+// change; other values must be used before it returns.
 type RowWriter interface {
 	WriteRow(t *schema.Table, cols []*schema.Column, vals []any) error
 }

@@ -3,17 +3,18 @@ package pipeline
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/dlthub/dlthub/internal/destination"
+	"github.com/dlthub/dlthub/internal/jobfile"
 	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/loadpackage"
 	"github.com/dlthub/dlthub/internal/normalize"
@@ -27,6 +28,11 @@ type DataError struct{ Err error }
 func (e *DataError) Error() string { return e.Err.Error() }
 func (e *DataError) Unwrap() error { return e.Err }
 
+// normalizeHeapLimit is the Go heap's soft limit while normalizing (unless
+// GOMEMLIMIT sets a lower one): with the lazy GC the heap would otherwise
+// reach five times what is live, and DuckDB's memory comes on top.
+const normalizeHeapLimit = 192 << 20
+
 // normalize turns an extracted package into a normalized one.
 func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loadID string) error {
 	src := p.store.PackageDir(loadpackage.ExtractedDir, loadID)
@@ -38,6 +44,10 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	if err != nil {
 		return err
 	}
+	format, err := p.jobFormat(client)
+	if err != nil {
+		return err
+	}
 	dir, err := p.store.Begin(loadpackage.NormalizingDir, loadID)
 	if err != nil {
 		return fmt.Errorf("normalize: %w", err)
@@ -46,12 +56,22 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	if err := os.MkdirAll(jobs, 0o755); err != nil {
 		return err
 	}
-	w := &tableWriter{dir: jobs, files: map[string]*csvFile{}, next: map[string]int{}}
+	w, err := jobfile.New(jobs, format)
+	if err != nil {
+		return fmt.Errorf("normalize: %w", err)
+	}
 	total := m.records()
 	p.progress(Progress{Stage: "normalize", LoadID: loadID, Total: total})
+	// Runs last: what the heap grew to goes back to the system before
+	// DuckDB loads, so the two peaks do not add up.
+	defer debug.FreeOSMemory()
 	// Normalizing allocates many short-lived values and keeps few; a lazier
-	// GC trades a little memory for a lot of time here.
+	// GC trades a little memory for a lot of time here, up to a soft limit
+	// that keeps the heap from growing with what the job files buffer.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	if limit := debug.SetMemoryLimit(-1); limit > normalizeHeapLimit {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(normalizeHeapLimit))
+	}
 	nz := normalize.New(s, p.naming, loadID, w)
 	nz.ValidFrom = m.CreatedAt.UTC().Format(time.RFC3339Nano)
 	err = p.normalizeResources(ctx, src, m, nz, w)
@@ -101,11 +121,11 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	if err := p.store.Discard(loadpackage.ExtractedDir, loadID); err != nil {
 		return err
 	}
-	p.progress(Progress{Stage: "normalize", LoadID: loadID, Records: total, Rows: w.rows, Bytes: w.bytes(), Total: total, Done: true})
+	p.progress(Progress{Stage: "normalize", LoadID: loadID, Records: total, Rows: w.Rows(), Bytes: w.Bytes(), Total: total, Done: true})
 	return nil
 }
 
-func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manifest, nz *normalize.Normalizer, w *tableWriter) error {
+func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manifest, nz *normalize.Normalizer, w *jobfile.Writer) error {
 	total := m.records()
 	var done int64 // records of earlier resources
 	for _, r := range m.Resources {
@@ -146,7 +166,7 @@ func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manife
 					hk.NormalizeRecord(idx)
 				}
 				if idx%progressEvery == 0 && p.opts.OnProgress != nil {
-					p.progress(Progress{Stage: "normalize", LoadID: nz.LoadID, Records: done + idx, Rows: w.rows, Bytes: w.bytes(), Total: total})
+					p.progress(Progress{Stage: "normalize", LoadID: nz.LoadID, Records: done + idx, Rows: w.Rows(), Bytes: w.Bytes(), Total: total})
 				}
 			}
 		}
@@ -242,169 +262,29 @@ func parseFile(path, resource string, out chan<- parsedBatch, stop <-chan struct
 	}
 }
 
-// tableWriter writes normalized rows as CSV job files, one file per table
-// and column set: a row with a column the current file's header lacks
-// starts the table's next file. CSV keeps the files small (no repeated keys)
-// and is what DuckDB reads fastest.
-type tableWriter struct {
-	dir   string
-	files map[string]*csvFile
-	next  map[string]int
-	buf   []byte
-	// rows written, and bytes of the files closed so far (progress).
-	rows, closed int64
-}
+// dltFormats are dlt's loader_file_format names.
+const dltFormats = "jsonl, typed-jsonl, insert_values, parquet, csv, reference, model, sql"
 
-// bytes is how much was written so far.
-func (w *tableWriter) bytes() int64 {
-	n := w.closed
-	for _, f := range w.files {
-		n += f.w.Bytes
+// jobFormat picks the job file format for the destination: the
+// destination.<name>.loader_file_format setting when the destination reads
+// that format, else the one it reads fastest. dlt's other names (jsonl,
+// insert_values, ...) are accepted and mean the fastest, as the tables come
+// out the same; the filesystem destination reads the setting again as the
+// format of the files it writes.
+func (p *Pipeline) jobFormat(client destination.Client) (jobfile.Format, error) {
+	caps := client.Capabilities()
+	if len(caps.JobFormats) == 0 {
+		return jobfile.CSV, nil
 	}
-	return n
-}
-
-type csvFile struct {
-	w   *loadpackage.FileWriter
-	pos map[*schema.Column]int
-	// lastCols/lastPos remember the previous row's layout: rows of a table
-	// mostly repeat it, which saves a map lookup per value.
-	lastCols []*schema.Column
-	lastPos  []int
-	row      []any
-	set      []bool
-	json     []bool // the column holds json: every value is encoded as JSON text
-}
-
-func (w *tableWriter) WriteRow(t *schema.Table, cols []*schema.Column, vals []any) error {
-	w.rows++
-	f := w.files[t.Name]
-	if f != nil {
-		for _, c := range cols {
-			if _, ok := f.pos[c]; !ok {
-				if err := f.w.Close(); err != nil {
-					return err
-				}
-				w.closed += f.w.Bytes
-				f = nil
-				break
-			}
-		}
-	}
-	if f == nil {
-		var err error
-		if f, err = w.open(t); err != nil {
-			return err
-		}
-	}
-	for i := range f.set {
-		f.set[i] = false
-	}
-	same := len(cols) == len(f.lastCols)
-	for i := 0; same && i < len(cols); i++ {
-		same = cols[i] == f.lastCols[i]
-	}
-	if !same {
-		f.lastCols = append(f.lastCols[:0], cols...)
-		f.lastPos = f.lastPos[:0]
-		for _, c := range cols {
-			f.lastPos = append(f.lastPos, f.pos[c])
-		}
-	}
-	for i := range cols {
-		j := f.lastPos[i]
-		f.row[j], f.set[j] = vals[i], true
-	}
-	b := w.buf[:0]
-	for i, v := range f.row {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if f.set[i] {
-			var err error
-			if f.json[i] {
-				var j []byte
-				if j, err = jsonx.Append(nil, v); err == nil {
-					b = appendQuoted(b, string(j))
-				}
-			} else {
-				b, err = appendCSV(b, v)
-			}
-			if err != nil {
-				return fmt.Errorf("table %q: %w", t.Name, err)
-			}
-		}
-	}
-	w.buf = b
-	return f.w.WriteLine(b)
-}
-
-// open starts the table's next file with every column the table has now.
-func (w *tableWriter) open(t *schema.Table) (*csvFile, error) {
-	id := w.next[t.Name]
-	w.next[t.Name] = id + 1
-	fw, err := loadpackage.Create(filepath.Join(w.dir, fmt.Sprintf("%s.%d.0.csv", t.Name, id)))
+	want, err := p.setting("loader_file_format", "")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	f := &csvFile{w: fw, pos: make(map[*schema.Column]int, len(t.Columns)), row: make([]any, len(t.Columns)), set: make([]bool, len(t.Columns)), json: make([]bool, len(t.Columns))}
-	header := make([]byte, 0, 256)
-	for i, c := range t.Columns {
-		f.pos[c] = i
-		f.json[i] = c.DataType == schema.JSON
-		if i > 0 {
-			header = append(header, ',')
-		}
-		header = append(header, c.Name...)
+	if want != "" && !slices.Contains(strings.Split(dltFormats, ", "), want) {
+		return "", fmt.Errorf("destination %q: unknown loader_file_format %q (dlt's formats: %s)", p.dest.Name, want, dltFormats)
 	}
-	if err := fw.WriteLine(header); err != nil {
-		return nil, err
+	if slices.Contains(caps.JobFormats, want) {
+		return jobfile.Format(want), nil
 	}
-	w.files[t.Name] = f
-	return f, nil
-}
-
-func (w *tableWriter) Close() error {
-	var first error
-	for _, f := range w.files {
-		if err := f.w.Close(); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}
-
-// appendCSV writes one value: strings always quoted (so "" is an empty
-// string and an empty field is NULL), numbers and booleans bare, lists and
-// objects as quoted JSON.
-func appendCSV(b []byte, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
-		return b, nil
-	case string:
-		return appendQuoted(b, x), nil
-	case bool, int64, int, float64, jsonx.Number, json.Number:
-		return jsonx.Append(b, x)
-	default:
-		j, err := jsonx.Append(nil, x)
-		if err != nil {
-			return nil, err
-		}
-		return appendQuoted(b, string(j)), nil
-	}
-}
-
-func appendQuoted(b []byte, s string) []byte {
-	b = append(b, '"')
-	for {
-		i := strings.IndexByte(s, '"')
-		if i < 0 {
-			break
-		}
-		b = append(b, s[:i+1]...)
-		b = append(b, '"')
-		s = s[i+1:]
-	}
-	b = append(b, s...)
-	return append(b, '"')
+	return jobfile.Format(caps.JobFormats[0]), nil
 }

@@ -115,6 +115,21 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // New validates options and prepares the working dir.
 func New(o Options) (*Pipeline, error) {
+	p, err := Configured(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(p.store.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("pipeline %s: create working dir: %w", o.Name, err)
+	}
+	return p, nil
+}
+
+// Configured is the pipeline its options and configuration describe,
+// without touching its working dir: to read back the dataset of a
+// pipeline that never ran here (a declared pipeline in a worker's fresh
+// checkout, whose runs loaded elsewhere), creating nothing.
+func Configured(o Options) (*Pipeline, error) {
 	if !validName.MatchString(o.Name) {
 		return nil, fmt.Errorf("invalid pipeline name %q: use letters, digits, '-' and '_'", o.Name)
 	}
@@ -149,9 +164,6 @@ func New(o Options) (*Pipeline, error) {
 		return nil, fmt.Errorf("dataset name: %w", err)
 	}
 	dir := filepath.Join(o.PipelinesDir, o.Name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("pipeline %s: create working dir: %w", o.Name, err)
-	}
 	return &Pipeline{opts: o, store: &loadpackage.Store{Dir: dir}, dest: dest, naming: n, dataset: ds}, nil
 }
 

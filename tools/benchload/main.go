@@ -12,6 +12,13 @@
 //	go run ./tools/benchload -rows 1000000 -sizes 1,4
 //	go run ./tools/benchload -file issues_1m.jsonl
 //	go run ./tools/benchload -sizes 0 -dlt-rows 200000
+//
+// To profile the engine alone (docs/performance.md):
+//
+//	go build -o bin/benchload ./tools/benchload
+//	./bin/benchload -mode generate -rows 1000000 -file /tmp/issues_1m.jsonl
+//	./bin/benchload -mode engine -file /tmp/issues_1m.jsonl -dir /tmp/bench-engine -cpuprofile cpu.prof
+//	go tool pprof -top -cum bin/benchload cpu.prof
 package main
 
 import (
@@ -36,7 +43,7 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "", "internal: engine or native (run one side and exit)")
+	mode := flag.String("mode", "", "engine or native: run one side and exit; generate: write -rows records to -file")
 	file := flag.String("file", os.Getenv("BENCH_FILE"), "JSONL file to load (default: generate)")
 	rows := flag.Int("rows", envInt("BENCH_ROWS", 1_000_000), "records per size step when generating")
 	sizes := flag.String("sizes", "1,4", "multiples of -rows to run (memory must not grow with size); 0 runs none")
@@ -64,6 +71,12 @@ func main() {
 		err = runNative(*file, *work)
 	case "dlt":
 		err = runDlt(*dltPython, *file, *work)
+	case "generate":
+		if *file == "" {
+			err = fmt.Errorf("-mode generate needs -file")
+		} else {
+			err = generate(*file, *rows)
+		}
 	default:
 		err = bench(*file, *rows, *sizes, *work)
 		if err == nil && *dltRows > 0 {

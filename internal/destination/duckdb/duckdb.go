@@ -1,6 +1,6 @@
 // Package duckdb is the DuckDB destination, the embedded default: each load
-// package is read by DuckDB's own JSON reader straight from the package's job
-// files and written in one transaction with its _dlt_loads row.
+// package is read by DuckDB's own Parquet (or CSV) reader straight from the
+// package's job files and written in one transaction with its _dlt_loads row.
 package duckdb
 
 import (
@@ -19,7 +19,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/dlthub/dlthub/internal/destination"
-	"github.com/dlthub/dlthub/internal/loadpackage"
+	"github.com/dlthub/dlthub/internal/jobfile"
 	"github.com/dlthub/dlthub/internal/schema"
 )
 
@@ -62,7 +62,7 @@ func (c *Client) Close() error { return c.db.Close() }
 
 // Capabilities implements destination.Client.
 func (c *Client) Capabilities() destination.Capabilities {
-	return destination.Capabilities{MaxIdentifierLength: 0, Transactions: true}
+	return destination.Capabilities{MaxIdentifierLength: 0, Transactions: true, JobFormats: []string{string(jobfile.Parquet), string(jobfile.CSV)}}
 }
 
 // Quote quotes an identifier.
@@ -236,35 +236,85 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 	return nil
 }
 
-// Source is a relation over a table's job files: each CSV file read with
-// its own header and typed columns, glued with UNION ALL BY NAME (columns a
-// file lacks are NULL), plus a _dlt_pos column that keeps file order for
-// dedup.
+// Source is a relation over a table's job files: each file read with its
+// own columns, typed after the table's, glued with UNION ALL BY NAME
+// (columns a file lacks are NULL), plus, withPos, a _dlt_pos column that
+// keeps file and row order for dedup. Parquet files are read by DuckDB's
+// parallel Parquet reader; CSV files (PostgreSQL's format, and packages
+// normalized by earlier versions) by its CSV reader with declared types.
 func Source(files []string, t *schema.Table, withPos bool) (string, error) {
 	parts := make([]string, len(files))
 	for i, f := range files {
-		header, err := loadpackage.ReadHeader(f)
+		names, err := jobfile.Columns(f)
 		if err != nil {
 			return "", err
 		}
-		cols := make([]string, len(header))
-		sel := make([]string, len(header))
-		for j, name := range header {
-			col := t.Column(name)
-			if col == nil {
-				return "", fmt.Errorf("%s: column %q is not in the schema of %q", f, name, t.Name)
-			}
-			cols[j] = Literal(name) + ": " + Literal(readType(col))
-			sel[j] = selectExpr(col) + " AS " + Quote(name)
+		var part string
+		switch jobfile.FormatOf(f) {
+		case jobfile.Parquet:
+			part, err = parquetSource(f, names, t, i, withPos)
+		default:
+			part, err = csvSource(f, names, t, i, withPos)
 		}
-		pos := ""
-		if withPos {
-			pos = fmt.Sprintf(`, %d::BIGINT * 1000000000000 + row_number() OVER () AS "_dlt_pos"`, i)
+		if err != nil {
+			return "", err
 		}
-		parts[i] = fmt.Sprintf("SELECT %s%s FROM read_csv(%s, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', nullstr='', allow_quoted_nulls=false, columns={%s})",
-			strings.Join(sel, ", "), pos, Literal(f), strings.Join(cols, ", "))
+		parts[i] = part
 	}
 	return "(" + strings.Join(parts, " UNION ALL BY NAME ") + ")", nil
+}
+
+// posBase spaces the _dlt_pos of one file from the next.
+const posBase = "1000000000000"
+
+func csvSource(f string, header []string, t *schema.Table, i int, withPos bool) (string, error) {
+	cols := make([]string, len(header))
+	sel := make([]string, len(header))
+	for j, name := range header {
+		col := t.Column(name)
+		if col == nil {
+			return "", fmt.Errorf("%s: column %q is not in the schema of %q", f, name, t.Name)
+		}
+		cols[j] = Literal(name) + ": " + Literal(readType(col))
+		sel[j] = selectExpr(col) + " AS " + Quote(name)
+	}
+	pos := ""
+	if withPos {
+		pos = fmt.Sprintf(`, %d::BIGINT * %s + row_number() OVER () AS "_dlt_pos"`, i, posBase)
+	}
+	return fmt.Sprintf("SELECT %s%s FROM read_csv(%s, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', nullstr='', allow_quoted_nulls=false, columns={%s})",
+		strings.Join(sel, ", "), pos, Literal(f), strings.Join(cols, ", ")), nil
+}
+
+// parquetSource selects a Parquet job file's columns in the table's order.
+// Most are stored as their DuckDB type; decimals and wei are stored as text
+// and cast here, json marked as such.
+func parquetSource(f string, names []string, t *schema.Table, i int, withPos bool) (string, error) {
+	in := make(map[string]bool, len(names))
+	for _, name := range names {
+		if t.Column(name) == nil {
+			return "", fmt.Errorf("%s: column %q is not in the schema of %q", f, name, t.Name)
+		}
+		in[name] = true
+	}
+	sel := make([]string, 0, len(names)+1)
+	for _, col := range t.Columns {
+		if !in[col.Name] {
+			continue
+		}
+		expr := Quote(col.Name)
+		switch col.DataType {
+		case schema.Decimal, schema.Wei, schema.JSON:
+			expr = "CAST(" + expr + " AS " + SQLType(col) + ")"
+		}
+		sel = append(sel, expr+" AS "+Quote(col.Name))
+	}
+	args := ""
+	if withPos {
+		sel = append(sel, fmt.Sprintf(`%d::BIGINT * %s + file_row_number AS "_dlt_pos"`, i, posBase))
+		args = ", file_row_number=true"
+	}
+	return fmt.Sprintf("SELECT %s FROM read_parquet(%s%s)", strings.Join(sel, ", "), Literal(f), args), nil
 }
 
 func (c *Client) ensureTable(ctx context.Context, tx *sql.Tx, t *schema.Table) error {

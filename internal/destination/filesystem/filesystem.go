@@ -25,6 +25,7 @@ import (
 	"github.com/dlthub/dlthub/internal/atomicfile"
 	"github.com/dlthub/dlthub/internal/destination"
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
+	"github.com/dlthub/dlthub/internal/jobfile"
 	"github.com/dlthub/dlthub/internal/schema"
 )
 
@@ -77,7 +78,7 @@ func localPath(u string) (string, error) {
 
 // Capabilities implements destination.Client.
 func (c *Client) Capabilities() destination.Capabilities {
-	return destination.Capabilities{Transactions: false}
+	return destination.Capabilities{Transactions: false, JobFormats: []string{string(jobfile.Parquet), string(jobfile.CSV)}}
 }
 
 // Close implements destination.Client.

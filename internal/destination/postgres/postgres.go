@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dlthub/dlthub/internal/destination"
+	"github.com/dlthub/dlthub/internal/jobfile"
 	"github.com/dlthub/dlthub/internal/loadpackage"
 	"github.com/dlthub/dlthub/internal/schema"
 )
@@ -57,7 +58,7 @@ func (c *Client) Close() error { return c.conn.Close(context.Background()) }
 
 // Capabilities implements destination.Client.
 func (c *Client) Capabilities() destination.Capabilities {
-	return destination.Capabilities{MaxIdentifierLength: MaxIdentifierLength, Transactions: true}
+	return destination.Capabilities{MaxIdentifierLength: MaxIdentifierLength, Transactions: true, JobFormats: []string{string(jobfile.CSV)}}
 }
 
 // Quote quotes an identifier.
@@ -258,6 +259,9 @@ func (c *Client) ensureTable(ctx context.Context, tx pgx.Tx, t *schema.Table) er
 // text, so tables with them go through a text-typed temp table and decode.
 func (c *Client) copyInto(ctx context.Context, tx pgx.Tx, t *schema.Table, target string, files []string) error {
 	for _, f := range files {
+		if jobfile.FormatOf(f) != jobfile.CSV {
+			return fmt.Errorf("%s: PostgreSQL loads CSV job files; this package was normalized for another destination: delete its load package folder to drop it", f)
+		}
 		header, err := loadpackage.ReadHeader(f)
 		if err != nil {
 			return err

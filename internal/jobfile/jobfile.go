@@ -1,0 +1,191 @@
+// Package jobfile writes the job files of a load package: the normalizer's
+// rows, one file per table and column set, named <table>.<file_id>.0.<format>
+// as dlt names them. Two formats are written:
+//
+//   - parquet: typed columns in row groups of DuckDB's size, which DuckDB
+//     reads in parallel without parsing text. DuckDB, MotherDuck and the
+//     filesystem destination load these.
+//   - csv: a header line and quoted text, which PostgreSQL's COPY reads.
+//
+// Both say the same thing: the same rows read through a destination give
+// the same table (the package's tests and fuzz target hold Parquet to CSV).
+package jobfile
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// Format is a job file format, named as dlt's loader_file_format names it.
+type Format string
+
+// The formats the engine writes.
+const (
+	Parquet Format = "parquet"
+	CSV     Format = "csv"
+)
+
+// Writer writes normalized rows as job files in one directory. A row with a
+// column the table's current file lacks closes that file and starts the
+// table's next one with every column the table has by then. It implements
+// normalize.RowWriter and, like the normalizer, is not safe for concurrent
+// use.
+//
+// Values are kept until the file's next batch is written, so strings handed
+// to WriteRow must not change afterwards (Go strings never do; strings made
+// with unsafe over a reused buffer would).
+type Writer struct {
+	dir    string
+	format Format
+	files  map[string]tableFile
+	next   map[string]int
+	// OnClose, when set, hears about every job file once it is complete
+	// (closed and synced), so its table can be loaded while later files are
+	// still being written.
+	OnClose func(table, path string)
+	// rows written, and bytes of the files closed so far (progress).
+	rows, closed int64
+}
+
+// tableFile is the open job file of one table.
+type tableFile interface {
+	// write writes one row; ok is false when the file lacks one of cols
+	// (the row is not written and the file has to be rotated).
+	write(cols []*schema.Column, vals []any) (ok bool, err error)
+	close() error
+	path() string
+	bytes() int64
+}
+
+// New returns a writer of job files of format into dir.
+func New(dir string, format Format) (*Writer, error) {
+	switch format {
+	case Parquet, CSV:
+	default:
+		return nil, fmt.Errorf("job files: unknown format %q (parquet, csv)", format)
+	}
+	return &Writer{dir: dir, format: format, files: map[string]tableFile{}, next: map[string]int{}}, nil
+}
+
+// Format is the format the writer writes.
+func (w *Writer) Format() Format { return w.format }
+
+// Rows is the number of rows written so far, over all tables.
+func (w *Writer) Rows() int64 { return w.rows }
+
+// Bytes is how much was written so far.
+func (w *Writer) Bytes() int64 {
+	n := w.closed
+	for _, f := range w.files {
+		n += f.bytes()
+	}
+	return n
+}
+
+// WriteRow writes one row of table t: vals[i] is the value of cols[i].
+func (w *Writer) WriteRow(t *schema.Table, cols []*schema.Column, vals []any) error {
+	w.rows++
+	f := w.files[t.Name]
+	if f != nil {
+		ok, err := f.write(cols, vals)
+		if err != nil {
+			return fmt.Errorf("table %q: %w", t.Name, err)
+		}
+		if ok {
+			return nil
+		}
+		if err := w.finish(t.Name, f); err != nil {
+			return err
+		}
+	}
+	f, err := w.open(t)
+	if err != nil {
+		return err
+	}
+	ok, err := f.write(cols, vals)
+	if err != nil {
+		return fmt.Errorf("table %q: %w", t.Name, err)
+	}
+	if !ok {
+		return fmt.Errorf("table %q: a row has a column the table does not have", t.Name)
+	}
+	return nil
+}
+
+// open starts the table's next file with every column the table has now.
+func (w *Writer) open(t *schema.Table) (tableFile, error) {
+	id := w.next[t.Name]
+	w.next[t.Name] = id + 1
+	path := filepath.Join(w.dir, fmt.Sprintf("%s.%d.0.%s", t.Name, id, w.format))
+	var f tableFile
+	var err error
+	if w.format == Parquet {
+		f, err = createParquet(path, t.Columns)
+	} else {
+		f, err = createCSV(path, t.Columns)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("table %q: create job file: %w", t.Name, err)
+	}
+	w.files[t.Name] = f
+	return f, nil
+}
+
+// finish closes a table's file and reports it.
+func (w *Writer) finish(table string, f tableFile) error {
+	delete(w.files, table)
+	if err := f.close(); err != nil {
+		return fmt.Errorf("table %q: close job file: %w", table, err)
+	}
+	w.closed += f.bytes()
+	if w.OnClose != nil {
+		w.OnClose(table, f.path())
+	}
+	return nil
+}
+
+// Close closes every open file, returning the first error.
+func (w *Writer) Close() error {
+	var first error
+	for table, f := range w.files {
+		if err := w.finish(table, f); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// layout maps a row's columns to their positions in a file. Rows of a table
+// mostly repeat the previous row's columns, which saves a map lookup per
+// value.
+type layout struct {
+	pos      map[*schema.Column]int
+	lastCols []*schema.Column
+	lastPos  []int
+}
+
+// positions returns where each of cols goes, or false when the file lacks
+// one of them.
+func (l *layout) positions(cols []*schema.Column) ([]int, bool) {
+	same := len(cols) == len(l.lastCols)
+	for i := 0; same && i < len(cols); i++ {
+		same = cols[i] == l.lastCols[i]
+	}
+	if same {
+		return l.lastPos, true
+	}
+	l.lastCols = l.lastCols[:0]
+	l.lastPos = l.lastPos[:0]
+	for _, c := range cols {
+		j, ok := l.pos[c]
+		if !ok {
+			l.lastPos = l.lastPos[:0]
+			return nil, false
+		}
+		l.lastPos = append(l.lastPos, j)
+	}
+	l.lastCols = append(l.lastCols, cols...)
+	return l.lastPos, true
+}

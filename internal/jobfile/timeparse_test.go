@@ -1,0 +1,65 @@
+package jobfile_test
+
+import (
+	"database/sql"
+	"math"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/dlthub/dlthub/internal/jobfile"
+	"github.com/dlthub/dlthub/internal/schema"
+)
+
+// The shapes of text that reach date and time columns (schema.Coerce).
+var (
+	dateShape = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	timeShape = regexp.MustCompile(`^\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$`)
+)
+
+// FuzzTimeParsers holds the timestamp, date and time parsers to DuckDB's
+// own reading of the same text (TRY_CAST, which is what its CSV reader
+// did with timestamps; for dates and times a NULL here is an error there),
+// for every string the normalizer can put in such a column: text dlt
+// recognises, and Go times as the normalizer writes them (RFC 3339 with
+// years of any length, from numbers coerced into timestamps).
+func FuzzTimeParsers(f *testing.F) {
+	for _, s := range []string{
+		"2024-01-01T00:00:00Z", "2024-01-01 10:00", "2024-01-01T10:00Z", "2024-01-01T10:00:00.1234567+05:30",
+		"2024-01-01T10:00:00-0130", "2024-01-01T10:00:00+99:99", "2024-02-29T00:00:00+24", "2023-02-29T00:00:00",
+		"0000-01-01T00:00:00z", "2024-01-01", "2024-13-01", "24:00:00", "24:00", "23:59:59.9999999", "12:60", "00:00:00.",
+	} {
+		f.Add(s, int64(0))
+	}
+	for _, us := range []int64{1e18, -1e18, math.MaxInt64, math.MinInt64, -62167219200e6 - 1, 253402300800e6} {
+		f.Add("", us)
+	}
+	db := openDB(f)
+	f.Fuzz(func(t *testing.T, s string, us int64) {
+		generated := s == ""
+		if generated {
+			s = time.UnixMicro(us).UTC().Format(time.RFC3339Nano)
+		}
+		check := func(sqlType string, got int64, ok bool, expr string) {
+			var want sql.NullInt64
+			if err := db.QueryRow(`SELECT `+expr+`TRY_CAST(? AS `+sqlType+`))`, s).Scan(&want); err != nil {
+				t.Fatal(err)
+			}
+			if ok != want.Valid || ok && got != want.Int64 {
+				t.Fatalf("%s %q: parsed %d (%v), DuckDB reads %v", sqlType, s, got, ok, want)
+			}
+		}
+		if schema.IsISOTimestamp(s) || generated {
+			us, ok := jobfile.ParseTimestamp(s)
+			check("TIMESTAMPTZ", us, ok, "epoch_us(")
+		}
+		if dateShape.MatchString(s) {
+			d, ok := jobfile.ParseDate(s)
+			check("DATE", int64(d), ok, "date_diff('day', DATE '1970-01-01', ")
+		}
+		if timeShape.MatchString(s) {
+			us, ok := jobfile.ParseTime(s)
+			check("TIME", us, ok, "epoch_us(")
+		}
+	})
+}
