@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/dlthub/dlthub/internal/schema"
@@ -40,6 +41,50 @@ type Package struct {
 	// BeforeCommit, when set, is called inside the transaction just before
 	// it commits (crash-safety tests).
 	BeforeCommit func()
+	// Early, when set, is the transaction that already holds some of the
+	// package's job files (Loaded, by base name): Load finishes and
+	// commits it rather than beginning its own, and skips those files.
+	Early Early
+	// Loaded names (base names) the job files Early already holds.
+	Loaded map[string]bool
+}
+
+// Pending is the table's job files that Early does not hold yet.
+func (p *Package) Pending(table string) []string {
+	files := p.Files[table]
+	if len(p.Loaded) == 0 {
+		return files
+	}
+	var out []string
+	for _, f := range files {
+		if !p.Loaded[filepath.Base(f)] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Early is a load transaction that is open before its package is complete:
+// the normalizer hands it each job file of an append table as soon as the
+// file is closed, so the destination loads while later rows are still
+// being normalized. Nothing is visible until Client.Load commits it with
+// the rest of the package; a crash or an error before then rolls it back,
+// so a package is still loaded all at once or not at all.
+type Early interface {
+	// Append loads one complete job file into table t, which is the table
+	// as it was when the file was closed (its columns a prefix of what
+	// the table will have). Tables and columns are created as needed.
+	Append(ctx context.Context, t *schema.Table, path string) error
+	// Rollback ends the transaction without loading anything.
+	Rollback() error
+}
+
+// EarlyLoader is a Client that can open a package's load transaction
+// before the package is complete.
+type EarlyLoader interface {
+	// BeginEarly opens the load transaction of loadID; ok is false when the
+	// package is already loaded (nothing to do).
+	BeginEarly(ctx context.Context, loadID string) (e Early, ok bool, err error)
 }
 
 // StateRow is one row of _dlt_pipeline_state.

@@ -43,8 +43,14 @@ type Writer struct {
 	next   map[string]int
 	// OnClose, when set, hears about every job file once it is complete
 	// (closed and synced), so its table can be loaded while later files are
-	// still being written.
+	// still being written. It is called on the writing goroutine.
 	OnClose func(table, path string)
+	// MaxRows, when above 0, closes a table's file once it holds that many
+	// rows and starts the next (dlt's file_max_items): finished files can
+	// then be loaded while the rest is normalized.
+	MaxRows int64
+	// inFile counts the rows of each table's open file.
+	inFile map[string]int64
 	// rows written, and bytes of the files closed so far (progress).
 	rows, closed int64
 }
@@ -66,7 +72,7 @@ func New(dir string, format Format) (*Writer, error) {
 	default:
 		return nil, fmt.Errorf("job files: unknown format %q (parquet, csv)", format)
 	}
-	return &Writer{dir: dir, format: format, files: map[string]tableFile{}, next: map[string]int{}}, nil
+	return &Writer{dir: dir, format: format, files: map[string]tableFile{}, next: map[string]int{}, inFile: map[string]int64{}}, nil
 }
 
 // Format is the format the writer writes.
@@ -94,7 +100,7 @@ func (w *Writer) WriteRow(t *schema.Table, cols []*schema.Column, vals []any) er
 			return fmt.Errorf("table %q: %w", t.Name, err)
 		}
 		if ok {
-			return nil
+			return w.count(t.Name, f)
 		}
 		if err := w.finish(t.Name, f); err != nil {
 			return err
@@ -110,6 +116,17 @@ func (w *Writer) WriteRow(t *schema.Table, cols []*schema.Column, vals []any) er
 	}
 	if !ok {
 		return fmt.Errorf("table %q: a row has a column the table does not have", t.Name)
+	}
+	return w.count(t.Name, f)
+}
+
+// count counts a row written to the table's file f, closing the file when
+// it is full.
+func (w *Writer) count(table string, f tableFile) error {
+	n := w.inFile[table] + 1
+	w.inFile[table] = n
+	if w.MaxRows > 0 && n >= w.MaxRows {
+		return w.finish(table, f)
 	}
 	return nil
 }
@@ -136,6 +153,7 @@ func (w *Writer) open(t *schema.Table) (tableFile, error) {
 // finish closes a table's file and reports it.
 func (w *Writer) finish(table string, f tableFile) error {
 	delete(w.files, table)
+	delete(w.inFile, table)
 	if err := f.close(); err != nil {
 		return fmt.Errorf("table %q: close job file: %w", table, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -197,8 +198,28 @@ func Jobs(dir string) ([]JobFile, error) {
 			out = append(out, j)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	sort.Slice(out, func(i, j int) bool { return out[i].before(out[j]) })
 	return out, nil
+}
+
+// before orders job files by table, then by file id as a number (file 10
+// of a table comes after file 9: merge's "last record wins" follows this
+// order), then by name.
+func (j JobFile) before(k JobFile) bool {
+	if j.Table != k.Table {
+		return j.Table < k.Table
+	}
+	a, aerr := strconv.ParseUint(j.FileID, 10, 64)
+	b, berr := strconv.ParseUint(k.FileID, 10, 64)
+	switch {
+	case aerr == nil && berr == nil && a != b:
+		return a < b
+	case aerr == nil && berr != nil:
+		return true
+	case aerr != nil && berr == nil:
+		return false
+	}
+	return j.Path < k.Path
 }
 
 // FileWriter is a line-oriented job file. Full buffers are written by a

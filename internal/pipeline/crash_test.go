@@ -39,7 +39,9 @@ func numbered(name string, from, n int) *Resource {
 }
 
 func crashOptions(dir string) Options {
-	return Options{Name: "crash", PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: filepath.Join(dir, "data")}
+	// Files of 100 rows: the first ones are loaded into the open load
+	// transaction while the rest is normalized, and must vanish with it.
+	return Options{Name: "crash", PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: filepath.Join(dir, "data"), FileMaxRows: 100}
 }
 
 func kill() { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
@@ -62,6 +64,10 @@ func crashChild(at, dir string) {
 				kill()
 			}
 		}
+	case "after_early_load":
+		// Some files are in the open load transaction: SIGKILL while
+		// they are, and the next run must load the package once.
+		h.EarlyLoad = func(string, string) { kill() }
 	case "mid_load":
 		h.BeforeLoadCommit = func(string) { kill() }
 	case "after_load_commit":
@@ -88,6 +94,7 @@ func TestCrashSafety(t *testing.T) {
 		{"mid_extract", 300},        // the unfinished extract is discarded
 		{"after_extract", 1300},     // the extracted package is normalized and loaded
 		{"mid_normalize", 1300},     // normalization starts over
+		{"after_early_load", 1300},  // the early load rolled back; normalized and loaded again
 		{"mid_load", 1300},          // the transaction rolled back; the load is redone
 		{"after_load_commit", 1300}, // loaded once, not twice
 	}

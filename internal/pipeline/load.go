@@ -13,7 +13,15 @@ import (
 
 // load loads a normalized package, moves it to the loaded stage and saves
 // the state it carries.
-func (p *Pipeline) load(ctx context.Context, client destination.Client, loadID string, info *LoadInfo) error {
+func (p *Pipeline) load(ctx context.Context, client destination.Client, loadID string, held *heldLoad, info *LoadInfo) error {
+	if held != nil {
+		// Until client.Load takes it over, a failure rolls it back.
+		defer func() {
+			if held != nil {
+				_ = held.early.Rollback()
+			}
+		}()
+	}
 	dir := p.store.PackageDir(loadpackage.NormalizedDir, loadID)
 	m := &manifest{}
 	if err := loadpackage.ReadJSON(filepath.Join(dir, loadpackage.ManifestFile), m); err != nil {
@@ -52,6 +60,11 @@ func (p *Pipeline) load(ctx context.Context, client destination.Client, loadID s
 	}
 	if h := p.opts.Hooks; h != nil && h.BeforeLoadCommit != nil {
 		pkg.BeforeCommit = func() { h.BeforeLoadCommit(loadID) }
+	}
+	if held != nil {
+		// Load finishes (or rolls back) the transaction on every path.
+		pkg.Early, pkg.Loaded = held.early, held.loaded
+		held = nil
 	}
 	if err := client.Load(ctx, pkg); err != nil {
 		// Keep the package for the next run and say why it failed (shown

@@ -33,33 +33,64 @@ func (e *DataError) Unwrap() error { return e.Err }
 // reach five times what is live, and DuckDB's memory comes on top.
 const normalizeHeapLimit = 192 << 20
 
-// normalize turns an extracted package into a normalized one.
-func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loadID string) error {
+// heldLoad is a load transaction that already holds some of a package's
+// job files (earlyLoad), for the load stage to finish.
+type heldLoad struct {
+	early  destination.Early
+	loaded map[string]bool
+}
+
+// normalize turns an extracted package into a normalized one. When the
+// destination takes files early, what it returns holds the package's
+// finished files in an open transaction, which load must finish (or roll
+// back).
+func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loadID string) (*heldLoad, error) {
 	src := p.store.PackageDir(loadpackage.ExtractedDir, loadID)
 	m := &manifest{}
 	if err := loadpackage.ReadJSON(filepath.Join(src, loadpackage.ManifestFile), m); err != nil {
-		return fmt.Errorf("normalize: %w", err)
+		return nil, fmt.Errorf("normalize: %w", err)
 	}
 	s, err := p.loadSchema(ctx, client)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	format, err := p.jobFormat(client)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dir, err := p.store.Begin(loadpackage.NormalizingDir, loadID)
 	if err != nil {
-		return fmt.Errorf("normalize: %w", err)
+		return nil, fmt.Errorf("normalize: %w", err)
 	}
 	jobs := filepath.Join(dir, loadpackage.NewJobs)
 	if err := os.MkdirAll(jobs, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	w, err := jobfile.New(jobs, format)
 	if err != nil {
-		return fmt.Errorf("normalize: %w", err)
+		return nil, fmt.Errorf("normalize: %w", err)
 	}
+	if w.MaxRows, err = p.fileMaxRows(); err != nil {
+		_ = p.store.Discard(loadpackage.NormalizingDir, loadID)
+		return nil, err
+	}
+	el := p.startEarly(ctx, client, loadID, m, w.MaxRows)
+	if el != nil {
+		w.OnClose = func(table, path string) { el.closed(s, table, path) }
+	}
+	held, err := p.normalizeInto(ctx, src, dir, loadID, m, s, w, el)
+	if err != nil {
+		if held != nil {
+			_ = held.early.Rollback()
+		}
+		return nil, err
+	}
+	return held, nil
+}
+
+// normalizeInto normalizes the package's records into w and commits the
+// package as normalized.
+func (p *Pipeline) normalizeInto(ctx context.Context, src, dir, loadID string, m *manifest, s *schema.Schema, w *jobfile.Writer, el *earlyLoad) (held *heldLoad, err error) {
 	total := m.records()
 	p.progress(Progress{Stage: "normalize", LoadID: loadID, Total: total})
 	// Runs last: what the heap grew to goes back to the system before
@@ -75,8 +106,13 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	nz := normalize.New(s, p.naming, loadID, w)
 	nz.ValidFrom = m.CreatedAt.UTC().Format(time.RFC3339Nano)
 	err = p.normalizeResources(ctx, src, m, nz, w)
+	// The last files are loaded with the rest of the package.
+	w.OnClose = nil
 	if cerr := w.Close(); err == nil {
 		err = cerr
+	}
+	if early, loaded := el.finish(); early != nil {
+		held = &heldLoad{early: early, loaded: loaded}
 	}
 	if err != nil {
 		_ = p.store.Discard(loadpackage.NormalizingDir, loadID)
@@ -87,9 +123,9 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 			// Bad data will not get better on retry: drop the package so
 			// the next run is not stuck on it. Nothing was loaded.
 			_ = p.store.Discard(loadpackage.ExtractedDir, loadID)
-			return &DataError{Err: err}
+			return held, &DataError{Err: err}
 		}
-		return err
+		return held, err
 	}
 	// As dlt's normalizer, mark the tables this load wrote rows to: the
 	// schema then tells a table that holds data from one that only has
@@ -107,22 +143,22 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 		}
 	}
 	if err := loadpackage.WriteJSON(filepath.Join(dir, loadpackage.SchemaFile), s); err != nil {
-		return err
+		return held, err
 	}
 	if err := loadpackage.WriteJSON(filepath.Join(dir, loadpackage.ManifestFile), m); err != nil {
-		return err
+		return held, err
 	}
 	if err := p.store.Commit(loadpackage.NormalizingDir, loadpackage.NormalizedDir, loadID); err != nil {
-		return err
+		return held, err
 	}
 	if err := p.saveSchema(s); err != nil {
-		return err
+		return held, err
 	}
 	if err := p.store.Discard(loadpackage.ExtractedDir, loadID); err != nil {
-		return err
+		return held, err
 	}
 	p.progress(Progress{Stage: "normalize", LoadID: loadID, Records: total, Rows: w.Rows(), Bytes: w.Bytes(), Total: total, Done: true})
-	return nil
+	return held, nil
 }
 
 func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manifest, nz *normalize.Normalizer, w *jobfile.Writer) error {

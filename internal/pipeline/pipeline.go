@@ -48,6 +48,12 @@ type Options struct {
 	Hooks *Hooks
 	// Refresh, for the next run: drop_sources, drop_resources or drop_data.
 	Refresh string
+	// FileMaxRows is how many rows a job file holds before its table's
+	// next file starts (dlt's normalize.data_writer.file_max_items, which
+	// is read when this is 0); a destination that can (DuckDB, PostgreSQL)
+	// then loads finished files of appended tables while later rows are
+	// still being normalized. Below 0: one file per table.
+	FileMaxRows int64
 	// OnProgress, when set, hears about the run as it goes: each stage as
 	// it starts and ends, and every 1,000 records extracted or normalized
 	// (and every page fetched). It is called on the run's goroutine and
@@ -94,6 +100,9 @@ type Hooks struct {
 	AfterExtract func(loadID string)
 	// NormalizeRecord is called after each normalized record.
 	NormalizeRecord func(n int64)
+	// EarlyLoad is called, on the loader's goroutine, after a finished job
+	// file went into the open load transaction while normalizing goes on.
+	EarlyLoad func(table, path string)
 	// BeforeLoadCommit is called inside the load transaction, after all
 	// data is written and before it commits.
 	BeforeLoadCommit func(loadID string)
@@ -422,7 +431,7 @@ func (p *Pipeline) finishPending(ctx context.Context, client destination.Client,
 	}
 	for _, id := range normalized {
 		t0 := time.Now()
-		err := p.load(ctx, client, id, info)
+		err := p.load(ctx, client, id, nil, info)
 		info.Load += time.Since(t0)
 		if err != nil {
 			return fmt.Errorf("finish pending package %s: %w", id, err)
@@ -433,13 +442,13 @@ func (p *Pipeline) finishPending(ctx context.Context, client destination.Client,
 
 func (p *Pipeline) normalizeAndLoad(ctx context.Context, client destination.Client, loadID string, info *LoadInfo) error {
 	t0 := time.Now()
-	err := p.normalize(ctx, client, loadID)
+	held, err := p.normalize(ctx, client, loadID)
 	info.Normal += time.Since(t0)
 	if err != nil {
 		return err
 	}
 	t0 = time.Now()
-	err = p.load(ctx, client, loadID, info)
+	err = p.load(ctx, client, loadID, held, info)
 	info.Load += time.Since(t0)
 	return err
 }

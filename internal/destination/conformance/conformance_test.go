@@ -34,8 +34,34 @@ func countSQL(t *testing.T, db *sql.DB, q string) int64 {
 	return n
 }
 
+// oneRowFiles runs a target again with a job file per row: every table's
+// files rotate, appended tables' files are loaded while the package is
+// still being normalized, and merge orders many files of one table.
+func oneRowFiles(tg Target) Target {
+	opts := tg.Options
+	tg.Name += "/one-row-files"
+	tg.Options = func(t *testing.T, name string) pipeline.Options {
+		o := opts(t, name)
+		o.FileMaxRows = 1
+		return o
+	}
+	return tg
+}
+
 func TestDuckDB(t *testing.T) {
-	Run(t, Target{
+	Run(t, duckdbTarget())
+}
+
+func TestDuckDBOneRowFiles(t *testing.T) {
+	Run(t, oneRowFiles(duckdbTarget()))
+}
+
+func TestPostgresOneRowFiles(t *testing.T) {
+	Run(t, oneRowFiles(postgresTarget()))
+}
+
+func duckdbTarget() Target {
+	return Target{
 		Name:  "duckdb",
 		Merge: true,
 		Options: func(t *testing.T, name string) pipeline.Options {
@@ -51,47 +77,58 @@ func TestDuckDB(t *testing.T) {
 			defer func() { _ = c.Close() }()
 			return countSQL(t, c.DB(), `SELECT count(*) FROM `+duckdb.Quote(p.Dataset())+`.`+duckdb.Quote(table))
 		},
-	})
+	}
 }
 
 func TestFilesystem(t *testing.T) {
 	for _, format := range []string{"parquet", "jsonl"} {
 		t.Run(format, func(t *testing.T) {
-			Run(t, Target{
-				Name: "filesystem/" + format,
-				Options: func(t *testing.T, name string) pipeline.Options {
-					dir := t.TempDir()
-					r := envResolver(map[string]string{
-						"DESTINATION__FILESYSTEM__BUCKET_URL":         filepath.Join(dir, "bucket"),
-						"DESTINATION__FILESYSTEM__LOADER_FILE_FORMAT": format,
-					})
-					return pipeline.Options{Name: name, Destination: "filesystem", PipelinesDir: filepath.Join(dir, "p"), LocalDir: filepath.Join(dir, "d"), Resolver: r}
-				},
-				Count: func(t *testing.T, p *pipeline.Pipeline, table string) int64 {
-					c, err := p.OpenDestination()
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer func() { _ = c.Close() }()
-					db := c.(interface{ DB() *sql.DB }).DB()
-					bucket := filepath.Join(filepath.Dir(p.WorkDir()), "..", "bucket")
-					dir := filepath.Join(bucket, p.Dataset(), table)
-					if _, err := os.Stat(dir); err != nil {
-						return -1
-					}
-					reader, ext := "read_parquet", "parquet"
-					if format == "jsonl" || strings.HasPrefix(table, "_dlt_") {
-						reader, ext = "read_json_auto", "jsonl"
-					}
-					return countSQL(t, db, `SELECT count(*) FROM `+reader+`('`+dir+`/*.`+ext+`')`)
-				},
-			})
+			Run(t, filesystemTarget(format))
+		})
+		t.Run(format+"/one-row-files", func(t *testing.T) {
+			Run(t, oneRowFiles(filesystemTarget(format)))
 		})
 	}
 }
 
+func filesystemTarget(format string) Target {
+	return Target{
+		Name: "filesystem/" + format,
+		Options: func(t *testing.T, name string) pipeline.Options {
+			dir := t.TempDir()
+			r := envResolver(map[string]string{
+				"DESTINATION__FILESYSTEM__BUCKET_URL":         filepath.Join(dir, "bucket"),
+				"DESTINATION__FILESYSTEM__LOADER_FILE_FORMAT": format,
+			})
+			return pipeline.Options{Name: name, Destination: "filesystem", PipelinesDir: filepath.Join(dir, "p"), LocalDir: filepath.Join(dir, "d"), Resolver: r}
+		},
+		Count: func(t *testing.T, p *pipeline.Pipeline, table string) int64 {
+			c, err := p.OpenDestination()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = c.Close() }()
+			db := c.(interface{ DB() *sql.DB }).DB()
+			bucket := filepath.Join(filepath.Dir(p.WorkDir()), "..", "bucket")
+			dir := filepath.Join(bucket, p.Dataset(), table)
+			if _, err := os.Stat(dir); err != nil {
+				return -1
+			}
+			reader, ext := "read_parquet", "parquet"
+			if format == "jsonl" || strings.HasPrefix(table, "_dlt_") {
+				reader, ext = "read_json_auto", "jsonl"
+			}
+			return countSQL(t, db, `SELECT count(*) FROM `+reader+`('`+dir+`/*.`+ext+`')`)
+		},
+	}
+}
+
 func TestPostgres(t *testing.T) {
-	Run(t, Target{
+	Run(t, postgresTarget())
+}
+
+func postgresTarget() Target {
+	return Target{
 		Name:  "postgres",
 		Merge: true,
 		Options: func(t *testing.T, name string) pipeline.Options {
@@ -120,5 +157,5 @@ func TestPostgres(t *testing.T) {
 			}
 			return n
 		},
-	})
+	}
 }

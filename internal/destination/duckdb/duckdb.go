@@ -146,12 +146,20 @@ func isMissingTable(err error) bool {
 
 // Load implements destination.Client.
 func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
-	if done, err := c.IsLoaded(ctx, p.LoadID); err != nil || done {
-		return err
-	}
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("duckdb: begin: %w", err)
+	var tx *sql.Tx
+	if e, ok := p.Early.(*early); ok && e.c == c {
+		tx = e.tx
+	} else {
+		if p.Early != nil {
+			_ = p.Early.Rollback()
+			p.Loaded = nil
+		}
+		if done, err := c.IsLoaded(ctx, p.LoadID); err != nil || done {
+			return err
+		}
+		if tx, err = c.begin(ctx); err != nil {
+			return err
+		}
 	}
 	defer func() {
 		if err != nil {
@@ -163,12 +171,6 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 			return fmt.Errorf("duckdb: %w", destination.QueryError(err, q))
 		}
 		return nil
-	}
-	if err := exec(`CREATE SCHEMA IF NOT EXISTS ` + Quote(c.dataset)); err != nil {
-		return err
-	}
-	if err := exec(fmt.Sprintf(systemDDL, Quote(c.dataset))); err != nil {
-		return err
 	}
 	for _, t := range p.Schema.DataTables() {
 		if len(t.Columns) == 0 {
@@ -190,7 +192,7 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 	}
 	// Roots first, so merge can find the root ids of its child rows.
 	for _, t := range p.Schema.DataTables() {
-		files := p.Files[t.Name]
+		files := p.Pending(t.Name)
 		if len(files) == 0 || t.Parent != "" {
 			continue
 		}
@@ -199,7 +201,7 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 		}
 	}
 	for _, t := range p.Schema.DataTables() {
-		files := p.Files[t.Name]
+		files := p.Pending(t.Name)
 		if len(files) == 0 || t.Parent == "" {
 			continue
 		}
@@ -235,6 +237,61 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 	}
 	return nil
 }
+
+// begin opens a load transaction with the dataset and dlt's system tables
+// in place.
+func (c *Client) begin(ctx context.Context) (*sql.Tx, error) {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: begin: %w", err)
+	}
+	for _, q := range []string{`CREATE SCHEMA IF NOT EXISTS ` + Quote(c.dataset), fmt.Sprintf(systemDDL, Quote(c.dataset))} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("duckdb: %w", destination.QueryError(err, q))
+		}
+	}
+	return tx, nil
+}
+
+// early is a load transaction that takes job files while the package is
+// still being normalized (destination.Early).
+type early struct {
+	c  *Client
+	tx *sql.Tx
+}
+
+// BeginEarly implements destination.EarlyLoader.
+func (c *Client) BeginEarly(ctx context.Context, loadID string) (destination.Early, bool, error) {
+	if done, err := c.IsLoaded(ctx, loadID); err != nil || done {
+		return nil, false, err
+	}
+	tx, err := c.begin(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return &early{c: c, tx: tx}, true, nil
+}
+
+// Append implements destination.Early: the file's rows are inserted as an
+// append table's are at the end of Load.
+func (e *early) Append(ctx context.Context, t *schema.Table, path string) error {
+	if err := e.c.ensureTable(ctx, e.tx, t); err != nil {
+		return err
+	}
+	src, err := Source([]string{path}, t, false)
+	if err != nil {
+		return err
+	}
+	q := `INSERT INTO ` + e.c.table(t.Name) + ` BY NAME SELECT * FROM ` + src
+	if _, err := e.tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("duckdb: load table %q: %w", t.Name, destination.QueryError(err, q))
+	}
+	return nil
+}
+
+// Rollback implements destination.Early.
+func (e *early) Rollback() error { return e.tx.Rollback() }
 
 // Source is a relation over a table's job files: each file read with its
 // own columns, typed after the table's, glued with UNION ALL BY NAME

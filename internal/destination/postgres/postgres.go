@@ -126,12 +126,20 @@ func (c *Client) IsLoaded(ctx context.Context, loadID string) (bool, error) {
 
 // Load implements destination.Client.
 func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
-	if done, err := c.IsLoaded(ctx, p.LoadID); err != nil || done {
-		return err
-	}
-	tx, err := c.conn.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+	var tx pgx.Tx
+	if e, ok := p.Early.(*early); ok && e.c == c {
+		tx = e.tx
+	} else {
+		if p.Early != nil {
+			_ = p.Early.Rollback()
+			p.Loaded = nil
+		}
+		if done, err := c.IsLoaded(ctx, p.LoadID); err != nil || done {
+			return err
+		}
+		if tx, err = c.begin(ctx); err != nil {
+			return err
+		}
 	}
 	defer func() {
 		if err != nil {
@@ -143,12 +151,6 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 			return fmt.Errorf("postgres: %w", destination.QueryError(err, q))
 		}
 		return nil
-	}
-	if err := exec(`CREATE SCHEMA IF NOT EXISTS ` + Quote(c.dataset)); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, fmt.Sprintf(systemDDL, Quote(c.dataset))); err != nil {
-		return fmt.Errorf("postgres: create system tables: %w", err)
 	}
 	for _, t := range p.Schema.DataTables() {
 		if len(t.Columns) == 0 {
@@ -169,14 +171,14 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 		}
 	}
 	for _, t := range p.Schema.DataTables() {
-		if files := p.Files[t.Name]; len(files) > 0 && t.Parent == "" {
+		if files := p.Pending(t.Name); len(files) > 0 && t.Parent == "" {
 			if err := c.loadRoot(ctx, tx, p, t, files); err != nil {
 				return fmt.Errorf("load table %q: %w", t.Name, err)
 			}
 		}
 	}
 	for _, t := range p.Schema.DataTables() {
-		files := p.Files[t.Name]
+		files := p.Pending(t.Name)
 		if len(files) == 0 || t.Parent == "" {
 			continue
 		}
@@ -212,6 +214,58 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) (err error) {
 	}
 	return nil
 }
+
+// begin opens a load transaction with the dataset and dlt's system tables
+// in place.
+func (c *Client) begin(ctx context.Context) (pgx.Tx, error) {
+	tx, err := c.conn.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: begin: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+Quote(c.dataset)); err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, fmt.Errorf("postgres: create schema %s: %w", c.dataset, err)
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf(systemDDL, Quote(c.dataset))); err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, fmt.Errorf("postgres: create system tables: %w", err)
+	}
+	return tx, nil
+}
+
+// early is a load transaction that takes job files while the package is
+// still being normalized (destination.Early).
+type early struct {
+	c  *Client
+	tx pgx.Tx
+}
+
+// BeginEarly implements destination.EarlyLoader.
+func (c *Client) BeginEarly(ctx context.Context, loadID string) (destination.Early, bool, error) {
+	if done, err := c.IsLoaded(ctx, loadID); err != nil || done {
+		return nil, false, err
+	}
+	tx, err := c.begin(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return &early{c: c, tx: tx}, true, nil
+}
+
+// Append implements destination.Early: the file is COPied as an append
+// table's files are at the end of Load.
+func (e *early) Append(ctx context.Context, t *schema.Table, path string) error {
+	if err := e.c.ensureTable(ctx, e.tx, t); err != nil {
+		return err
+	}
+	if err := e.c.copyInto(ctx, e.tx, t, e.c.table(t.Name), []string{path}); err != nil {
+		return fmt.Errorf("load table %q: %w", t.Name, err)
+	}
+	return nil
+}
+
+// Rollback implements destination.Early.
+func (e *early) Rollback() error { return e.tx.Rollback(context.Background()) }
 
 func (c *Client) ensureTable(ctx context.Context, tx pgx.Tx, t *schema.Table) error {
 	rows, err := tx.Query(ctx, `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, c.dataset, t.Name)
