@@ -25,6 +25,13 @@ type Capabilities struct {
 	// it reads fastest first (dlt's preferred and supported
 	// loader_file_formats).
 	JobFormats []string
+	// FileMaxItems is the rows per job file when dlt's
+	// normalize.data_writer.file_max_items is not set (0: one file per
+	// table). A destination that loads finished files while the rest of a
+	// package is normalized (EarlyLoader) sets it where that measured
+	// faster: PostgreSQL COPYs in its own processes, so its work overlaps
+	// the normalizer's.
+	FileMaxItems int64
 }
 
 // Package is one normalized load package.

@@ -69,24 +69,25 @@ func (p *Pipeline) startEarly(ctx context.Context, client destination.Client, lo
 }
 
 // fileMaxRows is the rows per job file: Options.FileMaxRows, else dlt's
-// normalize.data_writer.file_max_items, else no limit (0). Rotating files
-// is what lets finished files load early; it is not the default because
-// on a machine whose cores normalizing already keeps busy it measured no
-// faster, and DuckDB's memory then adds to the normalizer's
-// (docs/performance.md).
-func (p *Pipeline) fileMaxRows() (int64, error) {
+// normalize.data_writer.file_max_items, else the destination's default
+// (Capabilities.FileMaxItems; 0 is no limit). Rotating files is what lets
+// finished files load early. DuckDB's default is no limit: on a machine
+// whose cores normalizing already keeps busy it measured no faster, and
+// DuckDB's memory then adds to the normalizer's (docs/performance.md).
+func (p *Pipeline) fileMaxRows(client destination.Client) (int64, error) {
 	switch n := p.opts.FileMaxRows; {
 	case n > 0:
 		return n, nil
 	case n < 0:
 		return 0, nil
 	}
+	def := client.Capabilities().FileMaxItems
 	if p.opts.Resolver == nil {
-		return 0, nil
+		return def, nil
 	}
 	res, err := p.opts.Resolver.Lookup(config.Key{Pipeline: p.opts.Name, Sections: []string{"normalize"}, Fixed: []string{"data_writer"}, Name: "file_max_items"})
 	if err != nil || !res.Found {
-		return 0, err
+		return def, err
 	}
 	var n int64
 	switch v := res.Value.(type) {
@@ -99,10 +100,10 @@ func (p *Pipeline) fileMaxRows() (int64, error) {
 	default:
 		n = -1
 	}
-	if n < 1 {
-		return 0, fmt.Errorf("%s: normalize.data_writer.file_max_items must be a whole number of rows above 0, not %v", res.Winner.Origin, res.Value)
+	if n < 0 {
+		return 0, fmt.Errorf("%s: normalize.data_writer.file_max_items must be a whole number of rows (0: no limit), not %v", res.Winner.Origin, res.Value)
 	}
-	return n, nil
+	return n, nil // 0 is no limit, as in dlt
 }
 
 func (l *earlyLoad) run() {

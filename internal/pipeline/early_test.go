@@ -167,7 +167,8 @@ func TestEarlyLoadRolledBackOnBadData(t *testing.T) {
 }
 
 // dlt's normalize.data_writer.file_max_items turns rotation (and early
-// loading) on; a value that is not a positive number is refused by name.
+// loading) on, 0 means no limit as in dlt, and a value that is not a
+// whole number is refused by name.
 func TestFileMaxItemsSetting(t *testing.T) {
 	for _, tc := range []struct {
 		value   string
@@ -176,8 +177,9 @@ func TestFileMaxItemsSetting(t *testing.T) {
 	}{
 		{"", false, ""},
 		{"2", true, ""},
-		{"abc", false, "normalize.data_writer.file_max_items must be a whole number of rows above 0"},
-		{"0", false, "normalize.data_writer.file_max_items"},
+		{"abc", false, "normalize.data_writer.file_max_items must be a whole number of rows (0: no limit), not abc"},
+		{"-3", false, "normalize.data_writer.file_max_items must be a whole number"},
+		{"0", false, ""}, // no limit, as in dlt
 	} {
 		t.Run(tc.value, func(t *testing.T) {
 			env := map[string]string{}

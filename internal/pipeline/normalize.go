@@ -70,7 +70,7 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	if err != nil {
 		return nil, fmt.Errorf("normalize: %w", err)
 	}
-	if w.MaxRows, err = p.fileMaxRows(); err != nil {
+	if w.MaxRows, err = p.fileMaxRows(client); err != nil {
 		_ = p.store.Discard(loadpackage.NormalizingDir, loadID)
 		return nil, err
 	}

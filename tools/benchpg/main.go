@@ -194,6 +194,10 @@ func countLines(path string) (int, error) {
 
 func resolver(url string) *config.Resolver {
 	env := map[string]string{"DESTINATION__PG__DESTINATION_TYPE": "postgres", "DESTINATION__PG__CREDENTIALS": url}
+	// dlt's file_max_items, passed through to measure early loading.
+	if v := os.Getenv("NORMALIZE__DATA_WRITER__FILE_MAX_ITEMS"); v != "" {
+		env["NORMALIZE__DATA_WRITER__FILE_MAX_ITEMS"] = v
+	}
 	return &config.Resolver{Providers: []config.Provider{&config.EnvProvider{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}}}
 }
 

@@ -159,3 +159,69 @@ func postgresTarget() Target {
 		},
 	}
 }
+
+// PostgreSQL loads finished files while the package is still normalized
+// (by default, at its FileMaxItems): with a file per row, the tables come
+// out as when the whole package is loaded at the end, columns in the same
+// order with the same types as the schema grows between files.
+func TestPostgresEarlyLoadKeepsTheTables(t *testing.T) {
+	docs := []map[string]any{
+		{"id": int64(1), "title": "one"},
+		{"id": int64(2), "title": "two", "labels": []any{map[string]any{"name": "bug"}}},
+		{"id": int64(3), "score": 1.5, "labels": []any{map[string]any{"name": "ui"}, map[string]any{"name": "docs", "color": "red"}}},
+		{"id": int64(4), "user": map[string]any{"login": "ann"}, "score": "high"},
+		{"id": int64(5), "title": "five", "created_at": "2024-05-01T10:00:00Z"},
+	}
+	url := pgtest.URL(t)
+	dump := func(name string, fileMaxRows int64) map[string]string {
+		dir := t.TempDir()
+		r := envResolver(map[string]string{"DESTINATION__WAREHOUSE__DESTINATION_TYPE": "postgres", "DESTINATION__WAREHOUSE__CREDENTIALS": url})
+		p, err := pipeline.New(pipeline.Options{Name: name, Destination: "warehouse", PipelinesDir: filepath.Join(dir, "p"), LocalDir: filepath.Join(dir, "d"), Resolver: r, FileMaxRows: fileMaxRows})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			mustRun(t, p, &pipeline.Resource{Name: "issues", Records: records(docs...)})
+		}
+		c, err := p.OpenDestination()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = c.Close() }()
+		conn := c.(interface{ Conn() *pgx.Conn }).Conn()
+		ctx := context.Background()
+		out := map[string]string{}
+		for _, table := range []string{"issues", "issues__labels"} {
+			rows, err := conn.Query(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`, p.Dataset(), table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			var cols []string
+			for rows.Next() {
+				var col, typ string
+				if err := rows.Scan(&col, &typ); err != nil {
+					t.Fatal(err)
+				}
+				b.WriteString(col + " " + typ + "\n")
+				if !strings.HasPrefix(col, "_dlt_") {
+					cols = append(cols, `"`+col+`"::text`)
+				}
+			}
+			rows.Close()
+			var data string
+			q := `SELECT string_agg(r, E'\n' ORDER BY r) FROM (SELECT concat_ws('|', ` + strings.Join(cols, ", ") + `) AS r FROM "` + p.Dataset() + `"."` + table + `") x`
+			if err := conn.QueryRow(ctx, q).Scan(&data); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			out[table] = b.String() + data
+		}
+		return out
+	}
+	early, whole := dump("early", 1), dump("whole", -1)
+	for table, want := range whole {
+		if early[table] != want {
+			t.Errorf("%s loaded early:\n%s\nloaded at the end:\n%s", table, early[table], want)
+		}
+	}
+}
