@@ -74,7 +74,7 @@ done
 # with it, as you would in the browser.
 demo_create_owner() {
   srv=$! # the server, just started with &: stopped on exit
-  for _ in $(seq 100); do grep -q 'setup?token=' "$dir/server.log" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 100); do grep -q 'listening on' "$dir/server.log" 2>/dev/null && break; sleep 0.1; done # the setup link is printed before it
   sed -n '/listening on\|setup?token=/p' "$dir/server.log"
   local link base
   link=$(grep -o 'http://[^ ]*/setup?token=[0-9a-f]*' "$dir/server.log")

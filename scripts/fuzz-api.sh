@@ -47,7 +47,7 @@ trap cleanup EXIT
 # runs what it queues.
 "$bin" server --listen 127.0.0.1:0 --data-dir "$dir/server" --roles api 2>"$dir/server.log" &
 server=$!
-for _ in $(seq 200); do grep -q 'setup?token=' "$dir/server.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 200); do grep -q 'listening on' "$dir/server.log" 2>/dev/null && break; sleep 0.1; done # the setup link is printed before it
 base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$dir/server.log" | head -1)
 link=$(grep -o 'http://[^ ]*/setup?token=[0-9a-f]*' "$dir/server.log" | head -1)
 case "$base" in

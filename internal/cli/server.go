@@ -334,6 +334,13 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	as := &http.Server{Handler: srv.AppsHandler(), ReadHeaderTimeout: 10 * time.Second}
 
+	// The setup link is printed before "listening on", the line scripts
+	// and tests wait for, so it is there once they see that one.
+	if link, first, err := srv.Bootstrap(ctx); err != nil {
+		return fmt.Errorf("check for users: %w", err)
+	} else if first {
+		fmt.Fprintf(f.IO.ErrOut, "No users yet. Create the first owner (this link works once):\n  %s\n", link)
+	}
 	fmt.Fprintf(f.IO.ErrOut, "dlthub server listening on %s (data in %s)\n", public, describeStore(dataDir, opts.DatabaseURL))
 	fmt.Fprintf(f.IO.ErrOut, "apps are served on their own origin at %s (listening on %s)\n", appsURL, appsLn.Addr())
 	if opts.PublicURL != "" && opts.AppsURL == "" {
@@ -341,11 +348,6 @@ func runServer(ctx context.Context, f *Factory, opts *serverOptions) error {
 	}
 	if gh != nil {
 		fmt.Fprintf(f.IO.ErrOut, "Sign in with GitHub is on (%s); the OAuth app's callback URL must be %s/login/github/callback\n", gh.URL, public)
-	}
-	if link, first, err := srv.Bootstrap(ctx); err != nil {
-		return fmt.Errorf("check for users: %w", err)
-	} else if first {
-		fmt.Fprintf(f.IO.ErrOut, "No users yet. Create the first owner (this link works once):\n  %s\n", link)
 	}
 
 	served := make(chan error, 1)
