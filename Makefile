@@ -41,10 +41,7 @@ FUZZ_API_SECONDS ?= 60
 
 .PHONY: fuzz
 fuzz: build ## run each Go fuzz target for FUZZTIME (8s), then schemathesis over the OpenAPI document against a loopback server (scripts/fuzz-api.sh, FUZZ_API_SECONDS); fails on a crash or any 5xx
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "== fuzz $${t%%:*} $${t##*:} ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz-go.sh $(FUZZ_TARGETS)
 	FUZZ_API_SECONDS=$(FUZZ_API_SECONDS) ./scripts/fuzz-api.sh $(BIN)
 
 .PHONY: lint
