@@ -58,6 +58,10 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	if err != nil {
 		return nil, err
 	}
+	maxRows, err := p.fileMaxRows(client)
+	if err != nil {
+		return nil, err
+	}
 	dir, err := p.store.Begin(loadpackage.NormalizingDir, loadID)
 	if err != nil {
 		return nil, fmt.Errorf("normalize: %w", err)
@@ -70,11 +74,8 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	if err != nil {
 		return nil, fmt.Errorf("normalize: %w", err)
 	}
-	if w.MaxRows, err = p.fileMaxRows(client); err != nil {
-		_ = p.store.Discard(loadpackage.NormalizingDir, loadID)
-		return nil, err
-	}
-	el := p.startEarly(ctx, client, loadID, m, w.MaxRows)
+	w.MaxRows = maxRows
+	el := p.startEarly(ctx, client, loadID, m, maxRows)
 	if el != nil {
 		w.OnClose = func(table, path string) { el.closed(s, table, path) }
 	}
