@@ -35,7 +35,8 @@ FUZZ_TARGETS := internal/config:FuzzParseTOML internal/config:FuzzDecodeEnv \
 	internal/jobs:FuzzParseManifest internal/jobs:FuzzParseTrigger internal/jobs:FuzzParseWorkerOutput \
 	internal/deploy:FuzzReadTarGz internal/deploy:FuzzExtractEntries \
 	internal/jsonx:FuzzParse internal/normalize:FuzzRecord internal/source/rest:FuzzPaginate \
-	internal/jobfile:FuzzParquetMatchesCSV internal/jobfile:FuzzTimeParsers
+	internal/jobfile:FuzzParquetMatchesCSV internal/jobfile:FuzzTimeParsers \
+	internal/jobfile:FuzzReadPGCopyHeader internal/destination/postgres:FuzzPGTimeParsers
 FUZZTIME ?= 8s
 FUZZ_API_SECONDS ?= 60
 

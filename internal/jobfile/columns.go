@@ -17,11 +17,22 @@ func FormatOf(path string) Format {
 }
 
 // Columns returns the names of the columns a job file holds: a CSV file's
-// header, or a Parquet file's schema (read from its footer).
+// header, a pgcopy file's header extension, or a Parquet file's schema
+// (read from its footer).
 func Columns(path string) ([]string, error) {
 	switch FormatOf(path) {
 	case CSV:
 		return loadpackage.ReadHeader(path)
+	case PGCopy:
+		cols, err := PGCopyColumns(path)
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c.Name
+		}
+		return names, nil
 	case Parquet:
 		f, err := os.Open(path)
 		if err != nil {
@@ -43,5 +54,5 @@ func Columns(path string) ([]string, error) {
 		}
 		return names, nil
 	}
-	return nil, fmt.Errorf("%s: not a job file this engine reads (parquet, csv)", path)
+	return nil, fmt.Errorf("%s: not a job file this engine reads (parquet, csv, pgcopy)", path)
 }

@@ -47,7 +47,8 @@ func createCSV(path string, cols []*schema.Column) (*csvFile, error) {
 
 func (f *csvFile) path() string { return f.w.Path() }
 func (f *csvFile) bytes() int64 { return f.w.Bytes }
-func (f *csvFile) close() error { return f.w.Close() }
+func (f *csvFile) close() error { return f.w.Finish() }
+func (f *csvFile) wait() error  { return f.w.Wait() }
 
 func (f *csvFile) write(cols []*schema.Column, vals []any) (bool, error) {
 	pos, ok := f.positions(cols)
@@ -65,8 +66,8 @@ func (f *csvFile) write(cols []*schema.Column, vals []any) (bool, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if !f.set[i] {
-			continue
+		if !f.set[i] || v == nil {
+			continue // NULL, also in a json column (not JSON's null)
 		}
 		var err error
 		if f.json[i] {

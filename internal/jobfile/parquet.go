@@ -242,7 +242,7 @@ func (f *parquetFile) close() error {
 	f.cur = nil
 	close(f.full)
 	err := <-f.done
-	if cerr := f.out.Close(); err == nil {
+	if cerr := f.out.Finish(); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -250,6 +250,8 @@ func (f *parquetFile) close() error {
 	}
 	return nil
 }
+
+func (f *parquetFile) wait() error { return f.out.Wait() }
 
 // bytesOf is s's bytes without a copy; the Parquet writer copies them.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -226,14 +226,16 @@ func (j JobFile) before(k JobFile) bool {
 // background goroutine, so the file system's time overlaps with the caller's
 // work on another core; at most two buffers are in memory.
 type FileWriter struct {
-	f     *os.File
-	path  string
-	buf   []byte
-	full  chan []byte
-	free  chan []byte
-	done  chan error
-	Rows  int64
-	Bytes int64
+	f    *os.File
+	path string
+	buf  []byte
+	full chan []byte
+	free chan []byte
+	done chan error
+	// synced is the result of the sync that Finish started.
+	synced chan error
+	Rows   int64
+	Bytes  int64
 }
 
 const fileBufSize = 1 << 20
@@ -296,15 +298,49 @@ func (w *FileWriter) Write(b []byte) (int, error) {
 
 // Close flushes, syncs and closes the file, returning the first error.
 func (w *FileWriter) Close() error {
+	if err := w.flush(); err != nil {
+		_ = w.f.Close()
+		return err
+	}
+	return w.syncClose()
+}
+
+// Finish writes what is buffered and returns; the file is synced and
+// closed in the background, and Wait returns how that went. The file's
+// bytes are complete for readers when Finish returns (a job file can be
+// loaded right away); Wait must return before the file is committed, so
+// that a crash of the machine cannot leave a committed file short. Syncing
+// on the writer's goroutine made normalizing wait for the disk.
+func (w *FileWriter) Finish() error {
+	w.synced = make(chan error, 1)
+	if err := w.flush(); err != nil {
+		_ = w.f.Close()
+		w.synced <- err
+		return err
+	}
+	go func() { w.synced <- w.syncClose() }()
+	return nil
+}
+
+// Wait waits for the sync and close that Finish started.
+func (w *FileWriter) Wait() error {
+	err := <-w.synced
+	w.synced <- err // Wait may be called again
+	return err
+}
+
+// flush writes the buffered bytes and stops the writing goroutine.
+func (w *FileWriter) flush() error {
 	if len(w.buf) > 0 {
 		w.full <- w.buf
 		w.buf = nil
 	}
 	close(w.full)
-	err := <-w.done
-	if err == nil {
-		err = w.f.Sync()
-	}
+	return <-w.done
+}
+
+func (w *FileWriter) syncClose() error {
+	err := w.f.Sync()
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}

@@ -3,8 +3,10 @@
 //
 //   - jsonl_to_postgres: the engine loads generated GitHub-issue-like JSONL
 //     into Postgres (typed columns, labels and assignees child tables); the
-//     baseline, in the same run, is a plain COPY of the same normalized rows
-//     (the engine's own CSV job files) into the same tables.
+//     baseline, in the same run, is a plain COPY of the same rows as CSV
+//     (exported from the engine's tables) into tables of the same shape;
+//     binary_copy_* is the same with binary COPY, the format of the
+//     engine's own job files.
 //   - postgres_to_duckdb: the sql_database source reads a table of -pg-rows
 //     rows into DuckDB; rows/s and peak RSS (which must not grow with the
 //     table). The baseline, in the same run, is the native path without
@@ -15,10 +17,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,6 +47,7 @@ func main() {
 	file := flag.String("file", os.Getenv("BENCH_FILE"), "JSONL file (default: generate)")
 	dir := flag.String("dir", "", "internal: working dir")
 	url := flag.String("url", "", "internal: database URL")
+	format := flag.String("format", "csv", "internal: the baseline's COPY format, csv or binary")
 	only := flag.String("only", "", "run one benchmark: jsonl_to_postgres or postgres_to_duckdb (default both)")
 	flag.Parse()
 	var err error
@@ -50,7 +55,7 @@ func main() {
 	case "engine-pg":
 		err = enginePG(*file, *dir, *url)
 	case "copy-pg":
-		err = copyPG(*dir, *url)
+		err = copyPG(*dir, *url, *format)
 	case "pg-duckdb":
 		err = pgDuckDB(*dir, *url)
 	case "copy-duckdb":
@@ -152,13 +157,22 @@ func benchJSONL(rows int, file, work, url string) error {
 	if err != nil {
 		return err
 	}
-	cp, err := child("-mode", "copy-pg", "-dir", filepath.Join(work, "engine"), "-url", url)
-	if err != nil {
-		return err
+	// The baselines COPY the engine's rows back as PostgreSQL writes them:
+	// as CSV (the text every loader and psql's \copy send) and in binary
+	// COPY (what the engine's job files hold).
+	base := map[string]benchdata.Child{}
+	for _, format := range []string{"csv", "binary"} {
+		if err := exportPG(context.Background(), filepath.Join(work, "engine"), url, format); err != nil {
+			return err
+		}
+		if base[format], err = child("-mode", "copy-pg", "-format", format, "-dir", filepath.Join(work, "engine"), "-url", url); err != nil {
+			return err
+		}
 	}
-	ers, crs := float64(rows)/eng.Wall.Seconds(), float64(rows)/cp.Wall.Seconds()
-	fmt.Printf("BENCH name=jsonl_to_postgres rows=%d rows_per_s=%.0f baseline_rows_per_s=%.0f ratio=%.3f peak_rss_mb=%.0f baseline_peak_rss_mb=%.0f seconds=%.2f baseline_seconds=%.2f vs_sling_jsonb=%.1f\n",
-		rows, ers, crs, ers/crs, eng.RSSMB, cp.RSSMB, eng.Wall.Seconds(), cp.Wall.Seconds(), ers/16600)
+	cp, bin := base["csv"], base["binary"]
+	ers, crs, brs := float64(rows)/eng.Wall.Seconds(), float64(rows)/cp.Wall.Seconds(), float64(rows)/bin.Wall.Seconds()
+	fmt.Printf("BENCH name=jsonl_to_postgres rows=%d rows_per_s=%.0f baseline_rows_per_s=%.0f ratio=%.3f peak_rss_mb=%.0f baseline_peak_rss_mb=%.0f seconds=%.2f baseline_seconds=%.2f binary_copy_rows_per_s=%.0f binary_copy_ratio=%.3f vs_sling_jsonb=%.1f\n",
+		rows, ers, crs, ers/crs, eng.RSSMB, cp.RSSMB, eng.Wall.Seconds(), cp.Wall.Seconds(), brs, ers/brs, ers/16600)
 	return nil
 }
 
@@ -184,12 +198,27 @@ now() - (g || ' seconds')::interval AS created_at, g %% 2 = 0 AS flag, jsonb_bui
 	return nil
 }
 
+// countLines counts a file's lines a buffer at a time: reading the whole
+// file would make this process as large as the file, and a child's peak
+// RSS starts from its parent's when it is started.
 func countLines(path string) (int, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
-	return strings.Count(string(b), "\n"), nil
+	defer func() { _ = f.Close() }()
+	buf := make([]byte, 1<<20)
+	n := 0
+	for {
+		k, err := f.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
 }
 
 func resolver(url string) *config.Resolver {
@@ -215,10 +244,10 @@ func enginePG(file, dir, url string) error {
 	return nil
 }
 
-// copyPG COPYs the engine's normalized job files into empty tables of the
-// same shape: the raw cost of getting those rows into PostgreSQL.
-func copyPG(dir, url string) error {
-	ctx := context.Background()
+// exportPG writes each of the engine's tables (those of its last loaded
+// package) to <dir>/baseline-<format>/<table>, as COPY TO writes them in
+// format (csv or binary): the same rows for the baseline to COPY back.
+func exportPG(ctx context.Context, dir, url, format string) error {
 	loaded := filepath.Join(dir, "pipelines", "bench", loadpackage.LoadedDir)
 	ids, err := (&loadpackage.Store{Dir: filepath.Join(dir, "pipelines", "bench")}).List(loadpackage.LoadedDir)
 	if err != nil {
@@ -236,24 +265,57 @@ func copyPG(dir, url string) error {
 		return err
 	}
 	defer func() { _ = conn.Close(ctx) }()
+	out := filepath.Join(dir, "baseline-"+format)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	done := map[string]bool{}
 	for _, j := range jobs {
-		header, err := loadpackage.ReadHeader(j.Path)
+		if done[j.Table] {
+			continue
+		}
+		done[j.Table] = true
+		f, err := os.Create(filepath.Join(out, j.Table))
 		if err != nil {
 			return err
 		}
+		_, err = conn.PgConn().CopyTo(ctx, f, `COPY bench_dataset."`+j.Table+`" TO STDOUT WITH (FORMAT `+format+`)`)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyPG COPYs the files exportPG wrote in format into empty tables of the
+// same shape: the raw cost of getting those rows into PostgreSQL.
+func copyPG(dir, url, format string) error {
+	ctx := context.Background()
+	in := filepath.Join(dir, "baseline-"+format)
+	entries, err := os.ReadDir(in)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	sch := `"baseline_` + format + `"`
+	for _, e := range entries {
+		table := e.Name()
 		// The same typed columns as the engine's table.
-		if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS baseline; CREATE TABLE IF NOT EXISTS baseline."`+j.Table+`" (LIKE bench_dataset."`+j.Table+`")`); err != nil {
+		if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+sch+`; CREATE TABLE IF NOT EXISTS `+sch+`."`+table+`" (LIKE bench_dataset."`+table+`")`); err != nil {
 			return err
 		}
-		cols := make([]string, len(header))
-		for i, h := range header {
-			cols[i] = `"` + h + `"`
-		}
-		f, err := os.Open(j.Path)
+		f, err := os.Open(filepath.Join(in, table))
 		if err != nil {
 			return err
 		}
-		_, err = conn.PgConn().CopyFrom(ctx, f, `COPY baseline."`+j.Table+`" (`+strings.Join(cols, ", ")+`) FROM STDIN WITH (FORMAT csv, HEADER true, NULL '')`)
+		_, err = conn.PgConn().CopyFrom(ctx, f, `COPY `+sch+`."`+table+`" FROM STDIN WITH (FORMAT `+format+`)`)
 		_ = f.Close()
 		if err != nil {
 			return err

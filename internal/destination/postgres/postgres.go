@@ -1,6 +1,6 @@
 // Package postgres is the PostgreSQL destination: a dataset is a schema,
-// each load package is written with COPY from the package's CSV job files in
-// one transaction together with its _dlt_loads row, and merges go through a
+// each load package is written with COPY from the package's job files
+// (binary COPY, or CSV) in one transaction together with its _dlt_loads row, and merges go through a
 // <dataset>_staging schema inside that transaction. Identifiers are limited to
 // 63 characters; the naming convention shortens longer ones.
 package postgres
@@ -64,7 +64,7 @@ const FileMaxItems = 250_000
 
 // Capabilities implements destination.Client.
 func (c *Client) Capabilities() destination.Capabilities {
-	return destination.Capabilities{MaxIdentifierLength: MaxIdentifierLength, Transactions: true, JobFormats: []string{string(jobfile.CSV)},
+	return destination.Capabilities{MaxIdentifierLength: MaxIdentifierLength, Transactions: true, JobFormats: []string{string(jobfile.PGCopy), string(jobfile.CSV)},
 		FileMaxItems: FileMaxItems}
 }
 
@@ -229,6 +229,12 @@ func (c *Client) begin(ctx context.Context) (pgx.Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: begin: %w", err)
 	}
+	// Timestamps without a zone are UTC, as in dlt (and as the pgcopy
+	// files hold them), whatever the server's or role's TimeZone.
+	if _, err := tx.Exec(ctx, `SET LOCAL TimeZone = 'UTC'`); err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, fmt.Errorf("postgres: set the load's time zone: %w", err)
+	}
 	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+Quote(c.dataset)); err != nil {
 		_ = tx.Rollback(ctx)
 		return nil, fmt.Errorf("postgres: create schema %s: %w", c.dataset, err)
@@ -316,12 +322,27 @@ func (c *Client) ensureTable(ctx context.Context, tx pgx.Tx, t *schema.Table) er
 	return nil
 }
 
-// copyInto COPYs job files into target. Binary columns arrive as base64
-// text, so tables with them go through a text-typed temp table and decode.
+// copyInto COPYs job files into target: pgcopy files as binary COPY, CSV
+// files as CSV. Binary columns in CSV arrive as base64 text, so such files
+// go through a text-typed temp table and decode.
 func (c *Client) copyInto(ctx context.Context, tx pgx.Tx, t *schema.Table, target string, files []string) error {
+	var types map[string]string // the target's column types, read once
 	for _, f := range files {
-		if jobfile.FormatOf(f) != jobfile.CSV {
-			return fmt.Errorf("%s: PostgreSQL loads CSV job files; this package was normalized for another destination: delete its load package folder to drop it", f)
+		switch jobfile.FormatOf(f) {
+		case jobfile.PGCopy:
+			if types == nil {
+				var err error
+				if types, err = columnTypes(ctx, tx, target); err != nil {
+					return err
+				}
+			}
+			if err := copyBinary(ctx, tx, target, types, f); err != nil {
+				return err
+			}
+			continue
+		case jobfile.CSV:
+		default:
+			return fmt.Errorf("%s: PostgreSQL loads pgcopy and CSV job files; this package was normalized for another destination: delete its load package folder to drop it", f)
 		}
 		header, err := loadpackage.ReadHeader(f)
 		if err != nil {
@@ -365,6 +386,74 @@ func (c *Client) copyInto(ctx context.Context, tx pgx.Tx, t *schema.Table, targe
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// columnTypes reads the types of target's columns: format_type() without
+// the type modifier (what a binary value must be encoded for), and with
+// it after a tab (what a cast makes).
+func columnTypes(ctx context.Context, tx pgx.Tx, target string) (map[string]string, error) {
+	rows, err := tx.Query(ctx, `SELECT attname, format_type(atttypid, NULL) || chr(9) || format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, target)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read column types of %s: %w", target, err)
+	}
+	types, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var nt [2]string
+		err := r.Scan(&nt[0], &nt[1])
+		return nt, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read column types of %s: %w", target, err)
+	}
+	out := make(map[string]string, len(types))
+	for _, nt := range types {
+		out[nt[0]] = nt[1]
+	}
+	return out, nil
+}
+
+// copyBinary COPYs a pgcopy job file into target. Binary input is not
+// converted, so when one of target's columns has another type than the
+// file's values were encoded for (a table made by other tools, or altered
+// since), the file goes into a temp table of its own types first and its
+// values are cast to the target's, as INSERT ... SELECT casts.
+func copyBinary(ctx context.Context, tx pgx.Tx, target string, types map[string]string, path string) error {
+	cols, err := jobfile.PGCopyColumns(path)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(cols))
+	same := true
+	for i, col := range cols {
+		names[i] = Quote(col.Name)
+		have, _, _ := strings.Cut(types[col.Name], "\t")
+		if have != col.Type && (col.Type != "character varying" || have != "text") {
+			same = false
+		}
+	}
+	list := strings.Join(names, ", ")
+	if same {
+		return copyFile(ctx, tx, path, `COPY `+target+` (`+list+`) FROM STDIN WITH (FORMAT binary)`)
+	}
+	defs := make([]string, len(cols))
+	sel := make([]string, len(cols))
+	for i, col := range cols {
+		defs[i] = names[i] + " " + col.Type
+		sel[i] = names[i]
+		if _, full, ok := strings.Cut(types[col.Name], "\t"); ok {
+			sel[i] = names[i] + "::" + full
+		}
+	}
+	if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS "_dlt_pgcopy_stage"; CREATE TEMP TABLE "_dlt_pgcopy_stage" (`+strings.Join(defs, ", ")+`) ON COMMIT DROP`); err != nil {
+		return fmt.Errorf("postgres: stage %s: %w", path, err)
+	}
+	if err := copyFile(ctx, tx, path, `COPY "_dlt_pgcopy_stage" (`+list+`) FROM STDIN WITH (FORMAT binary)`); err != nil {
+		return err
+	}
+	q := `INSERT INTO ` + target + ` (` + list + `) SELECT ` + strings.Join(sel, ", ") + ` FROM "_dlt_pgcopy_stage"; DROP TABLE "_dlt_pgcopy_stage"`
+	if _, err := tx.Exec(ctx, q); err != nil {
+		return fmt.Errorf("postgres: %s into columns of other types: %w", path, destination.QueryError(err, q))
 	}
 	return nil
 }
