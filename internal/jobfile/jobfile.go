@@ -20,6 +20,8 @@ package jobfile
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/dlthub/dlthub/internal/schema"
@@ -69,7 +71,18 @@ type Writer struct {
 	rows, closed int64
 	// syncing are the closed files whose sync may still run.
 	syncing []tableFile
+	// base is the first file id of this writer's files (Fork); segments
+	// hands out the bases of a writer and its forks, in order.
+	base     int
+	segments *int
+	// made are the paths of the files this writer created (Discard).
+	made []string
 }
+
+// segment is the span of file ids one writer uses: a fork's files sit
+// between the files its parent wrote before and after the fork, and job
+// files load in file id order (merge's "last record wins" follows it).
+const segment = 1_000_000
 
 // tableFile is the open job file of one table.
 type tableFile interface {
@@ -92,7 +105,7 @@ func New(dir string, format Format) (*Writer, error) {
 		return nil, fmt.Errorf("job files: unknown format %q (parquet, csv, pgcopy)", format)
 	}
 	return &Writer{dir: dir, format: format, files: map[string]tableFile{}, next: map[string]int{}, inFile: map[string]int64{},
-		textual: map[string]bool{}}, nil
+		textual: map[string]bool{}, segments: new(int)}, nil
 }
 
 // Format is the format the writer writes.
@@ -170,6 +183,10 @@ func (w *Writer) count(table string, f tableFile) error {
 func (w *Writer) open(t *schema.Table) (tableFile, error) {
 	id := w.next[t.Name]
 	w.next[t.Name] = id + 1
+	if id >= segment {
+		return nil, fmt.Errorf("table %q: more than %d job files from one writer", t.Name, segment)
+	}
+	id += w.base
 	format := w.format
 	if format == PGCopy && (w.textual[t.Name] || !pgcopyWrites(t.Columns)) {
 		format = CSV
@@ -188,6 +205,7 @@ func (w *Writer) open(t *schema.Table) (tableFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("table %q: create job file: %w", t.Name, err)
 	}
+	w.made = append(w.made, path)
 	w.files[t.Name] = f
 	return f, nil
 }
@@ -210,12 +228,7 @@ func (w *Writer) finish(table string, f tableFile) error {
 // Close closes every open file and waits until every file is synced to
 // disk, returning the first error: the files may be committed then.
 func (w *Writer) Close() error {
-	var first error
-	for table, f := range w.files {
-		if err := w.finish(table, f); err != nil && first == nil {
-			first = err
-		}
-	}
+	first := w.closeOpen()
 	for _, f := range w.syncing {
 		if err := f.wait(); err != nil && first == nil {
 			first = fmt.Errorf("job file %s: %w", f.path(), err)
@@ -223,6 +236,58 @@ func (w *Writer) Close() error {
 	}
 	w.syncing = nil
 	return first
+}
+
+// Fork returns a writer of the same format, directory and file size for
+// another goroutine, whose files load after every file w wrote so far and
+// before every file w writes from now on: w's open files are closed first.
+// Forks taken one after another load in that order, so rows handed to
+// forks in record order load in record order.
+func (w *Writer) Fork() (*Writer, error) {
+	if err := w.closeOpen(); err != nil {
+		return nil, err
+	}
+	f := &Writer{dir: w.dir, format: w.format, files: map[string]tableFile{}, next: map[string]int{}, inFile: map[string]int64{},
+		textual: map[string]bool{}, MaxRows: w.MaxRows, segments: w.segments}
+	*w.segments++
+	f.base = *w.segments * segment
+	*w.segments++
+	w.base = *w.segments * segment
+	clear(w.next)
+	return f, nil
+}
+
+// closeOpen closes the open files (they stay the writer's).
+func (w *Writer) closeOpen() error {
+	var first error
+	for table, f := range w.files {
+		if err := w.finish(table, f); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Discard closes the writer and deletes every file it wrote; it can then
+// write again, into the same place among the files.
+func (w *Writer) Discard() error {
+	_ = w.Close()
+	var first error
+	for _, p := range w.made {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) && first == nil {
+			first = err
+		}
+	}
+	w.made, w.rows, w.closed = nil, 0, 0
+	clear(w.next)
+	clear(w.textual)
+	return first
+}
+
+// Absorb counts a closed fork's rows and bytes as w's (progress).
+func (w *Writer) Absorb(f *Writer) {
+	w.rows += f.rows
+	w.closed += f.Bytes()
 }
 
 // layout maps a row's columns to their positions in a file. Rows of a table

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,4 +182,37 @@ func (l *earlyLoad) finish() (destination.Early, map[string]bool) {
 		return nil, nil
 	}
 	return l.early, l.loaded
+}
+
+// normalizeWorkers is how many goroutines normalize one extracted file:
+// Options.NormalizeWorkers, else dlt's normalize.workers, else one per two
+// cores. One worker already keeps about two cores busy (its parser, its
+// normalizer and the job files' encoders run on goroutines of their own):
+// on two cores, two workers were no faster than one (1M records:
+// normalize 5.2-5.3 s against 4.9-5.1 s, docs/performance.md).
+func (p *Pipeline) normalizeWorkers() (int, error) {
+	if n := p.opts.NormalizeWorkers; n > 0 {
+		return n, nil
+	}
+	def := max(1, runtime.GOMAXPROCS(0)/2)
+	if p.opts.Resolver == nil {
+		return def, nil
+	}
+	res, err := p.opts.Resolver.Lookup(config.Key{Pipeline: p.opts.Name, Sections: []string{"normalize"}, Name: "workers"})
+	if err != nil || !res.Found {
+		return def, err
+	}
+	n := int64(-1)
+	switch v := res.Value.(type) {
+	case int64:
+		n = v
+	case string:
+		if x, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			n = x
+		}
+	}
+	if n < 1 || n > 1024 {
+		return 0, fmt.Errorf("%s: normalize.workers must be a whole number from 1 to 1024, not %v", res.Winner.Origin, res.Value)
+	}
+	return int(n), nil
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dlthub/dlthub/internal/destination"
@@ -62,6 +64,10 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	if err != nil {
 		return nil, err
 	}
+	workers, err := p.normalizeWorkers()
+	if err != nil {
+		return nil, err
+	}
 	dir, err := p.store.Begin(loadpackage.NormalizingDir, loadID)
 	if err != nil {
 		return nil, fmt.Errorf("normalize: %w", err)
@@ -79,7 +85,7 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 	if el != nil {
 		w.OnClose = func(table, path string) { el.closed(s, table, path) }
 	}
-	held, err := p.normalizeInto(ctx, src, dir, loadID, m, s, w, el)
+	held, err := p.normalizeInto(ctx, src, dir, loadID, m, s, w, el, workers)
 	if err != nil {
 		if held != nil {
 			_ = held.early.Rollback()
@@ -91,7 +97,7 @@ func (p *Pipeline) normalize(ctx context.Context, client destination.Client, loa
 
 // normalizeInto normalizes the package's records into w and commits the
 // package as normalized.
-func (p *Pipeline) normalizeInto(ctx context.Context, src, dir, loadID string, m *manifest, s *schema.Schema, w *jobfile.Writer, el *earlyLoad) (held *heldLoad, err error) {
+func (p *Pipeline) normalizeInto(ctx context.Context, src, dir, loadID string, m *manifest, s *schema.Schema, w *jobfile.Writer, el *earlyLoad, workers int) (held *heldLoad, err error) {
 	total := m.records()
 	p.progress(Progress{Stage: "normalize", LoadID: loadID, Total: total})
 	// Runs last: what the heap grew to goes back to the system before
@@ -106,7 +112,7 @@ func (p *Pipeline) normalizeInto(ctx context.Context, src, dir, loadID string, m
 	}
 	nz := normalize.New(s, p.naming, loadID, w)
 	nz.ValidFrom = m.CreatedAt.UTC().Format(time.RFC3339Nano)
-	err = p.normalizeResources(ctx, src, m, nz, w)
+	err = p.normalizeResources(ctx, src, m, nz, w, workers)
 	// The last files are loaded with the rest of the package.
 	w.OnClose = nil
 	if cerr := w.Close(); err == nil {
@@ -162,7 +168,7 @@ func (p *Pipeline) normalizeInto(ctx context.Context, src, dir, loadID string, m
 	return held, nil
 }
 
-func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manifest, nz *normalize.Normalizer, w *jobfile.Writer) error {
+func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manifest, nz *normalize.Normalizer, w *jobfile.Writer, workers int) error {
 	total := m.records()
 	var done int64 // records of earlier resources
 	for _, r := range m.Resources {
@@ -174,45 +180,234 @@ func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manife
 		if _, err := nz.Prepare(h); err != nil {
 			return err
 		}
-		batches := make(chan parsedBatch, 4)
-		stop := make(chan struct{})
-		go parseFile(filepath.Join(src, r.File), r.Name, batches, stop)
-		var idx int64
-		var ferr error
-		for b := range batches {
-			if ferr != nil {
-				continue // drain
+		onRecord := func(idx int64) {
+			if hk := p.opts.Hooks; hk != nil && hk.NormalizeRecord != nil {
+				hk.NormalizeRecord(idx)
 			}
-			if b.err != nil {
-				ferr = b.err
-				continue
-			}
-			if ctx.Err() != nil {
-				ferr = ctx.Err()
-				close(stop)
-				continue
-			}
-			for _, v := range b.recs {
-				if err := nz.Record(h, idx, v); err != nil {
-					ferr = err
-					close(stop)
-					break
-				}
-				idx++
-				if hk := p.opts.Hooks; hk != nil && hk.NormalizeRecord != nil {
-					hk.NormalizeRecord(idx)
-				}
-				if idx%progressEvery == 0 && p.opts.OnProgress != nil {
-					p.progress(Progress{Stage: "normalize", LoadID: nz.LoadID, Records: done + idx, Rows: w.Rows(), Bytes: w.Bytes(), Total: total})
-				}
+			if idx%progressEvery == 0 && p.opts.OnProgress != nil {
+				p.progress(Progress{Stage: "normalize", LoadID: nz.LoadID, Records: done + idx, Rows: w.Rows(), Bytes: w.Bytes(), Total: total})
 			}
 		}
-		if ferr != nil {
-			return ferr
+		path := filepath.Join(src, r.File)
+		size := p.opts.NormalizeChunkBytes
+		if size <= 0 {
+			size = chunkBytes
 		}
-		done += idx
+		spans, err := chunks(path, workers, size)
+		if err != nil {
+			return fmt.Errorf("normalize %q: %w", r.Name, err)
+		}
+		var n int64
+		if len(spans) > 1 {
+			n, err = p.normalizeParallel(ctx, path, spans, r.Name, h, nz, w, workers, onRecord)
+		} else {
+			n, err = normalizeSpan(ctx, path, span{end: -1}, r.Name, h, nz, 0, onRecord)
+		}
+		if err != nil {
+			return err
+		}
+		done += n
 	}
 	return nil
+}
+
+// span is a byte range of an extracted file, whole lines; end -1 is the
+// end of the file.
+type span struct{ start, end int64 }
+
+// chunkBytes is the size of the pieces of an extracted file that are
+// normalized in parallel: large enough that a piece's job files hold a
+// DuckDB row group or more at typical record sizes (DuckDB stored 66 files
+// of 46,000 rows two and a half times slower than 3 files of the same
+// rows).
+const chunkBytes = 128 << 20
+
+// firstChunkBytes is the most the first piece holds.
+const firstChunkBytes = 4 << 20
+
+// chunks splits a file into spans of about size bytes at line ends, for
+// workers to normalize in parallel; nil when one worker or a small file.
+func chunks(path string, workers int, size int64) ([]span, error) {
+	if workers <= 1 {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	total := st.Size()
+	if total < 2*size {
+		return nil, nil
+	}
+	var out []span
+	start := int64(0)
+	buf := make([]byte, 64<<10)
+	// The first piece, normalized alone, is small: it settles the schema
+	// while the other workers wait.
+	for off := min(size, firstChunkBytes); off < total; off = max(off+size, start+1) {
+		end := int64(-1)
+		for at := off; end < 0 && at < total; at += int64(len(buf)) {
+			n, err := f.ReadAt(buf, at)
+			if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+				end = at + int64(i) + 1
+			} else if err != nil && !errors.Is(err, io.EOF) {
+				return nil, err
+			}
+		}
+		if end < 0 || end >= total {
+			break
+		}
+		if end > start {
+			out = append(out, span{start, end})
+			start = end
+		}
+	}
+	return append(out, span{start, total}), nil
+}
+
+// normalizeSpan normalizes the records of one span of an extracted file
+// (base is the index of its first record) and returns how many it read.
+func normalizeSpan(ctx context.Context, path string, sp span, resource string, h *normalize.Hints, nz *normalize.Normalizer, base int64, onRecord func(int64)) (int64, error) {
+	batches := make(chan parsedBatch, 4)
+	stop := make(chan struct{})
+	go parseFile(path, sp, resource, base, batches, stop)
+	var idx int64
+	var ferr error
+	for b := range batches {
+		if ferr != nil {
+			continue // drain
+		}
+		if b.err != nil {
+			ferr = b.err
+			continue
+		}
+		if ctx.Err() != nil {
+			ferr = ctx.Err()
+			close(stop)
+			continue
+		}
+		for _, v := range b.recs {
+			if err := nz.Record(h, base+idx, v); err != nil {
+				ferr = err
+				close(stop)
+				break
+			}
+			idx++
+			if onRecord != nil {
+				onRecord(base + idx)
+			}
+		}
+	}
+	return idx, ferr
+}
+
+// normalizeParallel normalizes a file's spans on workers goroutines, with
+// the same tables and rows as one goroutine would make. The first span
+// goes first, alone, and settles the schema; the others are normalized by
+// frozen forks of nz, each into its own fork of w (so their files load in
+// span order), and then taken in order: a span whose records would have
+// changed the schema (a new column, table or variant) is normalized again
+// by nz itself, now changing it, into the same place. A span that did not
+// change the schema made the same rows it would have made after the spans
+// before it: they can only have added columns and tables, and a value
+// that fits a column keeps fitting it.
+func (p *Pipeline) normalizeParallel(ctx context.Context, path string, spans []span, resource string, h *normalize.Hints, nz *normalize.Normalizer, w *jobfile.Writer, workers int, onRecord func(int64)) (int64, error) {
+	records, err := normalizeSpan(ctx, path, spans[0], resource, h, nz, 0, onRecord)
+	if err != nil {
+		return records, err
+	}
+	type chunk struct {
+		w      *jobfile.Writer
+		files  [][2]string // table, path: reported in order once taken
+		n      int64
+		counts map[string]int64
+		err    error
+	}
+	rest := spans[1:]
+	cs := make([]chunk, len(rest))
+	discard := func() {
+		for i := range cs {
+			if cs[i].w != nil {
+				_ = cs[i].w.Discard()
+			}
+		}
+	}
+	for i := range cs {
+		f, err := w.Fork()
+		if err != nil {
+			discard()
+			return records, err
+		}
+		c := &cs[i]
+		c.w = f
+		f.OnClose = func(table, path string) { c.files = append(c.files, [2]string{table, path}) }
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(rest)) {
+		wg.Go(func() {
+			for i := range next {
+				c := &cs[i]
+				fz := nz.Fork(c.w)
+				c.n, c.err = normalizeSpan(ctx, path, rest[i], resource, h, fz, 0, nil)
+				if err := c.w.Close(); c.err == nil {
+					c.err = err
+				}
+				c.counts = fz.Counts
+			}
+		})
+	}
+	for i := range rest {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		discard()
+		return records, err
+	}
+	for i := range cs {
+		c := &cs[i]
+		if c.err != nil {
+			// Again, in order, changing the schema where it has to.
+			if err := c.w.Discard(); err != nil {
+				discard()
+				return records, err
+			}
+			c.files = nil
+			out := nz.Out
+			nz.Out = c.w
+			c.n, c.err = normalizeSpan(ctx, path, rest[i], resource, h, nz, records, onRecord)
+			nz.Out = out
+			if err := c.w.Close(); c.err == nil {
+				c.err = err
+			}
+			if c.err != nil {
+				discard()
+				return records, c.err
+			}
+		} else {
+			for t, k := range c.counts {
+				nz.Counts[t] += k
+			}
+			if onRecord != nil {
+				onRecord(records + c.n)
+			}
+		}
+		w.Absorb(c.w)
+		if w.OnClose != nil {
+			for _, f := range c.files {
+				w.OnClose(f[0], f[1])
+			}
+		}
+		records += c.n
+	}
+	return records, nil
 }
 
 // parsedBatch is a run of parsed records (or the error that ended parsing).
@@ -224,7 +419,7 @@ type parsedBatch struct {
 // parseFile reads JSON lines and parses them on its own goroutine, so
 // parsing and normalizing use two cores. At most a few batches are in
 // flight.
-func parseFile(path, resource string, out chan<- parsedBatch, stop <-chan struct{}) {
+func parseFile(path string, sp span, resource string, base int64, out chan<- parsedBatch, stop <-chan struct{}) {
 	defer close(out)
 	f, err := os.Open(path)
 	if err != nil {
@@ -232,7 +427,11 @@ func parseFile(path, resource string, out chan<- parsedBatch, stop <-chan struct
 		return
 	}
 	defer func() { _ = f.Close() }()
-	rd := bufio.NewReaderSize(f, 1<<20)
+	var src io.Reader = f
+	if sp.end >= 0 {
+		src = io.NewSectionReader(f, sp.start, sp.end-sp.start)
+	}
+	rd := bufio.NewReaderSize(src, 1<<20)
 	var jp jsonx.Parser
 	const batchSize = 512
 	recs := make([]any, 0, batchSize)
@@ -273,7 +472,7 @@ func parseFile(path, resource string, out chan<- parsedBatch, stop <-chan struct
 				if len(recs) > 0 && !send(parsedBatch{recs: recs}) {
 					return
 				}
-				send(parsedBatch{err: &normalize.RecordError{Resource: resource, Index: idx, Msg: perr.Error()}})
+				send(parsedBatch{err: &normalize.RecordError{Resource: resource, Index: base + idx, Msg: perr.Error()}})
 				return
 			}
 			recs = append(recs, v)

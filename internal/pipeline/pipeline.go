@@ -54,6 +54,15 @@ type Options struct {
 	// then loads finished files of appended tables while later rows are
 	// still being normalized. Below 0: one file per table.
 	FileMaxRows int64
+	// NormalizeWorkers is how many goroutines normalize a large extracted
+	// file, in pieces (dlt's normalize.workers, which is read when this is
+	// 0; its default here is one per two cores). 1 normalizes on one
+	// goroutine (with parsing and encoding on others).
+	NormalizeWorkers int
+	// NormalizeChunkBytes is the size of the pieces a file is normalized
+	// in by several workers (0: 32 MiB; a file of less than two pieces is
+	// normalized by one). Tests make it small to cut every file.
+	NormalizeChunkBytes int64
 	// OnProgress, when set, hears about the run as it goes: each stage as
 	// it starts and ends, and every 1,000 records extracted or normalized
 	// (and every page fetched). It is called on the run's goroutine and

@@ -51,6 +51,7 @@ func main() {
 	dltPython := flag.String("dlt-python", "build/py/bin/python", "the Python with the pinned dlt (make setup)")
 	work := flag.String("dir", "", "working directory (default: a temp dir)")
 	cpuProfile := flag.String("cpuprofile", "", "with -mode engine: write a CPU profile here (go tool pprof)")
+	workers := flag.Int("normalize-workers", 0, "with -mode engine: goroutines normalizing the file in pieces (normalize.workers; 0: every core)")
 	fileMaxItems := flag.Int64("file-max-items", 0, "with -mode engine: rows per job file (normalize.data_writer.file_max_items); finished files load while the rest is normalized")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -67,7 +68,7 @@ func main() {
 	var err error
 	switch *mode {
 	case "engine":
-		err = runEngine(*file, *work, *fileMaxItems)
+		err = runEngine(*file, *work, *fileMaxItems, *workers)
 	case "native":
 		err = runNative(*file, *work)
 	case "dlt":
@@ -254,8 +255,9 @@ func countLines(path string) (int, error) {
 	return n, sc.Err()
 }
 
-func runEngine(file, dir string, fileMaxItems int64) error {
-	p, err := pipeline.New(pipeline.Options{Name: "bench", PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: dir, FileMaxRows: fileMaxItems})
+func runEngine(file, dir string, fileMaxItems int64, workers int) error {
+	p, err := pipeline.New(pipeline.Options{Name: "bench", PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: dir, FileMaxRows: fileMaxItems,
+		NormalizeWorkers: workers})
 	if err != nil {
 		return err
 	}

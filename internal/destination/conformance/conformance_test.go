@@ -48,8 +48,30 @@ func oneRowFiles(tg Target) Target {
 	return tg
 }
 
+// inPieces runs a target again with every extracted file normalized in
+// pieces of 64 bytes by three workers: most pieces are normalized in
+// parallel, and those that change the schema again in record order.
+func inPieces(tg Target) Target {
+	opts := tg.Options
+	tg.Name += "/in-pieces"
+	tg.Options = func(t *testing.T, name string) pipeline.Options {
+		o := opts(t, name)
+		o.NormalizeWorkers, o.NormalizeChunkBytes = 3, 64
+		return o
+	}
+	return tg
+}
+
 func TestDuckDB(t *testing.T) {
 	Run(t, duckdbTarget())
+}
+
+func TestDuckDBInPieces(t *testing.T) {
+	Run(t, inPieces(duckdbTarget()))
+}
+
+func TestPostgresInPieces(t *testing.T) {
+	Run(t, inPieces(oneRowFiles(postgresTarget())))
 }
 
 func TestDuckDBOneRowFiles(t *testing.T) {
@@ -87,6 +109,9 @@ func TestFilesystem(t *testing.T) {
 		})
 		t.Run(format+"/one-row-files", func(t *testing.T) {
 			Run(t, oneRowFiles(filesystemTarget(format)))
+		})
+		t.Run(format+"/in-pieces", func(t *testing.T) {
+			Run(t, inPieces(filesystemTarget(format)))
 		})
 	}
 }

@@ -300,23 +300,50 @@ func (e *early) Rollback() error { return e.tx.Rollback() }
 // parallel Parquet reader; CSV files (PostgreSQL's format, and packages
 // normalized by earlier versions) by its CSV reader with declared types.
 func Source(files []string, t *schema.Table, withPos bool) (string, error) {
-	parts := make([]string, len(files))
-	for i, f := range files {
+	var parts []string
+	var run []string // Parquet files in a row with the same columns
+	var runNames []string
+	flush := func() error {
+		if len(run) == 0 {
+			return nil
+		}
+		part, err := parquetSource(run, runNames, t, len(parts), withPos)
+		if err != nil {
+			return err
+		}
+		parts, run = append(parts, part), nil
+		return nil
+	}
+	for _, f := range files {
 		names, err := jobfile.Columns(f)
 		if err != nil {
 			return "", err
 		}
-		var part string
-		switch jobfile.FormatOf(f) {
-		case jobfile.Parquet:
-			part, err = parquetSource(f, names, t, i, withPos)
-		default:
-			part, err = csvSource(f, names, t, i, withPos)
+		if jobfile.FormatOf(f) == jobfile.Parquet {
+			// Files with the same columns are read by one read_parquet:
+			// DuckDB then reads them all in parallel into full row
+			// groups; a UNION ALL of one read per file stored 7 files a
+			// table 80 % slower than one. With _dlt_pos each file keeps
+			// its own read (its number orders its rows).
+			if len(run) > 0 && (withPos || !slices.Equal(names, runNames)) {
+				if err := flush(); err != nil {
+					return "", err
+				}
+			}
+			run, runNames = append(run, f), names
+			continue
 		}
+		if err := flush(); err != nil {
+			return "", err
+		}
+		part, err := csvSource(f, names, t, len(parts), withPos)
 		if err != nil {
 			return "", err
 		}
-		parts[i] = part
+		parts = append(parts, part)
+	}
+	if err := flush(); err != nil {
+		return "", err
 	}
 	return "(" + strings.Join(parts, " UNION ALL BY NAME ") + ")", nil
 }
@@ -346,11 +373,11 @@ func csvSource(f string, header []string, t *schema.Table, i int, withPos bool) 
 // parquetSource selects a Parquet job file's columns in the table's order.
 // Most are stored as their DuckDB type; decimals and wei are stored as text
 // and cast here, json marked as such.
-func parquetSource(f string, names []string, t *schema.Table, i int, withPos bool) (string, error) {
+func parquetSource(files []string, names []string, t *schema.Table, i int, withPos bool) (string, error) {
 	in := make(map[string]bool, len(names))
 	for _, name := range names {
 		if t.Column(name) == nil {
-			return "", fmt.Errorf("%s: column %q is not in the schema of %q", f, name, t.Name)
+			return "", fmt.Errorf("%s: column %q is not in the schema of %q", files[0], name, t.Name)
 		}
 		in[name] = true
 	}
@@ -371,7 +398,11 @@ func parquetSource(f string, names []string, t *schema.Table, i int, withPos boo
 		sel = append(sel, fmt.Sprintf(`%d::BIGINT * %s + file_row_number AS "_dlt_pos"`, i, posBase))
 		args = ", file_row_number=true"
 	}
-	return fmt.Sprintf("SELECT %s FROM read_parquet(%s%s)", strings.Join(sel, ", "), Literal(f), args), nil
+	lits := make([]string, len(files))
+	for j, f := range files {
+		lits[j] = Literal(f)
+	}
+	return fmt.Sprintf("SELECT %s FROM read_parquet([%s]%s)", strings.Join(sel, ", "), strings.Join(lits, ", "), args), nil
 }
 
 func (c *Client) ensureTable(ctx context.Context, tx *sql.Tx, t *schema.Table) error {
