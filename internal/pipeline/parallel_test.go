@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/dlthub/dlthub/internal/config"
 	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/loadpackage"
 	"github.com/dlthub/dlthub/internal/normalize"
@@ -155,5 +157,47 @@ func TestNormalizeInPiecesBadRecord(t *testing.T) {
 	var re1, re3 *normalize.RecordError
 	if !errors.As(errs[1], &re1) || !errors.As(errs[3], &re3) || re1.Index != re3.Index || re1.Msg != re3.Msg {
 		t.Fatalf("one goroutine: %v; in pieces: %v", errs[1], errs[3])
+	}
+}
+
+// dlt's normalize.workers sets the workers; a value that is not a whole
+// number from 1 to 1024 is refused by name, and nothing is loaded.
+func TestNormalizeWorkersSetting(t *testing.T) {
+	for _, tc := range []struct {
+		value   string
+		want    int
+		wantErr string
+	}{
+		{"", max(1, runtime.GOMAXPROCS(0)/2), ""},
+		{"3", 3, ""},
+		{"0", 0, "normalize.workers must be a whole number from 1 to 1024, not 0"},
+		{"many", 0, "normalize.workers must be a whole number from 1 to 1024, not many"},
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			env := map[string]string{}
+			if tc.value != "" {
+				env["NORMALIZE__WORKERS"] = tc.value
+			}
+			r := &config.Resolver{Providers: []config.Provider{&config.EnvProvider{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}}}
+			dir := t.TempDir()
+			p, err := New(Options{Name: "nw", PipelinesDir: filepath.Join(dir, "p"), LocalDir: filepath.Join(dir, "d"), Resolver: r})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := p.normalizeWorkers()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				_, err = p.Run(context.Background(), &Resource{Name: "items", Records: records(jsonRecords(t, `{"id": 1}`)...)})
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("run: err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || n != tc.want {
+				t.Fatalf("workers = %d (%v), want %d", n, err, tc.want)
+			}
+		})
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -47,13 +48,14 @@ func main() {
 	file := flag.String("file", os.Getenv("BENCH_FILE"), "JSONL file (default: generate)")
 	dir := flag.String("dir", "", "internal: working dir")
 	url := flag.String("url", "", "internal: database URL")
+	cpuprofile := flag.String("cpuprofile", "", "with -mode engine-pg: write a CPU profile of the engine here (go tool pprof)")
 	format := flag.String("format", "csv", "internal: the baseline's COPY format, csv or binary")
 	only := flag.String("only", "", "run one benchmark: jsonl_to_postgres or postgres_to_duckdb (default both)")
 	flag.Parse()
 	var err error
 	switch *mode {
 	case "engine-pg":
-		err = enginePG(*file, *dir, *url)
+		err = withProfile(*cpuprofile, func() error { return enginePG(*file, *dir, *url) })
 	case "copy-pg":
 		err = copyPG(*dir, *url, *format)
 	case "pg-duckdb":
@@ -72,6 +74,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchpg:", err)
 		os.Exit(1)
 	}
+}
+
+// withProfile runs fn with a CPU profile written to path (none if empty).
+func withProfile(path string, fn func() error) error {
+	if path == "" {
+		return fn()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	return fn()
 }
 
 func envInt(name string, def int) int {
