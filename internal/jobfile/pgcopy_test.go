@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dlthub/dlthub/internal/jobfile"
+	"github.com/dlthub/dlthub/internal/loadpackage"
 	"github.com/dlthub/dlthub/internal/schema"
 )
 
@@ -78,4 +80,65 @@ func FuzzReadPGCopyHeader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A fork's files load after the files its writer wrote before the fork
+// and before those it writes after; Discard deletes a fork's files and
+// lets it write again in the same place.
+func TestForkKeepsFileOrder(t *testing.T) {
+	dir := t.TempDir()
+	w, err := jobfile.New(dir, jobfile.CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := &schema.Table{Name: "t", Columns: []*schema.Column{{Name: "n", DataType: schema.Bigint}}}
+	write := func(w *jobfile.Writer, n int64) {
+		t.Helper()
+		if err := w.WriteRow(tb, tb.Columns, []any{n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(w, 1)
+	f1, err := w.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2, err := w.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(w, 4) // after both forks
+	write(f2, 3)
+	write(f1, 99)
+	if err := f1.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	write(f1, 2)
+	for _, x := range []*jobfile.Writer{f1, f2, w} {
+		if err := x.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs, err := loadpackage.Jobs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, j := range jobs {
+		b, err := os.ReadFile(j.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strings.TrimSpace(strings.TrimPrefix(string(b), "n\n")))
+	}
+	if want := []string{"1", "2", "3", "4"}; !slices.Equal(got, want) {
+		t.Fatalf("rows in load order %v, want %v", got, want)
+	}
+	if w.Rows() != 2 {
+		t.Fatalf("parent rows %d, want 2 (forks count their own until absorbed)", w.Rows())
+	}
+	w.Absorb(f1)
+	if w.Rows() != 3 {
+		t.Fatalf("rows after absorbing a fork %d, want 3", w.Rows())
+	}
 }
