@@ -1,6 +1,7 @@
 package jobfile
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 
@@ -95,6 +96,10 @@ func appendCSV(b []byte, v any) ([]byte, error) {
 		return b, nil
 	case string:
 		return appendQuoted(b, x), nil
+	case []byte:
+		// As the normalizer hands binary values: base64 text, which the
+		// loaders decode.
+		return appendQuoted(b, base64.StdEncoding.EncodeToString(x)), nil
 	case bool, int64, int, float64, jsonx.Number, json.Number:
 		return jsonx.Append(b, x)
 	default:

@@ -403,3 +403,31 @@ func FuzzPGTimeParsers(f *testing.F) {
 		}
 	})
 }
+
+// Binary values handed to the writers as bytes (not base64 text) load as
+// the same bytes from CSV and from binary COPY files.
+func TestRawBytesLoadAlike(t *testing.T) {
+	ctx := context.Background()
+	c, err := Open(ctx, pgtest.URL(t), "raw_bytes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close() }()
+	tb := func(name string) *schema.Table {
+		return &schema.Table{Name: name, Columns: []*schema.Column{
+			{Name: "id", DataType: schema.Bigint}, {Name: "data", DataType: schema.Binary, Nullable: true}}}
+	}
+	rows := [][]any{{int64(1), []byte{0, 1, 0xff, '"', ','}}, {int64(2), []byte{}}, {int64(3), []byte("text")}}
+	for _, f := range []jobfile.Format{jobfile.CSV, jobfile.PGCopy} {
+		name := string(f)
+		if err := loadJobs(t, c, tb(name), writeJobs(t, f, tb(name), rows, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{`(1,"\\x0001ff222c")`, `(2,"\\x")`, `(3,"\\x74657874")`}
+	for _, name := range []string{"csv", "pgcopy"} {
+		if got := dump(t, c, name); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+	}
+}
