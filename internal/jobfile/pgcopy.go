@@ -356,13 +356,11 @@ const pgEpochDays = 10_957
 // half to even as its rint(strtod(fraction) * 1e6). It returns false for
 // anything else, which is then left to PostgreSQL's text input.
 func PGTimestamp(s string) (int64, bool) {
-	if len(s) < 16 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') {
+	if len(s) < 16 || (s[10] != 'T' && s[10] != ' ') {
 		return 0, false
 	}
-	y, ok1 := digits(s[0:4])
-	m, ok2 := digits(s[5:7])
-	d, ok3 := digits(s[8:10])
-	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+	days, ok := PGDate(s[:10])
+	if !ok {
 		return 0, false
 	}
 	us, rest, ok := pgClock(s[11:])
@@ -373,8 +371,7 @@ func PGTimestamp(s string) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	days := int64(daysFromCivil(y, m, d) - pgEpochDays)
-	return days*86_400_000_000 + us - off*60_000_000, true
+	return int64(days)*86_400_000_000 + us - off*60_000_000, true
 }
 
 // PGDate reads YYYY-MM-DD (years 1 to 9999) as days since 2000-01-01.
