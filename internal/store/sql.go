@@ -13,7 +13,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
-	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+	"modernc.org/sqlite"               // database/sql driver "sqlite"
 )
 
 //go:embed migrations/*.sql
@@ -33,12 +33,37 @@ type sqlStore struct {
 // then writes after another process wrote fails at once with SQLITE_BUSY
 // (no wait can help it).
 func OpenSQLite(ctx context.Context, path string) (Store, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	deadline := time.Now().Add(sqliteOpenWait)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+		db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
+		s, err := open(ctx, db, false)
+		if err == nil || !sqliteBusy(err) || time.Now().After(deadline) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("store: open %s: %w", path, ctx.Err())
+		case <-time.After(wait):
+		}
 	}
-	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
-	return open(ctx, db, false)
+}
+
+// sqliteOpenWait bounds how long OpenSQLite retries a busy database.
+// SQLite calls the busy handler (busy_timeout) for ordinary lock waits but
+// not for every race on a fresh file: switching the journal to WAL, WAL
+// recovery and the checkpoint of a connection closing while another opens
+// return SQLITE_BUSY at once. Servers (or a server and a CLI) starting
+// together on one new file hit exactly those, so opening starts over.
+const sqliteOpenWait = 10 * time.Second
+
+// sqliteBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func sqliteBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == 5
 }
 
 // OpenPostgres connects to a PostgreSQL database URL.
