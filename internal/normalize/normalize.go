@@ -577,8 +577,7 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 	cols, vals := n.cols[:0], n.vals[:0]
 	newCols := n.newCol[:0]
 	for _, f := range fields {
-		typ, ok := schema.InferType(f.v)
-		if !ok {
+		if f.v == nil {
 			continue
 		}
 		var c *schema.Column
@@ -586,6 +585,18 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 			c = f.slot.column
 		} else if c = n.column(t, f.name); c != nil && f.slot != nil {
 			f.slot.column = c // only columns already in the table are cached
+		}
+		if s, isString := f.v.(string); isString && c != nil && c.DataType == schema.Text {
+			// Whatever a string infers as (timestamp, binary), a text
+			// column takes it as Coerce would: without the binary marker.
+			// Most values are strings of text columns; skipping the
+			// timestamp detection for them is measurable.
+			cols, vals = append(cols, c), append(vals, strings.TrimPrefix(s, jsonx.BinaryMarker))
+			continue
+		}
+		typ, ok := schema.InferType(f.v)
+		if !ok {
+			continue
 		}
 		if c == nil {
 			c = findNew(newCols, f.name)
