@@ -88,6 +88,7 @@ type Normalizer struct {
 	names map[string]string
 	paths map[[2]string]string
 	tries map[string]keyNode
+	sys   map[string]*sysSlots
 	index map[*schema.Table]map[string]*schema.Column
 	// existed are the tables that had columns before this load; contracts
 	// on columns and child tables apply to them only.
@@ -105,6 +106,22 @@ type Normalizer struct {
 	newCol    []*schema.Column
 }
 
+// sysSlots cache a table's dlt columns (_dlt_id, _dlt_parent_id, ...)
+// as keySlot caches a source key's: every row has them, and looking each
+// up by name cost two map lookups per value.
+type sysSlots struct {
+	loadID, id, validFrom, rootID, parentID, listIdx keySlot
+}
+
+func (n *Normalizer) sysSlots(table string) *sysSlots {
+	s := n.sys[table]
+	if s == nil {
+		s = &sysSlots{}
+		n.sys[table] = s
+	}
+	return s
+}
+
 type childBuf struct {
 	fields []field
 	lists  []childList
@@ -113,7 +130,7 @@ type childBuf struct {
 type field struct {
 	name string
 	v    any
-	slot *keySlot // nil for system columns
+	slot *keySlot // nil for values of no key (a list's scalar "value")
 }
 
 // New returns a normalizer writing to out.
@@ -124,7 +141,7 @@ func New(s *schema.Schema, n *naming.SnakeCase, loadID string, out RowWriter) *N
 			existed[t.Name] = true
 		}
 	}
-	return &Normalizer{Schema: s, Naming: n, LoadID: loadID, Out: out, names: map[string]string{}, paths: map[[2]string]string{}, tries: map[string]keyNode{},
+	return &Normalizer{Schema: s, Naming: n, LoadID: loadID, Out: out, names: map[string]string{}, paths: map[[2]string]string{}, tries: map[string]keyNode{}, sys: map[string]*sysSlots{},
 		index: map[*schema.Table]map[string]*schema.Column{}, existed: existed, Counts: map[string]int64{}}
 }
 
@@ -364,9 +381,10 @@ func (n *Normalizer) record(h *Hints, index int64, rec any) error {
 	}
 	fields, pending := n.flatten(rec, n.trie(h.Table), "", h.Table, 0, 0, maxNesting(h), n.field[:0], n.lists[:0])
 	n.field = fields[:0]
-	fields = append(fields, field{schema.ColLoadID, n.LoadID, nil}, field{schema.ColID, id, nil})
+	sys := n.sysSlots(h.Table)
+	fields = append(fields, field{schema.ColLoadID, n.LoadID, &sys.loadID}, field{schema.ColID, id, &sys.id})
 	if root.WriteDisposition == schema.Merge && root.MergeStrategy == schema.SCD2 {
-		fields = append(fields, field{schema.ColValidFrom, n.ValidFrom, nil})
+		fields = append(fields, field{schema.ColValidFrom, n.ValidFrom, &sys.validFrom})
 	}
 	keep, err := n.emit(root, h, fields, true)
 	if err != nil {
@@ -395,7 +413,15 @@ func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID st
 	for len(n.childBufs) <= depth {
 		n.childBufs = append(n.childBufs, childBuf{})
 	}
+	if len(pending) == 0 {
+		return nil
+	}
+	// Boxed once: the same ids go into every row of these lists.
+	parentBox, rootBox := any(parentID), any(rootID)
 	for _, cl := range pending {
+		// Every element of a list goes to the same table.
+		t := n.Schema.Table(cl.table)
+		sys := n.sysSlots(cl.table)
 		for idx, elem := range cl.list {
 			cid := childID(parentID, cl.table, idx)
 			buf := &n.childBufs[depth]
@@ -413,13 +439,12 @@ func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID st
 			// dlt's order: the propagated root key, then the parent key,
 			// the list index and the row key.
 			if rootID != "" {
-				fields = append(fields, field{schema.ColRootID, rootID, nil})
+				fields = append(fields, field{schema.ColRootID, rootBox, &sys.rootID})
 			}
 			fields = append(fields,
-				field{schema.ColParentID, parentID, nil},
-				field{schema.ColListIdx, int64(idx), nil},
-				field{schema.ColID, cid, nil})
-			t := n.Schema.Table(cl.table)
+				field{schema.ColParentID, parentBox, &sys.parentID},
+				field{schema.ColListIdx, int64(idx), &sys.listIdx},
+				field{schema.ColID, cid, &sys.id})
 			if t == nil {
 				if n.Frozen {
 					return ErrSchemaChange
@@ -591,7 +616,11 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 			// column takes it as Coerce would: without the binary marker.
 			// Most values are strings of text columns; skipping the
 			// timestamp detection for them is measurable.
-			cols, vals = append(cols, c), append(vals, strings.TrimPrefix(s, jsonx.BinaryMarker))
+			v := f.v // the same interface: no new allocation
+			if strings.HasPrefix(s, jsonx.BinaryMarker) {
+				v = s[len(jsonx.BinaryMarker):]
+			}
+			cols, vals = append(cols, c), append(vals, v)
 			continue
 		}
 		typ, ok := schema.InferType(f.v)
