@@ -257,14 +257,28 @@ func (w *FileWriter) Path() string { return w.path }
 
 func (w *FileWriter) loop() {
 	var err error
+	var written, flushed int64
 	for b := range w.full {
 		if err == nil {
 			_, err = w.f.Write(b)
+			written += int64(len(b))
 		}
 		w.free <- b[:0]
+		if err == nil && written-flushed >= flushAfter {
+			// Start writing back what is written so far without waiting
+			// for it, as PostgreSQL's backend_flush_after and RocksDB's
+			// bytes_per_sync do: dirty pages then never pile up into
+			// the kernel's throttling, and the final fsync has little
+			// left to wait for.
+			startWriteback(w.f, flushed, written-flushed)
+			flushed = written
+		}
 	}
 	w.done <- err
 }
+
+// flushAfter is how many written bytes start their write-back.
+const flushAfter = 32 << 20
 
 // WriteLine writes one line (the newline is added).
 func (w *FileWriter) WriteLine(b []byte) error {
