@@ -34,6 +34,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -256,8 +257,21 @@ func countLines(path string) (int, error) {
 }
 
 func runEngine(file, dir string, fileMaxItems int64, workers int) error {
+	// CPU time (this process's, DuckDB's threads included) at the stage
+	// boundaries: the end of extract and the first load event.
+	var marks []time.Duration
+	mark := func() { marks = append(marks, cpuTime()) }
+	loading := false
+	mark()
 	p, err := pipeline.New(pipeline.Options{Name: "bench", PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: dir, FileMaxRows: fileMaxItems,
-		NormalizeWorkers: workers})
+		NormalizeWorkers: workers,
+		Hooks:            &pipeline.Hooks{AfterExtract: func(string) { mark() }},
+		OnProgress: func(ev pipeline.Progress) {
+			if ev.Stage == "load" && !loading {
+				loading = true
+				mark()
+			}
+		}})
 	if err != nil {
 		return err
 	}
@@ -265,8 +279,25 @@ func runEngine(file, dir string, fileMaxItems int64, workers int) error {
 	if err != nil {
 		return err
 	}
+	mark()
 	fmt.Fprintf(os.Stderr, "engine: rows %v extract %s normalize %s load %s\n", info.Rows, info.Extract.Round(time.Millisecond), info.Normal.Round(time.Millisecond), info.Load.Round(time.Millisecond))
+	if len(marks) == 4 {
+		stage := func(i int, wall time.Duration) string {
+			cpu := marks[i+1] - marks[i]
+			return fmt.Sprintf("%.2fs (%.2f cores)", cpu.Seconds(), cpu.Seconds()/wall.Seconds())
+		}
+		fmt.Fprintf(os.Stderr, "engine: cpu extract %s normalize %s load %s\n", stage(0, info.Extract), stage(1, info.Normal), stage(2, info.Load))
+	}
 	return nil
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func runNative(file, dir string) error {
