@@ -8,9 +8,12 @@
 package jsonx
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -18,7 +21,9 @@ import (
 	"unsafe"
 )
 
-// Object is a JSON object with its keys in document order.
+// Object is a JSON object with its keys in document order. Objects may
+// share one Keys slice (a Parser's objects of the same shape do, as do a
+// source's rows): change Keys only by appending (Set), never in place.
 type Object struct {
 	Keys   []string
 	Values []any
@@ -85,9 +90,14 @@ type parser struct {
 	i   int
 	buf []byte
 	// keys and vals are scratch stacks: an object's members collect here
-	// and are copied once into exactly sized slices.
-	keys []string
-	vals []any
+	// and are copied once into exactly sized slices; elems is the same
+	// for arrays.
+	keys  []string
+	vals  []any
+	elems []any
+	// shapes holds recent objects' key lists: an object whose keys are
+	// those of an earlier one (records of one shape) shares its slice.
+	shapes *[shapeSlots][]string
 	// intern reuses key strings: records repeat the same keys.
 	intern map[string]string
 	// recent is a direct-mapped cache in front of intern, indexed by a
@@ -122,6 +132,7 @@ func (ps *Parser) parse(b []byte) (any, error) {
 	if p.intern == nil {
 		p.intern = make(map[string]string, 256)
 		p.recent = new([recentKeys]string)
+		p.shapes = new([shapeSlots][]string)
 	}
 	p.b, p.i = b, 0
 	clear(p.vals)
@@ -200,9 +211,8 @@ func (p *parser) object(depth int) (any, error) {
 	base := len(p.keys)
 	finish := func() *Object {
 		n := len(p.keys) - base
-		o.Keys = make([]string, n)
+		o.Keys = p.shareKeys(p.keys[base:])
 		o.Values = make([]any, n)
-		copy(o.Keys, p.keys[base:])
 		copy(o.Values, p.vals[base:])
 		clear(p.vals[base:])
 		p.keys, p.vals = p.keys[:base], p.vals[:base]
@@ -247,19 +257,21 @@ func (p *parser) object(depth int) (any, error) {
 
 func (p *parser) array(depth int) (any, error) {
 	p.i++ // [
-	a := []any{}
 	p.ws()
 	if p.i < len(p.b) && p.b[p.i] == ']' {
 		p.i++
-		return a, nil
+		return []any{}, nil
 	}
+	// Elements collect on the scratch stack, then go into one slice of
+	// the right size instead of an appended one's several.
+	base := len(p.elems)
 	for {
 		p.ws()
 		v, err := p.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		p.elems = append(p.elems, v)
 		p.ws()
 		if p.i >= len(p.b) {
 			return nil, p.errf("unexpected end of input in array")
@@ -269,6 +281,10 @@ func (p *parser) array(depth int) (any, error) {
 			p.i++
 		case ']':
 			p.i++
+			a := make([]any, len(p.elems)-base)
+			copy(a, p.elems[base:])
+			clear(p.elems[base:])
+			p.elems = p.elems[:base]
 			return a, nil
 		default:
 			return nil, p.errf("expected ',' or ']' in array")
@@ -281,27 +297,18 @@ func (p *parser) key() (string, error) {
 	if p.intern == nil {
 		return p.str()
 	}
-	start := p.i + 1
-	h := uint32(2166136261) // FNV-1a
-	for j := start; j < len(p.b) && j-start < 64; j++ {
-		c := p.b[j]
-		if c == '"' {
-			slot := &p.recent[h%recentKeys]
-			if *slot == string(p.b[start:j]) {
-				p.i = j + 1
-				return *slot, nil
-			}
-			if s, ok := p.intern[string(p.b[start:j])]; ok {
-				*slot = s
-				p.i = j + 1
-				return s, nil
-			}
-			break
+	if end, h, ok := p.plainKey(); ok {
+		k := p.b[p.i+1 : end]
+		slot := &p.recent[h>>(64-recentBits)]
+		if *slot == string(k) {
+			p.i = end + 1
+			return *slot, nil
 		}
-		if c == '\\' || c < 0x20 {
-			break
+		if s, ok := p.intern[string(k)]; ok {
+			*slot = s
+			p.i = end + 1
+			return s, nil
 		}
-		h = (h ^ uint32(c)) * 16777619
 	}
 	s, err := p.str()
 	if err == nil && len(s) <= 64 && len(p.intern) < 4096 {
@@ -313,14 +320,83 @@ func (p *parser) key() (string, error) {
 	return s, err
 }
 
+// plainKey finds the closing quote of the key at p.i when the key is at
+// most 64 bytes without escapes or control characters, hashing it on the
+// way, eight bytes at a time: keys are looked up for every member of
+// every record, and a byte-at-a-time loop was the parser's largest cost.
+func (p *parser) plainKey() (end int, h uint64, ok bool) {
+	const mul = 0x9E3779B97F4A7C15
+	start := p.i + 1
+	j := start
+	for ; j+8 <= len(p.b) && j-start < 64; j += 8 {
+		w := binary.LittleEndian.Uint64(p.b[j:])
+		m := specialMask(w)
+		if m == 0 {
+			h = (h ^ w) * mul
+			continue
+		}
+		at := bits.TrailingZeros64(m) / 8 // the first special byte
+		if p.b[j+at] != '"' {
+			return 0, 0, false
+		}
+		h = (h ^ w&(1<<(8*at)-1)) * mul
+		return j + at, (h ^ uint64(j+at-start)) * mul, true
+	}
+	// The input's last bytes: one at a time.
+	var w uint64
+	for k := 0; j < len(p.b) && j-start < 64; j, k = j+1, k+1 {
+		c := p.b[j]
+		if c == '"' {
+			h = (h ^ w) * mul
+			return j, (h ^ uint64(j-start)) * mul, true
+		}
+		if c == '\\' || c < 0x20 || k == 8 {
+			return 0, 0, false
+		}
+		w |= uint64(c) << (8 * k)
+	}
+	return 0, 0, false
+}
+
+// shapeSlots is the size of the cache of key lists.
+const shapeSlots = 256
+
+// shareKeys returns an object's keys: an earlier object's slice when it
+// holds the same keys, else a new one. Keys are mostly interned strings,
+// so the hash is of their addresses and lengths.
+func (p *parser) shareKeys(keys []string) []string {
+	if p.shapes == nil || len(keys) == 0 {
+		return append([]string(nil), keys...)
+	}
+	h := uint64(len(keys))
+	for _, k := range keys {
+		h = (h ^ uint64(uintptr(unsafe.Pointer(unsafe.StringData(k)))) ^ uint64(len(k))) * 0x9E3779B97F4A7C15
+	}
+	slot := &p.shapes[h>>56%shapeSlots]
+	if slices.Equal(*slot, keys) {
+		return *slot
+	}
+	// Exactly sized: an append to a shared slice (Set) makes a new one.
+	*slot = append(make([]string, 0, len(keys)), keys...)
+	return *slot
+}
+
 // recentKeys is the size of the key cache: more than the distinct keys of
 // most record shapes, so that they rarely evict each other.
-const recentKeys = 1024
+const (
+	recentBits = 10
+	recentKeys = 1 << recentBits
+)
 
 func (p *parser) str() (string, error) {
 	p.i++ // opening quote
 	start := p.i
-	// Fast path: no escapes.
+	// Fast path: no escapes. Eight bytes at a time while none of them is
+	// a quote, a backslash or a control character (most of a record's
+	// bytes are in long strings), then byte by byte.
+	for p.i+8 <= len(p.b) && specialMask(binary.LittleEndian.Uint64(p.b[p.i:])) == 0 {
+		p.i += 8
+	}
 	for p.i < len(p.b) {
 		c := p.b[p.i]
 		if c == '"' {
@@ -408,6 +484,17 @@ func (p *parser) str() (string, error) {
 		p.i++
 	}
 	return "", p.errf("unterminated string")
+}
+
+// specialMask marks (high bit of the byte) the bytes of w that are '"',
+// '\\' or below 0x20, with the bit tricks of "Bit Twiddling Hacks"
+// (haszero, hasless): a byte above a marked one may be marked wrongly, but
+// the lowest mark is exact, and so is whether there is any.
+func specialMask(w uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	quote := w ^ (lo * '"')
+	backslash := w ^ (lo * '\\')
+	return ((quote-lo)&^quote | (backslash-lo)&^backslash | (w-lo*0x20)&^w) & hi
 }
 
 // hex4 reads the four hex digits after \u; p.i is at 'u' and ends on the

@@ -155,3 +155,59 @@ func TestLoneSurrogateKeepsNextEscape(t *testing.T) {
 		}
 	}
 }
+
+// A Parser's objects of one shape share their Keys; appending to one
+// (Set) leaves the others as they were. Keys that are long, escaped or at
+// the very end of the input are found as well as the others.
+func TestParserSharesKeys(t *testing.T) {
+	var p Parser
+	docs := []string{
+		`{"id": 1, "user": {"login": "a"}, "a_key_of_exactly_16": 1}`,
+		`{"id": 2, "user": {"login": "b"}, "a_key_of_exactly_16": 1}`,
+	}
+	var objs []*Object
+	for _, d := range docs {
+		v, err := p.ParseShared([]byte(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, v.(*Object))
+	}
+	want := []string{"id", "user", "a_key_of_exactly_16"}
+	for i, o := range objs {
+		if !reflect.DeepEqual(o.Keys, want) {
+			t.Fatalf("object %d keys %q, want %q", i, o.Keys, want)
+		}
+	}
+	if &objs[0].Keys[0] != &objs[1].Keys[0] {
+		t.Error("objects of one shape do not share their keys")
+	}
+	objs[0].Set("extra", true)
+	if !reflect.DeepEqual(objs[1].Keys, want) || len(objs[0].Keys) != len(want)+1 {
+		t.Errorf("Set on a shared object: %q and %q", objs[0].Keys, objs[1].Keys)
+	}
+	// Keys that are long or escaped (never shared: they are not interned
+	// or not found by address), and keys within the input's last eight
+	// bytes.
+	long := strings.Repeat("k", 70)
+	for _, d := range []string{`{"a":1,"bc":2}`, `{"abcdefgh":1}`, `{"abcdefghi":1}`, `{"a\"b":1}`,
+		`{"` + long + `": 2, "esc\u0061ped": 3, "x": 1}`, `{"` + long + `": 2, "esc\u0061ped": 3, "x": 1}`} {
+		v, err := p.ParseShared([]byte(d))
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		var std map[string]any
+		if err := json.Unmarshal([]byte(d), &std); err != nil {
+			t.Fatal(err)
+		}
+		keys := v.(*Object).Keys
+		for _, k := range keys {
+			if _, ok := std[k]; !ok {
+				t.Errorf("%s: key %q not in %v", d, k, std)
+			}
+		}
+		if len(keys) != len(std) {
+			t.Errorf("%s: keys %q", d, keys)
+		}
+	}
+}
