@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	mrand "math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,7 +88,7 @@ type Normalizer struct {
 
 	names map[string]string
 	paths map[[2]string]string
-	tries map[string]keyNode
+	tries map[string]*keyNode
 	sys   map[string]*sysSlots
 	index map[*schema.Table]map[string]*schema.Column
 	// existed are the tables that had columns before this load; contracts
@@ -141,7 +142,7 @@ func New(s *schema.Schema, n *naming.SnakeCase, loadID string, out RowWriter) *N
 			existed[t.Name] = true
 		}
 	}
-	return &Normalizer{Schema: s, Naming: n, LoadID: loadID, Out: out, names: map[string]string{}, paths: map[[2]string]string{}, tries: map[string]keyNode{}, sys: map[string]*sysSlots{},
+	return &Normalizer{Schema: s, Naming: n, LoadID: loadID, Out: out, names: map[string]string{}, paths: map[[2]string]string{}, tries: map[string]*keyNode{}, sys: map[string]*sysSlots{},
 		index: map[*schema.Table]map[string]*schema.Column{}, existed: existed, Counts: map[string]int64{}}
 }
 
@@ -496,22 +497,65 @@ func parentOf(s *schema.Schema, child string) string {
 type keySlot struct {
 	col    string
 	child  string
-	nested keyNode
+	nested *keyNode
 	column *schema.Column
 	whole  int8 // 0 unknown, 1 nested values stay whole (json), 2 flatten
 }
 
-type keyNode map[string]*keySlot
+// keyNode is one level of a table's key trie: the slots of the keys seen
+// there, and the slots of the last key list seen there in order. Records
+// of one shape have the same keys in the same order, so a record's object
+// costs one comparison of its key list (of the same interned strings)
+// instead of a map lookup per key.
+type keyNode struct {
+	slots      map[string]*keySlot
+	shapeKeys  []string
+	shapeSlots []*keySlot
+}
+
+func newKeyNode() *keyNode { return &keyNode{slots: map[string]*keySlot{}} }
+
+// slot returns the slot of key k at this node, made when new.
+func (n *Normalizer) slot(node *keyNode, prefix, k string) *keySlot {
+	sl := node.slots[k]
+	if sl == nil {
+		nk := n.norm(k)
+		col := nk
+		if prefix != "" {
+			col = n.path(prefix, nk)
+		}
+		sl = &keySlot{col: col}
+		if len(node.slots) < maxSlots {
+			node.slots[strings.Clone(k)] = sl
+		}
+	}
+	return sl
+}
+
+// shape returns the slots of keys, in order.
+func (n *Normalizer) shape(node *keyNode, prefix string, keys []string) []*keySlot {
+	if slices.Equal(keys, node.shapeKeys) {
+		return node.shapeSlots
+	}
+	slots := node.shapeSlots[:0]
+	for _, k := range keys {
+		slots = append(slots, n.slot(node, prefix, k))
+	}
+	// A copy: the caller's slice is not this node's to keep.
+	node.shapeKeys = append(node.shapeKeys[:0], keys...)
+	node.shapeSlots = slots
+	return slots
+}
 
 // maxSlots bounds one trie level: records with ever-new keys (ids used as
 // keys) must not grow memory without end; past it keys are resolved
 // without caching.
 const maxSlots = 4096
 
-func (n *Normalizer) trie(table string) keyNode {
+func (n *Normalizer) trie(table string) *keyNode {
 	t := n.tries[table]
 	if t == nil {
-		t = keyNode{}
+		t = newKeyNode()
 		n.tries[table] = t
 	}
 	return t
@@ -528,7 +572,7 @@ const listKey = "list"
 // Nested objects are flattened in dlt's order: dlt walks a row with a
 // stack, so a level's own values come first, then its nested objects, the
 // last one first. Column order follows from it.
-func (n *Normalizer) flatten(obj any, node keyNode, prefix, table string, level, rowLevel, maxLevel int, out []field, lists []childList) ([]field, []childList) {
+func (n *Normalizer) flatten(obj any, node *keyNode, prefix, table string, level, rowLevel, maxLevel int, out []field, lists []childList) ([]field, []childList) {
 	stack := append(n.stack[:0], pendingObj{obj, node, prefix, level})
 	for len(stack) > 0 {
 		top := stack[len(stack)-1]
@@ -542,7 +586,7 @@ func (n *Normalizer) flatten(obj any, node keyNode, prefix, table string, level,
 // pendingObj is a nested object waiting on flatten's stack.
 type pendingObj struct {
 	obj    any
-	node   keyNode
+	node   *keyNode
 	prefix string
 	level  int
 }
@@ -551,19 +595,7 @@ type pendingObj struct {
 // lists, nested objects onto the stack.
 func (n *Normalizer) flattenLevel(p pendingObj, table string, rowLevel, maxLevel int, out []field, lists []childList, stack []pendingObj) ([]field, []childList, []pendingObj) {
 	node, prefix, level := p.node, p.prefix, p.level
-	each(p.obj, func(k string, v any) {
-		sl := node[k]
-		if sl == nil {
-			nk := n.norm(k)
-			col := nk
-			if prefix != "" {
-				col = n.path(prefix, nk)
-			}
-			sl = &keySlot{col: col}
-			if len(node) < maxSlots {
-				node[strings.Clone(k)] = sl
-			}
-		}
+	take := func(sl *keySlot, v any) {
 		switch x := v.(type) {
 		case nil:
 		case *jsonx.Object, map[string]any, []any:
@@ -585,13 +617,20 @@ func (n *Normalizer) flattenLevel(p pendingObj, table string, rowLevel, maxLevel
 				return
 			}
 			if sl.nested == nil {
-				sl.nested = keyNode{}
+				sl.nested = newKeyNode()
 			}
 			stack = append(stack, pendingObj{x, sl.nested, sl.col, level + 1})
 		default:
 			out = append(out, field{sl.col, v, sl})
 		}
-	})
+	}
+	if o, ok := p.obj.(*jsonx.Object); ok {
+		for i, sl := range n.shape(node, prefix, o.Keys) {
+			take(sl, o.Values[i])
+		}
+		return out, lists, stack
+	}
+	each(p.obj, func(k string, v any) { take(n.slot(node, prefix, k), v) })
 	return out, lists, stack
 }
 
