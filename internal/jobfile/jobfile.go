@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/dlthub/dlthub/internal/schema"
 )
@@ -297,6 +298,9 @@ type layout struct {
 	pos      map[*schema.Column]int
 	lastCols []*schema.Column
 	lastPos  []int
+	// lastAbsent are the file's positions lastPos lacks (sorted), for
+	// formats that write them as nulls.
+	lastAbsent []int
 }
 
 // positions returns where each of cols goes, or false when the file lacks
@@ -320,5 +324,11 @@ func (l *layout) positions(cols []*schema.Column) ([]int, bool) {
 		l.lastPos = append(l.lastPos, j)
 	}
 	l.lastCols = append(l.lastCols, cols...)
+	l.lastAbsent = l.lastAbsent[:0]
+	for j := range len(l.pos) {
+		if !slices.Contains(l.lastPos, j) {
+			l.lastAbsent = append(l.lastAbsent, j)
+		}
+	}
 	return l.lastPos, true
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -397,4 +398,47 @@ func FuzzParquetMatchesCSV(f *testing.F) {
 			t.Fatalf("the Parquet writer refused a row DuckDB reads from CSV: %v", refused)
 		}
 	})
+}
+
+// A row that fails on one of its values is not written, not even the
+// values before it: the rows around it keep their columns aligned.
+func TestFailedRowLeavesNoValues(t *testing.T) {
+	t.Parallel()
+	tbl := everyType()
+	dir := t.TempDir()
+	w, err := jobfile.New(dir, jobfile.Parquet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := []*schema.Column{tbl.Columns[0], tbl.Columns[3], tbl.Columns[5]} // txt, n, d
+	if err := w.WriteRow(tbl, cols, []any{"first", int64(1), "2024-01-02"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteRow(tbl, cols, []any{"bad", int64(2), "2023-02-29"}); err == nil {
+		t.Fatal("want the date's error")
+	}
+	if err := w.WriteRow(tbl, cols[:2], []any{"last", int64(3)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := openDB(t).Query(`SELECT txt, n, CAST(d AS VARCHAR) FROM read_parquet(?) ORDER BY n`, filepath.Join(dir, "every.0.0.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rows.Close() }()
+	var got []string
+	for rows.Next() {
+		var txt string
+		var n int64
+		var d sql.NullString
+		if err := rows.Scan(&txt, &n, &d); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %d %s", txt, n, d.String))
+	}
+	if want := []string{"first 1 2024-01-02", "last 3 "}; !slices.Equal(got, want) {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
 }

@@ -80,7 +80,6 @@ type parquetFile struct {
 	layout
 	kinds []kind          // per leaf column
 	names []string        // per leaf column, for errors
-	row   []parquet.Value // the row being converted, per leaf column
 	nulls []parquet.Value // each leaf column's null
 	cur   *batch
 	full  chan *batch
@@ -134,7 +133,6 @@ func createParquet(path string, cols []*schema.Column) (*parquetFile, error) {
 		f.kinds[leaf.ColumnIndex] = k
 		f.names[leaf.ColumnIndex] = c.Name
 	}
-	f.row = make([]parquet.Value, len(typed))
 	f.nulls = make([]parquet.Value, len(typed))
 	for j := range f.nulls {
 		f.nulls[j] = parquet.Value{}.Level(0, 0, j)
@@ -207,25 +205,27 @@ func (f *parquetFile) write(cols []*schema.Column, vals []any) (bool, error) {
 		f.cur = <-f.free
 	}
 	b := f.cur
-	row := f.row
-	clear(row)
+	// Each column takes one value per row, in any order of columns: the
+	// row's values go straight into their columns, then the columns the
+	// row lacks take a null.
 	for i, j := range pos {
 		v, err := b.value(f.kinds[j], vals[i])
 		if err != nil {
+			for _, k := range pos[:i] { // the row is not written
+				b.cols[k] = b.cols[k][:b.n]
+			}
 			return false, fmt.Errorf("column %q: %w", f.names[j], err)
 		}
-		if !v.IsNull() {
-			row[j] = v
-			row[j].SetDefinitionLevel(1) // in place: Level's copies cost
-			row[j].SetColumnIndex(j)
+		if v.IsNull() {
+			b.cols[j] = append(b.cols[j], f.nulls[j])
+			continue
 		}
+		v.SetDefinitionLevel(1) // in place: Level's copies cost
+		v.SetColumnIndex(j)
+		b.cols[j] = append(b.cols[j], v)
 	}
-	for j := range row {
-		if row[j].Column() < 0 {
-			b.cols[j] = append(b.cols[j], f.nulls[j]) // null, or a column the row lacks
-		} else {
-			b.cols[j] = append(b.cols[j], row[j])
-		}
+	for _, j := range f.lastAbsent {
+		b.cols[j] = append(b.cols[j], f.nulls[j])
 	}
 	b.n++
 	if b.n == batchRows {
