@@ -174,12 +174,16 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 		if rc.OnKept != nil {
 			rc.OnKept(rec)
 		}
-		buf, err = jsonx.Append(buf[:0], rec)
-		if err != nil {
-			_ = w.Close()
-			return rm, fmt.Errorf("resource %q record %d: cannot encode as JSON: %w", r.Name, n, err)
+		line, isRaw := rec.(jsonx.Raw) // written as is, without a copy
+		if !isRaw {
+			buf, err = jsonx.Append(buf[:0], rec)
+			if err != nil {
+				_ = w.Close()
+				return rm, fmt.Errorf("resource %q record %d: cannot encode as JSON: %w", r.Name, n, err)
+			}
+			line = buf
 		}
-		if err := w.WriteLine(buf); err != nil {
+		if err := w.WriteLine(line); err != nil {
 			_ = w.Close()
 			return rm, fmt.Errorf("extract %q: %w", r.Name, err)
 		}
