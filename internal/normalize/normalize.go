@@ -83,8 +83,9 @@ type Normalizer struct {
 	// Frozen normalizers (Fork) leave the schema as it is: a record that
 	// would add a table or a column, or type a hinted column, fails with
 	// ErrSchemaChange (rows of it may have been written).
-	Frozen  bool
-	hashBuf []byte
+	Frozen    bool
+	hashBuf   []byte
+	loadIDBox any // LoadID as an interface value
 
 	names map[string]string
 	paths map[[2]string]string
@@ -383,7 +384,10 @@ func (n *Normalizer) record(h *Hints, index int64, rec any) error {
 	fields, pending := n.flatten(rec, n.trie(h.Table), "", h.Table, 0, 0, maxNesting(h), n.field[:0], n.lists[:0])
 	n.field = fields[:0]
 	sys := n.sysSlots(h.Table)
-	fields = append(fields, field{schema.ColLoadID, n.LoadID, &sys.loadID}, field{schema.ColID, id, &sys.id})
+	if n.loadIDBox == nil || n.loadIDBox.(string) != n.LoadID {
+		n.loadIDBox = n.LoadID // boxed once, not for every row
+	}
+	fields = append(fields, field{schema.ColLoadID, n.loadIDBox, &sys.loadID}, field{schema.ColID, id, &sys.id})
 	if root.WriteDisposition == schema.Merge && root.MergeStrategy == schema.SCD2 {
 		fields = append(fields, field{schema.ColValidFrom, n.ValidFrom, &sys.validFrom})
 	}
