@@ -301,6 +301,10 @@ type layout struct {
 	// lastAbsent are the file's positions lastPos lacks (sorted), for
 	// formats that write them as nulls.
 	lastAbsent []int
+	// lastRepeats is whether lastPos holds a position twice: keys that
+	// normalize to one column ({"a b": 1, "a_b": 2}), where, as in dlt,
+	// the last value wins.
+	lastRepeats bool
 }
 
 // positions returns where each of cols goes, or false when the file lacks
@@ -325,10 +329,14 @@ func (l *layout) positions(cols []*schema.Column) ([]int, bool) {
 	}
 	l.lastCols = append(l.lastCols, cols...)
 	l.lastAbsent = l.lastAbsent[:0]
+	seen := 0
 	for j := range len(l.pos) {
 		if !slices.Contains(l.lastPos, j) {
 			l.lastAbsent = append(l.lastAbsent, j)
+		} else {
+			seen++
 		}
 	}
+	l.lastRepeats = seen < len(l.lastPos)
 	return l.lastPos, true
 }

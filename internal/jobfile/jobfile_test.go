@@ -442,3 +442,49 @@ func TestFailedRowLeavesNoValues(t *testing.T) {
 		t.Fatalf("rows %q, want %q", got, want)
 	}
 }
+
+// Keys that normalize to one column give a row that names it twice: the
+// last value wins, as in dlt, and the rows around it stay aligned.
+func TestRepeatedColumnLastWins(t *testing.T) {
+	t.Parallel()
+	tbl := everyType()
+	dir := t.TempDir()
+	w, err := jobfile.New(dir, jobfile.Parquet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txt, n := tbl.Columns[0], tbl.Columns[3]
+	rows := []struct {
+		cols []*schema.Column
+		vals []any
+	}{
+		{[]*schema.Column{txt, n}, []any{"a", int64(1)}},
+		{[]*schema.Column{txt, n, n}, []any{"b", int64(2), int64(3)}},
+		{[]*schema.Column{n, txt, txt}, []any{int64(4), "c", "d"}},
+		{[]*schema.Column{txt, n}, []any{"e", int64(5)}},
+	}
+	for _, r := range rows {
+		if err := w.WriteRow(tbl, r.cols, r.vals); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	q, err := openDB(t).Query(`SELECT txt || ' ' || n FROM read_parquet(?) ORDER BY n`, filepath.Join(dir, "every.0.0.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = q.Close() }()
+	for q.Next() {
+		var s string
+		if err := q.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	if want := []string{"a 1", "b 3", "d 4", "e 5"}; !slices.Equal(got, want) {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+}

@@ -80,6 +80,7 @@ type parquetFile struct {
 	layout
 	kinds []kind          // per leaf column
 	names []string        // per leaf column, for errors
+	row   []parquet.Value // a row with a column twice (writeRepeats)
 	nulls []parquet.Value // each leaf column's null
 	cur   *batch
 	full  chan *batch
@@ -133,6 +134,7 @@ func createParquet(path string, cols []*schema.Column) (*parquetFile, error) {
 		f.kinds[leaf.ColumnIndex] = k
 		f.names[leaf.ColumnIndex] = c.Name
 	}
+	f.row = make([]parquet.Value, len(typed))
 	f.nulls = make([]parquet.Value, len(typed))
 	for j := range f.nulls {
 		f.nulls[j] = parquet.Value{}.Level(0, 0, j)
@@ -205,6 +207,9 @@ func (f *parquetFile) write(cols []*schema.Column, vals []any) (bool, error) {
 		f.cur = <-f.free
 	}
 	b := f.cur
+	if f.lastRepeats {
+		return f.writeRepeats(b, pos, vals)
+	}
 	// Each column takes one value per row, in any order of columns: the
 	// row's values go straight into their columns, then the columns the
 	// row lacks take a null.
@@ -227,11 +232,43 @@ func (f *parquetFile) write(cols []*schema.Column, vals []any) (bool, error) {
 	for _, j := range f.lastAbsent {
 		b.cols[j] = append(b.cols[j], f.nulls[j])
 	}
+	f.rowDone(b)
+	return true, nil
+}
+
+// rowDone counts a written row and hands a full batch to the encoder.
+func (f *parquetFile) rowDone(b *batch) {
 	b.n++
 	if b.n == batchRows {
 		f.full <- b
 		f.cur = nil
 	}
+}
+
+// writeRepeats writes a row that has a column twice: its values are
+// gathered into a row first, so that the last one wins, as in dlt.
+func (f *parquetFile) writeRepeats(b *batch, pos []int, vals []any) (bool, error) {
+	row := f.row
+	clear(row)
+	for i, j := range pos {
+		v, err := b.value(f.kinds[j], vals[i])
+		if err != nil {
+			return false, fmt.Errorf("column %q: %w", f.names[j], err)
+		}
+		if !v.IsNull() {
+			row[j] = v
+			row[j].SetDefinitionLevel(1)
+			row[j].SetColumnIndex(j)
+		}
+	}
+	for j := range row {
+		if row[j].Column() < 0 {
+			b.cols[j] = append(b.cols[j], f.nulls[j]) // null, or a column the row lacks
+		} else {
+			b.cols[j] = append(b.cols[j], row[j])
+		}
+	}
+	f.rowDone(b)
 	return true, nil
 }
 
