@@ -427,17 +427,18 @@ func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID st
 		// Every element of a list goes to the same table.
 		t := n.Schema.Table(cl.table)
 		sys := n.sysSlots(cl.table)
+		trie := n.trie(cl.table)
 		for idx, elem := range cl.list {
 			cid := childID(parentID, cl.table, idx)
 			buf := &n.childBufs[depth]
 			fields, sub := buf.fields[:0], buf.lists[:0]
 			if isObject(elem) {
-				fields, sub = n.flatten(elem, n.trie(cl.table), "", cl.table, cl.level, cl.level, maxNesting(h), fields, sub)
+				fields, sub = n.flatten(elem, trie, "", cl.table, cl.level, cl.level, maxNesting(h), fields, sub)
 			} else if l, ok := elem.([]any); ok {
 				// A list in a list: like dlt, a row {"list": [...]} one
 				// level deeper, whose list becomes the next nested table.
 				wrapped := map[string]any{listKey: l}
-				fields, sub = n.flatten(wrapped, n.trie(cl.table), "", cl.table, cl.level+1, cl.level+1, maxNesting(h), fields, sub)
+				fields, sub = n.flatten(wrapped, trie, "", cl.table, cl.level+1, cl.level+1, maxNesting(h), fields, sub)
 			} else if elem != nil {
 				fields = append(fields, field{schema.ValueColumn, elem, nil})
 			}
