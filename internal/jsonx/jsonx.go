@@ -97,7 +97,7 @@ type parser struct {
 	elems []any
 	// shapes holds recent objects' key lists: an object whose keys are
 	// those of an earlier one (records of one shape) shares its slice.
-	shapes *[shapeSlots][]string
+	shapes *[shapeSlots][2][]string
 	// intern reuses key strings: records repeat the same keys.
 	intern map[string]string
 	// recent is a direct-mapped cache in front of intern, indexed by a
@@ -132,7 +132,7 @@ func (ps *Parser) parse(b []byte) (any, error) {
 	if p.intern == nil {
 		p.intern = make(map[string]string, 256)
 		p.recent = new([recentKeys]string)
-		p.shapes = new([shapeSlots][]string)
+		p.shapes = new([shapeSlots][2][]string)
 	}
 	p.b, p.i = b, 0
 	clear(p.vals)
@@ -358,7 +358,7 @@ func (p *parser) plainKey() (end int, h uint64, ok bool) {
 	return 0, 0, false
 }
 
-// shapeSlots is the size of the cache of key lists.
+// shapeSlots is the number of sets of the cache of key lists.
 const shapeSlots = 256
 
 // shareKeys returns an object's keys: an earlier object's slice when it
@@ -372,13 +372,20 @@ func (p *parser) shareKeys(keys []string) []string {
 	for _, k := range keys {
 		h = (h ^ uint64(uintptr(unsafe.Pointer(unsafe.StringData(k)))) ^ uint64(len(k))) * 0x9E3779B97F4A7C15
 	}
-	slot := &p.shapes[h>>56%shapeSlots]
-	if slices.Equal(*slot, keys) {
-		return *slot
+	// Two ways per set: a record's nested objects are finished just
+	// before it, and one of them landing in its set must not evict it.
+	set := &p.shapes[h>>56%shapeSlots]
+	if slices.Equal(set[0], keys) {
+		return set[0]
+	}
+	if slices.Equal(set[1], keys) {
+		set[0], set[1] = set[1], set[0]
+		return set[0]
 	}
 	// Exactly sized: an append to a shared slice (Set) makes a new one.
-	*slot = append(make([]string, 0, len(keys)), keys...)
-	return *slot
+	set[1] = set[0]
+	set[0] = append(make([]string, 0, len(keys)), keys...)
+	return set[0]
 }
 
 // recentKeys is the size of the key cache: more than the distinct keys of
