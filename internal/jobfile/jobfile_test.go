@@ -423,21 +423,7 @@ func TestFailedRowLeavesNoValues(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := openDB(t).Query(`SELECT txt, n, CAST(d AS VARCHAR) FROM read_parquet(?) ORDER BY n`, filepath.Join(dir, "every.0.0.parquet"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = rows.Close() }()
-	var got []string
-	for rows.Next() {
-		var txt string
-		var n int64
-		var d sql.NullString
-		if err := rows.Scan(&txt, &n, &d); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, fmt.Sprintf("%s %d %s", txt, n, d.String))
-	}
+	got := parquetRows(t, filepath.Join(dir, "every.0.0.parquet"), `txt || ' ' || n || ' ' || coalesce(CAST(d AS VARCHAR), '')`)
 	if want := []string{"first 1 2024-01-02", "last 3 "}; !slices.Equal(got, want) {
 		t.Fatalf("rows %q, want %q", got, want)
 	}
@@ -471,20 +457,31 @@ func TestRepeatedColumnLastWins(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	q, err := openDB(t).Query(`SELECT txt || ' ' || n FROM read_parquet(?) ORDER BY n`, filepath.Join(dir, "every.0.0.parquet"))
+	got := parquetRows(t, filepath.Join(dir, "every.0.0.parquet"), `txt || ' ' || n`)
+	if want := []string{"a 1", "b 3", "d 4", "e 5"}; !slices.Equal(got, want) {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+}
+
+// parquetRows reads expr of every row of a Parquet job file, in order of
+// the column n.
+func parquetRows(t *testing.T, file, expr string) []string {
+	t.Helper()
+	rows, err := openDB(t).Query(`SELECT `+expr+` FROM read_parquet(?) ORDER BY n`, file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = q.Close() }()
-	for q.Next() {
+	defer func() { _ = rows.Close() }()
+	var got []string
+	for rows.Next() {
 		var s string
-		if err := q.Scan(&s); err != nil {
+		if err := rows.Scan(&s); err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, s)
 	}
-	if want := []string{"a 1", "b 3", "d 4", "e 5"}; !slices.Equal(got, want) {
-		t.Fatalf("rows %q, want %q", got, want)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return got
 }

@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/dlthub/dlthub/internal/jsonx"
-	"github.com/dlthub/dlthub/internal/naming"
-	"github.com/dlthub/dlthub/internal/schema"
 )
 
 // Objects of changing shapes at one place of the key trie (the cached key
@@ -14,12 +12,7 @@ import (
 // keys in another order, fewer keys, other keys, and a key list changed
 // in place between records.
 func TestShapeCacheFollowsKeys(t *testing.T) {
-	h := &Hints{Table: "items", Resource: "items"}
-	out := &rowLog{}
-	n := New(schema.New("shape"), naming.NewSnakeCase(63), "1700000000.1", out)
-	if _, err := n.Prepare(h); err != nil {
-		t.Fatal(err)
-	}
+	n, h, out := itemsNormalizer(t)
 	obj := func(kv ...any) *jsonx.Object {
 		o := &jsonx.Object{}
 		for i := 0; i < len(kv); i += 2 {

@@ -15,13 +15,7 @@ import (
 // timestamp stays the same text, base64 bytes lose the binary marker, and
 // neither makes a variant column.
 func TestTextColumnTakesStrings(t *testing.T) {
-	h := &Hints{Table: "items", Resource: "items"}
-	s := schema.New("text")
-	out := &rowLog{}
-	n := New(s, naming.NewSnakeCase(63), "1700000000.1", out)
-	if _, err := n.Prepare(h); err != nil {
-		t.Fatal(err)
-	}
+	n, h, out := itemsNormalizer(t)
 	values := []string{"plain", "2024-05-06T07:08:09Z", "2024-05-06", jsonx.BinaryMarker + "AAEC", ""}
 	for i, v := range values {
 		rec := &jsonx.Object{Keys: []string{"name"}, Values: []any{v}}
@@ -29,7 +23,7 @@ func TestTextColumnTakesStrings(t *testing.T) {
 			t.Fatalf("record %d (%q): %v", i, v, err)
 		}
 	}
-	tbl := s.Table("items")
+	tbl := n.Schema.Table("items")
 	if c := tbl.Column("name"); c == nil || c.DataType != schema.Text {
 		t.Fatalf("column name: %+v, want text", c)
 	}
@@ -51,4 +45,17 @@ func TestTextColumnTakesStrings(t *testing.T) {
 			t.Errorf("row %d = %s, want name %q", i, got, want[i])
 		}
 	}
+}
+
+// itemsNormalizer is a normalizer of a new schema, prepared for records of
+// the resource and table "items", that logs the rows it writes.
+func itemsNormalizer(t *testing.T) (*Normalizer, *Hints, *rowLog) {
+	t.Helper()
+	h := &Hints{Table: "items", Resource: "items"}
+	out := &rowLog{}
+	n := New(schema.New("items"), naming.NewSnakeCase(63), "1700000000.1", out)
+	if _, err := n.Prepare(h); err != nil {
+		t.Fatal(err)
+	}
+	return n, h, out
 }
