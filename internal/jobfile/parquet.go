@@ -212,7 +212,9 @@ func (f *parquetFile) write(cols []*schema.Column, vals []any) (bool, error) {
 	}
 	// Each column takes one value per row, in any order of columns: the
 	// row's values go straight into their columns, then the columns the
-	// row lacks take a null.
+	// row lacks take a null. (The conversion is written out here and in
+	// writeRepeats: as a shared function, not inlined, it made the
+	// normalize stage 4.1 → 4.7 s in four alternated runs.)
 	for i, j := range pos {
 		v, err := b.value(f.kinds[j], vals[i])
 		if err != nil {
