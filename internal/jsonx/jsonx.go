@@ -325,7 +325,7 @@ func (p *parser) key() (string, error) {
 // way, eight bytes at a time: keys are looked up for every member of
 // every record, and a byte-at-a-time loop was the parser's largest cost.
 func (p *parser) plainKey() (end int, h uint64, ok bool) {
-	const mul = 0x9E3779B97F4A7C15
+	const mul = hashMul
 	start := p.i + 1
 	j := start
 	for ; j+8 <= len(p.b) && j-start < 64; j += 8 {
@@ -342,7 +342,7 @@ func (p *parser) plainKey() (end int, h uint64, ok bool) {
 		h = (h ^ w&(1<<(8*at)-1)) * mul
 		return j + at, (h ^ uint64(j+at-start)) * mul, true
 	}
-	// The input's last bytes: one at a time.
+	// The input's last (fewer than eight) bytes: one at a time.
 	var w uint64
 	for k := 0; j < len(p.b) && j-start < 64; j, k = j+1, k+1 {
 		c := p.b[j]
@@ -350,13 +350,18 @@ func (p *parser) plainKey() (end int, h uint64, ok bool) {
 			h = (h ^ w) * mul
 			return j, (h ^ uint64(j-start)) * mul, true
 		}
-		if c == '\\' || c < 0x20 || k == 8 {
+		if c == '\\' || c < 0x20 {
 			return 0, 0, false
 		}
 		w |= uint64(c) << (8 * k)
 	}
 	return 0, 0, false
 }
+
+// hashMul is the multiplier of the parser's hashes (2^64 / φ, as in
+// Fibonacci hashing): it spreads their bits into the top ones, which
+// index the caches.
+const hashMul = 0x9E3779B97F4A7C15
 
 // shapeSlots is the number of sets of the cache of key lists.
 const shapeSlots = 256
@@ -370,7 +375,7 @@ func (p *parser) shareKeys(keys []string) []string {
 	}
 	h := uint64(len(keys))
 	for _, k := range keys {
-		h = (h ^ uint64(uintptr(unsafe.Pointer(unsafe.StringData(k)))) ^ uint64(len(k))) * 0x9E3779B97F4A7C15
+		h = (h ^ uint64(uintptr(unsafe.Pointer(unsafe.StringData(k)))) ^ uint64(len(k))) * hashMul
 	}
 	// Two ways per set: a record's nested objects are finished just
 	// before it, and one of them landing in its set must not evict it.
