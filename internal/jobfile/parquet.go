@@ -2,10 +2,12 @@ package jobfile
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"unsafe"
 
@@ -72,33 +74,33 @@ func kindOf(t schema.DataType) (kind, parquet.Node) {
 
 // parquetFile is a Parquet job file of one table: every column optional,
 // typed after the table's columns when the file was opened. Rows are
-// converted on the caller's goroutine into batches; a goroutine of the
-// file's own encodes them (columns, pages, compression), so normalizing and
-// encoding use two cores. At most batchesInFlight batches are held.
+// converted on the caller's goroutine into batches of PLAIN-encoded
+// columns; a goroutine of the file's own writes them as pages (levels,
+// compression), so normalizing and encoding use two cores. At most
+// batchesInFlight batches are held.
 type parquetFile struct {
 	out *loadpackage.FileWriter
 	layout
-	kinds []kind          // per leaf column
-	names []string        // per leaf column, for errors
-	row   []parquet.Value // a row with a column twice (writeRepeats)
-	nulls []parquet.Value // each leaf column's null
-	cur   *batch
-	full  chan *batch
-	free  chan *batch
+	kinds []kind   // per leaf column
+	names []string // per leaf column, for errors
+	undo  []int    // per value of the row being written: its column's data length before it
+	// A row with a column twice (writeRepeats) is converted value by
+	// value into tmp first.
+	tmp    []colBuf
+	chosen []int
+	cur    *batch
+	full   chan *batch
+	free   chan *batch
 	// done is the encoder's first error (or nil), once the file is
 	// complete; the encoder drains every batch it is handed, so batches
 	// always come back.
 	done chan error
 }
 
-// batch is rows on their way to the encoder, column by column (so the
-// encoder hands each column its values in one call), with the bytes their
-// values point to (JSON text, decoded binary): the encoder owns both until
-// it hands the batch back.
+// batch is rows on their way to the encoder, column by column.
 type batch struct {
-	cols    [][]parquet.Value
-	n       int
-	scratch []byte
+	cols []colBuf
+	n    int
 }
 
 // batchesInFlight bounds the batches between the caller and the encoder.
@@ -134,15 +136,10 @@ func createParquet(path string, cols []*schema.Column) (*parquetFile, error) {
 		f.kinds[leaf.ColumnIndex] = k
 		f.names[leaf.ColumnIndex] = c.Name
 	}
-	f.row = make([]parquet.Value, len(typed))
-	f.nulls = make([]parquet.Value, len(typed))
-	for j := range f.nulls {
-		f.nulls[j] = parquet.Value{}.Level(0, 0, j)
-	}
 	for range batchesInFlight {
-		b := &batch{cols: make([][]parquet.Value, len(typed))}
+		b := &batch{cols: make([]colBuf, len(typed))}
 		for i := range b.cols {
-			b.cols[i] = make([]parquet.Value, 0, batchRows)
+			b.cols[i].def = make([]byte, 0, batchRows)
 		}
 		f.free <- b
 	}
@@ -151,46 +148,25 @@ func createParquet(path string, cols []*schema.Column) (*parquetFile, error) {
 		return nil, err
 	}
 	f.out = out
-	// Row groups are closed by encode, which hands columns their values
-	// directly rather than through WriteRows (that would spread each row
-	// into columns once more).
-	w := parquet.NewGenericWriter[any](out, sch,
-		parquet.Compression(fastSnappy{}),
-		parquet.CreatedBy("dlthub", "", ""))
-	go f.encode(w)
+	go f.encode(newPQEncoder(out, sch, f.kinds))
 	return f, nil
 }
 
-// encode writes the batches it is handed, each column's values at once,
-// closing a row group every RowGroupRows rows; then the file's footer.
-func (f *parquetFile) encode(w *parquet.GenericWriter[any]) {
+// encode writes the batches it is handed, then the file's footer.
+func (f *parquetFile) encode(e *pqEncoder) {
 	var err error
-	cws := w.ColumnWriters()
-	inGroup := 0
 	for b := range f.full {
-		for start := 0; err == nil && start < b.n; {
-			end := min(b.n, start+RowGroupRows-inGroup)
-			for i, cw := range cws {
-				if _, err = cw.WriteRowValues(b.cols[i][start:end]); err != nil {
-					break
-				}
-			}
-			inGroup += end - start
-			start = end
-			if err == nil && inGroup == RowGroupRows {
-				err = w.Flush()
-				inGroup = 0
-			}
+		if err == nil {
+			err = e.writeBatch(b)
 		}
 		for i := range b.cols {
-			clear(b.cols[i])
-			b.cols[i] = b.cols[i][:0]
+			b.cols[i].reset()
 		}
-		b.n, b.scratch = 0, nil
+		b.n = 0
 		f.free <- b
 	}
 	if err == nil {
-		err = w.Close()
+		err = e.close()
 	}
 	f.done <- err
 }
@@ -212,27 +188,24 @@ func (f *parquetFile) write(cols []*schema.Column, vals []any) (bool, error) {
 	}
 	// Each column takes one value per row, in any order of columns: the
 	// row's values go straight into their columns, then the columns the
-	// row lacks take a null. (The conversion is written out here and in
-	// writeRepeats: as a shared function, not inlined, it made the
-	// normalize stage 4.1 → 4.7 s in four alternated runs.)
+	// row lacks take a null.
+	if cap(f.undo) < len(pos) {
+		f.undo = make([]int, len(pos))
+	}
+	undo := f.undo[:len(pos)]
 	for i, j := range pos {
-		v, err := b.value(f.kinds[j], vals[i])
-		if err != nil {
-			for _, k := range pos[:i] { // the row is not written
-				b.cols[k] = b.cols[k][:b.n]
+		c := &b.cols[j]
+		undo[i] = len(c.data)
+		if err := c.put(f.kinds[j], vals[i]); err != nil {
+			for k, j := range pos[:i+1] { // the row is not written
+				b.cols[j].def = b.cols[j].def[:b.n]
+				b.cols[j].data = b.cols[j].data[:undo[k]]
 			}
 			return false, fmt.Errorf("column %q: %w", f.names[j], err)
 		}
-		if v.IsNull() {
-			b.cols[j] = append(b.cols[j], f.nulls[j])
-			continue
-		}
-		v.SetDefinitionLevel(1) // in place: Level's copies cost
-		v.SetColumnIndex(j)
-		b.cols[j] = append(b.cols[j], v)
 	}
 	for _, j := range f.lastAbsent {
-		b.cols[j] = append(b.cols[j], f.nulls[j])
+		b.cols[j].def = append(b.cols[j].def, 0)
 	}
 	f.rowDone(b)
 	return true, nil
@@ -248,27 +221,37 @@ func (f *parquetFile) rowDone(b *batch) {
 }
 
 // writeRepeats writes a row that has a column twice: its values are
-// gathered into a row first, so that the last one wins, as in dlt.
+// converted one by one first, so that the last one that is not null wins,
+// as in dlt.
 func (f *parquetFile) writeRepeats(b *batch, pos []int, vals []any) (bool, error) {
-	row := f.row
-	clear(row)
+	if len(f.tmp) < len(pos) {
+		f.tmp = make([]colBuf, len(pos))
+	}
+	if len(f.chosen) < len(b.cols) {
+		f.chosen = make([]int, len(b.cols))
+	}
+	chosen := f.chosen[:len(b.cols)]
+	for j := range chosen {
+		chosen[j] = -1
+	}
 	for i, j := range pos {
-		v, err := b.value(f.kinds[j], vals[i])
-		if err != nil {
+		t := &f.tmp[i]
+		t.reset()
+		if err := t.put(f.kinds[j], vals[i]); err != nil {
 			return false, fmt.Errorf("column %q: %w", f.names[j], err)
 		}
-		if !v.IsNull() {
-			row[j] = v
-			row[j].SetDefinitionLevel(1)
-			row[j].SetColumnIndex(j)
+		if t.def[0] == 1 {
+			chosen[j] = i
 		}
 	}
-	for j := range row {
-		if row[j].Column() < 0 {
-			b.cols[j] = append(b.cols[j], f.nulls[j]) // null, or a column the row lacks
-		} else {
-			b.cols[j] = append(b.cols[j], row[j])
+	for j, i := range chosen {
+		c := &b.cols[j]
+		if i < 0 {
+			c.def = append(c.def, 0) // null, or a column the row lacks
+			continue
 		}
+		c.def = append(c.def, 1)
+		c.data = append(c.data, f.tmp[i].data...)
 	}
 	f.rowDone(b)
 	return true, nil
@@ -292,134 +275,157 @@ func (f *parquetFile) close() error {
 
 func (f *parquetFile) wait() error { return f.out.Wait() }
 
-// bytesOf is s's bytes without a copy; the Parquet writer copies them.
+// bytesOf is s's bytes without a copy.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// keep copies b into the batch's scratch space and returns the copy.
-func (f *batch) keep(b []byte) []byte {
-	if cap(f.scratch)-len(f.scratch) < len(b) {
-		f.scratch = make([]byte, 0, max(64<<10, len(b)))
-	}
-	start := len(f.scratch)
-	f.scratch = append(f.scratch, b...)
-	return f.scratch[start:len(f.scratch):len(f.scratch)]
+// null appends a null.
+func (c *colBuf) null() { c.def = append(c.def, 0) }
+
+// bytes appends a BYTE_ARRAY value: its length, then its bytes.
+func (c *colBuf) bytes(b []byte) {
+	c.def = append(c.def, 1)
+	c.data = binary.LittleEndian.AppendUint32(c.data, uint32(len(b)))
+	c.data = append(c.data, b...)
 }
 
-// value converts one normalized value for a column of kind k. The values
-// are what the normalizer's coercion leaves (schema.Coerce, Canonical):
-// strings for text, timestamps, dates, times, base64 binary and numeric
-// text; Go numbers and booleans; JSON-able values for json columns.
-func (f *batch) value(k kind, v any) (parquet.Value, error) {
+// put appends one normalized value for a column of kind k, or nothing
+// (and an error) when it cannot be one. The values are what the
+// normalizer's coercion leaves (schema.Coerce, Canonical): strings for
+// text, timestamps, dates, times, base64 binary and numeric text; Go
+// numbers and booleans; JSON-able values for json columns.
+func (c *colBuf) put(k kind, v any) error {
 	if v == nil {
-		return parquet.Value{}, nil
+		c.null()
+		return nil
 	}
 	switch k {
 	case kText:
 		if s, ok := v.(string); ok {
-			return parquet.ByteArrayValue(bytesOf(s)), nil
+			c.bytes(bytesOf(s))
+			return nil
 		}
 		// What CSV would hold: numbers and booleans as JSON, other values
 		// as JSON text.
-		return f.jsonValue(v)
+		return c.json(v)
 	case kBigint:
 		n, ok := toInt64(v)
 		if !ok {
-			return parquet.Value{}, fmt.Errorf("%v (%T) is not a bigint", v, v)
+			return fmt.Errorf("%v (%T) is not a bigint", v, v)
 		}
-		return parquet.Int64Value(n), nil
+		c.def = append(c.def, 1)
+		c.data = binary.LittleEndian.AppendUint64(c.data, uint64(n))
 	case kDouble:
 		x, ok := toFloat64(v)
 		if !ok {
-			return parquet.Value{}, fmt.Errorf("%v (%T) is not a double", v, v)
+			return fmt.Errorf("%v (%T) is not a double", v, v)
 		}
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return parquet.Value{}, nil // JSON has no NaN: CSV files hold null
+			c.null() // JSON has no NaN: CSV files hold null
+			return nil
 		}
-		return parquet.DoubleValue(x), nil
+		c.def = append(c.def, 1)
+		c.data = binary.LittleEndian.AppendUint64(c.data, math.Float64bits(x))
 	case kBool:
 		b, ok := v.(bool)
 		if !ok {
-			return parquet.Value{}, fmt.Errorf("%v (%T) is not a bool", v, v)
+			return fmt.Errorf("%v (%T) is not a bool", v, v)
 		}
-		return parquet.BooleanValue(b), nil
+		c.def = append(c.def, 1)
+		if b {
+			c.data = append(c.data, 1)
+		} else {
+			c.data = append(c.data, 0)
+		}
 	case kTimestamp:
 		s, ok := v.(string)
 		if !ok {
-			return parquet.Value{}, fmt.Errorf("%v (%T) is not a timestamp", v, v)
+			return fmt.Errorf("%v (%T) is not a timestamp", v, v)
 		}
 		us, ok := ParseTimestamp(s)
 		if !ok {
 			// DuckDB's CSV reader reads a timestamp it cannot parse as
 			// NULL (where a cast would fail), and so did this engine's
 			// tables when its job files were CSV: keep them the same.
-			return parquet.Value{}, nil
+			c.null()
+			return nil
 		}
-		return parquet.Int64Value(us), nil
+		c.def = append(c.def, 1)
+		c.data = binary.LittleEndian.AppendUint64(c.data, uint64(us))
 	case kDate:
 		s, ok := v.(string)
 		if !ok {
-			return parquet.Value{}, fmt.Errorf("%v (%T) is not a date", v, v)
+			return fmt.Errorf("%v (%T) is not a date", v, v)
 		}
 		d, ok := ParseDate(s)
 		if !ok {
-			return parquet.Value{}, fmt.Errorf("%q is not a date DuckDB reads", s)
+			return fmt.Errorf("%q is not a date DuckDB reads", s)
 		}
-		return parquet.Int32Value(d), nil
+		c.def = append(c.def, 1)
+		c.data = binary.LittleEndian.AppendUint32(c.data, uint32(d))
 	case kTime:
 		s, ok := v.(string)
 		if !ok {
-			return parquet.Value{}, fmt.Errorf("%v (%T) is not a time", v, v)
+			return fmt.Errorf("%v (%T) is not a time", v, v)
 		}
 		us, ok := ParseTime(s)
 		if !ok {
-			return parquet.Value{}, fmt.Errorf("%q is not a time DuckDB reads", s)
+			return fmt.Errorf("%q is not a time DuckDB reads", s)
 		}
-		return parquet.Int64Value(us), nil
+		c.def = append(c.def, 1)
+		c.data = binary.LittleEndian.AppendUint64(c.data, uint64(us))
 	case kBinary:
 		switch x := v.(type) {
 		case []byte:
-			return parquet.ByteArrayValue(f.keep(x)), nil
+			c.bytes(x)
+			return nil
 		case string:
+			start := len(c.data)
 			n := base64.StdEncoding.DecodedLen(len(x))
-			if cap(f.scratch)-len(f.scratch) < n {
-				f.scratch = make([]byte, 0, max(64<<10, n))
-			}
-			start := len(f.scratch)
-			m, err := base64.StdEncoding.Decode(f.scratch[start:start+n], bytesOf(x))
+			c.data = slices.Grow(c.data, 4+n)[:start+4+n]
+			m, err := base64.StdEncoding.Decode(c.data[start+4:], bytesOf(x))
 			if err != nil {
-				return parquet.Value{}, fmt.Errorf("binary value is not base64: %w", err)
+				c.data = c.data[:start]
+				return fmt.Errorf("binary value is not base64: %w", err)
 			}
-			f.scratch = f.scratch[:start+m]
-			return parquet.ByteArrayValue(f.scratch[start : start+m : start+m]), nil
+			binary.LittleEndian.PutUint32(c.data[start:], uint32(m))
+			c.data = c.data[:start+4+m]
+			c.def = append(c.def, 1)
+			return nil
 		}
-		return parquet.Value{}, fmt.Errorf("%v (%T) is not binary", v, v)
+		return fmt.Errorf("%v (%T) is not binary", v, v)
 	case kJSON:
-		return f.jsonValue(v)
+		return c.json(v)
 	case kNumericText:
 		switch x := v.(type) {
 		case string:
-			return parquet.ByteArrayValue(bytesOf(x)), nil
+			c.bytes(bytesOf(x))
+			return nil
 		case json.Number:
-			return parquet.ByteArrayValue(bytesOf(string(x))), nil
+			c.bytes(bytesOf(string(x)))
+			return nil
 		case jsonx.Number:
-			return parquet.ByteArrayValue(bytesOf(string(x))), nil
+			c.bytes(bytesOf(string(x)))
+			return nil
 		}
-		return f.jsonValue(v)
+		return c.json(v)
+	default:
+		return errors.New("unknown column kind")
 	}
-	return parquet.Value{}, errors.New("unknown column kind")
+	return nil
 }
 
-// jsonValue is v as JSON text, appended to the batch's scratch space. When
-// the append grows the space, values made earlier keep the old array, which
-// nothing writes to any more.
-func (f *batch) jsonValue(v any) (parquet.Value, error) {
-	start := len(f.scratch)
-	b, err := jsonx.Append(f.scratch, v)
+// json appends v as JSON text.
+func (c *colBuf) json(v any) error {
+	start := len(c.data)
+	b, err := jsonx.Append(append(c.data, 0, 0, 0, 0), v)
 	if err != nil {
-		return parquet.Value{}, err
+		c.data = c.data[:start]
+		return err
 	}
-	f.scratch = b
-	return parquet.ByteArrayValue(b[start:len(b):len(b)]), nil
+	binary.LittleEndian.PutUint32(b[start:], uint32(len(b)-start-4))
+	c.data = b
+	c.def = append(c.def, 1)
+	return nil
 }
 
 func toInt64(v any) (int64, bool) {

@@ -1,0 +1,374 @@
+package jobfile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// This file writes the Parquet format itself: pages, column chunks, row
+// groups and the footer. It is written here rather than through
+// parquet-go's writer because job files need only a small part of the
+// format (flat, optional columns of a few types, PLAIN values) and the
+// general writer cost most of the normalize stage's Parquet time: every
+// value went through a 24-byte parquet.Value, was copied into a column
+// buffer and encoded again from there (write and encode measured 3.4
+// CPU-seconds of the 1M-record benchmark). Here the normalizer appends
+// each value's PLAIN bytes once, and pages are those bytes with their
+// definition levels in front. parquet-go still supplies the format's
+// Thrift structures and encoding, and reads the files back in the tests.
+
+// pageBytes is the size at which a column's page is written out: the
+// default page size of parquet-go and of Arrow's writer (1 MiB there).
+const pageBytes = 256 << 10
+
+// colBuf is one column's rows: definition levels (one byte per row, 1 for
+// a value, 0 for null) and the values of the non-null rows in Parquet's
+// PLAIN encoding (booleans one byte each, packed when a page is written).
+type colBuf struct {
+	def  []byte
+	data []byte
+}
+
+func (c *colBuf) reset() { c.def, c.data = c.def[:0], c.data[:0] }
+
+// chunk is one column of the open row group: the page being filled, the
+// group's finished pages (headers included) and what the footer says of
+// them.
+type chunk struct {
+	page          colBuf
+	pages         []byte
+	values, nulls int64
+	uncompressed  int64
+	minV, maxV    [8]byte // PLAIN bytes of the least and greatest value, for numeric columns
+	hasMinMax     bool
+	typ           format.Type
+	kind          kind
+	name          string
+	skip          int // pages not to compress (compressWorth)
+}
+
+// pqEncoder writes one Parquet file: columns in the order of the schema's
+// leaves, a row group every RowGroupRows rows.
+type pqEncoder struct {
+	out      io.Writer
+	offset   int64
+	schema   []format.SchemaElement
+	orders   []format.ColumnOrder
+	chunks   []chunk
+	inGroup  int64
+	rows     int64
+	groups   []format.RowGroup
+	scratch  []byte // a page's levels and values before compression
+	comp     []byte // compressed values
+	header   bytes.Buffer
+	protocol thrift.CompactProtocol
+	started  bool
+}
+
+func newPQEncoder(out io.Writer, sch *parquet.Schema, kinds []kind) *pqEncoder {
+	e := &pqEncoder{out: out}
+	fields := sch.Fields()
+	e.schema = append(e.schema, format.SchemaElement{Name: sch.Name()})
+	e.schema[0].NumChildren.Set(int32(len(fields)))
+	for i, f := range fields {
+		t := f.Type()
+		el := format.SchemaElement{Name: f.Name()}
+		el.RepetitionType.Set(format.Optional)
+		if lt := t.LogicalType(); lt != nil {
+			el.LogicalType = *lt
+		}
+		if n := t.Length(); n > 0 { // as parquet-go writes it (bits of fixed-width types)
+			el.TypeLength.Set(int32(n))
+		}
+		if pt := t.PhysicalType(); pt != nil {
+			el.Type.Set(*pt)
+		}
+		if ct := t.ConvertedType(); ct != nil {
+			el.ConvertedType.Set(*ct)
+		}
+		e.schema = append(e.schema, el)
+		e.orders = append(e.orders, *t.ColumnOrder())
+		e.chunks = append(e.chunks, chunk{typ: *t.PhysicalType(), kind: kinds[i], name: f.Name()})
+	}
+	return e
+}
+
+// writeBatch appends a batch's rows to the open row group, closing it when
+// it is full. Batches are whole multiples of a row group's rows apart, so
+// a batch never spans two groups (batchRows divides RowGroupRows).
+func (e *pqEncoder) writeBatch(b *batch) error {
+	if !e.started {
+		if err := e.write([]byte("PAR1")); err != nil {
+			return err
+		}
+		e.started = true
+	}
+	for i := range e.chunks {
+		c := &e.chunks[i]
+		src := &b.cols[i]
+		c.page.def = append(c.page.def, src.def...)
+		c.page.data = append(c.page.data, src.data...)
+		if len(c.page.def)+len(c.page.data) >= pageBytes {
+			if err := e.flushPage(c); err != nil {
+				return err
+			}
+		}
+	}
+	e.inGroup += int64(b.n)
+	if e.inGroup >= RowGroupRows {
+		return e.flushGroup()
+	}
+	return nil
+}
+
+// flushPage writes a column's filled page into its chunk as a V2 data
+// page (levels outside the compression, as parquet-go writes them too):
+// the definition levels in the RLE/bit-packed hybrid encoding, then the
+// PLAIN values, Snappy-compressed unless that saves too little (random
+// ids do not compress, and a reader skips decompressing them).
+func (e *pqEncoder) flushPage(c *chunk) error {
+	rows := len(c.page.def)
+	if rows == 0 {
+		return nil
+	}
+	nulls := bytes.Count(c.page.def, []byte{0})
+	levels := appendLevels(e.scratch[:0], c.page.def, nulls)
+	nLevels := len(levels)
+	vals := c.page.data
+	if c.kind == kBool {
+		levels = appendBits(levels, vals)
+		vals = levels[nLevels:]
+	}
+	if len(vals) > 0 && c.hasStats() {
+		c.stats(vals)
+	}
+	isCompressed := len(vals) > 0 && c.compressWorth()
+	body := vals
+	if isCompressed {
+		e.comp = s2.EncodeSnappy(e.comp[:cap(e.comp)], vals)
+		body = e.comp
+		if len(body)*8 > len(vals)*7 {
+			c.skip = 15
+			if len(body) >= len(vals) {
+				isCompressed, body = false, vals
+			}
+		}
+	}
+	h := format.PageHeader{
+		Type:                 format.DataPageV2,
+		UncompressedPageSize: int32(nLevels + len(vals)),
+		CompressedPageSize:   int32(nLevels + len(body)),
+		DataPageHeaderV2: thrift.New(format.DataPageHeaderV2{
+			NumValues:                  int32(rows),
+			NumNulls:                   int32(nulls),
+			NumRows:                    int32(rows),
+			Encoding:                   format.Plain,
+			DefinitionLevelsByteLength: int32(nLevels),
+			IsCompressed:               thrift.New(isCompressed),
+		}),
+	}
+	e.header.Reset()
+	if err := thrift.NewEncoder(e.protocol.NewWriter(&e.header)).Encode(&h); err != nil {
+		return fmt.Errorf("column %q: page header: %w", c.name, err)
+	}
+	c.pages = append(c.pages, e.header.Bytes()...)
+	c.pages = append(c.pages, levels[:nLevels]...)
+	c.pages = append(c.pages, body...)
+	c.uncompressed += int64(e.header.Len() + nLevels + len(vals))
+	c.values += int64(rows)
+	c.nulls += int64(nulls)
+	e.scratch = levels[:0]
+	c.page.reset()
+	return nil
+}
+
+// compressWorth says whether a column's next page is compressed: not for
+// the next 15 pages after one that Snappy left at more than 7/8 of its
+// size, then it is tried again (the data may have changed).
+func (c *chunk) compressWorth() bool {
+	if c.skip > 0 {
+		c.skip--
+		return false
+	}
+	return true
+}
+
+// hasStats says whether the column's values get min/max statistics: the
+// numeric ones, which are cheap to compare. Strings get only null counts.
+func (c *chunk) hasStats() bool {
+	switch c.kind {
+	case kBigint, kDouble, kTimestamp, kDate, kTime:
+		return true
+	}
+	return false
+}
+
+// stats folds a page's PLAIN values into the chunk's min and max.
+func (c *chunk) stats(vals []byte) {
+	switch c.typ {
+	case format.Int64:
+		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+		if c.hasMinMax {
+			lo, hi = int64(binary.LittleEndian.Uint64(c.minV[:])), int64(binary.LittleEndian.Uint64(c.maxV[:]))
+		}
+		for i := 0; i+8 <= len(vals); i += 8 {
+			v := int64(binary.LittleEndian.Uint64(vals[i:]))
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		binary.LittleEndian.PutUint64(c.minV[:], uint64(lo))
+		binary.LittleEndian.PutUint64(c.maxV[:], uint64(hi))
+	case format.Int32:
+		lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
+		if c.hasMinMax {
+			lo, hi = int32(binary.LittleEndian.Uint32(c.minV[:])), int32(binary.LittleEndian.Uint32(c.maxV[:]))
+		}
+		for i := 0; i+4 <= len(vals); i += 4 {
+			v := int32(binary.LittleEndian.Uint32(vals[i:]))
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		binary.LittleEndian.PutUint32(c.minV[:], uint32(lo))
+		binary.LittleEndian.PutUint32(c.maxV[:], uint32(hi))
+	case format.Double:
+		lo, hi := math.Inf(1), math.Inf(-1)
+		if c.hasMinMax {
+			lo, hi = math.Float64frombits(binary.LittleEndian.Uint64(c.minV[:])), math.Float64frombits(binary.LittleEndian.Uint64(c.maxV[:]))
+		}
+		for i := 0; i+8 <= len(vals); i += 8 {
+			v := math.Float64frombits(binary.LittleEndian.Uint64(vals[i:]))
+			lo, hi = min(lo, v), max(hi, v) // NaN is never written (it is null)
+		}
+		if lo == 0 {
+			lo = math.Copysign(0, -1) // the format's rule: -0.0 for a zero minimum
+		}
+		if hi == 0 {
+			hi = 0
+		}
+		binary.LittleEndian.PutUint64(c.minV[:], math.Float64bits(lo))
+		binary.LittleEndian.PutUint64(c.maxV[:], math.Float64bits(hi))
+	default:
+		return
+	}
+	c.hasMinMax = true
+}
+
+// appendLevels appends definition levels (0 or 1 per row) in the
+// RLE/bit-packed hybrid encoding with bit width 1: one run when every row
+// is null or none is, else bit-packed groups of eight.
+func appendLevels(dst, def []byte, nulls int) []byte {
+	if nulls == 0 || nulls == len(def) {
+		dst = binary.AppendUvarint(dst, uint64(len(def))<<1)
+		if nulls == 0 {
+			return append(dst, 1)
+		}
+		return append(dst, 0)
+	}
+	groups := (len(def) + 7) / 8
+	dst = binary.AppendUvarint(dst, uint64(groups)<<1|1)
+	return appendBits(dst, def)
+}
+
+// appendBits packs bytes of 0 or 1 into bits, least significant first, in
+// whole bytes (the last one padded with zeros).
+func appendBits(dst, bits []byte) []byte {
+	i := 0
+	for ; i+8 <= len(bits); i += 8 {
+		x := binary.LittleEndian.Uint64(bits[i:])
+		// Gather the low bit of each byte into the top byte: bit k of
+		// byte k lands at bit 56+k.
+		dst = append(dst, byte((x&0x0101010101010101)*0x0102040810204080>>56))
+	}
+	if i < len(bits) {
+		var b byte
+		for k, v := range bits[i:] {
+			b |= (v & 1) << k
+		}
+		dst = append(dst, b)
+	}
+	return dst
+}
+
+// flushGroup writes the open row group's column chunks to the file.
+func (e *pqEncoder) flushGroup() error {
+	if e.inGroup == 0 {
+		return nil
+	}
+	g := format.RowGroup{NumRows: e.inGroup, FileOffset: e.offset, Ordinal: int16(len(e.groups))}
+	for i := range e.chunks {
+		c := &e.chunks[i]
+		if err := e.flushPage(c); err != nil {
+			return err
+		}
+		md := format.ColumnMetaData{
+			Type:                  c.typ,
+			Encoding:              []format.Encoding{format.Plain, format.RLE},
+			PathInSchema:          []string{c.name},
+			Codec:                 format.Snappy,
+			NumValues:             c.values,
+			TotalUncompressedSize: c.uncompressed,
+			TotalCompressedSize:   int64(len(c.pages)),
+			DataPageOffset:        e.offset,
+			Statistics:            format.Statistics{NullCount: c.nulls},
+		}
+		if c.hasMinMax {
+			n := 8
+			if c.typ == format.Int32 {
+				n = 4
+			}
+			md.Statistics.MinValue = append([]byte(nil), c.minV[:n]...)
+			md.Statistics.MaxValue = append([]byte(nil), c.maxV[:n]...)
+		}
+		g.Columns = append(g.Columns, format.ColumnChunk{FileOffset: e.offset, MetaData: md})
+		g.TotalByteSize += c.uncompressed
+		g.TotalCompressedSize += int64(len(c.pages))
+		if err := e.write(c.pages); err != nil {
+			return err
+		}
+		c.pages = c.pages[:0]
+		c.values, c.nulls, c.uncompressed, c.hasMinMax = 0, 0, 0, false
+	}
+	e.groups = append(e.groups, g)
+	e.rows += e.inGroup
+	e.inGroup = 0
+	return nil
+}
+
+// close writes the last row group and the footer.
+func (e *pqEncoder) close() error {
+	if !e.started {
+		if err := e.write([]byte("PAR1")); err != nil {
+			return err
+		}
+	}
+	if err := e.flushGroup(); err != nil {
+		return err
+	}
+	md := format.FileMetaData{
+		Version:      2,
+		Schema:       e.schema,
+		NumRows:      e.rows,
+		RowGroups:    e.groups,
+		CreatedBy:    "dlthub",
+		ColumnOrders: e.orders,
+	}
+	var footer bytes.Buffer
+	if err := thrift.NewEncoder(e.protocol.NewWriter(&footer)).Encode(&md); err != nil {
+		return fmt.Errorf("footer: %w", err)
+	}
+	footer.Write(binary.LittleEndian.AppendUint32(nil, uint32(footer.Len())))
+	footer.WriteString("PAR1")
+	return e.write(footer.Bytes())
+}
+
+func (e *pqEncoder) write(b []byte) error {
+	n, err := e.out.Write(b)
+	e.offset += int64(n)
+	return err
+}
