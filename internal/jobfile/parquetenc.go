@@ -47,7 +47,7 @@ type chunk struct {
 	pages         []byte
 	values, nulls int64
 	uncompressed  int64
-	minV, maxV    [8]byte // PLAIN bytes of the least and greatest value, for numeric columns
+	minV, maxV    []byte // the least and greatest value, PLAIN-encoded (byte arrays without their length)
 	hasMinMax     bool
 	typ           format.Type
 	kind          kind
@@ -114,6 +114,13 @@ func (e *pqEncoder) writeBatch(b *batch) error {
 	for i := range e.chunks {
 		c := &e.chunks[i]
 		src := &b.cols[i]
+		if len(c.page.data)+len(src.data) > pageBytes && len(c.page.def) > 0 {
+			// A page holds whole batches; one of huge values is a page
+			// by itself (sizes in the format are 32-bit).
+			if err := e.flushPage(c); err != nil {
+				return err
+			}
+		}
 		c.page.def = append(c.page.def, src.def...)
 		c.page.data = append(c.page.data, src.data...)
 		if len(c.page.def)+len(c.page.data) >= pageBytes {
@@ -139,6 +146,9 @@ func (e *pqEncoder) flushPage(c *chunk) error {
 	if rows == 0 {
 		return nil
 	}
+	if len(c.page.data) > math.MaxInt32/2 {
+		return fmt.Errorf("column %q: %d MB of values in %d rows: larger than a Parquet page can hold", c.name, len(c.page.data)>>20, rows)
+	}
 	nulls := bytes.Count(c.page.def, []byte{0})
 	levels := appendLevels(e.scratch[:0], c.page.def, nulls)
 	nLevels := len(levels)
@@ -147,7 +157,7 @@ func (e *pqEncoder) flushPage(c *chunk) error {
 		levels = appendBits(levels, vals)
 		vals = levels[nLevels:]
 	}
-	if len(vals) > 0 && c.hasStats() {
+	if len(vals) > 0 && c.kind != kBool {
 		c.stats(vals)
 	}
 	isCompressed := len(vals) > 0 && c.compressWorth()
@@ -201,58 +211,76 @@ func (c *chunk) compressWorth() bool {
 	return true
 }
 
-// hasStats says whether the column's values get min/max statistics: the
-// numeric ones, which are cheap to compare. Strings get only null counts.
-func (c *chunk) hasStats() bool {
-	switch c.kind {
-	case kBigint, kDouble, kTimestamp, kDate, kTime:
-		return true
-	}
-	return false
-}
-
-// stats folds a page's PLAIN values into the chunk's min and max.
+// stats folds a page's PLAIN values into the chunk's min and max
+// statistics, which readers use to skip row groups (parquet-go's writer
+// kept them too). Booleans get only null counts.
 func (c *chunk) stats(vals []byte) {
 	switch c.typ {
 	case format.Int64:
 		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-		if c.hasMinMax {
-			lo, hi = int64(binary.LittleEndian.Uint64(c.minV[:])), int64(binary.LittleEndian.Uint64(c.maxV[:]))
-		}
 		for i := 0; i+8 <= len(vals); i += 8 {
 			v := int64(binary.LittleEndian.Uint64(vals[i:]))
 			lo, hi = min(lo, v), max(hi, v)
 		}
-		binary.LittleEndian.PutUint64(c.minV[:], uint64(lo))
-		binary.LittleEndian.PutUint64(c.maxV[:], uint64(hi))
+		if c.hasMinMax {
+			lo = min(lo, int64(binary.LittleEndian.Uint64(c.minV)))
+			hi = max(hi, int64(binary.LittleEndian.Uint64(c.maxV)))
+		}
+		c.minV = binary.LittleEndian.AppendUint64(c.minV[:0], uint64(lo))
+		c.maxV = binary.LittleEndian.AppendUint64(c.maxV[:0], uint64(hi))
 	case format.Int32:
 		lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
-		if c.hasMinMax {
-			lo, hi = int32(binary.LittleEndian.Uint32(c.minV[:])), int32(binary.LittleEndian.Uint32(c.maxV[:]))
-		}
 		for i := 0; i+4 <= len(vals); i += 4 {
 			v := int32(binary.LittleEndian.Uint32(vals[i:]))
 			lo, hi = min(lo, v), max(hi, v)
 		}
-		binary.LittleEndian.PutUint32(c.minV[:], uint32(lo))
-		binary.LittleEndian.PutUint32(c.maxV[:], uint32(hi))
+		if c.hasMinMax {
+			lo = min(lo, int32(binary.LittleEndian.Uint32(c.minV)))
+			hi = max(hi, int32(binary.LittleEndian.Uint32(c.maxV)))
+		}
+		c.minV = binary.LittleEndian.AppendUint32(c.minV[:0], uint32(lo))
+		c.maxV = binary.LittleEndian.AppendUint32(c.maxV[:0], uint32(hi))
 	case format.Double:
 		lo, hi := math.Inf(1), math.Inf(-1)
-		if c.hasMinMax {
-			lo, hi = math.Float64frombits(binary.LittleEndian.Uint64(c.minV[:])), math.Float64frombits(binary.LittleEndian.Uint64(c.maxV[:]))
-		}
 		for i := 0; i+8 <= len(vals); i += 8 {
 			v := math.Float64frombits(binary.LittleEndian.Uint64(vals[i:]))
 			lo, hi = min(lo, v), max(hi, v) // NaN is never written (it is null)
+		}
+		if c.hasMinMax {
+			lo = min(lo, math.Float64frombits(binary.LittleEndian.Uint64(c.minV)))
+			hi = max(hi, math.Float64frombits(binary.LittleEndian.Uint64(c.maxV)))
 		}
 		if lo == 0 {
 			lo = math.Copysign(0, -1) // the format's rule: -0.0 for a zero minimum
 		}
 		if hi == 0 {
-			hi = 0
+			hi = 0 // and +0.0 for a zero maximum
 		}
-		binary.LittleEndian.PutUint64(c.minV[:], math.Float64bits(lo))
-		binary.LittleEndian.PutUint64(c.maxV[:], math.Float64bits(hi))
+		c.minV = binary.LittleEndian.AppendUint64(c.minV[:0], math.Float64bits(lo))
+		c.maxV = binary.LittleEndian.AppendUint64(c.maxV[:0], math.Float64bits(hi))
+	case format.ByteArray:
+		// Unsigned byte order, the order of strings, JSON and binary.
+		var lo, hi []byte
+		for i := 0; i+4 <= len(vals); {
+			n := int(binary.LittleEndian.Uint32(vals[i:]))
+			v := vals[i+4 : i+4+n]
+			i += 4 + n
+			if lo == nil {
+				lo, hi = v, v
+				continue
+			}
+			if bytes.Compare(v, lo) < 0 {
+				lo = v
+			} else if bytes.Compare(v, hi) > 0 {
+				hi = v
+			}
+		}
+		if !c.hasMinMax || bytes.Compare(lo, c.minV) < 0 {
+			c.minV = append(c.minV[:0], lo...)
+		}
+		if !c.hasMinMax || bytes.Compare(hi, c.maxV) > 0 {
+			c.maxV = append(c.maxV[:0], hi...)
+		}
 	default:
 		return
 	}
@@ -318,12 +346,8 @@ func (e *pqEncoder) flushGroup() error {
 			Statistics:            format.Statistics{NullCount: c.nulls},
 		}
 		if c.hasMinMax {
-			n := 8
-			if c.typ == format.Int32 {
-				n = 4
-			}
-			md.Statistics.MinValue = append([]byte(nil), c.minV[:n]...)
-			md.Statistics.MaxValue = append([]byte(nil), c.maxV[:n]...)
+			md.Statistics.MinValue = bytes.Clone(c.minV)
+			md.Statistics.MaxValue = bytes.Clone(c.maxV)
 		}
 		g.Columns = append(g.Columns, format.ColumnChunk{FileOffset: e.offset, MetaData: md})
 		g.TotalByteSize += c.uncompressed

@@ -150,6 +150,13 @@ func TestParquetReadsBackInParquetGo(t *testing.T) {
 				t.Errorf("flag: null count %d, want %d", m.Statistics.NullCount, rows/5)
 			}
 		case "s":
+			lo, hi := wants[0].s, wants[0].s
+			for _, wt := range wants {
+				lo, hi = min(lo, wt.s), max(hi, wt.s)
+			}
+			if string(m.Statistics.MinValue) != lo || string(m.Statistics.MaxValue) != hi {
+				t.Errorf("s: min %q max %q, want %q %q", m.Statistics.MinValue, m.Statistics.MaxValue, lo, hi)
+			}
 			if m.TotalCompressedSize*2 > m.TotalUncompressedSize {
 				t.Errorf("s: %d bytes of %d: want its repetitive text compressed", m.TotalCompressedSize, m.TotalUncompressedSize)
 			}
@@ -157,6 +164,25 @@ func TestParquetReadsBackInParquetGo(t *testing.T) {
 			if m.TotalCompressedSize != m.TotalUncompressedSize {
 				t.Errorf("rnd: %d bytes stored of %d: want random text stored as it is", m.TotalCompressedSize, m.TotalUncompressedSize)
 			}
+		}
+	}
+	// DuckDB skips row groups by these statistics: wrong ones would lose
+	// the rows at either end.
+	db := openDB(t)
+	lo, hi := wants[0].s, wants[0].s
+	for _, wt := range wants {
+		lo, hi = min(lo, wt.s), max(hi, wt.s)
+	}
+	for _, q := range []struct {
+		where string
+		arg   any
+	}{{"s = ?", lo}, {"s = ?", hi}, {"n = ?", -999}, {"n = ?", rows - 1 - 1000}, {"x = ?", 0.0}, {"x = ?", float64(rows-1) / 4}} {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM read_parquet(?) WHERE `+q.where, filepath.Join(dir, "t.0.0.parquet"), q.arg).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("DuckDB finds %d rows WHERE %s (%v), want 1", n, q.where, q.arg)
 		}
 	}
 	// The text column spans pages: 5,000 rows of ~100 bytes each.
