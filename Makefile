@@ -36,7 +36,8 @@ FUZZ_TARGETS := internal/config:FuzzParseTOML internal/config:FuzzDecodeEnv \
 	internal/deploy:FuzzReadTarGz internal/deploy:FuzzExtractEntries \
 	internal/jsonx:FuzzParse internal/normalize:FuzzRecord internal/source/rest:FuzzPaginate \
 	internal/jobfile:FuzzParquetMatchesCSV internal/jobfile:FuzzTimeParsers \
-	internal/jobfile:FuzzReadPGCopyHeader internal/destination/postgres:FuzzPGTimeParsers
+	internal/jobfile:FuzzReadPGCopyHeader internal/destination/postgres:FuzzPGTimeParsers \
+	internal/pipeline:FuzzLineReader
 FUZZTIME ?= 8s
 FUZZ_API_SECONDS ?= 60
 

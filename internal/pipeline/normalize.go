@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -431,13 +430,10 @@ func parseFile(path string, sp span, resource string, base int64, out chan<- par
 	if sp.end >= 0 {
 		src = io.NewSectionReader(f, sp.start, sp.end-sp.start)
 	}
-	rd := bufio.NewReaderSize(src, 1<<20)
+	rd := newLineReader(src)
 	var jp jsonx.Parser
 	const batchSize = 512
 	recs := make([]any, 0, batchSize)
-	// Each batch owns one arena holding its lines; parsed strings point
-	// into it, so a record's strings cost no allocation of their own.
-	arena := make([]byte, 0, 512<<10)
 	send := func(b parsedBatch) bool {
 		select {
 		case out <- b:
@@ -448,26 +444,11 @@ func parseFile(path string, sp span, resource string, base int64, out chan<- par
 	}
 	var idx int64
 	for {
-		line, err := rd.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A long record: collect it whole.
-			buf := append([]byte{}, line...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = rd.ReadSlice('\n')
-				buf = append(buf, line...)
-			}
-			line = buf
-		}
-		if len(line) > 0 && line[len(line)-1] == '\n' {
-			line = line[:len(line)-1]
-		}
+		// Lines stay where they were read and parsed strings point into
+		// them, so a record's strings cost no allocation of their own.
+		line, err := rd.next()
 		if len(line) > 0 {
-			if cap(arena)-len(arena) < len(line) {
-				arena = make([]byte, 0, max(512<<10, len(line)))
-			}
-			start := len(arena)
-			arena = append(arena, line...)
-			v, perr := jp.ParseShared(arena[start:len(arena):len(arena)])
+			v, perr := jp.ParseShared(line)
 			if perr != nil {
 				if len(recs) > 0 && !send(parsedBatch{recs: recs}) {
 					return
@@ -482,7 +463,6 @@ func parseFile(path string, sp span, resource string, base int64, out chan<- par
 					return
 				}
 				recs = make([]any, 0, batchSize)
-				arena = make([]byte, 0, 512<<10)
 			}
 		}
 		if err == io.EOF {
