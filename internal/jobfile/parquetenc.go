@@ -101,9 +101,8 @@ func newPQEncoder(out io.Writer, sch *parquet.Schema, kinds []kind) *pqEncoder {
 	return e
 }
 
-// writeBatch appends a batch's rows to the open row group, closing it when
-// it is full. Batches are whole multiples of a row group's rows apart, so
-// a batch never spans two groups (batchRows divides RowGroupRows).
+// writeBatch appends a batch's rows to the open row group, closing it
+// after the batch that ends it (parquetFile.rowDone).
 func (e *pqEncoder) writeBatch(b *batch) error {
 	if !e.started {
 		if err := e.write([]byte("PAR1")); err != nil {
@@ -130,7 +129,7 @@ func (e *pqEncoder) writeBatch(b *batch) error {
 		}
 	}
 	e.inGroup += int64(b.n)
-	if e.inGroup >= RowGroupRows {
+	if b.endGroup {
 		return e.flushGroup()
 	}
 	return nil
