@@ -32,6 +32,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"syscall"
@@ -52,6 +53,7 @@ func main() {
 	dltPython := flag.String("dlt-python", "build/py/bin/python", "the Python with the pinned dlt (make setup)")
 	work := flag.String("dir", "", "working directory (default: a temp dir)")
 	cpuProfile := flag.String("cpuprofile", "", "with -mode engine: write a CPU profile here (go tool pprof)")
+	traceFile := flag.String("trace", "", "with -mode engine: write an execution trace here (go tool trace; -pprof=sync shows where goroutines wait)")
 	workers := flag.Int("normalize-workers", 0, "with -mode engine: goroutines normalizing the file in pieces (normalize.workers; 0: every core)")
 	fileMaxItems := flag.Int64("file-max-items", 0, "with -mode engine: rows per job file (normalize.data_writer.file_max_items); finished files load while the rest is normalized")
 	flag.Parse()
@@ -65,6 +67,17 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err == nil {
+			err = trace.Start(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchload:", err)
+			os.Exit(1)
+		}
+		defer trace.Stop()
 	}
 	var err error
 	switch *mode {
