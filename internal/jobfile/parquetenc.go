@@ -162,6 +162,9 @@ func (e *pqEncoder) flushPage(c *chunk) error {
 	isCompressed := len(vals) > 0 && c.compressWorth()
 	body := vals
 	if isCompressed {
+		// Snappy's fast block encoder (s2's): parquet-go's codec used the
+		// "better" one, about twice the time for files a little smaller,
+		// and job files live only until loaded. Every reader decodes it.
 		e.comp = s2.EncodeSnappy(e.comp[:cap(e.comp)], vals)
 		body = e.comp
 		if len(body)*8 > len(vals)*7 {

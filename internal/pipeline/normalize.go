@@ -465,7 +465,7 @@ func parseFile(path string, sp span, resource string, base int64, out chan<- par
 				recs = make([]any, 0, batchSize)
 			}
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
