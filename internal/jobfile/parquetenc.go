@@ -220,8 +220,8 @@ func (c *chunk) compressWorth() bool {
 // statistics, which readers use to skip row groups. Numeric columns get
 // them; text, JSON and binary only null counts, like booleans: job files
 // are read whole (DuckDB loads them, the filesystem destination writes its
-// own files from them), and comparing every string cost 7 % of the
-// writer's time.
+// own files from them), and comparing every string was 7 % of the
+// writer's CPU profile.
 func (c *chunk) stats(vals []byte) {
 	switch c.typ {
 	case format.Int64:
