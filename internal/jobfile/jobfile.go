@@ -46,9 +46,8 @@ const (
 // normalize.RowWriter and, like the normalizer, is not safe for concurrent
 // use.
 //
-// Values are kept until the file's next batch is written, so strings handed
-// to WriteRow must not change afterwards (Go strings never do; strings made
-// with unsafe over a reused buffer would).
+// Every format copies a row's values before WriteRow returns, so the caller
+// may reuse what they point into (a parser's input buffer) afterwards.
 type Writer struct {
 	dir    string
 	format Format
