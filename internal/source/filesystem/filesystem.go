@@ -6,6 +6,7 @@ package filesystem
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -282,17 +283,26 @@ func (c Config) readFile(ctx context.Context, b *blob.Bucket, f File, yield func
 		sc := bufio.NewScanner(fh)
 		sc.Buffer(make([]byte, 1<<20), 256<<20)
 		line := 0
+		// Records are copied out of the scanner's buffer into shared
+		// chunks that are never written again (one allocation per chunk,
+		// not per record).
+		var chunk []byte
 		for sc.Scan() {
 			line++
 			b := sc.Bytes()
-			if len(strings.TrimSpace(string(b))) == 0 {
+			if len(bytes.TrimSpace(b)) == 0 {
 				continue
 			}
 			// Checked here so the error names the file and line.
 			if !validJSONStart(b) {
 				return fail(fmt.Errorf("line %d is not a JSON object", line))
 			}
-			if !yield(jsonx.Raw(append([]byte{}, b...)), nil) {
+			if cap(chunk)-len(chunk) < len(b) {
+				chunk = make([]byte, 0, max(512<<10, len(b)))
+			}
+			start := len(chunk)
+			chunk = append(chunk, b...)
+			if !yield(jsonx.Raw(chunk[start:len(chunk):len(chunk)]), nil) {
 				return false
 			}
 		}

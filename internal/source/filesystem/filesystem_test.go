@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,39 @@ func TestBucketURL(t *testing.T) {
 	}
 	if strings.Join(got, ",") != `{"id":1},{"id":2},{"id":3}` {
 		t.Errorf("records %v", got)
+	}
+}
+
+// JSONL records share chunks of memory; each keeps its bytes after later
+// records are read, across chunk boundaries, long lines included.
+func TestJSONLRecordsKeepTheirBytes(t *testing.T) {
+	dir := t.TempDir()
+	var body strings.Builder
+	var want []string
+	for i := range 3000 {
+		pad := strings.Repeat("x", (i*37)%700)
+		if i == 1500 {
+			pad = strings.Repeat("y", 600<<10) // longer than a chunk
+		}
+		line := `{"id":` + strconv.Itoa(i) + `,"pad":"` + pad + `"}`
+		want = append(want, line)
+		body.WriteString(line + "\n")
+	}
+	write(t, dir, "big.jsonl", body.String())
+	var kept []jsonx.Raw
+	c := Config{BucketURL: "file://" + dir, FileGlob: "*.jsonl"}
+	for rec, err := range c.Records()(context.Background(), &pipeline.ResourceContext{State: map[string]any{}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, rec.(jsonx.Raw))
+	}
+	if len(kept) != len(want) {
+		t.Fatalf("%d records, want %d", len(kept), len(want))
+	}
+	for i, r := range kept {
+		if string(r) != want[i] {
+			t.Fatalf("record %d changed after it was read: %.60q…", i, r)
+		}
 	}
 }
