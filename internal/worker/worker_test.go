@@ -334,7 +334,11 @@ func TestInteractiveJobServesUntilIdle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.startWorker(t, func(c *worker.Config) { c.AppIdle = 700 * time.Millisecond })
+	// Idle time long enough that a loaded machine (CI runs packages in
+	// parallel, under -race) sees the app running before it stops: with
+	// 700 ms the first look at the run once came after the stop.
+	const idle = 2 * time.Second
+	p.startWorker(t, func(c *worker.Config) { c.AppIdle = idle })
 	got := p.wait(t, r.ID, func(r store.Run) bool { return r.Address != "" || r.Done() })
 	if got.Status != store.RunRunning {
 		t.Fatalf("app: %+v\n%s", got, p.logs(t, r.ID))
@@ -348,9 +352,10 @@ func TestInteractiveJobServesUntilIdle(t *testing.T) {
 	if string(body) != "app jobs.apps.dash at "+base+"hello profile access" {
 		t.Errorf("app answered %q", body)
 	}
-	// Used now and then, it stays; left alone, it stops by itself.
-	for range 4 {
-		time.Sleep(300 * time.Millisecond)
+	// Used now and then, for longer than the idle time, it stays; left
+	// alone, it stops by itself.
+	for range 7 {
+		time.Sleep(idle / 5)
 		_ = p.st.TouchRun(ctx, r.ID, time.Now())
 	}
 	if r2, _ := p.st.RunByID(ctx, r.ID); r2.Status != store.RunRunning {
