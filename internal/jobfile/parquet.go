@@ -189,7 +189,7 @@ func createParquet(path string, cols []*schema.Column) (*parquetFile, error) {
 
 // encode writes the batches it is handed, then the file's footer.
 func (f *parquetFile) encode(e *pqEncoder) {
-	var err error
+	err := e.start()
 	for b := range f.full {
 		if err == nil {
 			err = e.writeBatch(b)

@@ -57,7 +57,7 @@ type chunk struct {
 	skip          int // pages not to compress (compressWorth)
 }
 
-// pqEncoder writes one Parquet file: columns in the order of the schema's
+// pqEncoder writes one Parquet file (start, then batches, then close): columns in the order of the schema's
 // leaves, a row group wherever the writer ends one (every RowGroupRows
 // rows).
 type pqEncoder struct {
@@ -73,7 +73,6 @@ type pqEncoder struct {
 	comp     []byte // compressed values
 	header   bytes.Buffer
 	protocol thrift.CompactProtocol
-	started  bool
 }
 
 func newPQEncoder(out io.Writer, sch *parquet.Schema, kinds []kind) *pqEncoder {
@@ -104,32 +103,25 @@ func newPQEncoder(out io.Writer, sch *parquet.Schema, kinds []kind) *pqEncoder {
 	return e
 }
 
+// start writes the file's leading magic bytes.
+func (e *pqEncoder) start() error { return e.write([]byte("PAR1")) }
+
 // writeBatch appends a batch's rows to the open row group, closing it
 // after the batch that ends it (parquetFile.rowDone).
 func (e *pqEncoder) writeBatch(b *batch) error {
-	if !e.started {
-		if err := e.write([]byte("PAR1")); err != nil {
-			return err
-		}
-		e.started = true
-	}
 	for i := range e.chunks {
 		c := &e.chunks[i]
 		src := &b.cols[i]
-		if len(c.page.data)+len(src.data) > pageBytes && len(c.page.def) > 0 {
-			// A page holds whole batches; one of huge values is a page
-			// by itself (sizes in the format are 32-bit).
+		if len(c.page.def) > 0 && len(c.page.def)+len(c.page.data)+len(src.def)+len(src.data) > pageBytes {
+			// A page holds whole batches, up to pageBytes; a batch of
+			// huge values is a page by itself (sizes in the format are
+			// 32-bit).
 			if err := e.flushPage(c); err != nil {
 				return err
 			}
 		}
 		c.page.def = append(c.page.def, src.def...)
 		c.page.data = append(c.page.data, src.data...)
-		if len(c.page.def)+len(c.page.data) >= pageBytes {
-			if err := e.flushPage(c); err != nil {
-				return err
-			}
-		}
 	}
 	e.inGroup += int64(b.n)
 	if b.endGroup {
@@ -351,11 +343,6 @@ func (e *pqEncoder) flushGroup() error {
 
 // close writes the last row group and the footer.
 func (e *pqEncoder) close() error {
-	if !e.started {
-		if err := e.write([]byte("PAR1")); err != nil {
-			return err
-		}
-	}
 	if err := e.flushGroup(); err != nil {
 		return err
 	}
