@@ -28,6 +28,7 @@ import (
 	_ "embed"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,25 +59,11 @@ func main() {
 	fileMaxItems := flag.Int64("file-max-items", 0, "with -mode engine: rows per job file (normalize.data_writer.file_max_items); finished files load while the rest is normalized")
 	flag.Parse()
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "benchload:", err)
-			os.Exit(1)
-		}
+		startInto(*cpuProfile, pprof.StartCPUProfile)
 		defer pprof.StopCPUProfile()
 	}
 	if *traceFile != "" {
-		f, err := os.Create(*traceFile)
-		if err == nil {
-			err = trace.Start(f)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "benchload:", err)
-			os.Exit(1)
-		}
+		startInto(*traceFile, trace.Start)
 		defer trace.Stop()
 	}
 	var err error
@@ -333,4 +320,17 @@ DROP TABLE raw;`, "FILE", strings.ReplaceAll(file, "'", "''"))
 		return fmt.Errorf("native load: %w", err)
 	}
 	return nil
+}
+
+// startInto creates path and starts a CPU profile or an execution trace
+// writing into it, or exits.
+func startInto(path string, start func(io.Writer) error) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = start(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchload:", err)
+		os.Exit(1)
+	}
 }
