@@ -194,11 +194,7 @@ func TestParquetReadsLikeCSV(t *testing.T) {
 func TestParquetRotatesOnNewColumn(t *testing.T) {
 	t.Parallel()
 	tbl := &schema.Table{Name: "t", Columns: []*schema.Column{{Name: "a", DataType: schema.Bigint, Nullable: true}}}
-	dir := t.TempDir()
-	w, err := jobfile.New(dir, jobfile.Parquet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, dir := parquetWriter(t)
 	var closed []string
 	w.OnClose = func(table, path string) { closed = append(closed, table+":"+filepath.Base(path)) }
 	if err := w.WriteRow(tbl, tbl.Columns, []any{int64(1)}); err != nil {
@@ -236,11 +232,7 @@ func TestParquetRotatesOnNewColumn(t *testing.T) {
 func TestParquetRowGroups(t *testing.T) {
 	t.Parallel()
 	tbl := &schema.Table{Name: "t", Columns: []*schema.Column{{Name: "a", DataType: schema.Bigint, Nullable: true}}}
-	dir := t.TempDir()
-	w, err := jobfile.New(dir, jobfile.Parquet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, dir := parquetWriter(t)
 	n := jobfile.RowGroupRows*2 + 7
 	for i := range n {
 		if err := w.WriteRow(tbl, tbl.Columns, []any{int64(i)}); err != nil {
@@ -251,7 +243,7 @@ func TestParquetRowGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	var groups, rows int64
-	err = openDB(t).QueryRow(`SELECT count(DISTINCT row_group_id), sum(row_group_num_rows) FILTER (WHERE path_in_schema = 'a') FROM parquet_metadata(?)`,
+	err := openDB(t).QueryRow(`SELECT count(DISTINCT row_group_id), sum(row_group_num_rows) FILTER (WHERE path_in_schema = 'a') FROM parquet_metadata(?)`,
 		filepath.Join(dir, "t.0.0.parquet")).Scan(&groups, &rows)
 	if err != nil {
 		t.Fatal(err)
@@ -405,11 +397,7 @@ func FuzzParquetMatchesCSV(f *testing.F) {
 func TestFailedRowLeavesNoValues(t *testing.T) {
 	t.Parallel()
 	tbl := everyType()
-	dir := t.TempDir()
-	w, err := jobfile.New(dir, jobfile.Parquet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, dir := parquetWriter(t)
 	cols := []*schema.Column{tbl.Columns[0], tbl.Columns[3], tbl.Columns[5]} // txt, n, d
 	if err := w.WriteRow(tbl, cols, []any{"first", int64(1), "2024-01-02"}); err != nil {
 		t.Fatal(err)
@@ -434,11 +422,7 @@ func TestFailedRowLeavesNoValues(t *testing.T) {
 func TestRepeatedColumnLastWins(t *testing.T) {
 	t.Parallel()
 	tbl := everyType()
-	dir := t.TempDir()
-	w, err := jobfile.New(dir, jobfile.Parquet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, dir := parquetWriter(t)
 	txt, n := tbl.Columns[0], tbl.Columns[3]
 	rows := []struct {
 		cols []*schema.Column
@@ -461,6 +445,17 @@ func TestRepeatedColumnLastWins(t *testing.T) {
 	if want := []string{"a 1", "b 3", "d 4", "e 5"}; !slices.Equal(got, want) {
 		t.Fatalf("rows %q, want %q", got, want)
 	}
+}
+
+// parquetWriter is a writer of Parquet job files into a new directory.
+func parquetWriter(t *testing.T) (*jobfile.Writer, string) {
+	t.Helper()
+	dir := t.TempDir()
+	w, err := jobfile.New(dir, jobfile.Parquet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, dir
 }
 
 // parquetRows reads expr of every row of a Parquet job file, in order of

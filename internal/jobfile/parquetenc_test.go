@@ -11,7 +11,6 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/dlthub/dlthub/internal/jobfile"
 	"github.com/dlthub/dlthub/internal/schema"
 )
 
@@ -38,11 +37,7 @@ func TestParquetReadsBackInParquetGo(t *testing.T) {
 		rnd  string
 	}
 	var wants []want
-	dir := t.TempDir()
-	w, err := jobfile.New(dir, jobfile.Parquet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, dir := parquetWriter(t)
 	for i := range rows {
 		var wt want
 		var cols []*schema.Column
@@ -214,11 +209,7 @@ func TestParquetLargeValues(t *testing.T) {
 		{Name: "i", DataType: schema.Bigint, Nullable: true},
 		{Name: "s", DataType: schema.Text, Nullable: true},
 	}}
-	dir := t.TempDir()
-	w, err := jobfile.New(dir, jobfile.Parquet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, dir := parquetWriter(t)
 	const rows = 300
 	for i := range rows {
 		s := strings.Repeat(fmt.Sprintf("%04d", i), 5000) // 20 KB
@@ -230,7 +221,7 @@ func TestParquetLargeValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n, bad int
-	err = openDB(t).QueryRow(`SELECT count(*), count(*) FILTER (WHERE s <> repeat(lpad(CAST(i AS VARCHAR), 4, '0'), 5000) OR i <> file_row_number)
+	err := openDB(t).QueryRow(`SELECT count(*), count(*) FILTER (WHERE s <> repeat(lpad(CAST(i AS VARCHAR), 4, '0'), 5000) OR i <> file_row_number)
 		FROM read_parquet(?, file_row_number = true)`, filepath.Join(dir, "big.0.0.parquet")).Scan(&n, &bad)
 	if err != nil {
 		t.Fatal(err)
