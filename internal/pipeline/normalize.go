@@ -16,6 +16,7 @@ import (
 
 	"github.com/dlthub/dlthub/internal/destination"
 	"github.com/dlthub/dlthub/internal/jobfile"
+	"github.com/dlthub/dlthub/internal/jsonl"
 	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/loadpackage"
 	"github.com/dlthub/dlthub/internal/normalize"
@@ -430,7 +431,7 @@ func parseFile(path string, sp span, resource string, base int64, out chan<- par
 	if sp.end >= 0 {
 		src = io.NewSectionReader(f, sp.start, sp.end-sp.start)
 	}
-	rd := newLineReader(src)
+	rd := jsonl.NewReader(src, 0)
 	var jp jsonx.Parser
 	const batchSize = 512
 	recs := make([]any, 0, batchSize)
@@ -446,7 +447,7 @@ func parseFile(path string, sp span, resource string, base int64, out chan<- par
 	for {
 		// Lines stay where they were read and parsed strings point into
 		// them, so a record's strings cost no allocation of their own.
-		line, err := rd.next()
+		line, err := rd.Next()
 		if len(line) > 0 {
 			v, perr := jp.ParseShared(line)
 			if perr != nil {

@@ -26,6 +26,7 @@ import (
 	"gocloud.dev/blob/fileblob"
 
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
+	"github.com/dlthub/dlthub/internal/jsonl"
 	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/pipeline"
 )
@@ -263,6 +264,10 @@ func asList(v any) []any {
 	return l
 }
 
+// maxLine is the longest JSONL record the source reads: a file without
+// newlines must not take all memory.
+const maxLine = 256 << 20
+
 // readFile yields one file's records; false means stop.
 func (c Config) readFile(ctx context.Context, b *blob.Bucket, f File, yield func(any, error) bool) bool {
 	format, err := c.FormatOf(f)
@@ -280,16 +285,18 @@ func (c Config) readFile(ctx context.Context, b *blob.Bucket, f File, yield func
 	defer func() { _ = fh.Close() }()
 	switch format {
 	case JSONL:
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(make([]byte, 1<<20), 256<<20)
-		line := 0
-		// Records are copied out of the scanner's buffer into shared
-		// chunks that are never written again (one allocation per chunk,
-		// not per record).
-		var chunk []byte
-		for sc.Scan() {
-			line++
-			b := sc.Bytes()
+		// Lines stay in the reader's buffers, which are never written
+		// again, so a record needs no copy of its own.
+		rd := jsonl.NewReader(fh, maxLine)
+		for line := 1; ; line++ {
+			b, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				return true
+			}
+			if err != nil {
+				return fail(fmt.Errorf("line %d: %w", line, err))
+			}
+			b = bytes.TrimSuffix(b, []byte{'\r'})
 			if len(bytes.TrimSpace(b)) == 0 {
 				continue
 			}
@@ -297,19 +304,10 @@ func (c Config) readFile(ctx context.Context, b *blob.Bucket, f File, yield func
 			if !validJSONStart(b) {
 				return fail(fmt.Errorf("line %d is not a JSON object", line))
 			}
-			if cap(chunk)-len(chunk) < len(b) {
-				chunk = make([]byte, 0, max(512<<10, len(b)))
-			}
-			start := len(chunk)
-			chunk = append(chunk, b...)
-			if !yield(jsonx.Raw(chunk[start:len(chunk):len(chunk)]), nil) {
+			if !yield(jsonx.Raw(b), nil) {
 				return false
 			}
 		}
-		if err := sc.Err(); err != nil {
-			return fail(err)
-		}
-		return true
 	case JSON:
 		b, err := io.ReadAll(fh)
 		if err != nil {

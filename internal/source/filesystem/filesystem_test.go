@@ -71,7 +71,7 @@ func TestMatch(t *testing.T) {
 
 func TestReaders(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "a/1.jsonl", "{\"id\":1}\n\n{\"id\":2}\n")
+	write(t, dir, "a/1.jsonl", "{\"id\":1}\r\n\n{\"id\":2}\n") // CRLF ends a line too
 	write(t, dir, "b.json", `[{"id": 3, "n": {"x": 1}}, {"id": 4}]`)
 	write(t, dir, "c.csv", "id,name,score,when\n5,\"Smith, J\",1.5,2024-01-01T00:00:00Z\n6,,007,\n")
 	conv, err := duckdb.Open(":memory:", "main")

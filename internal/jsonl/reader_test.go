@@ -1,4 +1,4 @@
-package pipeline
+package jsonl
 
 import (
 	"bytes"
@@ -9,14 +9,14 @@ import (
 	"testing/iotest"
 )
 
-// readLines reads every line of r with a lineReader.
+// readLines reads every line of r with a Reader.
 func readLines(t testing.TB, r io.Reader) ([]string, error) {
 	t.Helper()
-	lr := newLineReader(r)
+	lr := NewReader(r, 0)
 	var out []string
 	var kept [][]byte
 	for {
-		line, err := lr.next()
+		line, err := lr.Next()
 		if err != nil {
 			// Lines returned earlier still hold what they held: the
 			// reader never writes a buffer twice.
@@ -48,15 +48,15 @@ func wantLines(s string) []string {
 	return l
 }
 
-// FuzzLineReader holds lineReader to splitting the whole input at once,
+// FuzzReader holds Reader to splitting the whole input at once,
 // whatever sizes the reads return.
-func FuzzLineReader(f *testing.F) {
+func FuzzReader(f *testing.F) {
 	for _, s := range []string{"", "\n", "a", "a\nb", "a\nb\n", "\n\n{}\n", "x\r\ny\r\n"} {
 		f.Add([]byte(s), uint8(0), uint16(0))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, how uint8, repeat uint16) {
 		// repeat makes inputs longer than the reader's buffers.
-		in := bytes.Repeat(data, 1+int(repeat)%(3*lineArena/max(1, len(data))+1))
+		in := bytes.Repeat(data, 1+int(repeat)%(3*bufSize/max(1, len(data))+1))
 		var r io.Reader = bytes.NewReader(in)
 		switch how % 3 {
 		case 1:
@@ -80,10 +80,10 @@ func FuzzLineReader(f *testing.F) {
 	})
 }
 
-func TestLineReaderLongLines(t *testing.T) {
+func TestReaderLongLines(t *testing.T) {
 	t.Parallel()
-	long := strings.Repeat("x", 3*lineArena+17)
-	in := "a\n" + long + "\n" + long[:lineArena-1] + "\nb"
+	long := strings.Repeat("x", 3*bufSize+17)
+	in := "a\n" + long + "\n" + long[:bufSize-1] + "\nb"
 	got, err := readLines(t, iotest.HalfReader(strings.NewReader(in)))
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func TestLineReaderLongLines(t *testing.T) {
 	}
 }
 
-func TestLineReaderError(t *testing.T) {
+func TestReaderError(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("disk gone")
 	got, err := readLines(t, io.MultiReader(strings.NewReader("a\nb"), iotest.ErrReader(boom)))
@@ -103,5 +103,31 @@ func TestLineReaderError(t *testing.T) {
 	}
 	if strings.Join(got, ",") != "a,b" {
 		t.Fatalf("lines before the error: %q", got)
+	}
+}
+
+// A line longer than the limit is an error, also when no newline comes.
+func TestReaderRefusesLongLines(t *testing.T) {
+	t.Parallel()
+	const limit = 1 << 20
+	for _, in := range []string{
+		"a\n" + strings.Repeat("x", limit+1) + "\nb\n",
+		"a\n" + strings.Repeat("x", 3*limit),
+	} {
+		lr := NewReader(strings.NewReader(in), limit)
+		if line, err := lr.Next(); err != nil || string(line) != "a" {
+			t.Fatalf("first line %q, %v", line, err)
+		}
+		if _, err := lr.Next(); err == nil || !strings.Contains(err.Error(), "longer than 1 MB") {
+			t.Fatalf("got %v, want a line-too-long error", err)
+		}
+		if _, err := lr.Next(); err == nil {
+			t.Fatal("the reader went on after refusing a line")
+		}
+	}
+	// At the limit, a line is fine.
+	got, err := readLines(t, strings.NewReader(strings.Repeat("y", limit)+"\n"))
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%d lines, %v", len(got), err)
 	}
 }
