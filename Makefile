@@ -37,7 +37,7 @@ FUZZ_TARGETS := internal/config:FuzzParseTOML internal/config:FuzzDecodeEnv \
 	internal/jsonx:FuzzParse internal/normalize:FuzzRecord internal/source/rest:FuzzPaginate \
 	internal/jobfile:FuzzParquetMatchesCSV internal/jobfile:FuzzTimeParsers \
 	internal/jobfile:FuzzReadPGCopyHeader internal/destination/postgres:FuzzPGTimeParsers \
-	internal/jsonl:FuzzReader
+	internal/jsonl:FuzzReader internal/jsonx:FuzzAppendFloat
 FUZZTIME ?= 8s
 FUZZ_API_SECONDS ?= 60
 

@@ -3,6 +3,7 @@ package dltcompat
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -217,35 +218,21 @@ func compareData(want, got *Result) []string {
 
 // keyRows is, per table, each row's position key → its values (sorted by
 // column name; _dlt_id and _dlt_parent_id left out, _dlt_root_id as its
-// root's key, _dlt_load_id as the load's number).
+// root's key, _dlt_load_id as the load's number, an scd2 validity as its
+// number among the run's validity times). The _dlt_id of a root row of an
+// scd2 or upsert table is kept: dlt derives it from the record (row hash,
+// key hash) and matches it against stored rows, so it must be dlt's.
 func keyRows(r *Result) map[string]map[string]string {
 	parent := map[string]string{}
+	hashedID := map[string]bool{}
 	if r.Schema != nil {
 		for n, t := range r.Schema.Tables {
 			parent[n] = t.Parent
+			hashedID[n] = t.Parent == "" && (t.MergeStrategy == "scd2" || t.MergeStrategy == "upsert")
 		}
 	}
-	loads := map[string]int{}
-	var ids []string
-	for _, n := range tableNames(r.Tables, false) {
-		t := r.Tables[n]
-		for i, c := range t.Columns {
-			if c[0] == "_dlt_load_id" {
-				for _, row := range t.Rows {
-					if s, ok := row[i].(string); ok {
-						if _, seen := loads[s]; !seen {
-							loads[s] = 0
-							ids = append(ids, s)
-						}
-					}
-				}
-			}
-		}
-	}
-	sort.Strings(ids)
-	for i, id := range ids {
-		loads[id] = i + 1
-	}
+	loads := ordinals(r, "_dlt_load_id")
+	validity := ordinals(r, "_dlt_valid_from", "_dlt_valid_to")
 	depth := func(n string) int {
 		k := 0
 		for p := parent[n]; p != "" && k < 100; p = parent[p] {
@@ -275,8 +262,19 @@ func keyRows(r *Result) map[string]map[string]string {
 			var parts []string
 			for i, c := range t.Columns {
 				switch c[0] {
-				case "_dlt_id", "_dlt_parent_id":
+				case "_dlt_id":
+					if hashedID[n] {
+						parts = append(parts, c[0]+"="+canonical(row[i]))
+					}
 					continue
+				case "_dlt_parent_id":
+					continue
+				case "_dlt_valid_from", "_dlt_valid_to":
+					if row[i] == nil {
+						parts = append(parts, c[0]+"=NULL")
+					} else {
+						parts = append(parts, fmt.Sprintf("%s=time#%d", c[0], validity[fmt.Sprint(row[i])]))
+					}
 				case "_dlt_root_id":
 					parts = append(parts, c[0]+"=root:"+keyOf[fmt.Sprint(row[i])])
 				case "_dlt_load_id":
@@ -303,6 +301,41 @@ func keyRows(r *Result) map[string]map[string]string {
 			rows[key] = values
 		}
 		out[n] = rows
+	}
+	return out
+}
+
+// ordinals numbers the distinct values of the named columns across all
+// tables (1 for the smallest): load ids and scd2 validity times differ
+// from run to run, their order does not.
+func ordinals(r *Result, columns ...string) map[string]int {
+	want := map[string]bool{}
+	for _, c := range columns {
+		want[c] = true
+	}
+	out := map[string]int{}
+	var values []string
+	for _, n := range tableNames(r.Tables, false) {
+		t := r.Tables[n]
+		for i, c := range t.Columns {
+			if !want[c[0]] {
+				continue
+			}
+			for _, row := range t.Rows {
+				if row[i] == nil {
+					continue
+				}
+				s := fmt.Sprint(row[i])
+				if _, seen := out[s]; !seen {
+					out[s] = 0
+					values = append(values, s)
+				}
+			}
+		}
+	}
+	sort.Strings(values)
+	for i, v := range values {
+		out[v] = i + 1
 	}
 	return out
 }
@@ -341,6 +374,11 @@ func number(s string) string {
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		return s
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
+		// A whole double prints as digits, as one side's dumper may
+		// already have printed it (1e+16 and 10000000000000000 alike).
+		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }

@@ -104,6 +104,7 @@ type StoredSchema struct {
 type StoredTable struct {
 	Parent           string         `json:"parent"`
 	WriteDisposition string         `json:"write_disposition"`
+	MergeStrategy    string         `json:"x-merge-strategy"`
 	Columns          orderedColumns `json:"columns"`
 }
 

@@ -3,7 +3,6 @@ package jsonx
 import (
 	"encoding/base64"
 	"encoding/json"
-	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -34,10 +33,11 @@ func Append(b []byte, v any) ([]byte, error) {
 	case int:
 		return strconv.AppendInt(b, int64(x), 10), nil
 	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return append(b, "null"...), nil
-		}
-		return strconv.AppendFloat(b, x, 'g', -1, 64), nil
+		// As Python writes floats: a whole number keeps its ".0", so a
+		// record written to an extract file and read back by the
+		// normalizer still has a float there (dlt infers double, not
+		// bigint).
+		return AppendFloat(b, x), nil
 	case Number:
 		return append(b, x...), nil
 	case json.Number:
@@ -51,50 +51,16 @@ func Append(b []byte, v any) ([]byte, error) {
 		// string (dlt marks typed values with private-use characters too).
 		return AppendString(b, BinaryMarker+base64.StdEncoding.EncodeToString(x)), nil
 	case *Object:
-		b = append(b, '{')
-		for i, k := range x.Keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = Append(b, x.Values[i]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendObject(b, x.Keys, func(i int) any { return x.Values[i] }, nil, AppendString, Append)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = Append(b, x[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendObject(b, keys, func(i int) any { return x[keys[i]] }, nil, AppendString, Append)
 	case []any:
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = Append(b, e); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendArray(b, x, Append)
 	default:
 		j, err := json.Marshal(v)
 		if err != nil {
@@ -106,8 +72,17 @@ func Append(b []byte, v any) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
-// AppendString writes s as a JSON string.
-func AppendString(b []byte, s string) []byte {
+// AppendString writes s as a JSON string, safe inside JavaScript too
+// (U+2028 and U+2029 escaped).
+func AppendString(b []byte, s string) []byte { return appendString(b, s, false) }
+
+// appendPyString writes s as orjson does: '"' and '\\' escaped, control
+// characters as \b \f \n \r \t or \u00XX, everything else as it is.
+// Bytes that are not UTF-8 (a Python string cannot hold them) become
+// U+FFFD.
+func appendPyString(b []byte, s string) []byte { return appendString(b, s, true) }
+
+func appendString(b []byte, s string, py bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -118,15 +93,19 @@ func AppendString(b []byte, s string) []byte {
 				continue
 			}
 			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
+			switch {
+			case c == '"' || c == '\\':
 				b = append(b, '\\', c)
-			case '\n':
+			case c == '\n':
 				b = append(b, '\\', 'n')
-			case '\r':
+			case c == '\r':
 				b = append(b, '\\', 'r')
-			case '\t':
+			case c == '\t':
 				b = append(b, '\\', 't')
+			case py && c == '\b':
+				b = append(b, '\\', 'b')
+			case py && c == '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
@@ -137,12 +116,16 @@ func AppendString(b []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
+			if py {
+				b = append(b, "\uFFFD"...)
+			} else {
+				b = append(b, `\ufffd`...)
+			}
 			i += size
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		if !py && (r == '\u2028' || r == '\u2029') {
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
 			i += size
@@ -153,4 +136,43 @@ func AppendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendObject writes an object's members, the i-th with key keys[i] and
+// value value(i), in the order of order when given (indexes into keys),
+// else in the order of keys.
+func appendObject(b []byte, keys []string, value func(int) any, order []int,
+	str func([]byte, string) []byte, enc func([]byte, any) ([]byte, error)) ([]byte, error) {
+	b = append(b, '{')
+	for n := range keys {
+		i := n
+		if order != nil {
+			i = order[n]
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = str(b, keys[i])
+		b = append(b, ':')
+		var err error
+		if b, err = enc(b, value(i)); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendArray writes a JSON array of x's elements, each written by enc.
+func appendArray(b []byte, x []any, enc func([]byte, any) ([]byte, error)) ([]byte, error) {
+	b = append(b, '[')
+	for i, e := range x {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = enc(b, e); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
 }

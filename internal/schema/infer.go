@@ -287,7 +287,8 @@ func numberString(v any) string {
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
+		// dlt turns a double into text with Python's str(): 1.0 is "1.0".
+		return string(jsonx.AppendFloatRepr(nil, x))
 	case jsonx.Number:
 		return string(x)
 	case json.Number:
