@@ -220,15 +220,27 @@ func compareData(want, got *Result) []string {
 // column name; _dlt_id and _dlt_parent_id left out, _dlt_root_id as its
 // root's key, _dlt_load_id as the load's number, an scd2 validity as its
 // number among the run's validity times). The _dlt_id of a root row of an
-// scd2 or upsert table is kept: dlt derives it from the record (row hash,
-// key hash) and matches it against stored rows, so it must be dlt's.
+// scd2 or upsert table and of a nested row of an scd2 table is kept: dlt
+// derives it from the record (row hash, key hash) and loads match it
+// against stored rows, so it must be dlt's.
 func keyRows(r *Result) map[string]map[string]string {
 	parent := map[string]string{}
 	hashedID := map[string]bool{}
 	if r.Schema != nil {
 		for n, t := range r.Schema.Tables {
 			parent[n] = t.Parent
-			hashedID[n] = t.Parent == "" && (t.MergeStrategy == "scd2" || t.MergeStrategy == "upsert")
+		}
+		for n, t := range r.Schema.Tables {
+			root := n
+			for k := 0; parent[root] != "" && k < 100; k++ {
+				root = parent[root]
+			}
+			switch r.Schema.Tables[root].MergeStrategy {
+			case "scd2":
+				hashedID[n] = true
+			case "upsert":
+				hashedID[n] = t.Parent == ""
+			}
 		}
 	}
 	loads := ordinals(r, "_dlt_load_id")

@@ -309,7 +309,8 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 	if t.WriteDisposition == schema.Merge && t.MergeStrategy == schema.SCD2 {
 		for _, name := range []string{schema.ColValidFrom, schema.ColValidTo} {
 			if t.Column(name) == nil {
-				t.Columns = append(t.Columns, &schema.Column{Name: name, DataType: schema.Timestamp, Nullable: true})
+				t.Columns = append(t.Columns, &schema.Column{Name: name, DataType: schema.Timestamp, Nullable: true,
+					ValidFrom: name == schema.ColValidFrom, ValidTo: name == schema.ColValidTo})
 			}
 		}
 	}
@@ -417,7 +418,7 @@ func (n *Normalizer) record(h *Hints, index int64, rec any) error {
 		return nil
 	}
 	rootID := ""
-	if root.WriteDisposition == schema.Merge {
+	if root.WriteDisposition == schema.Merge && n.Schema.RequiresRootKey(root) {
 		rootID = id
 	}
 	// pending may alias n.lists; children use their own buffers.
@@ -789,6 +790,11 @@ func newColumn(name string, typ schema.DataType, h *Hints, isRoot bool) *schema.
 	c := &schema.Column{Name: name, DataType: typ, Nullable: true}
 	switch name {
 	case schema.ColID:
+		if isRoot && h.WriteDisposition == schema.Merge && h.MergeStrategy == schema.SCD2 {
+			// dlt: the row hash is a version's key, not a unique row key.
+			c.Nullable, c.RowVersion = false, true
+			break
+		}
 		c.Nullable, c.RowKey, c.Unique = false, true, true
 	case schema.ColLoadID:
 		c.Nullable = false

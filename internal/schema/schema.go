@@ -85,6 +85,12 @@ type Column struct {
 	Precision  int      `json:"precision,omitempty"`
 	Scale      int      `json:"scale,omitempty"`
 	HardDelete bool     `json:"hard_delete,omitempty"`
+	// RowVersion marks the row key of an scd2 table (its record's
+	// content hash), ValidFrom and ValidTo its validity columns: dlt's
+	// x-row-version, x-valid-from and x-valid-to hints.
+	RowVersion bool `json:"x-row-version,omitempty"`
+	ValidFrom  bool `json:"x-valid-from,omitempty"`
+	ValidTo    bool `json:"x-valid-to,omitempty"`
 	DedupSort  string   `json:"dedup_sort,omitempty"`
 	// Description is the column's documentation (a resource's column hint,
 	// or dlt's text for the system tables' columns).
@@ -398,7 +404,7 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 func (s *Schema) normalizerConfig() *normalizerConfigJSON {
 	var b bytes.Buffer
 	for _, t := range s.DataTables() {
-		if t.Parent != "" || !s.requiresRootKey(t) {
+		if t.Parent != "" || !s.RequiresRootKey(t) {
 			continue
 		}
 		rowKey := ColID
@@ -427,9 +433,11 @@ func (s *Schema) normalizerConfig() *normalizerConfigJSON {
 	return &normalizerConfigJSON{Propagation: propagationJSON{Tables: b.Bytes()}}
 }
 
-// requiresRootKey reports whether root's nested rows carry the root's row
-// key, as dlt's requires_root_key decides it.
-func (s *Schema) requiresRootKey(root *Table) bool {
+// RequiresRootKey reports whether root's nested rows carry the root's row
+// key (_dlt_root_id), as dlt's requires_root_key decides it: merges by
+// delete-insert or upsert (not scd2), and tables whose nested tables have
+// the column already.
+func (s *Schema) RequiresRootKey(root *Table) bool {
 	if root.WriteDisposition == Merge {
 		switch root.MergeStrategy {
 		case "", DeleteInsert, Upsert, "insert-only": // insert-only: dlt's, not the engine's

@@ -158,5 +158,19 @@ func Run(t *testing.T, tg Target) {
 		mustRun(t, p, r(issue(1, "a"), issue(2, "b")))
 		mustRun(t, p, r(issue(1, "a2"), issue(3, "c")))
 		expect(t, p, "issues", 4)
+		// Nested rows come with new versions only, as dlt loads them (by
+		// row key): an unchanged record keeps its rows, a changed one gets
+		// its new rows, and a version that comes back (the same row hash
+		// as a closed one) is a new row whose nested rows are stored.
+		h := newPipeline(t, "hist_nested")
+		mustRun(t, h, r(issue(1, "a", "x"), issue(2, "b", "y", "z")))
+		expect(t, h, "issues", 2)
+		expect(t, h, "issues__labels", 3)
+		mustRun(t, h, r(issue(1, "a", "x"), issue(2, "b2", "y"), issue(3, "c", "w")))
+		expect(t, h, "issues", 4)
+		expect(t, h, "issues__labels", 5)
+		mustRun(t, h, r(issue(2, "b", "y", "z")))
+		expect(t, h, "issues", 5)
+		expect(t, h, "issues__labels", 5)
 	})
 }

@@ -656,8 +656,8 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 // loadSCD2 keeps history: current rows (_dlt_valid_to IS NULL) that are not
 // in the new load are closed at the load's timestamp (with a merge key, only
 // those whose key is in the load), and new versions are inserted open-ended
-// with their child rows. Row keys are content hashes, so an unchanged
-// record is recognised and left alone.
+// with their nested rows. Row keys are dlt's content hashes, so an
+// unchanged record is recognised and left alone, also when dlt loaded it.
 func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Package, t *schema.Table, files []string) error {
 	src, err := Source(files, t, false)
 	if err != nil {
@@ -707,7 +707,10 @@ func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		if err != nil {
 			return err
 		}
-		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` BY NAME SELECT * FROM ` + chSrc + ` WHERE ` + Quote(schema.ColRootID) + ` IN (SELECT ` + id + ` FROM ` + stg + `)`); err != nil {
+		// As dlt: nested rows whose key is not stored yet. Their keys
+		// derive from the version's row hash, so an unchanged version's
+		// rows are there already and a new version's are new.
+		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` BY NAME SELECT * FROM ` + chSrc + ` WHERE ` + id + ` NOT IN (SELECT ` + id + ` FROM ` + c.table(ch.Name) + `)`); err != nil {
 			return err
 		}
 	}

@@ -601,7 +601,7 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 				return err
 			}
 		}
-		return c.loadChildren(ctx, tx, p, children, stg, run)
+		return c.loadChildren(ctx, tx, p, children, stg, true, run)
 	}
 	var pk, mk []string
 	for _, col := range t.Columns {
@@ -659,11 +659,14 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 	if err := run(`INSERT INTO ` + c.table(t.Name) + ` (` + colList + `) SELECT ` + colList + ` FROM ` + stg); err != nil {
 		return err
 	}
-	return c.loadChildren(ctx, tx, p, children, stg, run)
+	return c.loadChildren(ctx, tx, p, children, stg, false, run)
 }
 
-// loadChildren copies child rows whose root row was inserted from staging.
-func (c *Client) loadChildren(ctx context.Context, tx pgx.Tx, p *destination.Package, children []*schema.Table, stg string, run func(string) error) error {
+// loadChildren loads the nested tables of a merged root: the rows of the
+// root's staged records, or for scd2 (byKey) the rows whose key is not
+// stored yet, as dlt does (their keys derive from the version's row hash,
+// so an unchanged version's rows are there already).
+func (c *Client) loadChildren(ctx context.Context, tx pgx.Tx, p *destination.Package, children []*schema.Table, stg string, byKey bool, run func(string) error) error {
 	for _, ch := range children {
 		files := p.Files[ch.Name]
 		if len(files) == 0 {
@@ -676,7 +679,11 @@ func (c *Client) loadChildren(ctx context.Context, tx pgx.Tx, p *destination.Pac
 		if err := c.copyInto(ctx, tx, ch, cst, files); err != nil {
 			return err
 		}
-		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` SELECT * FROM ` + cst + ` WHERE ` + Quote(schema.ColRootID) + ` IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + stg + `); DROP TABLE ` + cst); err != nil {
+		cond := Quote(schema.ColRootID) + ` IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + stg + `)`
+		if byKey {
+			cond = Quote(schema.ColID) + ` NOT IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + c.table(ch.Name) + `)`
+		}
+		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` SELECT * FROM ` + cst + ` WHERE ` + cond + `; DROP TABLE ` + cst); err != nil {
 			return err
 		}
 	}
