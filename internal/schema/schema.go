@@ -88,10 +88,10 @@ type Column struct {
 	// RowVersion marks the row key of an scd2 table (its record's
 	// content hash), ValidFrom and ValidTo its validity columns: dlt's
 	// x-row-version, x-valid-from and x-valid-to hints.
-	RowVersion bool `json:"x-row-version,omitempty"`
-	ValidFrom  bool `json:"x-valid-from,omitempty"`
-	ValidTo    bool `json:"x-valid-to,omitempty"`
-	DedupSort  string   `json:"dedup_sort,omitempty"`
+	RowVersion bool   `json:"x-row-version,omitempty"`
+	ValidFrom  bool   `json:"x-valid-from,omitempty"`
+	ValidTo    bool   `json:"x-valid-to,omitempty"`
+	DedupSort  string `json:"dedup_sort,omitempty"`
 	// Description is the column's documentation (a resource's column hint,
 	// or dlt's text for the system tables' columns).
 	Description string `json:"description,omitempty"`
