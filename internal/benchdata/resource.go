@@ -1,36 +1,20 @@
 package benchdata
 
 import (
-	"bufio"
-	"context"
-	"iter"
-	"os"
+	"path/filepath"
 
-	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/pipeline"
+	"github.com/dlthub/dlthub/internal/source/filesystem"
 )
 
-// JSONLResource yields a JSON-lines file's lines as raw records, as the
-// benchmarks load it.
+// JSONLResource reads a JSON-lines file through the filesystem source, as a
+// user's pipeline reads one, so the benchmarks measure that path.
 func JSONLResource(name, path string) *pipeline.Resource {
-	return &pipeline.Resource{Name: name, Records: func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
-		return func(yield func(any, error) bool) {
-			f, err := os.Open(path)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			defer func() { _ = f.Close() }()
-			sc := bufio.NewScanner(f)
-			sc.Buffer(make([]byte, 1<<20), 64<<20)
-			for sc.Scan() {
-				if !yield(jsonx.Raw(sc.Bytes()), nil) {
-					return
-				}
-			}
-			if err := sc.Err(); err != nil {
-				yield(nil, err)
-			}
-		}
-	}}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	dir, base := filepath.Split(abs)
+	src := filesystem.Config{BucketURL: dir, FileGlob: base, Format: filesystem.JSONL}
+	return &pipeline.Resource{Name: name, Records: src.Records()}
 }

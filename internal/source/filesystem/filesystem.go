@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"iter"
 	"os"
 	"path"
@@ -126,8 +127,11 @@ func (c Config) list(ctx context.Context, b *blob.Bucket, dir string) ([]File, e
 	if glob == "" {
 		glob = "*"
 	}
+	if dir != "" {
+		return listLocal(dir, glob)
+	}
 	var out []File
-	it := b.List(nil)
+	it := b.List(listOptions(glob))
 	for {
 		obj, err := it.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -148,6 +152,98 @@ func (c Config) list(ctx context.Context, b *blob.Bucket, dir string) ([]File, e
 	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
 	return out, nil
 }
+
+// listOptions narrows a listing to what glob can match: below the
+// directories its leading literal segments name, starting with the literal
+// start of its next segment, and when that segment is the last, in that
+// one directory only. Listing the whole tree below the bucket for
+// "*.jsonl" walked every file of every subdirectory (2 s of a 1M-record
+// benchmark's extract for a file in /tmp).
+func listOptions(glob string) *blob.ListOptions {
+	parts := strings.Split(glob, "/")
+	var prefix strings.Builder
+	i := 0
+	for ; i < len(parts)-1 && !strings.ContainsAny(parts[i], globMeta) && parts[i] != ""; i++ {
+		prefix.WriteString(parts[i] + "/")
+	}
+	opts := &blob.ListOptions{}
+	if last := parts[i]; last != "**" {
+		if k := strings.IndexAny(last, globMeta); k >= 0 {
+			prefix.WriteString(last[:k])
+		} else {
+			prefix.WriteString(last)
+		}
+		if i == len(parts)-1 {
+			opts.Delimiter = "/"
+		}
+	}
+	opts.Prefix = prefix.String()
+	return opts
+}
+
+// listLocal lists a local directory's files that match glob. It walks
+// the directory itself rather than through fileblob, which looks for an
+// attributes file next to every file it lists and walks into directories
+// the glob cannot reach when it has no literal prefix ("*.jsonl" next to
+// an archive of 5,000 files: 40 ms against 0.1 ms here,
+// BenchmarkListTopLevelGlob). Keys are the relative paths as they are
+// (fileblob unescapes its own escapes in them); unreadable entries are
+// skipped, as fileblob skips them; a link to a file is listed, a link to
+// a directory is not walked into.
+func listLocal(dir, glob string) ([]File, error) {
+	parts := strings.Split(glob, "/")
+	var out []File
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return nil
+		}
+		rel, rerr := filepath.Rel(dir, p)
+		if rerr != nil {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if !mayHoldMatches(parts, strings.Split(rel, "/")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !Match(glob, rel) {
+			return nil
+		}
+		info, ierr := os.Stat(p) // a link's target, so linked files are read
+		if ierr != nil || !info.Mode().IsRegular() {
+			return nil
+		}
+		out = append(out, File{Path: p, Rel: rel, Size: info.Size(), Modified: info.ModTime().UTC(), local: true})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
+	return out, nil
+}
+
+// mayHoldMatches reports whether a file below the directory whose path
+// segments are dir can match the glob segments g.
+func mayHoldMatches(g, dir []string) bool {
+	for i, seg := range dir {
+		if i < len(g) && g[i] == "**" {
+			return true
+		}
+		if i >= len(g)-1 {
+			return false // the glob's last segment names files here, not below
+		}
+		if ok, _ := path.Match(g[i], seg); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// globMeta are the characters path.Match gives a meaning.
+const globMeta = "*?[\\"
 
 // Match reports whether a slash-separated relative path matches a glob in
 // which "**" stands for any number of directories.

@@ -249,3 +249,68 @@ func TestJSONLRecordsKeepTheirBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestListOptions: a listing covers what the glob can match and no more,
+// and files it leaves out are ones Match refuses anyway.
+func TestListOptions(t *testing.T) {
+	cases := []struct {
+		glob, prefix, delimiter string
+	}{
+		{"*.jsonl", "", "/"},
+		{"issues.jsonl", "issues.jsonl", "/"},
+		{"issues_*.jsonl", "issues_", "/"},
+		{"data/2024/*.csv", "data/2024/", "/"},
+		{"data/x?.csv", "data/x", "/"},
+		{"data/*/part.csv", "data/", ""},
+		{"**/*.jsonl", "", ""},
+		{"data/**", "data/", ""},
+		{"data/**/a.jsonl", "data/", ""},
+		{`a\*.jsonl`, "a", "/"},
+		{"[ab].jsonl", "", "/"},
+		{"/x.jsonl", "", ""},
+	}
+	for _, c := range cases {
+		o := listOptions(c.glob)
+		if o.Prefix != c.prefix || o.Delimiter != c.delimiter {
+			t.Errorf("%q: prefix %q delimiter %q, want %q %q", c.glob, o.Prefix, o.Delimiter, c.prefix, c.delimiter)
+		}
+	}
+	// The narrowed listing finds what the full one finds.
+	dir := t.TempDir()
+	for _, f := range []string{"a.jsonl", "issues_1.jsonl", "data/2024/x.csv", "data/xy.csv", "data/q/part.csv", "data/deep/er/a.jsonl", "b/c.jsonl"} {
+		p := filepath.Join(dir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]string{
+		"*.jsonl": "a.jsonl issues_1.jsonl linked.jsonl", "issues_*.jsonl": "issues_1.jsonl", "data/2024/*.csv": "data/2024/x.csv",
+		"data/x?.csv": "data/xy.csv", "data/*/part.csv": "data/q/part.csv", "**/*.jsonl": "a.jsonl b/c.jsonl data/deep/er/a.jsonl issues_1.jsonl linked.jsonl",
+		"data/**/a.jsonl": "data/deep/er/a.jsonl",
+		"data/**":         "data/2024/x.csv data/deep/er/a.jsonl data/q/part.csv data/xy.csv",
+		"*/*/*.csv":       "data/2024/x.csv data/q/part.csv",
+		"*":               "a.jsonl issues_1.jsonl linked.jsonl",
+	}
+	if err := os.Symlink(filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "linked.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "data"), filepath.Join(dir, "datalink")); err != nil {
+		t.Fatal(err)
+	}
+	for glob, w := range want {
+		files, err := Config{BucketURL: "file://" + dir, FileGlob: glob}.Files(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range files {
+			got = append(got, f.Rel)
+		}
+		if strings.Join(got, " ") != w {
+			t.Errorf("%q: %v, want %s", glob, got, w)
+		}
+	}
+}
