@@ -2,10 +2,13 @@ package normalize
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
+	"hash/fnv"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -120,5 +123,20 @@ func TestSCD2NestedRowKeysAreDlts(t *testing.T) {
 	}
 	if got := keys(schema.DeleteInsert); len(got) != 2 || slices.Equal(got, want) {
 		t.Errorf("delete-insert nested row keys %v: want two keys of childID's", got)
+	}
+}
+
+// TestChildIDIsFNV128a: childID's own FNV-128a loop gives hash/fnv's
+// digest of "<parent id>_<table>_<index>".
+func TestChildIDIsFNV128a(t *testing.T) {
+	for i, parent := range []string{"", "aB3dE5gH7jK9lM", "é😀\x00\xff"} {
+		for _, idx := range []int{0, 7, 12345678} {
+			h := fnv.New128a()
+			_, _ = h.Write([]byte(parent + "_items__c_" + strconv.Itoa(idx)))
+			want := base64.RawStdEncoding.EncodeToString(h.Sum(nil)[:10])
+			if got := childID(parent, "items__c", idx); got != want {
+				t.Errorf("parent %d, index %d: %s, want %s", i, idx, got, want)
+			}
+		}
 	}
 }
