@@ -185,7 +185,7 @@ func listOptions(glob string) *blob.ListOptions {
 // the directory itself rather than through fileblob, which looks for an
 // attributes file next to every file it lists and walks into directories
 // the glob cannot reach when it has no literal prefix ("*.jsonl" next to
-// an archive of 5,000 files: 40 ms against 0.1 ms here,
+// an archive of 5,000 files: 40 ms against 0.02 ms here,
 // BenchmarkListTopLevelGlob). Keys are the relative paths as they are
 // (fileblob unescapes its own escapes in them); unreadable entries are
 // skipped, as fileblob skips them; a link to a file is listed, a link to
