@@ -592,7 +592,7 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 			scope = ` AND EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + strings.Join(conds, " AND ") + `)`
 		}
 		steps := []string{
-			`UPDATE ` + c.table(t.Name) + ` d SET ` + to + ` = (SELECT max(` + from + `) FROM ` + stg + `) WHERE d.` + to + ` IS NULL AND d.` + id + ` NOT IN (SELECT ` + id + ` FROM ` + stg + `)` + scope,
+			`UPDATE ` + c.table(t.Name) + ` d SET ` + to + ` = (SELECT max(` + from + `) FROM ` + stg + `) WHERE d.` + to + ` IS NULL AND NOT EXISTS (SELECT 1 FROM ` + stg + ` n WHERE n.` + id + ` = d.` + id + `)` + scope,
 			`DELETE FROM ` + stg + ` WHERE ` + id + ` IN (SELECT ` + id + ` FROM ` + c.table(t.Name) + ` WHERE ` + to + ` IS NULL)`,
 			`INSERT INTO ` + c.table(t.Name) + ` (` + colList + `) SELECT DISTINCT ON (` + id + `) ` + colList + ` FROM ` + stg + ` ORDER BY ` + id + `, "_dlt_pos" DESC`,
 		}
@@ -679,11 +679,14 @@ func (c *Client) loadChildren(ctx context.Context, tx pgx.Tx, p *destination.Pac
 		if err := c.copyInto(ctx, tx, ch, cst, files); err != nil {
 			return err
 		}
-		cond := Quote(schema.ColRootID) + ` IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + stg + `)`
+		cond := `s.` + Quote(schema.ColRootID) + ` IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + stg + `)`
 		if byKey {
-			cond = Quote(schema.ColID) + ` NOT IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + c.table(ch.Name) + `)`
+			// NOT EXISTS, not NOT IN: PostgreSQL makes it an anti join,
+			// where NOT IN over more keys than work_mem holds is
+			// evaluated row by row against the whole table.
+			cond = `NOT EXISTS (SELECT 1 FROM ` + c.table(ch.Name) + ` d WHERE d.` + Quote(schema.ColID) + ` = s.` + Quote(schema.ColID) + `)`
 		}
-		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` SELECT * FROM ` + cst + ` WHERE ` + cond + `; DROP TABLE ` + cst); err != nil {
+		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` SELECT s.* FROM ` + cst + ` s WHERE ` + cond + `; DROP TABLE ` + cst); err != nil {
 			return err
 		}
 	}
