@@ -21,7 +21,20 @@ import (
 // loaded here must give the same bytes to get the row key dlt gave it;
 // Append keeps document order and escapes for JavaScript, which is right
 // for stored JSON but not for that.
-func AppendSorted(b []byte, v any) ([]byte, error) {
+func AppendSorted(b []byte, v any) ([]byte, error) { return appendSorted(b, v, false) }
+
+// AppendDedup writes v as dlt's digest_dedup_value serializes it before
+// hashing (json.dumps with sort_keys and times as whole microseconds since
+// the epoch): as AppendSorted, but a time is a number. Incremental cursors
+// hash records on their boundary with it, so the hashes kept in state are
+// the ones dlt keeps.
+func AppendDedup(b []byte, v any) ([]byte, error) { return appendSorted(b, v, true) }
+
+func appendSorted(b []byte, v any, micros bool) ([]byte, error) {
+	enc := AppendSorted
+	if micros {
+		enc = AppendDedup
+	}
 	switch x := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
@@ -50,6 +63,9 @@ func AppendSorted(b []byte, v any) ([]byte, error) {
 		}
 		return AppendFloat(b, f), nil
 	case time.Time:
+		if micros {
+			return strconv.AppendInt(b, x.UnixMicro(), 10), nil
+		}
 		return appendPyString(b, pyISOTime(x)), nil
 	case []byte:
 		return appendPyString(b, base64.StdEncoding.EncodeToString(x)), nil
@@ -59,16 +75,16 @@ func AppendSorted(b []byte, v any) ([]byte, error) {
 			order[i] = i
 		}
 		slices.SortStableFunc(order, func(i, j int) int { return strings.Compare(x.Keys[i], x.Keys[j]) })
-		return appendObject(b, x.Keys, func(i int) any { return x.Values[i] }, order, appendPyString, AppendSorted)
+		return appendObject(b, x.Keys, func(i int) any { return x.Values[i] }, order, appendPyString, enc)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		return appendObject(b, keys, func(i int) any { return x[keys[i]] }, nil, appendPyString, AppendSorted)
+		return appendObject(b, keys, func(i int) any { return x[keys[i]] }, nil, appendPyString, enc)
 	case []any:
-		return appendArray(b, x, AppendSorted)
+		return appendArray(b, x, enc)
 	default:
 		// Other Go values (structs of the Go SDK) go through encoding/json
 		// and are read back, so their objects are sorted too.
@@ -80,7 +96,7 @@ func AppendSorted(b []byte, v any) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return AppendSorted(b, parsed)
+		return enc(b, parsed)
 	}
 }
 

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"crypto/sha256"
+	"crypto/sha3"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -44,6 +45,7 @@ type Cursor struct {
 	start      any
 	last       any
 	hashes     []string
+	oldHashes  bool // some stored hashes are boundaryHashOld's (20 characters)
 	newHashes  []string
 	pk         []string
 	resource   string
@@ -97,6 +99,7 @@ func newCursor(inc *Incremental, rstate map[string]any, resource string, pk []st
 		for _, h := range asList(stored["unique_hashes"]) {
 			if s, ok := h.(string); ok {
 				c.hashes = append(c.hashes, s)
+				c.oldHashes = c.oldHashes || len(s) == 20
 			}
 		}
 	}
@@ -170,7 +173,7 @@ func (c *Cursor) filter(rec any, index int64) (any, bool, error) {
 		if (!min && cmp < 0) || (min && cmp > 0) {
 			return rec, false, nil
 		}
-		if cmp == 0 && c.inc.Lag == 0 && slices.Contains(c.hashes, c.hash(rec)) {
+		if cmp == 0 && c.inc.Lag == 0 && c.loaded(rec) {
 			return rec, false, nil // already loaded at the boundary
 		}
 	}
@@ -234,7 +237,46 @@ func jsonValue(v any) any {
 	return v
 }
 
+// loaded reports whether rec is among the records stored on the boundary.
+func (c *Cursor) loaded(rec any) bool {
+	if slices.Contains(c.hashes, c.hash(rec)) {
+		return true
+	}
+	return c.oldHashes && slices.Contains(c.hashes, c.boundaryHashOld(rec))
+}
+
+// hash is dlt's digest_dedup_value of rec's primary key (the value of a
+// one-column key, the list of a compound key's values) or, without one, of
+// the whole record: SHAKE-128, 9 bytes, base64 (12 characters). The
+// boundary hashes kept in state are then dlt's, and a pipeline's state
+// carries over between Python dlt and the engine either way.
 func (c *Cursor) hash(rec any) string {
+	var v any
+	switch len(c.pk) {
+	case 0:
+		v = rec
+	case 1:
+		v, _ = jsonx.Select(rec, c.pk[0])
+	default:
+		key := make([]any, len(c.pk))
+		for i, k := range c.pk {
+			key[i], _ = jsonx.Select(rec, k)
+		}
+		v = key
+	}
+	b, err := jsonx.AppendDedup(nil, v)
+	if err != nil {
+		b = fmt.Appendf(nil, "%#v", v)
+	}
+	return base64.RawStdEncoding.EncodeToString(sha3.SumSHAKE128(b, 9))
+}
+
+// boundaryHashOld is the engine's hash before it took dlt's: the SHA-256
+// (15 bytes, base64: 20 characters) of the record's key as a JSON list.
+// States stored before still hold it, and a record it finds there was
+// loaded already. (A whole float in the key is written "1.0" now, "1"
+// then, so such a record on the old boundary is loaded again once.)
+func (c *Cursor) boundaryHashOld(rec any) string {
 	var key []any
 	if len(c.pk) > 0 {
 		for _, k := range c.pk {
