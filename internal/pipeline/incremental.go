@@ -247,9 +247,8 @@ func (c *Cursor) loaded(rec any) bool {
 
 // hash is dlt's digest_dedup_value of rec's primary key (the value of a
 // one-column key, the list of a compound key's values) or, without one, of
-// the whole record: SHAKE-128, 9 bytes, base64 (12 characters). The
-// boundary hashes kept in state are then dlt's, and a pipeline's state
-// carries over between Python dlt and the engine either way.
+// the whole record: SHAKE-128, 9 bytes, base64 (12 characters), so the
+// boundary hashes kept in state are the ones dlt keeps and matches.
 func (c *Cursor) hash(rec any) string {
 	var v any
 	switch len(c.pk) {
