@@ -66,3 +66,24 @@ func TestBoundaryHashesOfOldStatesStillMatch(t *testing.T) {
 		t.Fatalf("new boundary hashes %v, want dlt's hash of the loaded record", c.newHashes)
 	}
 }
+
+// TestBoundaryHashesOfOldDltStatesStillMatch: a state written by dlt
+// before 1.29 holds 15-byte digests (digest_dedup_value(v, legacy=True) by
+// the pinned dlt, of d(5) here); a record it names is not loaded again.
+func TestBoundaryHashesOfOldDltStatesStillMatch(t *testing.T) {
+	inc := &Incremental{CursorPath: "ts"}
+	if err := inc.validate("items"); err != nil {
+		t.Fatal(err)
+	}
+	rstate := map[string]any{"incremental": map[string]any{"ts": map[string]any{"last_value": int64(10), "unique_hashes": []any{"tIXXf9wiHssyAgHEzQnu"}}}}
+	c, err := newCursor(inc, rstate, "items", []string{"id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, keep, err := c.filter(map[string]any{"id": int64(5), "ts": int64(10)}, 0); err != nil || keep {
+		t.Fatalf("the record dlt's old hash names: keep %v, %v; want it skipped", keep, err)
+	}
+	if _, keep, err := c.filter(map[string]any{"id": int64(6), "ts": int64(10)}, 1); err != nil || !keep {
+		t.Fatalf("another record on the boundary: keep %v, %v; want it loaded", keep, err)
+	}
+}

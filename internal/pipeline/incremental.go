@@ -237,12 +237,18 @@ func jsonValue(v any) any {
 	return v
 }
 
-// loaded reports whether rec is among the records stored on the boundary.
+// loaded reports whether rec is among the records stored on the boundary:
+// by dlt's hash, or in a state with 20-character hashes by the engine's
+// older one or dlt's before 1.29 (the same digest, 15 bytes long).
 func (c *Cursor) loaded(rec any) bool {
 	if slices.Contains(c.hashes, c.hash(rec)) {
 		return true
 	}
-	return c.oldHashes && slices.Contains(c.hashes, c.boundaryHashOld(rec))
+	if !c.oldHashes {
+		return false
+	}
+	legacy := base64.RawStdEncoding.EncodeToString(sha3.SumSHAKE128(c.dedupBytes(rec), 15))
+	return slices.Contains(c.hashes, legacy) || slices.Contains(c.hashes, c.boundaryHashOld(rec))
 }
 
 // hash is dlt's digest_dedup_value of rec's primary key (the value of a
@@ -250,6 +256,11 @@ func (c *Cursor) loaded(rec any) bool {
 // the whole record: SHAKE-128, 9 bytes, base64 (12 characters), so the
 // boundary hashes kept in state are the ones dlt keeps and matches.
 func (c *Cursor) hash(rec any) string {
+	return base64.RawStdEncoding.EncodeToString(sha3.SumSHAKE128(c.dedupBytes(rec), 9))
+}
+
+// dedupBytes is what dlt hashes for rec's boundary hash.
+func (c *Cursor) dedupBytes(rec any) []byte {
 	var v any
 	switch len(c.pk) {
 	case 0:
@@ -267,7 +278,7 @@ func (c *Cursor) hash(rec any) string {
 	if err != nil {
 		b = fmt.Appendf(nil, "%#v", v)
 	}
-	return base64.RawStdEncoding.EncodeToString(sha3.SumSHAKE128(b, 9))
+	return b
 }
 
 // boundaryHashOld is the engine's hash before it took dlt's: the SHA-256
