@@ -45,7 +45,7 @@ type Cursor struct {
 	start      any
 	last       any
 	hashes     []string
-	oldHashes  bool // some stored hashes are boundaryHashOld's (20 characters)
+	oldHashes  bool // some stored hashes have 20 characters (the engine's older ones, dlt's before 1.29)
 	newHashes  []string
 	pk         []string
 	resource   string
