@@ -1,6 +1,7 @@
 package jsonx
 
 import (
+	"crypto/sha3"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -22,6 +23,14 @@ import (
 // Append keeps document order and escapes for JavaScript, which is right
 // for stored JSON but not for that.
 func AppendSorted(b []byte, v any) ([]byte, error) { return appendSorted(b, v, false) }
+
+// Digest is dlt's digest128b(b, size): SHAKE-128 of b, size bytes long,
+// base64 without padding. dlt makes its row hashes, nested row keys and
+// incremental dedup hashes this way from the bytes AppendSorted and
+// AppendDedup write.
+func Digest(b []byte, size int) string {
+	return base64.RawStdEncoding.EncodeToString(sha3.SumSHAKE128(b, size))
+}
 
 // AppendDedup writes v as dlt's digest_dedup_value serializes it before
 // hashing (json.dumps with sort_keys and times as whole microseconds since

@@ -7,7 +7,6 @@ package normalize
 
 import (
 	"crypto/rand"
-	"crypto/sha3"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -57,7 +56,7 @@ func (n *Normalizer) rowHash(v any) (string, error) {
 		return "", err
 	}
 	n.hashBuf = b
-	return base64.RawStdEncoding.EncodeToString(sha3.SumSHAKE128(b, 10)), nil
+	return jsonx.Digest(b, 10), nil
 }
 
 // get reads a top-level field of a record by its normalized name.
@@ -890,7 +889,7 @@ func (n *Normalizer) nestedRowHash(parentID, table string, idx int) string {
 	b = append(b, '_')
 	b = strconv.AppendInt(b, int64(idx), 10)
 	n.hashBuf = b
-	return base64.RawStdEncoding.EncodeToString(sha3.SumSHAKE128(b, 10))
+	return jsonx.Digest(b, 10)
 }
 
 // childID is a nested row's key outside scd2 tables: FNV-128a of what

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"crypto/sha256"
-	"crypto/sha3"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -241,14 +240,11 @@ func jsonValue(v any) any {
 // by dlt's hash, or in a state with 20-character hashes by the engine's
 // older one or dlt's before 1.29 (the same digest, 15 bytes long).
 func (c *Cursor) loaded(rec any) bool {
-	if slices.Contains(c.hashes, c.hash(rec)) {
+	b := c.dedupBytes(rec)
+	if slices.Contains(c.hashes, jsonx.Digest(b, 9)) {
 		return true
 	}
-	if !c.oldHashes {
-		return false
-	}
-	legacy := base64.RawStdEncoding.EncodeToString(sha3.SumSHAKE128(c.dedupBytes(rec), 15))
-	return slices.Contains(c.hashes, legacy) || slices.Contains(c.hashes, c.boundaryHashOld(rec))
+	return c.oldHashes && (slices.Contains(c.hashes, jsonx.Digest(b, 15)) || slices.Contains(c.hashes, c.boundaryHashOld(rec)))
 }
 
 // hash is dlt's digest_dedup_value of rec's primary key (the value of a
@@ -256,7 +252,7 @@ func (c *Cursor) loaded(rec any) bool {
 // the whole record: SHAKE-128, 9 bytes, base64 (12 characters), so the
 // boundary hashes kept in state are the ones dlt keeps and matches.
 func (c *Cursor) hash(rec any) string {
-	return base64.RawStdEncoding.EncodeToString(sha3.SumSHAKE128(c.dedupBytes(rec), 9))
+	return jsonx.Digest(c.dedupBytes(rec), 9)
 }
 
 // dedupBytes is what dlt hashes for rec's boundary hash.
