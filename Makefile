@@ -34,7 +34,7 @@ FUZZ_TARGETS := internal/config:FuzzParseTOML internal/config:FuzzDecodeEnv \
 	internal/tomledit:FuzzSet internal/tomledit:FuzzDelete \
 	internal/jobs:FuzzParseManifest internal/jobs:FuzzParseTrigger internal/jobs:FuzzParseWorkerOutput \
 	internal/deploy:FuzzReadTarGz internal/deploy:FuzzExtractEntries \
-	internal/jsonx:FuzzParse internal/normalize:FuzzRecord internal/source/rest:FuzzPaginate \
+	internal/jsonx:FuzzParse internal/jsonx:FuzzAppendRaw internal/normalize:FuzzRecord internal/source/rest:FuzzPaginate \
 	internal/jobfile:FuzzParquetMatchesCSV internal/jobfile:FuzzTimeParsers \
 	internal/jobfile:FuzzReadPGCopyHeader internal/destination/postgres:FuzzPGTimeParsers \
 	internal/jsonl:FuzzReader internal/jsonx:FuzzAppendFloat

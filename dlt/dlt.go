@@ -48,7 +48,8 @@ type Contract = schema.Contract
 // LoadInfo summarises a run.
 type LoadInfo = pipeline.LoadInfo
 
-// Raw is a record given as JSON text.
+// Raw is a record given as JSON text (line breaks between tokens are fine:
+// it is written to the extract file on one line).
 type Raw = jsonx.Raw
 
 // Object is a JSON object that keeps its key order (and so column order).

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dlthub/dlthub/internal/schema"
@@ -141,4 +142,60 @@ func QueryError(err error, q string) error {
 		q = q[:400] + "…"
 	}
 	return fmt.Errorf("%w\nin: %s", err, q)
+}
+
+// NotDeleted is the SQL condition a merge keeps staged rows by: their
+// hard_delete column is not set. As in dlt, the first column with the hint
+// counts, a bool column deletes on true and a column of any other type on
+// any value (a deleted_at timestamp, an operation code), so a row is kept
+// when the column is NULL (or false). ref writes the column reference in
+// the caller's dialect and alias. A hinted column that has no type yet has
+// no values and is not in the destination: nothing is deleted, and ""
+// says so.
+func NotDeleted(t *schema.Table, ref func(column string) string) string {
+	for _, c := range t.Columns {
+		if !c.HardDelete {
+			continue
+		}
+		if c.DataType == "" {
+			return ""
+		}
+		r := ref(c.Name)
+		if c.DataType == schema.Bool {
+			return "(" + r + " IS NULL OR " + r + " = FALSE)"
+		}
+		return r + " IS NULL"
+	}
+	return ""
+}
+
+// DedupSort is the column whose order picks the record a merge keeps of
+// those that share a primary key within a load: as in dlt, the first
+// column hinted dedup_sort "asc" or "desc" (and typed, so stored); nil
+// when there is none and the last record wins.
+func DedupSort(t *schema.Table) *schema.Column {
+	for _, c := range t.Columns {
+		if (c.DedupSort == "asc" || c.DedupSort == "desc") && c.DataType != "" {
+			return c
+		}
+	}
+	return nil
+}
+
+// KeyMatch is "a.k = b.k AND …" over the key columns, quoted by quote.
+func KeyMatch(quote func(string) string, keys []string, a, b string) string {
+	conds := make([]string, len(keys))
+	for i, k := range keys {
+		conds[i] = a + "." + quote(k) + " = " + b + "." + quote(k)
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// QuoteAll is the names quoted by quote, comma-separated.
+func QuoteAll(quote func(string) string, names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = quote(n)
+	}
+	return strings.Join(q, ", ")
 }

@@ -1,8 +1,10 @@
 package jsonx
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 	"time"
@@ -12,8 +14,39 @@ import (
 // BinaryMarker starts a string that holds base64 bytes.
 const BinaryMarker = "\uF02B"
 
-// Raw is a record that is already JSON text; it is written as is.
+// Raw is a record that is already JSON text; it is written as is, on one
+// line (AppendRaw).
 type Raw []byte
+
+// AppendRaw writes JSON text to b on one line: extract files hold a record
+// per line, and JSON text from elsewhere (an API's pretty-printed body, a
+// json.RawMessage) may break lines between tokens. Those line breaks
+// become spaces; a line break inside a string is not JSON (it must be
+// written \n) and is an error. Text without line breaks, the common case,
+// is appended as is after one vectorized scan.
+func AppendRaw(b []byte, raw []byte) ([]byte, error) {
+	if bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') < 0 {
+		return append(b, raw...), nil
+	}
+	inString, escaped := false, false
+	for i, c := range raw {
+		switch {
+		case c == '\n' || c == '\r':
+			if inString {
+				return b, fmt.Errorf("a line break inside a string at byte %d (JSON writes it as \\n)", i)
+			}
+			c = ' '
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		}
+		b = append(b, c)
+	}
+	return b, nil
+}
 
 // Append writes v as JSON to b. Objects keep their key order; Go maps are
 // handed to encoding/json (sorted keys).
@@ -43,7 +76,7 @@ func Append(b []byte, v any) ([]byte, error) {
 	case json.Number:
 		return append(b, x...), nil
 	case Raw:
-		return append(b, x...), nil
+		return AppendRaw(b, x)
 	case time.Time:
 		return AppendString(b, x.UTC().Format(time.RFC3339Nano)), nil
 	case []byte:

@@ -291,13 +291,20 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 				ex.DataType = c.DataType
 			}
 			ex.PrimaryKey, ex.MergeKey = ex.PrimaryKey || c.PrimaryKey, ex.MergeKey || c.MergeKey
+			ex.HardDelete = ex.HardDelete || c.HardDelete
+			if c.DedupSort != "" {
+				ex.DedupSort = c.DedupSort
+			}
 			continue
-		}
-		if c.DataType == "" {
-			continue // hints on columns that appear later are applied then
 		}
 		cc := *c
 		cc.Nullable = !c.PrimaryKey && !c.NotNull && !c.MergeKey
+		if c.DataType == "" {
+			// A column without a type is kept with its hints, as dlt
+			// keeps it, until its first value types it (emit); it is
+			// nullable unless a hint says otherwise, as a new column.
+			cc.Nullable = !c.NotNull && !c.MergeKey
+		}
 		cc.NotNull = false
 		t.Columns = append(t.Columns, &cc)
 	}
@@ -319,7 +326,34 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 			c.MergeKey = true
 		}
 	}
+	if err := oneHinted(t); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// oneHinted refuses a table with more than one hard_delete or dedup_sort
+// column, as dlt does (SchemaCorruptedException at load): a merge would
+// have to pick one, and dlt's silently picked one would differ from ours.
+func oneHinted(t *schema.Table) error {
+	var hard, sorts []string
+	for _, c := range t.Columns {
+		if c.HardDelete {
+			hard = append(hard, c.Name)
+		}
+		if c.DedupSort != "" {
+			sorts = append(sorts, c.Name)
+		}
+	}
+	for _, h := range []struct {
+		hint string
+		cols []string
+	}{{"hard_delete", hard}, {"dedup_sort", sorts}} {
+		if len(h.cols) > 1 {
+			return fmt.Errorf("table %q: columns %s are all hinted %s, and a table takes one: keep the hint on one column", t.Name, strings.Join(h.cols, ", "), h.hint)
+		}
+	}
+	return nil
 }
 
 func maxNesting(h *Hints) int {
@@ -670,6 +704,7 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 	contract := n.Schema.Root(t).Contract
 	cols, vals := n.cols[:0], n.vals[:0]
 	newCols := n.newCol[:0]
+	moved := false // a typed hinted column is in newCols and t.Columns
 	for _, f := range fields {
 		if f.v == nil {
 			continue
@@ -703,7 +738,12 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 			if n.Frozen {
 				return false, ErrSchemaChange
 			}
-			c.DataType = typ // a hinted column without a type takes the first value's
+			// A hinted column without a type takes the first value's and,
+			// as dlt replaces an incomplete column by the complete one,
+			// moves to the end, among the row's new columns.
+			c.DataType = typ
+			newCols = append(newCols, c)
+			moved = true
 		}
 		if c == nil {
 			if n.existed[t.Name] && !isSystem(f.name) {
@@ -768,6 +808,9 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 		cols, vals = append(cols, vc), append(vals, vv)
 	}
 	if len(newCols) > 0 {
+		if moved {
+			t.Columns = slices.DeleteFunc(t.Columns, func(c *schema.Column) bool { return slices.Contains(newCols, c) })
+		}
 		t.Columns = append(t.Columns, newCols...)
 	}
 	n.cols, n.vals, n.newCol = cols, vals, newCols

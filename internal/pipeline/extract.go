@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -175,7 +176,7 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 			rc.OnKept(rec)
 		}
 		line, isRaw := rec.(jsonx.Raw) // written as is, without a copy
-		if !isRaw {
+		if !isRaw || bytes.IndexByte(line, '\n') >= 0 || bytes.IndexByte(line, '\r') >= 0 {
 			buf, err = jsonx.Append(buf[:0], rec)
 			if err != nil {
 				_ = w.Close()

@@ -73,7 +73,7 @@ const (
 // Column is one column of a table.
 type Column struct {
 	Name       string   `json:"name"`
-	DataType   DataType `json:"data_type"`
+	DataType   DataType `json:"data_type,omitempty"`
 	Nullable   bool     `json:"nullable"`
 	PrimaryKey bool     `json:"primary_key,omitempty"`
 	Unique     bool     `json:"unique,omitempty"`
@@ -155,6 +155,25 @@ func (t *Table) HasMergeKeys() bool {
 		}
 	}
 	return false
+}
+
+// Stored is the columns that exist in the destination: those with a data
+// type. A column hinted before any value arrived (a hard_delete flag that
+// was never set) stays in the schema without one, as in dlt, and is
+// created when its first value gives it a type.
+func (t *Table) Stored() []*Column {
+	for _, c := range t.Columns {
+		if c.DataType == "" {
+			cols := make([]*Column, 0, len(t.Columns))
+			for _, c := range t.Columns {
+				if c.DataType != "" {
+					cols = append(cols, c)
+				}
+			}
+			return cols
+		}
+	}
+	return t.Columns
 }
 
 // Column returns the named column or nil.

@@ -23,8 +23,9 @@ type Target struct {
 	// empty destination.
 	Options func(t *testing.T, name string) pipeline.Options
 	// Count returns the number of rows in a table of the pipeline's
-	// dataset (-1 when the table does not exist).
-	Count func(t *testing.T, p *pipeline.Pipeline, table string) int64
+	// dataset (-1 when the table does not exist), of those that where
+	// (" WHERE …" in SQL, or "") selects.
+	Count func(t *testing.T, p *pipeline.Pipeline, table, where string) int64
 	// Merge says whether the destination supports merge.
 	Merge bool
 }
@@ -69,8 +70,14 @@ func Run(t *testing.T, tg Target) {
 	}
 	expect := func(t *testing.T, p *pipeline.Pipeline, table string, want int64) {
 		t.Helper()
-		if got := tg.Count(t, p, table); got != want {
+		if got := tg.Count(t, p, table, ""); got != want {
 			t.Errorf("%s: %s has %d rows, want %d", tg.Name, table, got, want)
+		}
+	}
+	expectWhere := func(t *testing.T, p *pipeline.Pipeline, table, where string, want int64) {
+		t.Helper()
+		if got := tg.Count(t, p, table, " WHERE "+where); got != want {
+			t.Errorf("%s: %s has %d rows where %s, want %d", tg.Name, table, got, where, want)
 		}
 	}
 	t.Run("append_children_system_tables", func(t *testing.T) {
@@ -172,5 +179,39 @@ func Run(t *testing.T, tg Target) {
 		mustRun(t, h, r(issue(2, "b", "y", "z")))
 		expect(t, h, "issues", 5)
 		expect(t, h, "issues__labels", 5)
+	})
+	// Merge hints as dlt applies them: a hard_delete column of any type
+	// deletes on any value (a bool one on true), dedup_sort picks the
+	// record kept of those sharing a key, and upsert deletes the stored
+	// rows of flagged records but inserts a new key's flagged row, without
+	// its nested rows.
+	t.Run("merge_hints", func(t *testing.T) {
+		p := newPipeline(t, "hints")
+		r := func(strategy string, recs ...map[string]any) *pipeline.Resource {
+			return &pipeline.Resource{Name: "items", WriteDisposition: schema.Merge, MergeStrategy: strategy, PrimaryKey: []string{"id"},
+				Columns: []*schema.Column{{Name: "deleted_at", HardDelete: true}, {Name: "seq", DedupSort: "desc"}}, Records: records(recs...)}
+		}
+		item := func(id, seq int, v string, tags ...any) map[string]any {
+			return map[string]any{"id": int64(id), "seq": int64(seq), "v": v, "tags": tags}
+		}
+		mustRun(t, p, r("", item(1, 1, "a", "x"), item(2, 1, "b", "y", "z"), item(3, 1, "c")))
+		expect(t, p, "items", 3)
+		deleted := item(1, 2, "gone")
+		deleted["deleted_at"] = "2024-05-01T10:00:00Z"
+		mustRun(t, p, r("", deleted, item(2, 3, "b3", "w"), item(2, 2, "b2"), item(3, 1, "c")))
+		expect(t, p, "items", 2)
+		expectWhere(t, p, "items", `id = 2 AND v = 'b3'`, 1)
+		expect(t, p, "items__tags", 1)
+
+		u := newPipeline(t, "hints_upsert")
+		mustRun(t, u, r(schema.Upsert, item(1, 1, "a", "x")))
+		newDeleted := item(2, 1, "new", "q")
+		newDeleted["deleted_at"] = "2024-05-01T10:00:00Z"
+		oldDeleted := item(1, 2, "gone")
+		oldDeleted["deleted_at"] = "2024-05-01T10:00:00Z"
+		mustRun(t, u, r(schema.Upsert, newDeleted, oldDeleted))
+		expectWhere(t, u, "items", `id = 2`, 1)
+		expectWhere(t, u, "items", `id = 1`, 0)
+		expect(t, u, "items__tags", 0)
 	})
 }

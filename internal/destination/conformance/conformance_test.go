@@ -90,14 +90,14 @@ func duckdbTarget() Target {
 			dir := t.TempDir()
 			return pipeline.Options{Name: name, PipelinesDir: filepath.Join(dir, "p"), LocalDir: filepath.Join(dir, "d")}
 		},
-		Count: func(t *testing.T, p *pipeline.Pipeline, table string) int64 {
+		Count: func(t *testing.T, p *pipeline.Pipeline, table, where string) int64 {
 			path, _ := p.DatabasePath()
 			c, err := duckdb.Open(path, p.Dataset())
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer func() { _ = c.Close() }()
-			return countSQL(t, c.DB(), `SELECT count(*) FROM `+duckdb.Quote(p.Dataset())+`.`+duckdb.Quote(table))
+			return countSQL(t, c.DB(), `SELECT count(*) FROM `+duckdb.Quote(p.Dataset())+`.`+duckdb.Quote(table)+where)
 		},
 	}
 }
@@ -127,7 +127,7 @@ func filesystemTarget(format string) Target {
 			})
 			return pipeline.Options{Name: name, Destination: "filesystem", PipelinesDir: filepath.Join(dir, "p"), LocalDir: filepath.Join(dir, "d"), Resolver: r}
 		},
-		Count: func(t *testing.T, p *pipeline.Pipeline, table string) int64 {
+		Count: func(t *testing.T, p *pipeline.Pipeline, table, where string) int64 {
 			c, err := p.OpenDestination()
 			if err != nil {
 				t.Fatal(err)
@@ -143,7 +143,7 @@ func filesystemTarget(format string) Target {
 			if format == "jsonl" || strings.HasPrefix(table, "_dlt_") {
 				reader, ext = "read_json_auto", "jsonl"
 			}
-			return countSQL(t, db, `SELECT count(*) FROM `+reader+`('`+dir+`/*.`+ext+`')`)
+			return countSQL(t, db, `SELECT count(*) FROM `+reader+`('`+dir+`/*.`+ext+`')`+where)
 		},
 	}
 }
@@ -165,7 +165,7 @@ func postgresTarget() Target {
 			})
 			return pipeline.Options{Name: name, Destination: "warehouse", PipelinesDir: filepath.Join(dir, "p"), LocalDir: filepath.Join(dir, "d"), Resolver: r}
 		},
-		Count: func(t *testing.T, p *pipeline.Pipeline, table string) int64 {
+		Count: func(t *testing.T, p *pipeline.Pipeline, table, where string) int64 {
 			c, err := p.OpenDestination()
 			if err != nil {
 				t.Fatal(err)
@@ -173,7 +173,7 @@ func postgresTarget() Target {
 			defer func() { _ = c.Close() }()
 			conn := c.(interface{ Conn() *pgx.Conn }).Conn()
 			var n int64
-			err = conn.QueryRow(context.Background(), `SELECT count(*) FROM "`+p.Dataset()+`"."`+table+`"`).Scan(&n)
+			err = conn.QueryRow(context.Background(), `SELECT count(*) FROM "`+p.Dataset()+`"."`+table+`"`+where).Scan(&n)
 			if err != nil {
 				if strings.Contains(err.Error(), "does not exist") {
 					return -1

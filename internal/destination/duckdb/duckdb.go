@@ -427,9 +427,10 @@ func (c *Client) ensureTable(ctx context.Context, tx *sql.Tx, t *schema.Table) e
 	if err := rows.Close(); err != nil {
 		return err
 	}
+	cols := t.Stored()
 	if len(existing) == 0 {
-		defs := make([]string, len(t.Columns))
-		for i, col := range t.Columns {
+		defs := make([]string, len(cols))
+		for i, col := range cols {
 			defs[i] = Quote(col.Name) + " " + SQLType(col)
 			if col.Name == "_dlt_id" && !strings.HasPrefix(c.Path, "md:") {
 				// dlt's row ids are random: DuckDB's string compression
@@ -448,7 +449,7 @@ func (c *Client) ensureTable(ctx context.Context, tx *sql.Tx, t *schema.Table) e
 		}
 		return nil
 	}
-	for _, col := range t.Columns {
+	for _, col := range cols {
 		if existing[col.Name] {
 			continue
 		}
@@ -586,10 +587,8 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		}
 		if dups > 0 {
 			order := `"_dlt_pos" DESC`
-			for _, col := range t.Columns {
-				if col.DedupSort == "asc" || col.DedupSort == "desc" {
-					order = Quote(col.Name) + " " + strings.ToUpper(col.DedupSort) + ", " + order
-				}
+			if sort := destination.DedupSort(t); sort != nil {
+				order = Quote(sort.Name) + " " + strings.ToUpper(sort.DedupSort) + ", " + order
 			}
 			if err := run(`CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * EXCLUDE ("_dlt_rn") FROM (SELECT *, row_number() OVER (PARTITION BY ` +
 				quoteAll(pk) + ` ORDER BY ` + order + `) AS "_dlt_rn" FROM ` + stg + `) WHERE "_dlt_rn" = 1`); err != nil {
@@ -601,11 +600,7 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		return err
 	}
 	match := func(keys []string) string {
-		conds := make([]string, len(keys))
-		for i, k := range keys {
-			conds[i] = `s.` + Quote(k) + ` = d.` + Quote(k)
-		}
-		return `EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + strings.Join(conds, " AND ") + `)`
+		return `EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + keyMatch(keys, "s", "d") + `)`
 	}
 	var where []string
 	if len(pk) > 0 {
@@ -615,6 +610,19 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		where = append(where, match(mk))
 	}
 	cond := strings.Join(where, " OR ")
+	// dlt's upsert is a MERGE that deletes the matched rows of flagged
+	// records and inserts every unmatched one, flagged or not (without
+	// its nested rows): the flagged keys that are new are noted before
+	// the stored rows go.
+	newKeys := ""
+	if keep := destination.NotDeleted(t, func(c string) string { return `s.` + Quote(c) }); keep != "" && t.MergeStrategy == schema.Upsert && len(pk) > 0 {
+		newKeys = Quote("_dlt_new_" + t.Name)
+		if err := run(`CREATE OR REPLACE TEMP TABLE ` + newKeys + ` AS SELECT ` + quoteAll(pk) + ` FROM ` + stg + ` s WHERE NOT ` + keep +
+			` AND NOT EXISTS (SELECT 1 FROM ` + c.table(t.Name) + ` d WHERE ` + keyMatch(pk, "s", "d") + `)`); err != nil {
+			return err
+		}
+		defer func() { _, _ = tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+newKeys) }()
+	}
 	children := p.Schema.Children(t.Name)
 	for _, ch := range children {
 		if len(ch.Columns) == 0 || ch.Column(schema.ColRootID) == nil {
@@ -627,13 +635,15 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 	if err := run(`DELETE FROM ` + c.table(t.Name) + ` d WHERE ` + cond); err != nil {
 		return err
 	}
-	hard := ""
-	for _, col := range t.Columns {
-		if col.HardDelete {
-			hard = ` WHERE ` + Quote(col.Name) + ` IS NOT TRUE`
+	hard, rootHard := "", ""
+	if keep := destination.NotDeleted(t, Quote); keep != "" {
+		hard = ` WHERE ` + keep
+		rootHard = hard
+		if newKeys != "" {
+			rootHard += ` OR EXISTS (SELECT 1 FROM ` + newKeys + ` n WHERE ` + keyMatch(pk, "n", "s") + `)`
 		}
 	}
-	if err := run(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT * FROM ` + stg + hard); err != nil {
+	if err := run(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT * FROM ` + stg + ` s` + rootHard); err != nil {
 		return err
 	}
 	for _, ch := range children {
@@ -682,11 +692,7 @@ func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		}
 	}
 	if len(mk) > 0 {
-		conds := make([]string, len(mk))
-		for i, k := range mk {
-			conds[i] = `s.` + Quote(k) + ` = d.` + Quote(k)
-		}
-		scope = ` AND EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + strings.Join(conds, " AND ") + `)`
+		scope = ` AND EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + keyMatch(mk, "s", "d") + `)`
 	}
 	if err := run(`UPDATE ` + c.table(t.Name) + ` d SET ` + to + ` = (SELECT max(` + from + `) FROM ` + stg + `) WHERE d.` + to + ` IS NULL AND d.` + id +
 		` NOT IN (SELECT ` + id + ` FROM ` + stg + `)` + scope); err != nil {
@@ -717,13 +723,9 @@ func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Packag
 	return run(`DROP TABLE ` + stg)
 }
 
-func quoteAll(names []string) string {
-	q := slices.Clone(names)
-	for i := range q {
-		q[i] = Quote(q[i])
-	}
-	return strings.Join(q, ", ")
-}
+func quoteAll(names []string) string { return destination.QuoteAll(Quote, names) }
+
+func keyMatch(keys []string, a, b string) string { return destination.KeyMatch(Quote, keys, a, b) }
 
 // stateRowID is the state row's _dlt_id.
 func stateRowID(s *destination.StateRow) string {

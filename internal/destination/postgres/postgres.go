@@ -298,9 +298,10 @@ func (c *Client) ensureTable(ctx context.Context, tx pgx.Tx, t *schema.Table) er
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	cols := t.Stored()
 	if len(existing) == 0 {
-		defs := make([]string, len(t.Columns))
-		for i, col := range t.Columns {
+		defs := make([]string, len(cols))
+		for i, col := range cols {
 			defs[i] = Quote(col.Name) + " " + SQLType(col)
 			if !col.Nullable {
 				defs[i] += " NOT NULL"
@@ -311,7 +312,7 @@ func (c *Client) ensureTable(ctx context.Context, tx pgx.Tx, t *schema.Table) er
 		}
 		return nil
 	}
-	for _, col := range t.Columns {
+	for _, col := range cols {
 		if existing[col.Name] {
 			continue
 		}
@@ -569,8 +570,9 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 		return err
 	}
 	id := Quote(schema.ColID)
-	cols := make([]string, len(t.Columns))
-	for i, col := range t.Columns {
+	stored := t.Stored()
+	cols := make([]string, len(stored))
+	for i, col := range stored {
 		cols[i] = Quote(col.Name)
 	}
 	colList := strings.Join(cols, ", ")
@@ -585,11 +587,7 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 			}
 		}
 		if len(mk) > 0 {
-			conds := make([]string, len(mk))
-			for i, k := range mk {
-				conds[i] = `s.` + Quote(k) + ` = d.` + Quote(k)
-			}
-			scope = ` AND EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + strings.Join(conds, " AND ") + `)`
+			scope = ` AND EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + keyMatch(mk, "s", "d") + `)`
 		}
 		steps := []string{
 			`UPDATE ` + c.table(t.Name) + ` d SET ` + to + ` = (SELECT max(` + from + `) FROM ` + stg + `) WHERE d.` + to + ` IS NULL AND NOT EXISTS (SELECT 1 FROM ` + stg + ` n WHERE n.` + id + ` = d.` + id + `)` + scope,
@@ -601,7 +599,7 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 				return err
 			}
 		}
-		return c.loadChildren(ctx, tx, p, children, stg, true, run)
+		return c.loadChildren(ctx, tx, p, children, stg, true, "", run)
 	}
 	var pk, mk []string
 	for _, col := range t.Columns {
@@ -613,11 +611,7 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 		}
 	}
 	match := func(keys []string) string {
-		conds := make([]string, len(keys))
-		for i, k := range keys {
-			conds[i] = `s.` + Quote(k) + ` = d.` + Quote(k)
-		}
-		return `EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + strings.Join(conds, " AND ") + `)`
+		return `EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + keyMatch(keys, "s", "d") + `)`
 	}
 	var where []string
 	if len(pk) > 0 {
@@ -627,6 +621,18 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 		where = append(where, match(mk))
 	}
 	cond := strings.Join(where, " OR ")
+	// dlt's upsert is a MERGE that deletes the matched rows of flagged
+	// records and inserts every unmatched one, flagged or not (without
+	// its nested rows): the flagged keys that are new are noted before
+	// the stored rows go.
+	newKeys := ""
+	if keep := destination.NotDeleted(t, func(c string) string { return `s.` + Quote(c) }); keep != "" && t.MergeStrategy == schema.Upsert && len(pk) > 0 {
+		newKeys = c.staging("_dlt_new_" + t.Name)
+		if err := run(`DROP TABLE IF EXISTS ` + newKeys + `; CREATE TABLE ` + newKeys + ` AS SELECT ` + quoteAll(pk) + ` FROM ` + stg + ` s WHERE NOT ` + keep +
+			` AND NOT EXISTS (SELECT 1 FROM ` + c.table(t.Name) + ` d WHERE ` + keyMatch(pk, "s", "d") + `)`); err != nil {
+			return err
+		}
+	}
 	for _, ch := range children {
 		if len(ch.Columns) == 0 || ch.Column(schema.ColRootID) == nil {
 			continue
@@ -638,35 +644,45 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 	if err := run(`DELETE FROM ` + c.table(t.Name) + ` d WHERE ` + cond); err != nil {
 		return err
 	}
-	// Keep the last row per primary key.
+	// Keep one row per primary key: the first by the dedup_sort column,
+	// else the last.
 	if len(pk) > 0 {
-		pq := make([]string, len(pk))
-		for i, k := range pk {
-			pq[i] = Quote(k)
+		keys := quoteAll(pk)
+		order := keys + `, "_dlt_pos" DESC`
+		if sort := destination.DedupSort(t); sort != nil {
+			order = keys + `, ` + Quote(sort.Name) + ` ` + strings.ToUpper(sort.DedupSort) + `, "_dlt_pos" DESC`
 		}
-		keys := strings.Join(pq, ", ")
-		if err := run(`DELETE FROM ` + stg + ` WHERE "_dlt_pos" NOT IN (SELECT DISTINCT ON (` + keys + `) "_dlt_pos" FROM ` + stg + ` ORDER BY ` + keys + `, "_dlt_pos" DESC)`); err != nil {
+		if err := run(`DELETE FROM ` + stg + ` WHERE "_dlt_pos" NOT IN (SELECT DISTINCT ON (` + keys + `) "_dlt_pos" FROM ` + stg + ` ORDER BY ` + order + `)`); err != nil {
 			return err
 		}
 	}
-	for _, col := range t.Columns {
-		if col.HardDelete {
-			if err := run(`DELETE FROM ` + stg + ` WHERE ` + Quote(col.Name) + ` IS TRUE`); err != nil {
-				return err
-			}
+	hard, rootHard := "", ""
+	if keep := destination.NotDeleted(t, Quote); keep != "" {
+		hard = ` WHERE ` + keep
+		rootHard = hard
+		if newKeys != "" {
+			rootHard += ` OR EXISTS (SELECT 1 FROM ` + newKeys + ` n WHERE ` + keyMatch(pk, "n", "s") + `)`
 		}
 	}
-	if err := run(`INSERT INTO ` + c.table(t.Name) + ` (` + colList + `) SELECT ` + colList + ` FROM ` + stg); err != nil {
+	if err := run(`INSERT INTO ` + c.table(t.Name) + ` (` + colList + `) SELECT ` + colList + ` FROM ` + stg + ` s` + rootHard); err != nil {
 		return err
 	}
-	return c.loadChildren(ctx, tx, p, children, stg, false, run)
+	if newKeys != "" {
+		if err := run(`DROP TABLE ` + newKeys); err != nil {
+			return err
+		}
+	}
+	return c.loadChildren(ctx, tx, p, children, stg, false, hard, run)
 }
 
 // loadChildren loads the nested tables of a merged root: the rows of the
 // root's staged records, or for scd2 (byKey) the rows whose key is not
 // stored yet, as dlt does (their keys derive from the version's row hash,
 // so an unchanged version's rows are there already).
-func (c *Client) loadChildren(ctx context.Context, tx pgx.Tx, p *destination.Package, children []*schema.Table, stg string, byKey bool, run func(string) error) error {
+//
+// keep (" WHERE …" or "") selects the staged records whose nested rows
+// are loaded: not those a hard_delete column flags.
+func (c *Client) loadChildren(ctx context.Context, tx pgx.Tx, p *destination.Package, children []*schema.Table, stg string, byKey bool, keep string, run func(string) error) error {
 	for _, ch := range children {
 		files := p.Files[ch.Name]
 		if len(files) == 0 {
@@ -679,7 +695,7 @@ func (c *Client) loadChildren(ctx context.Context, tx pgx.Tx, p *destination.Pac
 		if err := c.copyInto(ctx, tx, ch, cst, files); err != nil {
 			return err
 		}
-		cond := `s.` + Quote(schema.ColRootID) + ` IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + stg + `)`
+		cond := `s.` + Quote(schema.ColRootID) + ` IN (SELECT ` + Quote(schema.ColID) + ` FROM ` + stg + keep + `)`
 		if byKey {
 			// NOT EXISTS, not NOT IN: PostgreSQL makes it an anti join,
 			// where NOT IN over more keys than work_mem holds is
@@ -692,3 +708,7 @@ func (c *Client) loadChildren(ctx context.Context, tx pgx.Tx, p *destination.Pac
 	}
 	return run(`DROP TABLE ` + stg)
 }
+
+func quoteAll(names []string) string { return destination.QuoteAll(Quote, names) }
+
+func keyMatch(keys []string, a, b string) string { return destination.KeyMatch(Quote, keys, a, b) }
