@@ -33,6 +33,21 @@ type Case struct {
 	Hints map[string]json.RawMessage `json:"hints,omitempty"`
 	// Why documents what the case checks (dlt's test it comes from).
 	Why string `json:"why,omitempty"`
+	// KeepDB has the driver keep the case's DuckDB file (NAME.duckdb next
+	// to its dump), for the engine to load on from where dlt stopped.
+	KeepDB bool `json:"keep_db,omitempty"`
+	// Pipeline names the pipeline (and so its schema) when it is not
+	// c_NAME: a handover continues another case's pipeline.
+	Pipeline string `json:"pipeline,omitempty"`
+}
+
+// PipelineName is the pipeline the case runs as (driver.py names dlt's
+// the same way).
+func (c Case) PipelineName() string {
+	if c.Pipeline != "" {
+		return c.Pipeline
+	}
+	return "c_" + c.Name
 }
 
 // TableName is the case's table before normalization.

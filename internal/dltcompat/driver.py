@@ -4,7 +4,8 @@ Usage: python driver.py CASES.json OUT_DIR
 
 CASES.json is a list of cases: {"name", "table", "loads": [[record, ...], ...],
 "hints": {...}}. Each case runs as its own pipeline into a DuckDB file
-(dataset "data"); every load is one pipeline.run. Then OUT_DIR/NAME.json
+(dataset "data"); every load is one pipeline.run. A case with "keep_db"
+leaves its DuckDB file as OUT_DIR/NAME.duckdb. Then OUT_DIR/NAME.json
 gets what the Go side compares (dump()): the newest stored schema, and per
 table its columns with their DuckDB types and its rows, values in the
 canonical form of value(), and "export": the schema document as
@@ -20,6 +21,7 @@ import datetime
 import decimal
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -90,10 +92,11 @@ def run_case(case, out_dir, pipelines_dir):
             kwargs[key] = hints[key]
     db = os.path.join(pipelines_dir, name + ".duckdb")
     pipeline = dlt.pipeline(
-        pipeline_name="c_" + name,
+        pipeline_name=case.get("pipeline") or "c_" + name,
         destination=dlt.destinations.duckdb(db),
         dataset_name="data",
-        pipelines_dir=pipelines_dir,
+        # a working dir per case: a handover case runs another case's pipeline
+        pipelines_dir=os.path.join(pipelines_dir, name),
     )
     try:
         for records in case["loads"]:
@@ -110,6 +113,8 @@ def run_case(case, out_dir, pipelines_dir):
         result["export"] = pipeline.default_schema.to_dict(remove_defaults=True)
     with open(os.path.join(out_dir, name + ".json"), "w") as f:
         json.dump(result, f)
+    if case.get("keep_db") and os.path.exists(db):
+        shutil.copyfile(db, os.path.join(out_dir, name + ".duckdb"))
 
 
 def main():

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"math"
 	"math/big"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -23,6 +24,18 @@ import (
 // RunEngine runs a case through this engine into a DuckDB file under dir
 // and returns what it stored, in the form driver.py dumps dlt's.
 func RunEngine(ctx context.Context, c Case, dir string) (*Result, error) {
+	return runEngine(ctx, c, dir, "")
+}
+
+// ContinueEngine runs a case's loads through this engine into a copy of
+// the DuckDB file another run left (dlt's, of the case's first loads):
+// the engine finds its schema and state there, as a user moving a
+// pipeline from Python dlt to the engine has them, and loads on.
+func ContinueEngine(ctx context.Context, c Case, from, dir string) (*Result, error) {
+	return runEngine(ctx, c, dir, from)
+}
+
+func runEngine(ctx context.Context, c Case, dir, from string) (*Result, error) {
 	res, err := resource(c)
 	if err != nil {
 		return nil, fmt.Errorf("case %s: hints: %w", c.Name, err)
@@ -30,6 +43,22 @@ func RunEngine(ctx context.Context, c Case, dir string) (*Result, error) {
 	p, err := openPipeline(c, dir)
 	if err != nil {
 		return nil, err
+	}
+	if from != "" {
+		db, err := p.DatabasePath()
+		if err != nil {
+			return nil, err
+		}
+		b, err := os.ReadFile(from)
+		if err != nil {
+			return nil, fmt.Errorf("case %s: %w", c.Name, err)
+		}
+		if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(db, b, 0o644); err != nil {
+			return nil, fmt.Errorf("case %s: %w", c.Name, err)
+		}
 	}
 	for _, load := range c.Loads {
 		recs := make([]any, len(load))
@@ -73,7 +102,7 @@ func RunEngine(ctx context.Context, c Case, dir string) (*Result, error) {
 // openPipeline opens the case's pipeline under dir, as RunEngine runs it
 // (driver.py names dlt's the same way: pipeline c_NAME, dataset data).
 func openPipeline(c Case, dir string) (*pipeline.Pipeline, error) {
-	p, err := pipeline.New(pipeline.Options{Name: "c_" + c.Name, Destination: "duckdb", Dataset: "data",
+	p, err := pipeline.New(pipeline.Options{Name: c.PipelineName(), Destination: "duckdb", Dataset: "data",
 		PipelinesDir: filepath.Join(dir, "pipelines"), LocalDir: dir})
 	if err != nil {
 		return nil, fmt.Errorf("case %s: open pipeline: %w", c.Name, err)

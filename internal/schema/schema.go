@@ -255,6 +255,19 @@ func unmarshalOrdered[T any](raw json.RawMessage) ([]*T, error) {
 	return out, nil
 }
 
+// UnmarshalJSON reads a column as dlt writes it: one without "nullable"
+// is nullable, dlt's default (its stored schemas leave the key out of
+// columns made from hints, such as a hard_delete flag).
+func (c *Column) UnmarshalJSON(data []byte) error {
+	type plain Column // the same fields, without this method
+	p := plain{Nullable: true}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	*c = Column(p)
+	return nil
+}
+
 // UnmarshalJSON reads columns in document order.
 func (t *Table) UnmarshalJSON(data []byte) error {
 	var tj tableJSON
