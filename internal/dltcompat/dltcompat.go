@@ -39,6 +39,10 @@ type Case struct {
 	// Pipeline names the pipeline (and so its schema) when it is not
 	// c_NAME: a handover continues another case's pipeline.
 	Pipeline string `json:"pipeline,omitempty"`
+	// FromDB is a DuckDB file the driver copies into place before the
+	// first load: dlt then continues from the dataset, schema and state
+	// that another run (the engine's) stored there.
+	FromDB string `json:"from_db,omitempty"`
 }
 
 // PipelineName is the pipeline the case runs as (driver.py names dlt's

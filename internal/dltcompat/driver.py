@@ -5,7 +5,9 @@ Usage: python driver.py CASES.json OUT_DIR
 CASES.json is a list of cases: {"name", "table", "loads": [[record, ...], ...],
 "hints": {...}}. Each case runs as its own pipeline into a DuckDB file
 (dataset "data"); every load is one pipeline.run. A case with "keep_db"
-leaves its DuckDB file as OUT_DIR/NAME.duckdb. Then OUT_DIR/NAME.json
+leaves its DuckDB file as OUT_DIR/NAME.duckdb; one with "from_db" starts
+from a copy of that DuckDB file (dlt restores the pipeline's schema and
+state from it, as a user's new machine does). Then OUT_DIR/NAME.json
 gets what the Go side compares (dump()): the newest stored schema, and per
 table its columns with their DuckDB types and its rows, values in the
 canonical form of value(), and "export": the schema document as
@@ -91,6 +93,8 @@ def run_case(case, out_dir, pipelines_dir):
         if key in hints:
             kwargs[key] = hints[key]
     db = os.path.join(pipelines_dir, name + ".duckdb")
+    if case.get("from_db"):
+        shutil.copyfile(case["from_db"], db)
     pipeline = dlt.pipeline(
         pipeline_name=case.get("pipeline") or "c_" + name,
         destination=dlt.destinations.duckdb(db),

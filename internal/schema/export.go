@@ -45,6 +45,17 @@ func (s *Schema) Export() (*jsonx.Object, error) {
 	return doc, nil
 }
 
+// StoredJSON is the schema document a destination stores in _dlt_version,
+// as dlt stores it: with the system tables, in dlt's order, which dlt's
+// loader requires when it reads the schema back (a pipeline moved from the
+// engine to Python dlt restores it from there). Reading drops them again.
+func (s *Schema) StoredJSON() ([]byte, error) {
+	sys := systemTables()
+	c := *s
+	c.Tables = append(append(sys[:2:2], s.Tables...), sys[2])
+	return json.Marshal(&c)
+}
+
 // exportTable is a table without its own name and its columns' names.
 func exportTable(t *Table) (*jsonx.Object, error) {
 	b, err := json.Marshal(t)

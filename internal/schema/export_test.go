@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/dlthub/dlthub/internal/jsonx"
 )
 
 // The export is dlt's layout without names under their keys, with the
@@ -100,5 +102,45 @@ func TestStoredRoundTrip(t *testing.T) {
 	b, _ := json.Marshal(c.Table("b"))
 	if !strings.Contains(string(b), `"schema_contract":{"columns":"freeze"}`) {
 		t.Errorf("a table contract became %s", b)
+	}
+}
+
+// The document a destination stores has what dlt's loader requires when it
+// restores the schema (a pipeline moved from the engine to dlt): the
+// system tables first (_dlt_pipeline_state last) and previous_hashes even
+// when empty. Reading it back gives the same schema, without them.
+func TestStoredJSONIsWhatDltReads(t *testing.T) {
+	s := New("gh")
+	s.AddTable(&Table{Name: "issues", Columns: []*Column{{Name: "id", DataType: Bigint}, {Name: "deleted", HardDelete: true, Nullable: true}}})
+	s.Bump()
+	b, err := s.StoredJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonx.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := v.(*jsonx.Object)
+	if ph, ok := o.Get("previous_hashes"); !ok || ph == nil {
+		t.Errorf("previous_hashes: %v (dlt raises KeyError without it)", ph)
+	}
+	tv, _ := o.Get("tables")
+	tables := tv.(*jsonx.Object)
+	if got := strings.Join(tables.Keys, ","); got != "_dlt_version,_dlt_loads,issues,_dlt_pipeline_state" {
+		t.Errorf("tables %s", got)
+	}
+	cv, _ := tables.Get("issues")
+	cols, _ := cv.(*jsonx.Object).Get("columns")
+	del, _ := cols.(*jsonx.Object).Get("deleted")
+	if _, typed := del.(*jsonx.Object).Get("data_type"); typed {
+		t.Errorf("a column without a type is written with one: %v", del)
+	}
+	back := &Schema{}
+	if err := json.Unmarshal(b, back); err != nil {
+		t.Fatal(err)
+	}
+	if back.ContentHash() != s.ContentHash() || len(back.Tables) != 1 {
+		t.Errorf("read back with %d tables, hash %s, want 1 and %s", len(back.Tables), back.ContentHash(), s.ContentHash())
 	}
 }

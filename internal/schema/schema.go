@@ -295,7 +295,7 @@ type schemaJSON struct {
 	Name           string          `json:"name"`
 	Version        int             `json:"version"`
 	VersionHash    string          `json:"version_hash"`
-	PreviousHashes []string        `json:"previous_hashes,omitempty"`
+	PreviousHashes []string        `json:"previous_hashes"` // dlt reads the key, also when empty
 	EngineVersion  int             `json:"engine_version"`
 	Tables         json.RawMessage `json:"tables"`
 	Settings       settingsJSON    `json:"settings"`
@@ -420,8 +420,12 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	prev := s.PreviousHashes
+	if prev == nil {
+		prev = []string{}
+	}
 	return json.Marshal(schemaJSON{
-		Name: s.Name, Version: s.Version, VersionHash: s.VersionHash, PreviousHashes: s.PreviousHashes,
+		Name: s.Name, Version: s.Version, VersionHash: s.VersionHash, PreviousHashes: prev,
 		EngineVersion: s.EngineVersion, Tables: tables,
 		Settings:    defaultSettings(),
 		Normalizers: normalizersJSON{Names: "snake_case", JSON: jsonNormalizerJSON{Module: "dlt.common.normalizers.json.relational", Config: s.normalizerConfig()}},
@@ -494,7 +498,12 @@ func (s *Schema) UnmarshalJSON(data []byte) error {
 	}
 	*s = Schema{Name: sj.Name, Version: sj.Version, VersionHash: sj.VersionHash, PreviousHashes: sj.PreviousHashes, EngineVersion: sj.EngineVersion}
 	tables, err := unmarshalOrdered[Table](sj.Tables)
-	s.Tables = tables
+	// dlt's system tables (in every schema dlt stores, and in those the
+	// destinations store: StoredJSON) are not part of the model: each
+	// destination makes them itself.
+	s.Tables = slices.DeleteFunc(tables, func(t *Table) bool {
+		return t.Name == VersionTable || t.Name == LoadsTable || t.Name == StateTable
+	})
 	return err
 }
 

@@ -468,7 +468,7 @@ func (c *Client) storeSchema(ctx context.Context, tx *sql.Tx, s *schema.Schema) 
 	if n > 0 {
 		return nil
 	}
-	b, err := json.Marshal(s)
+	b, err := s.StoredJSON()
 	if err != nil {
 		return err
 	}

@@ -138,7 +138,7 @@ func (c *Client) Load(ctx context.Context, p *destination.Package) error {
 		}
 	}
 	now := time.Now().UTC()
-	sj, err := json.Marshal(p.Schema)
+	sj, err := p.Schema.StoredJSON()
 	if err != nil {
 		return err
 	}

@@ -479,7 +479,7 @@ func (c *Client) storeSchema(ctx context.Context, tx pgx.Tx, s *schema.Schema) e
 	if n > 0 {
 		return nil
 	}
-	b, err := json.Marshal(s)
+	b, err := s.StoredJSON()
 	if err != nil {
 		return err
 	}
