@@ -254,6 +254,7 @@ func keyRows(r *Result) map[string]map[string]string {
 	}
 	names := tableNames(r.Tables, false)
 	sort.SliceStable(names, func(i, j int) bool { return depth(names[i]) < depth(names[j]) })
+	sig := subtrees(r, names, parent)
 	keyOf := map[string]string{} // _dlt_id → position key
 	out := map[string]map[string]string{}
 	for _, n := range names {
@@ -264,6 +265,8 @@ func keyRows(r *Result) map[string]map[string]string {
 		}
 		rows := map[string]string{}
 		seen := map[string]int{}
+		type entry struct{ key, values, id, sig string }
+		var entries []entry
 		for _, row := range t.Rows {
 			get := func(name string) any {
 				if i, ok := col[name]; ok {
@@ -303,18 +306,81 @@ func keyRows(r *Result) map[string]map[string]string {
 			} else {
 				key = n + values
 			}
+			id, _ := get("_dlt_id").(string)
+			entries = append(entries, entry{key, values, id, sig[id]})
+		}
+		// Rows with the same key (root rows of equal values) are told
+		// apart by number in the order of their nested rows' content,
+		// not the order a SELECT returned them in, which need not be
+		// the records' order.
+		sort.SliceStable(entries, func(i, j int) bool {
+			if entries[i].key != entries[j].key {
+				return entries[i].key < entries[j].key
+			}
+			return entries[i].sig < entries[j].sig
+		})
+		for _, e := range entries {
+			key := e.key
 			seen[key]++
 			if seen[key] > 1 {
 				key += "#" + strconv.Itoa(seen[key])
 			}
-			if id, ok := get("_dlt_id").(string); ok {
-				keyOf[id] = key
+			if e.id != "" {
+				keyOf[e.id] = key
 			}
-			rows[key] = values
+			rows[key] = e.values
 		}
 		out[n] = rows
 	}
 	return out
+}
+
+// subtrees is, per _dlt_id, the content of its nested rows (their tables,
+// list positions and values, recursively, ids and load ids left out), to
+// order rows that are otherwise equal.
+func subtrees(r *Result, names []string, parent map[string]string) map[string]string {
+	sig := map[string]string{}
+	for i := len(names) - 1; i >= 0; i-- { // the deepest tables first
+		n := names[i]
+		t := r.Tables[n]
+		if parent[n] == "" {
+			continue
+		}
+		pi, ii := -1, -1
+		for j, c := range t.Columns {
+			switch c[0] {
+			case "_dlt_parent_id":
+				pi = j
+			case "_dlt_id":
+				ii = j
+			}
+		}
+		if pi < 0 {
+			continue
+		}
+		children := map[string][]string{}
+		for _, row := range t.Rows {
+			var parts []string
+			for j, c := range t.Columns {
+				switch c[0] {
+				case "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_load_id":
+					continue
+				}
+				parts = append(parts, c[0]+"="+canonical(row[j]))
+			}
+			id := ""
+			if ii >= 0 {
+				id = fmt.Sprint(row[ii])
+			}
+			p := fmt.Sprint(row[pi])
+			children[p] = append(children[p], n+"{"+strings.Join(parts, ",")+"}"+sig[id])
+		}
+		for p, list := range children {
+			sort.Strings(list)
+			sig[p] += "[" + strings.Join(list, ";") + "]"
+		}
+	}
+	return sig
 }
 
 // ordinals numbers the distinct values of the named columns across all

@@ -89,7 +89,7 @@ def run_case(case, out_dir, pipelines_dir):
     name = case["name"]
     hints = case.get("hints") or {}
     kwargs = {"name": case.get("table") or "items"}
-    for key in ("write_disposition", "primary_key", "merge_key", "columns", "max_table_nesting", "schema_contract"):
+    for key in ("write_disposition", "primary_key", "merge_key", "columns", "max_table_nesting", "schema_contract", "incremental"):
         if key in hints:
             kwargs[key] = hints[key]
     db = os.path.join(pipelines_dir, name + ".duckdb")

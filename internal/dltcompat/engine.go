@@ -150,11 +150,52 @@ func resource(c Case) (*pipeline.Resource, error) {
 				return nil, err
 			}
 			r.Columns = cols
+		case "incremental":
+			inc, err := incremental(raw)
+			if err != nil {
+				return nil, fmt.Errorf("incremental: %w", err)
+			}
+			r.Incremental = inc
 		default:
 			return nil, fmt.Errorf("unknown hint %s", key)
 		}
 	}
 	return r, nil
+}
+
+// incremental reads dlt.resource's incremental argument in its dict form
+// (dlt's TIncrementalConfig).
+func incremental(raw json.RawMessage) (*pipeline.Incremental, error) {
+	var cfg struct {
+		CursorPath           string          `json:"cursor_path"`
+		InitialValue         json.RawMessage `json:"initial_value"`
+		EndValue             json.RawMessage `json:"end_value"`
+		LastValueFunc        string          `json:"last_value_func"`
+		PrimaryKey           any             `json:"primary_key"`
+		Lag                  float64         `json:"lag"`
+		OnCursorValueMissing string          `json:"on_cursor_value_missing"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	inc := &pipeline.Incremental{CursorPath: cfg.CursorPath, LastValueFunc: cfg.LastValueFunc, PrimaryKey: names(cfg.PrimaryKey),
+		Lag: cfg.Lag, OnCursorValueMissing: cfg.OnCursorValueMissing}
+	for _, v := range []struct {
+		raw json.RawMessage
+		to  *any
+	}{{cfg.InitialValue, &inc.InitialValue}, {cfg.EndValue, &inc.EndValue}} {
+		if len(v.raw) == 0 {
+			continue
+		}
+		x, err := jsonx.Parse(v.raw)
+		if err != nil {
+			return nil, err
+		}
+		*v.to = x
+	}
+	return inc, nil
 }
 
 func names(v any) []string {

@@ -154,8 +154,9 @@ func TestParquetReadsLikeCSV(t *testing.T) {
 		{"", math.Copysign(0, -1), false, int64(-9223372036854775808), "2024-01-01 10:00:00.1234567+05:30", "0001-01-01", "24:00:00", "", []any{int64(1), "two"}, "-1e3", "0.005", "0", ""},
 		{"x\ny,\"z\"é😀", 1e300, nil, int64(0), "1999-12-31T23:59", "9999-12-31", "00:00:00.000001", nil, "a string in json", " 7 ", "-0.005", "-1", nil},
 		{nil, nil, nil, nil, "2024-06-01T12:00:00-02", nil, nil, nil, nil, nil, nil, nil, nil},
-		// Timestamps DuckDB's CSV reader cannot parse were NULL; they stay so.
-		{"bad ts", nil, nil, nil, "2024-02-30T00:00:00Z", nil, nil, nil, nil, nil, nil, nil, nil},
+		// A zone after HH:MM, which DuckDB reads since 2.0. (A day its
+		// month does not have never gets here: schema.IsISOTimestamp
+		// leaves such text as text, as dlt does.)
 		{"zone without seconds", nil, nil, nil, "2024-01-01T10:00Z", nil, nil, nil, nil, nil, nil, nil, nil},
 	}
 	pq, csv := writeBoth(t, tbl, rows)
@@ -180,8 +181,7 @@ func TestParquetReadsLikeCSV(t *testing.T) {
 		`dec2="12345678.13"`, // DuckDB's rounding
 		`tm="24:00:00"`,
 		`n=NULL`,
-		`txt="bad ts" dbl=NULL flag=NULL n=NULL ts=NULL`,
-		`txt="zone without seconds" dbl=NULL flag=NULL n=NULL ts=NULL`,
+		`txt="zone without seconds" dbl=NULL flag=NULL n=NULL ts="2024-01-01 10:00:00+00"`,
 	} {
 		if !strings.Contains(all, s) {
 			t.Errorf("want %s in\n%s", s, all)

@@ -6,8 +6,8 @@ package jobfile
 // Parquet column holds the number instead, so these functions read the text
 // exactly as DuckDB's cast does, errors included (FuzzTimeParsers holds them
 // to DuckDB): fractions truncated to microseconds, no zone read as UTC,
-// offsets of up to 99 hours and 99 minutes, a zone only after the seconds,
-// days checked against their month, lowercase z refused.
+// offsets of up to 99 hours and 99 minutes, a zone also after HH:MM (since
+// DuckDB 2.0), days checked against their month, lowercase z refused.
 
 // The range of DuckDB's timestamps, in microseconds since the epoch
 // (math.MaxInt64 is infinity).
@@ -26,10 +26,8 @@ func ParseTimestamp(s string) (int64, bool) {
 	if !ok || len(rest) < 6 || rest[0] != 'T' && rest[0] != ' ' {
 		return 0, false
 	}
-	clock := rest[1:]
-	us, rest, ok := parseClock(clock, false)
-	if !ok || len(clock) > 5 && clock[5] != ':' {
-		// DuckDB takes a zone only after the seconds.
+	us, rest, ok := parseClock(rest[1:], false)
+	if !ok {
 		return 0, false
 	}
 	off, ok := parseOffset(rest)

@@ -292,6 +292,7 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 			}
 			ex.PrimaryKey, ex.MergeKey = ex.PrimaryKey || c.PrimaryKey, ex.MergeKey || c.MergeKey
 			ex.HardDelete = ex.HardDelete || c.HardDelete
+			ex.Incremental = ex.Incremental || c.Incremental
 			if c.DedupSort != "" {
 				ex.DedupSort = c.DedupSort
 			}
@@ -863,7 +864,7 @@ func newColumn(name string, typ schema.DataType, h *Hints, isRoot bool) *schema.
 			if hc.Name == name {
 				c.PrimaryKey = c.PrimaryKey || hc.PrimaryKey
 				c.MergeKey = c.MergeKey || hc.MergeKey
-				c.HardDelete, c.DedupSort = hc.HardDelete, hc.DedupSort
+				c.HardDelete, c.DedupSort, c.Incremental = hc.HardDelete, hc.DedupSort, hc.Incremental
 			}
 		}
 		for _, hc := range h.Columns {

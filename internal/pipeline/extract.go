@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dlthub/dlthub/internal/jsonx"
@@ -116,6 +118,18 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 		}
 		rm.Columns = append(rm.Columns, &cc)
 	}
+	if r.Incremental != nil {
+		// As dlt, hint the cursor column when the path is one field.
+		if field, ok := simpleField(r.Incremental.CursorPath); ok {
+			name := p.normColumn(field)
+			i := slices.IndexFunc(rm.Columns, func(c *schema.Column) bool { return c.Name == name })
+			if i < 0 {
+				rm.Columns = append(rm.Columns, &schema.Column{Name: name, Nullable: true})
+				i = len(rm.Columns) - 1
+			}
+			rm.Columns[i].Incremental = true
+		}
+	}
 	switch r.WriteDisposition {
 	case "", schema.Append, schema.Replace, schema.Merge:
 	default:
@@ -206,6 +220,16 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 		rc.Incremental.save(rstate)
 	}
 	return rm, nil
+}
+
+// simpleField is the field a cursor path names when it is one top-level
+// field ("updated_at", "$.updated_at"), as dlt's extract_simple_field_name.
+func simpleField(path string) (string, bool) {
+	path = strings.TrimPrefix(path, "$.")
+	if path == "" || strings.ContainsAny(path, ".[]*$'\"") {
+		return "", false
+	}
+	return path, true
 }
 
 func (p *Pipeline) normColumn(name string) string {

@@ -21,11 +21,53 @@ func IsISOTimestamp(s string) bool {
 	if !isoTimestampShape(s) {
 		return false
 	}
+	y, _ := strconv.Atoi(s[0:4])
 	mo, _ := strconv.Atoi(s[5:7])
 	d, _ := strconv.Atoi(s[8:10])
 	h, _ := strconv.Atoi(s[11:13])
 	mi, _ := strconv.Atoi(s[14:16])
-	return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59
+	if y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 {
+		return false
+	}
+	// What dlt's parser (pendulum) refuses of the shape, so dlt keeps the
+	// text: second 60, a lowercase z, an offset past 24 hours. A day the
+	// month does not have was detected here and written as NULL by the
+	// Parquet job files (DuckDB cannot read it either).
+	rest := s[16:]
+	if len(rest) >= 3 && rest[0] == ':' {
+		if sec, _ := strconv.Atoi(rest[1:3]); sec > 59 {
+			return false
+		}
+	}
+	if strings.HasSuffix(s, "z") {
+		return false
+	}
+	if k := strings.IndexAny(rest, "+-"); k >= 0 {
+		zone := strings.ReplaceAll(rest[k+1:], ":", "")
+		oh, _ := strconv.Atoi(zone[:2])
+		om := 0
+		if len(zone) == 4 {
+			om, _ = strconv.Atoi(zone[2:])
+		}
+		if oh > 24 || oh == 24 && om > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// daysInMonth is the number of days of month m (1-12) of year y.
+func daysInMonth(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // isoTimestampShape is dlt's default "iso_timestamp" detection, the

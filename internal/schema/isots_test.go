@@ -45,3 +45,23 @@ func TestISOTimestampShapeMatchesRegexp(t *testing.T) {
 		}
 	}
 }
+
+// What dlt 1.31.0's is_iso_timestamp answers for text of the ISO shape
+// that its parser refuses (or takes): a timestamp the engine detects and
+// dlt does not is stored differently, and one whose day the month lacks
+// was written as NULL by the Parquet job files.
+func TestISOTimestampAsDltDetects(t *testing.T) {
+	for s, want := range map[string]bool{
+		"2024-02-30T00:00:00Z": false, "2023-02-29T10:00:00Z": false, "2024-02-29T10:00:00Z": true,
+		"2024-04-31T10:00:00": false, "2024-01-01T10:00:60Z": false, "2024-01-01T10:00Z": true,
+		"2024-01-01T24:00:00": false, "2024-01-01T10:00:00+25:00": false, "2024-01-01T10:00:00+24:00": true,
+		"2024-01-01T10:00:00+24:01": false, "2024-01-01T10:00:00-24:00": true, "2024-01-01T10:00:00+23:59": true,
+		"2024-01-01T10:00:00z": false, "2024-01-01T10:00:00+0530": true, "2024-01-01T10:00:00+05": true,
+		"0000-01-01T10:00:00": false, "0001-01-01T10:00:00": true, "2024-01-01T10:00:00+05:60": true,
+		"1900-02-29T10:00:00": false, "2000-02-29T10:00:00": true,
+	} {
+		if got := IsISOTimestamp(s); got != want {
+			t.Errorf("%q: %v, dlt %v", s, got, want)
+		}
+	}
+}

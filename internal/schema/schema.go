@@ -92,6 +92,9 @@ type Column struct {
 	ValidFrom  bool   `json:"x-valid-from,omitempty"`
 	ValidTo    bool   `json:"x-valid-to,omitempty"`
 	DedupSort  string `json:"dedup_sort,omitempty"`
+	// Incremental marks an incremental's cursor column, as dlt does when
+	// the cursor path is a plain field name.
+	Incremental bool `json:"incremental,omitempty"`
 	// Description is the column's documentation (a resource's column hint,
 	// or dlt's text for the system tables' columns).
 	Description string `json:"description,omitempty"`
