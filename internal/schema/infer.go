@@ -43,11 +43,10 @@ func IsISOTimestamp(s string) bool {
 		return false
 	}
 	if k := strings.IndexAny(rest, "+-"); k >= 0 {
-		zone := strings.ReplaceAll(rest[k+1:], ":", "")
-		oh, _ := strconv.Atoi(zone[:2])
-		om := 0
-		if len(zone) == 4 {
-			om, _ = strconv.Atoi(zone[2:])
+		z := rest[k+1:] // HH, HHMM or HH:MM: the shape checked the digits
+		oh, om := int(z[0]-'0')*10+int(z[1]-'0'), 0
+		if len(z) > 2 {
+			om = int(z[len(z)-2]-'0')*10 + int(z[len(z)-1]-'0')
 		}
 		if oh > 24 || oh == 24 && om > 0 {
 			return false
