@@ -199,3 +199,35 @@ func QuoteAll(quote func(string) string, names []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// NewFlaggedKeys is the query of the primary keys of staged records (alias
+// s) that a hard_delete column flags and target (alias d) does not hold:
+// dlt's upsert is a MERGE that deletes the matched rows of flagged records
+// and inserts every unmatched one, flagged or not (without its nested
+// rows), so a merge that deletes stored rows first notes these before.
+// "" when t is no upsert with a primary key and a hard_delete column.
+func NewFlaggedKeys(t *schema.Table, quote func(string) string, pk []string, staged, target string) string {
+	keep := NotDeleted(t, func(c string) string { return "s." + quote(c) })
+	if keep == "" || t.MergeStrategy != schema.Upsert || len(pk) == 0 {
+		return ""
+	}
+	return "SELECT " + QuoteAll(quote, pk) + " FROM " + staged + " s WHERE NOT " + keep +
+		" AND NOT EXISTS (SELECT 1 FROM " + target + " d WHERE " + KeyMatch(quote, pk, "s", "d") + ")"
+}
+
+// HardDeleteFilters are the " WHERE …" clauses (or "") a merge inserts
+// staged rows by (alias s): nested is for the nested rows' records, those
+// not flagged deleted; root adds the keys in newKeys (NewFlaggedKeys'
+// rows, when not "").
+func HardDeleteFilters(t *schema.Table, quote func(string) string, pk []string, newKeys string) (nested, root string) {
+	keep := NotDeleted(t, quote)
+	if keep == "" {
+		return "", ""
+	}
+	nested = " WHERE " + keep
+	root = nested
+	if newKeys != "" {
+		root += " OR EXISTS (SELECT 1 FROM " + newKeys + " n WHERE " + KeyMatch(quote, pk, "n", "s") + ")"
+	}
+	return nested, root
+}

@@ -116,14 +116,7 @@ func TestMatchesDlt(t *testing.T) {
 			if want.Error != "" {
 				t.Skip("dlt refused the case")
 			}
-			d := Compare(want, got)
-			why, listed := diffs[b.Name]
-			switch {
-			case listed && len(d) == 0:
-				t.Errorf("matches dlt now: remove it from testdata/differences.json (%s)", why)
-			case !listed && len(d) > 0:
-				t.Errorf("dlt loading on from the engine's first load differs from dlt loading all:\n  %s", strings.Join(d, "\n  "))
-			}
+			expectSame(t, Compare(want, got), diffs, b.Name, "dlt loading on from the engine's first load")
 		})
 	}
 	for _, h := range handovers {
@@ -143,14 +136,7 @@ func TestMatchesDlt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := Compare(want, got)
-			why, listed := diffs[h.Name]
-			switch {
-			case listed && len(d) == 0:
-				t.Errorf("matches dlt now: remove it from testdata/differences.json (%s)", why)
-			case !listed && len(d) > 0:
-				t.Errorf("loading on from dlt's first load differs from dlt loading all:\n  %s", strings.Join(d, "\n  "))
-			}
+			expectSame(t, Compare(want, got), diffs, h.Name, "loading on from dlt's first load")
 		})
 	}
 	for _, c := range cases {
@@ -177,6 +163,20 @@ func TestMatchesDlt(t *testing.T) {
 				t.Errorf("listed for %q, but its exported schema differs too:\n  %s", why, strings.Join(ed, "\n  "))
 			}
 		})
+	}
+}
+
+// expectSame fails a handed-over case whose differences d from dlt loading
+// all its loads are not listed in testdata/differences.json, or that is
+// listed and matches.
+func expectSame(t *testing.T, d []string, diffs map[string]string, name, what string) {
+	t.Helper()
+	why, listed := diffs[name]
+	switch {
+	case listed && len(d) == 0:
+		t.Errorf("matches dlt now: remove it from testdata/differences.json (%s)", why)
+	case !listed && len(d) > 0:
+		t.Errorf("%s differs from dlt loading all:\n  %s", what, strings.Join(d, "\n  "))
 	}
 }
 

@@ -610,15 +610,10 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		where = append(where, match(mk))
 	}
 	cond := strings.Join(where, " OR ")
-	// dlt's upsert is a MERGE that deletes the matched rows of flagged
-	// records and inserts every unmatched one, flagged or not (without
-	// its nested rows): the flagged keys that are new are noted before
-	// the stored rows go.
-	newKeys := ""
-	if keep := destination.NotDeleted(t, func(c string) string { return `s.` + Quote(c) }); keep != "" && t.MergeStrategy == schema.Upsert && len(pk) > 0 {
+	newKeys := "" // upsert: flagged records' keys that are new (destination.NewFlaggedKeys)
+	if q := destination.NewFlaggedKeys(t, Quote, pk, stg, c.table(t.Name)); q != "" {
 		newKeys = Quote("_dlt_new_" + t.Name)
-		if err := run(`CREATE OR REPLACE TEMP TABLE ` + newKeys + ` AS SELECT ` + quoteAll(pk) + ` FROM ` + stg + ` s WHERE NOT ` + keep +
-			` AND NOT EXISTS (SELECT 1 FROM ` + c.table(t.Name) + ` d WHERE ` + keyMatch(pk, "s", "d") + `)`); err != nil {
+		if err := run(`CREATE OR REPLACE TEMP TABLE ` + newKeys + ` AS ` + q); err != nil {
 			return err
 		}
 		defer func() { _, _ = tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+newKeys) }()
@@ -635,14 +630,7 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 	if err := run(`DELETE FROM ` + c.table(t.Name) + ` d WHERE ` + cond); err != nil {
 		return err
 	}
-	hard, rootHard := "", ""
-	if keep := destination.NotDeleted(t, Quote); keep != "" {
-		hard = ` WHERE ` + keep
-		rootHard = hard
-		if newKeys != "" {
-			rootHard += ` OR EXISTS (SELECT 1 FROM ` + newKeys + ` n WHERE ` + keyMatch(pk, "n", "s") + `)`
-		}
-	}
+	hard, rootHard := destination.HardDeleteFilters(t, Quote, pk, newKeys)
 	if err := run(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT * FROM ` + stg + ` s` + rootHard); err != nil {
 		return err
 	}

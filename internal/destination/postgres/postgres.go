@@ -621,15 +621,10 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 		where = append(where, match(mk))
 	}
 	cond := strings.Join(where, " OR ")
-	// dlt's upsert is a MERGE that deletes the matched rows of flagged
-	// records and inserts every unmatched one, flagged or not (without
-	// its nested rows): the flagged keys that are new are noted before
-	// the stored rows go.
-	newKeys := ""
-	if keep := destination.NotDeleted(t, func(c string) string { return `s.` + Quote(c) }); keep != "" && t.MergeStrategy == schema.Upsert && len(pk) > 0 {
+	newKeys := "" // upsert: flagged records' keys that are new (destination.NewFlaggedKeys)
+	if q := destination.NewFlaggedKeys(t, Quote, pk, stg, c.table(t.Name)); q != "" {
 		newKeys = c.staging("_dlt_new_" + t.Name)
-		if err := run(`DROP TABLE IF EXISTS ` + newKeys + `; CREATE TABLE ` + newKeys + ` AS SELECT ` + quoteAll(pk) + ` FROM ` + stg + ` s WHERE NOT ` + keep +
-			` AND NOT EXISTS (SELECT 1 FROM ` + c.table(t.Name) + ` d WHERE ` + keyMatch(pk, "s", "d") + `)`); err != nil {
+		if err := run(`DROP TABLE IF EXISTS ` + newKeys + `; CREATE TABLE ` + newKeys + ` AS ` + q); err != nil {
 			return err
 		}
 	}
@@ -656,14 +651,7 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 			return err
 		}
 	}
-	hard, rootHard := "", ""
-	if keep := destination.NotDeleted(t, Quote); keep != "" {
-		hard = ` WHERE ` + keep
-		rootHard = hard
-		if newKeys != "" {
-			rootHard += ` OR EXISTS (SELECT 1 FROM ` + newKeys + ` n WHERE ` + keyMatch(pk, "n", "s") + `)`
-		}
-	}
+	hard, rootHard := destination.HardDeleteFilters(t, Quote, pk, newKeys)
 	if err := run(`INSERT INTO ` + c.table(t.Name) + ` (` + colList + `) SELECT ` + colList + ` FROM ` + stg + ` s` + rootHard); err != nil {
 		return err
 	}
