@@ -234,6 +234,9 @@ type FileWriter struct {
 	done chan error
 	// synced is the result of the sync that Finish started.
 	synced chan error
+	// direct: the file is open with O_DIRECT (CreateDirect), so every
+	// buffer but the last is written full.
+	direct bool
 	Rows   int64
 	Bytes  int64
 }
@@ -246,10 +249,15 @@ func Create(path string) (*FileWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &FileWriter{f: f, path: path, buf: make([]byte, 0, fileBufSize), full: make(chan []byte), free: make(chan []byte, 2), done: make(chan error, 1)}
-	w.free <- make([]byte, 0, fileBufSize)
+	return newFileWriter(f, path, make([]byte, 0, fileBufSize), make([]byte, 0, fileBufSize)), nil
+}
+
+// newFileWriter writes f through two buffers, buf first.
+func newFileWriter(f *os.File, path string, buf, spare []byte) *FileWriter {
+	w := &FileWriter{f: f, path: path, buf: buf, full: make(chan []byte), free: make(chan []byte, 2), done: make(chan error, 1)}
+	w.free <- spare
 	go w.loop()
-	return w, nil
+	return w
 }
 
 // Path is the file's path.
@@ -260,11 +268,15 @@ func (w *FileWriter) loop() {
 	var written, flushed int64
 	for b := range w.full {
 		if err == nil {
-			_, err = w.f.Write(b)
+			if w.direct {
+				err = w.writeDirect(b, written)
+			} else {
+				_, err = w.f.Write(b)
+			}
 			written += int64(len(b))
 		}
 		w.free <- b[:0]
-		if err == nil && written-flushed >= flushAfter {
+		if err == nil && !w.direct && written-flushed >= flushAfter {
 			// Start writing back what is written so far without waiting
 			// for it, as PostgreSQL's backend_flush_after and RocksDB's
 			// bytes_per_sync do: dirty pages then never pile up into
@@ -283,6 +295,17 @@ const flushAfter = 32 << 20
 // WriteLine writes one line (the newline is added).
 func (w *FileWriter) WriteLine(b []byte) error {
 	w.Rows++
+	if w.direct {
+		// Lines run across buffers: a direct write must be whole blocks.
+		_, _ = w.Write(b)
+		if len(w.buf) == cap(w.buf) {
+			w.full <- w.buf
+			w.buf = <-w.free
+		}
+		w.buf = append(w.buf, '\n')
+		w.Bytes++
+		return nil
+	}
 	w.Bytes += int64(len(b)) + 1
 	if len(w.buf)+len(b)+1 > cap(w.buf) && len(w.buf) > 0 {
 		w.full <- w.buf

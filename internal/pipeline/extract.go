@@ -150,7 +150,7 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 	if r.MergeStrategy != "" && r.WriteDisposition != schema.Merge {
 		return rm, fmt.Errorf("resource %q: merge strategy %q needs write_disposition merge", r.Name, r.MergeStrategy)
 	}
-	w, err := loadpackage.Create(filepath.Join(dir, rm.File))
+	w, err := loadpackage.CreateDirect(filepath.Join(dir, rm.File))
 	if err != nil {
 		return rm, fmt.Errorf("extract %q: %w", r.Name, err)
 	}

@@ -421,16 +421,12 @@ type parsedBatch struct {
 // flight.
 func parseFile(path string, sp span, resource string, base int64, out chan<- parsedBatch, stop <-chan struct{}) {
 	defer close(out)
-	f, err := os.Open(path)
+	src, err := loadpackage.OpenSequential(path, sp.start, sp.end)
 	if err != nil {
 		out <- parsedBatch{err: fmt.Errorf("normalize %q: %w", resource, err)}
 		return
 	}
-	defer func() { _ = f.Close() }()
-	var src io.Reader = f
-	if sp.end >= 0 {
-		src = io.NewSectionReader(f, sp.start, sp.end-sp.start)
-	}
+	defer func() { _ = src.Close() }()
 	rd := jsonl.NewReader(src, 0)
 	var jp jsonx.Parser
 	const batchSize = 512
