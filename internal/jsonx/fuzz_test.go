@@ -70,8 +70,8 @@ func normInt(s string) string {
 	return s
 }
 
-// FuzzParse holds for any bytes: Parse never accepts what is not JSON, and
-// refuses valid JSON only for numbers out of float64 range; on valid UTF-8
+// FuzzParse holds for any bytes: Parse never accepts what is not JSON or
+// not UTF-8, and refuses valid JSON only for numbers out of float64 range;
 // it decodes what encoding/json decodes; a *SyntaxError points inside the
 // input; writing a value back with Append gives JSON that parses to the
 // same written form from the second writing on (a fixed point); and a reused Parser, shared or not,
@@ -95,13 +95,18 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &se) || se.Offset < 0 || se.Offset > len(b) {
 				t.Fatalf("error without an offset in the input: %v", err)
 			}
-			if valid && se.Msg != errRange.Error() && !strings.Contains(se.Msg, "nested too deeply") {
+			// encoding/json's Valid does not check UTF-8; RFC 8259 and
+			// this parser do.
+			if valid && utf8.Valid(b) && se.Msg != errRange.Error() && !strings.Contains(se.Msg, "nested too deeply") {
 				t.Fatalf("valid JSON refused: %v", err)
 			}
 			return
 		}
 		if !valid {
 			t.Fatalf("accepted invalid JSON %q as %#v", b, v)
+		}
+		if !utf8.Valid(b) {
+			t.Fatalf("accepted text that is not UTF-8 %q as %#v", b, v)
 		}
 		if utf8.Valid(b) {
 			d := json.NewDecoder(bytes.NewReader(b))
@@ -125,7 +130,6 @@ func FuzzParse(f *testing.F) {
 		}
 		out2, _ := Append(nil, v2)
 		// The second writing is the fixed point: the first may turn
-		// invalid UTF-8 into \ufffd escapes (read back as U+FFFD) and
 		// whole floats such as -0.0 or 1e1 into integers.
 		v3, err := Parse(out2)
 		if err != nil {

@@ -406,12 +406,25 @@ func (p *parser) str() (string, error) {
 	// Fast path: no escapes. Eight bytes at a time while none of them is
 	// a quote, a backslash or a control character (most of a record's
 	// bytes are in long strings), then byte by byte.
-	for p.i+8 <= len(p.b) && specialMask(binary.LittleEndian.Uint64(p.b[p.i:])) == 0 {
+	// The bytes are OR-ed together on the way: a string with any byte
+	// of 0x80 or above must be valid UTF-8 (RFC 8259; DuckDB and
+	// PostgreSQL refuse anything else at load, after the package is
+	// normalized, and every later run would stop on it).
+	var seen uint64
+	for p.i+8 <= len(p.b) {
+		w := binary.LittleEndian.Uint64(p.b[p.i:])
+		if specialMask(w) != 0 {
+			break
+		}
+		seen |= w
 		p.i += 8
 	}
 	for p.i < len(p.b) {
 		c := p.b[p.i]
 		if c == '"' {
+			if seen&highBits != 0 && !utf8.Valid(p.b[start:p.i]) {
+				return "", p.badUTF8(start)
+			}
 			var s string
 			if p.alias && p.i > start {
 				// The caller keeps the input alive and unchanged for as
@@ -429,6 +442,7 @@ func (p *parser) str() (string, error) {
 		if c < 0x20 {
 			return "", p.errf("control character in string")
 		}
+		seen |= uint64(c)
 		p.i++
 	}
 	p.buf = append(p.buf[:0], p.b[start:p.i]...)
@@ -436,11 +450,16 @@ func (p *parser) str() (string, error) {
 		c := p.b[p.i]
 		switch {
 		case c == '"':
+			// Escapes append valid UTF-8; the raw bytes may not be.
+			if seen&highBits != 0 && !utf8.Valid(p.buf) {
+				return "", p.badUTF8(start)
+			}
 			p.i++
 			return string(p.buf), nil
 		case c < 0x20:
 			return "", p.errf("control character in string")
 		case c != '\\':
+			seen |= uint64(c)
 			p.buf = append(p.buf, c)
 			p.i++
 			continue
@@ -496,6 +515,25 @@ func (p *parser) str() (string, error) {
 		p.i++
 	}
 	return "", p.errf("unterminated string")
+}
+
+// highBits are the top bits of a word's bytes: set in a byte of 0x80 or
+// above, which starts or continues a multi-byte UTF-8 sequence.
+const highBits = 0x8080808080808080
+
+// badUTF8 is the error for the string starting at start (after its
+// quote) and ending before p.i: it points at the first byte that is not
+// UTF-8.
+func (p *parser) badUTF8(start int) error {
+	at := start
+	for at < p.i {
+		r, size := utf8.DecodeRune(p.b[at:p.i])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		at += size
+	}
+	return &SyntaxError{Offset: at, Msg: "a string is not valid UTF-8 (JSON text must be UTF-8: convert the source, e.g. with iconv)"}
 }
 
 // specialMask marks (high bit of the byte) the bytes of w that are '"',

@@ -2,6 +2,7 @@ package jsonx
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -208,6 +209,49 @@ func TestParserSharesKeys(t *testing.T) {
 		}
 		if len(keys) != len(std) {
 			t.Errorf("%s: keys %q", d, keys)
+		}
+	}
+}
+
+// JSON text must be UTF-8 (RFC 8259): a string with other bytes is an
+// error pointing at the first of them, in values and keys, with and
+// without escapes around it, shared or copied; UTF-8 of every length
+// passes unchanged.
+func TestStringsMustBeUTF8(t *testing.T) {
+	good := map[string]string{
+		`"é"`: "é",
+		`"日本語のテキスト、長めの文字列です"`:                 "日本語のテキスト、長めの文字列です",
+		`"😀 and \n then ü"`:                   "😀 and \n then ü",
+		`"\u00e9 é"`:                          "é é",
+		`"` + strings.Repeat("ab", 20) + `ß"`: strings.Repeat("ab", 20) + "ß",
+	}
+	for in, want := range good {
+		for _, shared := range []bool{false, true} {
+			var ps Parser
+			parse := ps.Parse
+			if shared {
+				parse = ps.ParseShared
+			}
+			v, err := parse([]byte(in))
+			if err != nil || v != want {
+				t.Errorf("%s (shared %v) = %q, %v; want %q", in, shared, v, err, want)
+			}
+		}
+	}
+	bad := map[string]int{
+		"\"x\xff\"": 2,
+		"\"" + strings.Repeat("a", 17) + "\xc3\"": 18, // a sequence cut short
+		"\"\\n\xe9t\xe9\"":                        3,  // Latin-1 after an escape
+		"{\"k\xe9\": 1}":                          3,  // a key
+		"[\"ok\", \"\xed\xa0\x80\"]":              8,  // an encoded surrogate
+		"\"\xc0\xaf\"":                            1,  // an overlong '/'
+	}
+	for in, at := range bad {
+		var ps Parser
+		_, err := ps.ParseShared([]byte(in))
+		var se *SyntaxError
+		if !errors.As(err, &se) || !strings.Contains(se.Msg, "not valid UTF-8") || se.Offset != at {
+			t.Errorf("%q: err = %v, want one about UTF-8 at byte %d", in, err, at)
 		}
 	}
 }

@@ -36,3 +36,26 @@ func TestRawRecordsWithLineBreaks(t *testing.T) {
 		t.Fatalf("a raw line break in a string: %v", err)
 	}
 }
+
+// JSON text that is not UTF-8 (a Latin-1 export, a cut multi-byte
+// character) fails the run naming the resource, record and byte, and
+// nothing of the package is loaded. It used to be normalized into job
+// files that DuckDB refused at load, and every later run stopped on the
+// same pending package.
+func TestRecordsThatAreNotUTF8(t *testing.T) {
+	p := newTestPipeline(t, "utf8")
+	_, err := p.Run(context.Background(), &Resource{Name: "items", Records: records(jsonx.Raw(`{"a": "ok"}`), jsonx.Raw("{\"a\": \"caf\xe9\"}"))})
+	if err == nil || !strings.Contains(err.Error(), `resource "items" record 1: invalid JSON at byte 10: a string is not valid UTF-8`) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := p.Run(context.Background(), &Resource{Name: "items", Records: records(jsonx.Raw(`{"a": "café"}`))}); err != nil {
+		t.Fatalf("the next run: %v", err)
+	}
+	db := openDB(t, p)
+	if n := count(t, db, `SELECT count(*) FROM utf8_dataset.items WHERE a = 'café'`); n != 1 {
+		t.Errorf("the next run's record: %d rows", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM utf8_dataset.items`); n != 1 {
+		t.Errorf("items: %d rows, want only the next run's", n)
+	}
+}
