@@ -28,6 +28,7 @@ and drop resources from their destinations.`,
 		newLocalPipelineSQLCmd(f),
 		newLocalPipelineDropCmd(f),
 		newLocalPipelineFailedJobsCmd(f),
+		newLocalPipelineDropPendingCmd(f),
 		newLocalPipelineLoadPackageCmd(f),
 	)
 	return cmd

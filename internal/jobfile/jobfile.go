@@ -18,13 +18,16 @@
 package jobfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
+	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/schema"
 )
 
@@ -125,6 +128,16 @@ func (w *Writer) Bytes() int64 {
 
 // WriteRow writes one row of table t: vals[i] is the value of cols[i].
 func (w *Writer) WriteRow(t *schema.Table, cols []*schema.Column, vals []any) error {
+	if w.format == PGCopy {
+		// PostgreSQL's text and jsonb cannot hold NUL; its COPY would
+		// refuse the whole file at load, after the package is
+		// normalized, and every later run would stop on it.
+		for i, v := range vals {
+			if hasNUL(v) {
+				return &schema.ValueError{Table: t.Name, Column: cols[i].Name, Detail: `PostgreSQL cannot store the NUL character (\u0000) in text or JSON: remove it in the resource before loading (e.g. replace "\x00" with "" in a map step)`}
+			}
+		}
+	}
 	w.rows++
 	f := w.files[t.Name]
 	if f != nil {
@@ -338,4 +351,36 @@ func (l *layout) positions(cols []*schema.Column) ([]int, bool) {
 	}
 	l.lastRepeats = seen < len(l.lastPos)
 	return l.lastPos, true
+}
+
+// hasNUL reports whether v holds the NUL character: a string, or a
+// nested value whose JSON text has the escape \u0000.
+func hasNUL(v any) bool {
+	switch x := v.(type) {
+	case nil, bool, int64, float64:
+		return false
+	case string:
+		return strings.IndexByte(x, 0) >= 0
+	}
+	j, err := jsonx.Append(nil, v)
+	if err != nil {
+		return false // the job file's writer reports it
+	}
+	for i := 0; ; {
+		k := bytes.Index(j[i:], []byte(`\u0000`))
+		if k < 0 {
+			return false
+		}
+		at := i + k
+		// An escape when an odd number of backslashes ends at, not
+		// "\\u0000" (a backslash, then the text u0000).
+		n := 0
+		for at-n >= 0 && j[at-n] == '\\' {
+			n++
+		}
+		if n%2 == 1 {
+			return true
+		}
+		i = at + 1
+	}
 }

@@ -367,6 +367,17 @@ func maxNesting(h *Hints) int {
 // Record normalizes one record of resource h. index is its position in the
 // resource, for error messages.
 func (n *Normalizer) Record(h *Hints, index int64, rec any) error {
+	err := n.page(h, index, rec)
+	if ve := (*schema.ValueError)(nil); errors.As(err, &ve) {
+		// A value the destination cannot store (from Out): the record's
+		// place, so that the user can find it.
+		return &RecordError{Resource: h.Resource, Index: index, Msg: err.Error()}
+	}
+	return err
+}
+
+// page normalizes a record, or each record of a page.
+func (n *Normalizer) page(h *Hints, index int64, rec any) error {
 	if page, ok := rec.([]any); ok {
 		// A list is a page of records, as in dlt's resources.
 		for _, r := range page {

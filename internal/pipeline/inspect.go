@@ -194,3 +194,27 @@ func (p *Pipeline) Resources(s *schema.Schema) []string {
 	}
 	return out
 }
+
+// DropPendingPackages deletes the load packages that were extracted or
+// normalized but not loaded (a package whose load keeps failing among
+// them), as dlt's `dlt pipeline NAME drop-pending-packages` does, and
+// returns their load ids, oldest first. Their records are not loaded and
+// the state they carry (incremental cursors) is not kept: the state moves
+// only when a package loads. Columns they added stay in the local schema;
+// the destination gets them when a later load has them.
+func (p *Pipeline) DropPendingPackages() ([]string, error) {
+	var dropped []string
+	for _, stage := range []string{loadpackage.ExtractedDir, loadpackage.NormalizedDir} {
+		ids, err := p.store.List(stage)
+		if err != nil {
+			return dropped, err
+		}
+		for _, id := range ids {
+			if err := p.store.Discard(stage, id); err != nil {
+				return dropped, fmt.Errorf("drop package %s: %w", id, err)
+			}
+			dropped = append(dropped, id)
+		}
+	}
+	return dropped, nil
+}

@@ -431,7 +431,7 @@ func (p *Pipeline) finishPending(ctx context.Context, client destination.Client,
 	}
 	for _, id := range extracted {
 		if err := p.normalizeAndLoad(ctx, client, id, info); err != nil {
-			return fmt.Errorf("finish pending package %s: %w", id, err)
+			return p.pendingError(id, err)
 		}
 	}
 	normalized, err := p.store.List(loadpackage.NormalizedDir)
@@ -443,10 +443,25 @@ func (p *Pipeline) finishPending(ctx context.Context, client destination.Client,
 		err := p.load(ctx, client, id, nil, info)
 		info.Load += time.Since(t0)
 		if err != nil {
-			return fmt.Errorf("finish pending package %s: %w", id, err)
+			return p.pendingError(id, err)
 		}
 	}
 	return nil
+}
+
+// pendingError is the error of a pending package that did not load: every
+// run tries it first, so the user is told how to drop it.
+func (p *Pipeline) pendingError(id string, err error) error {
+	var de *DataError
+	if errors.As(err, &de) || ctxErr(err) {
+		return fmt.Errorf("finish pending package %s: %w", id, err)
+	}
+	return fmt.Errorf("finish pending package %s: %w (every run retries it first; if the destination will never take it, `dlthub local pipeline drop-pending-packages %s` drops it and its state)", id, err, p.opts.Name)
+}
+
+// ctxErr reports a cancelled or timed-out run.
+func ctxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func (p *Pipeline) normalizeAndLoad(ctx context.Context, client destination.Client, loadID string, info *LoadInfo) error {

@@ -139,3 +139,15 @@ func (e *ContractError) Error() string {
 	}
 	return fmt.Sprintf("schema contract violation: %s is frozen: table %q: %s", e.Entity, e.Table, e.Detail)
 }
+
+// ValueError is a value the destination cannot store (PostgreSQL's text
+// cannot hold NUL). It is bad data: a retry would meet it again, so the
+// package that holds it is dropped, as for malformed JSON.
+type ValueError struct {
+	Table, Column string
+	Detail        string
+}
+
+func (e *ValueError) Error() string {
+	return fmt.Sprintf("table %q column %q: %s", e.Table, e.Column, e.Detail)
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
 	"github.com/dlthub/dlthub/internal/pgtest"
 	"github.com/dlthub/dlthub/internal/pipeline"
+	"github.com/dlthub/dlthub/internal/schema"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
@@ -248,5 +249,41 @@ func TestPostgresEarlyLoadKeepsTheTables(t *testing.T) {
 		if early[table] != want {
 			t.Errorf("%s loaded early:\n%s\nloaded at the end:\n%s", table, early[table], want)
 		}
+	}
+}
+
+// PostgreSQL's text and jsonb cannot hold NUL (valid JSON: "\u0000"). A
+// record with one fails the run naming resource, record, table and
+// column, before anything is loaded, and the next run loads; it used to
+// be written into the job file, which COPY refused at load, and every
+// later run stopped on that pending package. DuckDB stores NUL.
+func TestPostgresRefusesNULBeforeLoading(t *testing.T) {
+	for _, tc := range []struct {
+		name, column string
+		rec          map[string]any
+	}{
+		{"text", "a", map[string]any{"id": int64(2), "a": "x\x00y"}},
+		{"json", "doc", map[string]any{"id": int64(2), "doc": []any{map[string]any{"k": "v\x00"}}}},
+		{"json_key", "doc", map[string]any{"id": int64(2), "doc": map[string]any{"k\x00": "v"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := postgresTarget()
+			p, err := pipeline.New(tg.Options(t, "nul_"+tc.name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := func(recs ...map[string]any) *pipeline.Resource {
+				return &pipeline.Resource{Name: "items", Records: records(recs...), Columns: []*schema.Column{{Name: "doc", DataType: schema.JSON, Nullable: true}}}
+			}
+			_, err = p.Run(context.Background(), res(map[string]any{"id": int64(1), "a": "ok"}, tc.rec))
+			want := `resource "items" record 1: table "items" column "` + tc.column + `": PostgreSQL cannot store the NUL character`
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err = %v, want %q", err, want)
+			}
+			mustRun(t, p, res(map[string]any{"id": int64(3), "a": "next"}))
+			if n := tg.Count(t, p, "items", ""); n != 1 {
+				t.Errorf("items: %d rows, want the next run's only", n)
+			}
+		})
 	}
 }
