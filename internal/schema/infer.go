@@ -260,14 +260,25 @@ func Coerce(v any, from, to DataType) (any, bool) {
 				return s, true
 			}
 		case Bigint, Double:
+			// Seconds since the epoch, within dlt's range (Python's
+			// datetime: years 1 to 9999); dlt keeps others in a variant
+			// column, and destinations cannot store most of them.
 			f := toFloat(v)
+			if !(f >= minUnixSeconds && f < maxUnixSeconds) {
+				return nil, false
+			}
 			sec, frac := math.Modf(f)
 			return time.Unix(int64(sec), int64(frac*1e9)).UTC().Format(time.RFC3339Nano), true
 		}
 	case Date:
 		switch from {
 		case Text:
-			if s := strings.TrimSpace(v.(string)); isoDate.MatchString(s) {
+			s := v.(string)
+			if len(s) == 8 && digitsOnly(s) {
+				// ISO 8601's basic form, which dlt (pendulum) reads too.
+				s = s[0:4] + "-" + s[4:6] + "-" + s[6:8]
+			}
+			if isCalendarDate(s) {
 				return s, true
 			}
 		case Timestamp:
@@ -280,7 +291,7 @@ func Coerce(v any, from, to DataType) (any, bool) {
 		}
 	case Time:
 		if from == Text {
-			if s := strings.TrimSpace(v.(string)); isoTime.MatchString(s) {
+			if s := v.(string); isoTime.MatchString(s) && validClock(s) {
 				return s, true
 			}
 		}
@@ -294,6 +305,49 @@ func Coerce(v any, from, to DataType) (any, bool) {
 		return toPlain(v), true
 	}
 	return nil, false
+}
+
+// The epoch seconds of 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z.
+const (
+	minUnixSeconds = -62135596800
+	maxUnixSeconds = 253402300800
+)
+
+// isCalendarDate reports whether s is YYYY-MM-DD, a day that exists, in
+// years 1 to 9999: what dlt coerces to a date from this form (other text
+// goes to a variant column). PostgreSQL refused the rest at load, and
+// every later run stopped on the package; DuckDB's job files refused
+// them while normalizing, with the same effect.
+func isCalendarDate(s string) bool {
+	if !isoDate.MatchString(s) {
+		return false
+	}
+	y, _ := strconv.Atoi(s[0:4])
+	m, _ := strconv.Atoi(s[5:7])
+	d, _ := strconv.Atoi(s[8:10])
+	return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m)
+}
+
+// digitsOnly reports whether s is ASCII digits only.
+func digitsOnly(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validClock reports whether a time of isoTime's shape is a time of day
+// (hour to 23, minute and second to 59), as dlt coerces.
+func validClock(s string) bool {
+	h, _ := strconv.Atoi(s[0:2])
+	m, _ := strconv.Atoi(s[3:5])
+	sec := 0
+	if len(s) >= 8 {
+		sec, _ = strconv.Atoi(s[6:8])
+	}
+	return h <= 23 && m <= 59 && sec <= 59
 }
 
 var (

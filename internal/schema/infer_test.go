@@ -50,6 +50,26 @@ func TestCoerce(t *testing.T) {
 		{"12:30", Text, Time, "12:30", true},
 		{"1.25", Text, Decimal, "1.25", true},
 		{int64(1), Bool, Bigint, nil, false},
+		// What dlt keeps in a variant column, and destinations refused at
+		// load (a pending package every later run stopped on).
+		{"2024-02-29", Text, Date, "2024-02-29", true},
+		{"2024-13-45", Text, Date, nil, false},
+		{"2024-02-30", Text, Date, nil, false},
+		{"2023-02-29", Text, Date, nil, false},
+		{"0000-01-01", Text, Date, nil, false},
+		{" 2024-05-06 ", Text, Date, nil, false},
+		{"20240506", Text, Date, "2024-05-06", true},
+		{"20241350", Text, Date, nil, false},
+		{"23:59:59", Text, Time, "23:59:59", true},
+		{"25:99", Text, Time, nil, false},
+		{"23:59:60", Text, Time, nil, false},
+		{"24:00:00", Text, Time, nil, false},
+		{int64(253402300799), Bigint, Timestamp, "9999-12-31T23:59:59Z", true},
+		{int64(-62135596800), Bigint, Timestamp, "0001-01-01T00:00:00Z", true},
+		{int64(253402300800), Bigint, Timestamp, nil, false},
+		{int64(-62135596801), Bigint, Timestamp, nil, false},
+		{int64(1e18), Bigint, Timestamp, nil, false},
+		{1e300, Double, Timestamp, nil, false},
 	}
 	for _, tc := range cases {
 		got, ok := Coerce(tc.v, tc.from, tc.to)
