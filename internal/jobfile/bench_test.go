@@ -38,7 +38,13 @@ func (k *rowKeeper) WriteRow(t *schema.Table, cols []*schema.Column, vals []any)
 // encoder), which, unlike ns/op, the disk's syncs do not move:
 //
 //	go test -run '^$' -bench ParquetWriter -count 10 ./internal/jobfile
-func BenchmarkParquetWriter(b *testing.B) {
+func BenchmarkParquetWriter(b *testing.B) { benchWriter(b, jobfile.Parquet) }
+
+// BenchmarkPGCopyWriter is BenchmarkParquetWriter for PostgreSQL's binary
+// COPY job files.
+func BenchmarkPGCopyWriter(b *testing.B) { benchWriter(b, jobfile.PGCopy) }
+
+func benchWriter(b *testing.B, format jobfile.Format) {
 	var buf bytes.Buffer
 	const n = 20_000
 	if err := benchdata.WriteIssues(&buf, n, 42); err != nil {
@@ -63,7 +69,7 @@ func BenchmarkParquetWriter(b *testing.B) {
 	var w *jobfile.Writer
 	open := func() {
 		var err error
-		if w, err = jobfile.New(dir, jobfile.Parquet); err != nil {
+		if w, err = jobfile.New(dir, format); err != nil {
 			b.Fatal(err)
 		}
 	}
