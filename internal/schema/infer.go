@@ -152,6 +152,12 @@ func InferType(v any) (DataType, bool) {
 	case float64, float32:
 		return Double, true
 	case jsonx.Number:
+		// An integer past 64 bits is wei, up to the 38 digits a wei
+		// column holds (DuckDB's DECIMAL(38,0), as dlt maps it); a longer
+		// one is kept as text, which every destination stores.
+		if len(strings.TrimPrefix(string(x), "-")) > MaxDecimalPrecision {
+			return Text, true
+		}
 		return Wei, true
 	case json.Number:
 		if _, err := x.Int64(); err == nil {

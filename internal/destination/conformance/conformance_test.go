@@ -12,6 +12,7 @@ import (
 
 	"github.com/dlthub/dlthub/internal/config"
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
+	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/pgtest"
 	"github.com/dlthub/dlthub/internal/pipeline"
 	"github.com/dlthub/dlthub/internal/schema"
@@ -283,6 +284,41 @@ func TestPostgresRefusesNULBeforeLoading(t *testing.T) {
 			mustRun(t, p, res(map[string]any{"id": int64(3), "a": "next"}))
 			if n := tg.Count(t, p, "items", ""); n != 1 {
 				t.Errorf("items: %d rows, want the next run's only", n)
+			}
+		})
+	}
+}
+
+// Numbers past what their column holds, on DuckDB and PostgreSQL: an
+// integer of more than 38 digits is text (a wei column, DECIMAL(38,0),
+// cannot hold it; dlt cannot load one at all), and a value with more
+// digits before the point than a declared decimal holds fails the run
+// naming the column, before anything is loaded. Both were written into job
+// files the destination refused at load, and every later run stopped on
+// that pending package.
+func TestNumbersPastWhatColumnsHold(t *testing.T) {
+	for _, tg := range []Target{duckdbTarget(), postgresTarget()} {
+		t.Run(tg.Name, func(t *testing.T) {
+			p, err := pipeline.New(tg.Options(t, "wide"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			huge := jsonx.Number("1" + strings.Repeat("0", 40))
+			mustRun(t, p, &pipeline.Resource{Name: "items", Records: records(map[string]any{"id": int64(1), "n": huge})})
+			if n := tg.Count(t, p, "items", ` WHERE n = '`+string(huge)+`'`); n != 1 {
+				t.Errorf("the 41-digit integer: %d rows hold it as text", n)
+			}
+			res := func(v any) *pipeline.Resource {
+				return &pipeline.Resource{Name: "prices", Records: records(map[string]any{"id": int64(1), "amount": v}),
+					Columns: []*schema.Column{{Name: "amount", DataType: schema.Decimal, Nullable: true}}}
+			}
+			_, err = p.Run(context.Background(), res(1e300))
+			if err == nil || !strings.Contains(err.Error(), `resource "prices" record 0: table "prices" column "amount": 1e+300 has 301 digits before the point`) {
+				t.Fatalf("err = %v", err)
+			}
+			mustRun(t, p, res("12.5"))
+			if n := tg.Count(t, p, "prices", ""); n != 1 {
+				t.Errorf("prices: %d rows, want the next run's one", n)
 			}
 		})
 	}
