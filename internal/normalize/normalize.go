@@ -779,9 +779,9 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 		v, ok := schema.Coerce(f.v, typ, c.DataType)
 		if ok {
 			if c.DataType == schema.Decimal || c.DataType == schema.Wei {
-				if err := schema.CheckDecimal(v, c); err != nil {
-					err.(*schema.ValueError).Table = t.Name
-					return false, err
+				if ve := schema.CheckDecimal(v, c); ve != nil {
+					ve.Table = t.Name
+					return false, ve
 				}
 			}
 			cols, vals = append(cols, c), append(vals, v)

@@ -14,13 +14,13 @@ const (
 	DefaultDecimalScale = 9
 )
 
-// CheckDecimal returns an error when the number v (as Coerce returns it for
+// CheckDecimal returns an error (its Table left to the caller) when the number v (as Coerce returns it for
 // a decimal or wei column: text, possibly with an exponent) has more digits
 // before the point than column c holds: DuckDB and PostgreSQL refuse it at
 // load, after the package is normalized, and every later run would stop
 // on it. Digits past the scale are rounded by the destination, as dlt's
 // are.
-func CheckDecimal(v any, c *Column) error {
+func CheckDecimal(v any, c *Column) *ValueError {
 	s, ok := v.(string)
 	if !ok {
 		return nil
