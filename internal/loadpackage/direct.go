@@ -89,7 +89,7 @@ func OpenSequential(path string, start, end int64) (io.ReadCloser, error) {
 		}
 		return sectionFile{io.NewSectionReader(f, start, end-start), f}, nil
 	}
-	r := &directReader{f: f, full: make(chan directChunk, 2), free: make(chan []byte, 3), stop: make(chan struct{}), done: make(chan struct{})}
+	r := &directReader{f: f, direct: true, full: make(chan directChunk, 2), free: make(chan []byte, 3), stop: make(chan struct{}), done: make(chan struct{})}
 	for range 3 {
 		r.free <- alignedBuf(directBufSize)
 	}
@@ -115,13 +115,16 @@ type directChunk struct {
 
 // directReader reads a file opened with O_DIRECT in aligned blocks.
 type directReader struct {
-	f    *os.File
-	full chan directChunk
-	free chan []byte
-	stop chan struct{}
-	done chan struct{}
-	cur  directChunk
-	err  error
+	f *os.File
+	// direct is false once the file system refused a direct read; only
+	// readAhead uses it.
+	direct bool
+	full   chan directChunk
+	free   chan []byte
+	stop   chan struct{}
+	done   chan struct{}
+	cur    directChunk
+	err    error
 }
 
 // readAhead reads [start, end) in aligned blocks into free buffers.
@@ -140,12 +143,20 @@ func (r *directReader) readAhead(start, end int64) {
 		n, err := 0, error(nil)
 		for n < len(b) {
 			m, rerr := pread(r.f, b[n:], off+int64(n))
+			if refused(rerr) && r.direct {
+				// Taken at open, refused at read: go on through the
+				// page cache.
+				if rerr = clearDirect(r.f); rerr == nil {
+					r.direct = false
+					continue
+				}
+			}
 			if rerr != nil {
 				err = rerr
 				break
 			}
 			n += m
-			if m == 0 || m%directAlign != 0 { // the end of the file
+			if m == 0 || (r.direct && m%directAlign != 0) { // the end of the file
 				err = io.EOF
 				break
 			}

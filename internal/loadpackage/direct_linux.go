@@ -33,3 +33,21 @@ func pread(f *os.File, b []byte, off int64) (int, error) {
 		}
 	}
 }
+
+// clearDirect turns O_DIRECT off on an open file: a file system may take
+// the flag at open and still refuse a direct write or read (EINVAL, e.g.
+// a logical block larger than directAlign); the file then goes on
+// through the page cache.
+func clearDirect(f *os.File) error {
+	fd := int(f.Fd())
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return err
+	}
+	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags&^unix.O_DIRECT)
+	return err
+}
+
+// refused reports an error of a direct write or read that the page cache
+// would not have: the fallback applies.
+func refused(err error) bool { return errors.Is(err, unix.EINVAL) }

@@ -151,3 +151,45 @@ func isDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
 }
+
+// clearDirect turns a direct file into a buffered one, which takes writes
+// and reads of any length and offset: the fallback when a file system
+// takes O_DIRECT at open and refuses it later.
+func TestClearDirect(t *testing.T) {
+	dir, err := os.MkdirTemp(cacheOrTemp(t), "direct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	path := filepath.Join(dir, "f")
+	f, direct, err := openDirect(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	if !direct {
+		t.Skip("the file system refused O_DIRECT at open")
+	}
+	if _, err := f.Write([]byte("x")); !refused(err) {
+		t.Fatalf("an unaligned direct write: %v, want EINVAL", err)
+	}
+	if err := clearDirect(f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("xyz")); err != nil {
+		t.Fatalf("after clearDirect: %v", err)
+	}
+	b := make([]byte, 2)
+	if n, err := pread(f, b, 1); err != nil || string(b[:n]) != "yz" {
+		t.Fatalf("read back %q, %v", b[:n], err)
+	}
+}
+
+// cacheOrTemp is a directory on a disk where there is one (see
+// TestDirectRoundTrip).
+func cacheOrTemp(t *testing.T) string {
+	if cache, err := os.UserCacheDir(); err == nil && isDir(cache) {
+		return cache
+	}
+	return t.TempDir()
+}

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -266,17 +267,29 @@ func (w *FileWriter) Path() string { return w.path }
 func (w *FileWriter) loop() {
 	var err error
 	var written, flushed int64
+	direct := w.direct
 	for b := range w.full {
 		if err == nil {
-			if w.direct {
+			if direct {
 				err = w.writeDirect(b, written)
+				if refused(err) {
+					// Taken at open, refused at write: the rest goes
+					// through the page cache, from where this write
+					// started.
+					if err = clearDirect(w.f); err == nil {
+						if _, err = w.f.Seek(written, io.SeekStart); err == nil {
+							_, err = w.f.Write(b)
+						}
+					}
+					direct = false
+				}
 			} else {
 				_, err = w.f.Write(b)
 			}
 			written += int64(len(b))
 		}
 		w.free <- b[:0]
-		if err == nil && !w.direct && written-flushed >= flushAfter {
+		if err == nil && !direct && written-flushed >= flushAfter {
 			// Start writing back what is written so far without waiting
 			// for it, as PostgreSQL's backend_flush_after and RocksDB's
 			// bytes_per_sync do: dirty pages then never pile up into
