@@ -4,7 +4,8 @@
 // one pass, numbers typed once.
 //
 // Values are nil, bool, int64, float64, Number (integers outside int64),
-// string, []any and *Object.
+// string, []any and *Object. Input must be UTF-8, as RFC 8259 says: a
+// string holding other bytes is a SyntaxError at the first of them.
 package jsonx
 
 import (
