@@ -104,6 +104,10 @@ type Normalizer struct {
 	tries map[string]*keyNode
 	sys   map[string]*sysSlots
 	index map[*schema.Table]map[string]*schema.Column
+	// required caches each table's user columns that may not be null
+	// (primary and merge keys, not-null hints), by its column count;
+	// Prepare, which sets those hints, clears it.
+	required map[*schema.Table]requiredCols
 	// existed are the tables that had columns before this load; contracts
 	// on columns and child tables apply to them only.
 	existed map[string]bool
@@ -156,7 +160,7 @@ func New(s *schema.Schema, n *naming.SnakeCase, loadID string, out RowWriter) *N
 		}
 	}
 	return &Normalizer{Schema: s, Naming: n, LoadID: loadID, Out: out, names: map[string]string{}, paths: map[[2]string]string{}, tries: map[string]*keyNode{}, sys: map[string]*sysSlots{},
-		index: map[*schema.Table]map[string]*schema.Column{}, existed: existed, Counts: map[string]int64{}}
+		index: map[*schema.Table]map[string]*schema.Column{}, required: map[*schema.Table]requiredCols{}, existed: existed, Counts: map[string]int64{}}
 }
 
 // ErrSchemaChange is a frozen normalizer's record that would change the
@@ -184,6 +188,40 @@ type RecordError struct {
 
 func (e *RecordError) Error() string {
 	return fmt.Sprintf("resource %q record %d: %s", e.Resource, e.Index, e.Msg)
+}
+
+// requiredCols are a table's user columns that may not be null.
+type requiredCols struct {
+	n    int // len(t.Columns) when made
+	cols []*schema.Column
+}
+
+// requiredCols returns t's user columns that may not be null: the
+// columns every row of t must have a value for.
+func (n *Normalizer) requiredCols(t *schema.Table) []*schema.Column {
+	r, ok := n.required[t]
+	if ok && r.n == len(t.Columns) {
+		return r.cols
+	}
+	r = requiredCols{n: len(t.Columns)}
+	for _, c := range t.Columns {
+		if !c.Nullable && !isSystem(c.Name) {
+			r.cols = append(r.cols, c)
+		}
+	}
+	n.required[t] = r
+	return r.cols
+}
+
+// nullRole says why a column may not be null.
+func nullRole(c *schema.Column) string {
+	switch {
+	case c.PrimaryKey:
+		return "a primary key"
+	case c.MergeKey:
+		return "a merge key"
+	}
+	return "nullable: false"
 }
 
 // column finds a column of t by name through a per-table index.
@@ -255,6 +293,7 @@ func (n *Normalizer) norm(k string) string {
 // Prepare makes sure the root table of h exists with its hints (write
 // disposition, keys, declared columns) before records arrive.
 func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
+	clear(n.required)
 	t := n.Schema.Table(h.Table)
 	if t == nil {
 		// As in dlt, the tables contract governs the resource's own table
@@ -368,6 +407,9 @@ func maxNesting(h *Hints) int {
 // resource, for error messages.
 func (n *Normalizer) Record(h *Hints, index int64, rec any) error {
 	err := n.page(h, index, rec)
+	if err == nil {
+		return nil // before errors.As, whose target would escape: an allocation per record
+	}
 	if ve := (*schema.ValueError)(nil); errors.As(err, &ve) {
 		// A value the destination cannot store (from Out): the record's
 		// place, so that the user can find it.
@@ -824,6 +866,15 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 				Detail: fmt.Sprintf("a %s value fits neither the %s column nor its variant %s (%s)", typ, c.DataType, vname, vc.DataType)}
 		}
 		cols, vals = append(cols, vc), append(vals, vv)
+	}
+	for _, c := range n.requiredCols(t) {
+		if !slices.Contains(cols, c) {
+			// The destination's NOT NULL would refuse the row at load,
+			// after the package is normalized, and every later run
+			// would stop on it; dlt's load job fails on it.
+			return false, &schema.ValueError{Table: t.Name, Column: c.Name, Detail: "the record has no value for it, and it may not be null (" + nullRole(c) +
+				"): give every record a value, or drop the hint"}
+		}
 	}
 	if len(newCols) > 0 {
 		if moved {

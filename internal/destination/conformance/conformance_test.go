@@ -323,3 +323,48 @@ func TestNumbersPastWhatColumnsHold(t *testing.T) {
 		})
 	}
 }
+
+// A record without a value for a column that may not be null (a primary
+// key, a merge key, nullable: false) fails the run naming resource,
+// record, table and column, before anything is loaded, on DuckDB and
+// PostgreSQL; the next run loads. The destinations' NOT NULL refused the
+// package at load, and every later run stopped on it.
+func TestRecordsWithoutRequiredValues(t *testing.T) {
+	for _, tg := range []Target{duckdbTarget(), postgresTarget()} {
+		for _, tc := range []struct {
+			name, column, role string
+			res                func(recs ...map[string]any) *pipeline.Resource
+			bad                map[string]any
+		}{
+			{"primary_key_missing", "id", "a primary key", func(recs ...map[string]any) *pipeline.Resource {
+				return &pipeline.Resource{Name: "items", WriteDisposition: schema.Merge, PrimaryKey: []string{"id"}, Records: records(recs...)}
+			}, map[string]any{"a": "no id"}},
+			{"primary_key_null", "id", "a primary key", func(recs ...map[string]any) *pipeline.Resource {
+				return &pipeline.Resource{Name: "items", WriteDisposition: schema.Merge, PrimaryKey: []string{"id"}, Records: records(recs...)}
+			}, map[string]any{"id": nil, "a": "null id"}},
+			{"merge_key", "day", "a merge key", func(recs ...map[string]any) *pipeline.Resource {
+				return &pipeline.Resource{Name: "items", WriteDisposition: schema.Merge, MergeKey: []string{"day"}, Records: records(recs...)}
+			}, map[string]any{"id": int64(9)}},
+			{"not_null_hint", "a", "nullable: false", func(recs ...map[string]any) *pipeline.Resource {
+				return &pipeline.Resource{Name: "items", Records: records(recs...), Columns: []*schema.Column{{Name: "a", DataType: schema.Text, NotNull: true}}}
+			}, map[string]any{"id": int64(9)}},
+		} {
+			t.Run(tg.Name+"_"+tc.name, func(t *testing.T) {
+				p, err := pipeline.New(tg.Options(t, "required"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				good := map[string]any{"id": int64(1), "a": "x", "day": "mon"}
+				_, err = p.Run(context.Background(), tc.res(good, tc.bad))
+				want := `resource "items" record 1: table "items" column "` + tc.column + `": the record has no value for it, and it may not be null (` + tc.role + `)`
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("err = %v, want %q", err, want)
+				}
+				mustRun(t, p, tc.res(good))
+				if n := tg.Count(t, p, "items", ""); n != 1 {
+					t.Errorf("items: %d rows, want the next run's one", n)
+				}
+			})
+		}
+	}
+}
