@@ -148,6 +148,11 @@ const failedFile = "failed_jobs.exception"
 // empty load, so a restore does not bring the dropped state back. It returns
 // the tables it dropped.
 func (p *Pipeline) DropResources(ctx context.Context, resources []string) ([]string, error) {
+	unlock, err := p.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	client, err := p.OpenDestination()
 	if err != nil {
 		return nil, err
@@ -203,6 +208,11 @@ func (p *Pipeline) Resources(s *schema.Schema) []string {
 // only when a package loads. Columns they added stay in the local schema;
 // the destination gets them when a later load has them.
 func (p *Pipeline) DropPendingPackages() ([]string, error) {
+	unlock, err := p.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var dropped []string
 	for _, stage := range []string{loadpackage.ExtractedDir, loadpackage.NormalizedDir} {
 		ids, err := p.store.List(stage)

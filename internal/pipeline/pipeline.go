@@ -389,6 +389,11 @@ func (p *Pipeline) Run(ctx context.Context, resources ...*Resource) (info *LoadI
 	started := p.opts.Now()
 	defer func() { p.writeTrace(started, info, err) }()
 	info = &LoadInfo{Pipeline: p.opts.Name, Dataset: p.dataset, Rows: map[string]int64{}}
+	unlock, err := p.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if err := p.store.Recover(); err != nil {
 		return nil, err
 	}
