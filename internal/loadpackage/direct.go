@@ -44,11 +44,9 @@ func CreateDirect(path string) (*FileWriter, error) {
 		return nil, err
 	}
 	if !direct {
-		return newFileWriter(f, path, make([]byte, 0, fileBufSize), make([]byte, 0, fileBufSize)), nil
+		return newFileWriter(f, path, false, make([]byte, 0, fileBufSize), make([]byte, 0, fileBufSize)), nil
 	}
-	w := newFileWriter(f, path, alignedBuf(directBufSize), alignedBuf(directBufSize))
-	w.direct = true
-	return w, nil
+	return newFileWriter(f, path, true, alignedBuf(directBufSize), alignedBuf(directBufSize)), nil
 }
 
 // writeDirect writes one buffer of a file opened with O_DIRECT at offset

@@ -250,12 +250,13 @@ func Create(path string) (*FileWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newFileWriter(f, path, make([]byte, 0, fileBufSize), make([]byte, 0, fileBufSize)), nil
+	return newFileWriter(f, path, false, make([]byte, 0, fileBufSize), make([]byte, 0, fileBufSize)), nil
 }
 
-// newFileWriter writes f through two buffers, buf first.
-func newFileWriter(f *os.File, path string, buf, spare []byte) *FileWriter {
-	w := &FileWriter{f: f, path: path, buf: buf, full: make(chan []byte), free: make(chan []byte, 2), done: make(chan error, 1)}
+// newFileWriter writes f through two buffers, buf first; direct: f is open
+// with O_DIRECT.
+func newFileWriter(f *os.File, path string, direct bool, buf, spare []byte) *FileWriter {
+	w := &FileWriter{f: f, path: path, direct: direct, buf: buf, full: make(chan []byte), free: make(chan []byte, 2), done: make(chan error, 1)}
 	w.free <- spare
 	go w.loop()
 	return w
