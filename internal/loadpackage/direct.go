@@ -23,8 +23,11 @@ import (
 // at most 4 KB on the disks this runs on.
 const directAlign = 4096
 
-// directBufSize is the size of a direct read or write: large enough that
-// the disk streams, small enough to keep a few in flight.
+// directBufSize is the size of a direct read: large enough that the disk
+// streams, small enough to keep a few in flight. Writes go in buffers of
+// fileBufSize, as through the page cache: every resource of a run has a
+// writer, most of them small (dd here: 1.2 GB/s in 1 MB direct writes,
+// 1.3 in 4 MB).
 const directBufSize = 4 << 20
 
 // alignedBuf returns an empty slice of capacity n whose first byte is
@@ -46,7 +49,7 @@ func CreateDirect(path string) (*FileWriter, error) {
 	if !direct {
 		return newFileWriter(f, path, false, make([]byte, 0, fileBufSize), make([]byte, 0, fileBufSize)), nil
 	}
-	return newFileWriter(f, path, true, alignedBuf(directBufSize), alignedBuf(directBufSize)), nil
+	return newFileWriter(f, path, true, alignedBuf(fileBufSize), alignedBuf(fileBufSize)), nil
 }
 
 // writeDirect writes one buffer of a file opened with O_DIRECT at offset
