@@ -57,18 +57,8 @@ func runLocalClean(f *Factory, opts *localCleanOptions) error {
 	for _, t := range present {
 		fmt.Fprintf(f.IO.ErrOut, "Will delete %s\n", c.display(f, t))
 	}
-	if !f.Yes {
-		if !f.IO.CanPrompt() {
-			return usagef("refusing to delete without confirmation: pass -y (not on a terminal, or --non-interactive)")
-		}
-		ok, err := f.IO.Confirm(fmt.Sprintf("Delete local data of profile %q?", c.profile.Name), false)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			fmt.Fprintln(f.IO.ErrOut, "Cancelled; nothing was deleted.")
-			return errSilent{code: ExitError}
-		}
+	if err := confirmDestructive(f, fmt.Sprintf("Delete local data of profile %q?", c.profile.Name), "delete", "deleted"); err != nil {
+		return err
 	}
 	// Check first that everything can be deleted, so a read-only tree is
 	// reported before anything is gone.

@@ -38,18 +38,8 @@ On a terminal it asks first; elsewhere it needs -y.`,
 				what = "resources " + strings.Join(args[1:], ", ")
 			}
 			fmt.Fprintf(f.IO.ErrOut, "Will drop %s of pipeline %q: tables %s in dataset %s, and their state.\n", what, p.Name(), strings.Join(tables, ", "), p.Dataset())
-			if !f.Yes {
-				if !f.IO.CanPrompt() {
-					return usagef("refusing to drop without confirmation: pass -y (not on a terminal, or --non-interactive)")
-				}
-				ok, err := f.IO.Confirm("Drop them?", false)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					fmt.Fprintln(f.IO.ErrOut, "Cancelled; nothing was dropped.")
-					return errSilent{code: ExitError}
-				}
+			if err := confirmDestructive(f, "Drop them?", "drop", "dropped"); err != nil {
+				return err
 			}
 			ctx := cmd.Context() // always set: Run executes with a context
 			dropped, err := p.DropResources(ctx, args[1:])

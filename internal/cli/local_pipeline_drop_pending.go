@@ -46,18 +46,8 @@ On a terminal it asks first; elsewhere it needs -y.`,
 				return nil
 			}
 			fmt.Fprintf(f.IO.ErrOut, "Will delete %d pending package(s) of pipeline %q: %s; their records will not be loaded.\n", len(pending), args[0], strings.Join(pending, ", "))
-			if !f.Yes {
-				if !f.IO.CanPrompt() {
-					return usagef("refusing to delete without confirmation: pass -y (not on a terminal, or --non-interactive)")
-				}
-				ok, err := f.IO.Confirm("Delete them?", false)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					fmt.Fprintln(f.IO.ErrOut, "Cancelled; nothing was deleted.")
-					return errSilent{code: ExitError}
-				}
+			if err := confirmDestructive(f, "Delete them?", "delete", "deleted"); err != nil {
+				return err
 			}
 			dropped, err := p.DropPendingPackages()
 			if err != nil {

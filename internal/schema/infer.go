@@ -21,12 +21,9 @@ func IsISOTimestamp(s string) bool {
 	if !isoTimestampShape(s) {
 		return false
 	}
-	y, _ := strconv.Atoi(s[0:4])
-	mo, _ := strconv.Atoi(s[5:7])
-	d, _ := strconv.Atoi(s[8:10])
 	h, _ := strconv.Atoi(s[11:13])
 	mi, _ := strconv.Atoi(s[14:16])
-	if y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 {
+	if !existingDate(s[:10]) || h > 23 || mi > 59 {
 		return false
 	}
 	// What dlt's parser (pendulum) refuses of the shape, so dlt keeps the
@@ -325,9 +322,12 @@ const (
 // every later run stopped on the package; DuckDB's job files refused
 // them while normalizing, with the same effect.
 func isCalendarDate(s string) bool {
-	if !isoDate.MatchString(s) {
-		return false
-	}
+	return isoDate.MatchString(s) && existingDate(s)
+}
+
+// existingDate reports whether YYYY-MM-DD (digits already checked) is a
+// day the calendar has, in years 1 to 9999.
+func existingDate(s string) bool {
 	y, _ := strconv.Atoi(s[0:4])
 	m, _ := strconv.Atoi(s[5:7])
 	d, _ := strconv.Atoi(s[8:10])
