@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -99,6 +101,8 @@ type parquetFile struct {
 	// complete; the encoder drains every batch it is handed, so batches
 	// always come back.
 	done chan error
+	// written is how many bytes the encoder has written so far.
+	written atomic.Int64
 }
 
 // batch is rows on their way to the encoder, column by column.
@@ -183,8 +187,22 @@ func createParquet(path string, cols []*schema.Column) (*parquetFile, error) {
 		return nil, err
 	}
 	f.out = out
-	go f.encode(newPQEncoder(out, sch, f.kinds))
+	go f.encode(newPQEncoder(countingWriter{out, &f.written}, sch, f.kinds))
 	return f, nil
+}
+
+// countingWriter counts what the encoder's goroutine writes, for bytes():
+// the file writer's own count is that goroutine's alone (progress reads
+// the size while the file is written).
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // encode writes the batches it is handed, then the file's footer.
@@ -207,7 +225,7 @@ func (f *parquetFile) encode(e *pqEncoder) {
 }
 
 func (f *parquetFile) path() string { return f.out.Path() }
-func (f *parquetFile) bytes() int64 { return f.out.Bytes }
+func (f *parquetFile) bytes() int64 { return f.written.Load() }
 
 func (f *parquetFile) write(cols []*schema.Column, vals []any) (bool, error) {
 	pos, ok := f.positions(cols)

@@ -385,7 +385,7 @@ func PGDate(s string) (int32, bool) {
 	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
 		return 0, false
 	}
-	return int32(daysFromCivil(y, m, d) - pgEpochDays), true
+	return int32(schema.DaysFromCivil(y, m, d) - pgEpochDays), true
 }
 
 // PGTime reads HH:MM[:SS[.ffffff]] as microseconds since midnight, as

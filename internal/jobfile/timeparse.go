@@ -1,13 +1,17 @@
 package jobfile
 
+import "github.com/dlthub/dlthub/internal/schema"
+
 // The normalizer keeps timestamps, dates and times as the text dlt
 // recognised (schema.IsISOTimestamp and the date and time shapes of
-// schema.Coerce). CSV files hand that text to DuckDB, which casts it; a
-// Parquet column holds the number instead, so these functions read the text
-// exactly as DuckDB's cast does, errors included (FuzzTimeParsers holds them
-// to DuckDB): fractions truncated to microseconds, no zone read as UTC,
-// offsets of up to 99 hours and 99 minutes, a zone also after HH:MM (since
-// DuckDB 2.0), days checked against their month, lowercase z refused.
+// schema.Coerce), timestamps in the extended form below (schema.Canonical
+// rewrites the other forms dlt detects). CSV files hand that text to
+// DuckDB, which casts it; a Parquet column holds the number instead, so
+// these functions read the text exactly as DuckDB's cast does, errors
+// included (FuzzTimeParsers holds them to DuckDB): fractions truncated to
+// microseconds, no zone read as UTC, offsets of up to 99 hours and 99
+// minutes, a zone also after HH:MM (since DuckDB 2.0), days checked against
+// their month, lowercase z refused.
 
 // The range of DuckDB's timestamps, in microseconds since the epoch
 // (math.MaxInt64 is infinity).
@@ -77,7 +81,7 @@ func parseDay(s string) (days int64, rest string, ok bool) {
 	if !ok1 || !ok2 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
 		return 0, "", false
 	}
-	return int64(daysFromCivil(y, m, d)), s[n+6:], true
+	return int64(schema.DaysFromCivil(y, m, d)), s[n+6:], true
 }
 
 // ParseTime reads HH:MM[:SS[.fraction]] as microseconds since midnight;
@@ -195,22 +199,4 @@ func daysIn(y, m int) int {
 		return 30
 	}
 	return 31
-}
-
-// daysFromCivil is the number of days from 1970-01-01 to y-m-d in the
-// proleptic Gregorian calendar (Howard Hinnant's algorithm).
-func daysFromCivil(y, m, d int) int {
-	if m <= 2 {
-		y--
-	}
-	era := y
-	if era < 0 {
-		era -= 399
-	}
-	era /= 400
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
 }

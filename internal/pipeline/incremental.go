@@ -347,14 +347,8 @@ func timestamp(v any) (time.Time, bool) {
 	case time.Time:
 		return x, true
 	case string:
-		if !schema.IsISOTimestamp(x) {
-			return time.Time{}, false
-		}
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04"} {
-			if t, err := time.Parse(layout, x); err == nil {
-				return t, true
-			}
-		}
+		// As dlt reads the text it detects as a timestamp.
+		return schema.ParseISOTimestamp(x)
 	}
 	return time.Time{}, false
 }

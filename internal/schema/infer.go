@@ -12,44 +12,11 @@ import (
 	"github.com/dlthub/dlthub/internal/jsonx"
 )
 
-// IsISOTimestamp reports whether s looks like an ISO 8601 date-time.
+// IsISOTimestamp reports whether dlt detects s as a timestamp: whether
+// its parse_iso_like_datetime makes a datetime of it (isotime.go).
 func IsISOTimestamp(s string) bool {
-	// Cheap shape test first: most strings are not timestamps.
-	if len(s) < 16 || len(s) > 35 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' {
-		return false
-	}
-	if !isoTimestampShape(s) {
-		return false
-	}
-	h, _ := strconv.Atoi(s[11:13])
-	mi, _ := strconv.Atoi(s[14:16])
-	if !existingDate(s[:10]) || h > 23 || mi > 59 {
-		return false
-	}
-	// What dlt's parser (pendulum) refuses of the shape, so dlt keeps the
-	// text: second 60, a lowercase z, an offset past 24 hours. A day the
-	// month does not have was detected here and written as NULL by the
-	// Parquet job files (DuckDB cannot read it either).
-	rest := s[16:]
-	if len(rest) >= 3 && rest[0] == ':' {
-		if sec, _ := strconv.Atoi(rest[1:3]); sec > 59 {
-			return false
-		}
-	}
-	if strings.HasSuffix(s, "z") {
-		return false
-	}
-	if k := strings.IndexAny(rest, "+-"); k >= 0 {
-		z := rest[k+1:] // HH, HHMM or HH:MM: the shape checked the digits
-		oh, om := int(z[0]-'0')*10+int(z[1]-'0'), 0
-		if len(z) > 2 {
-			om = int(z[len(z)-2]-'0')*10 + int(z[len(z)-1]-'0')
-		}
-		if oh > 24 || oh == 24 && om > 0 {
-			return false
-		}
-	}
-	return true
+	_, ok := parseISOTimestamp(s)
+	return ok
 }
 
 // daysInMonth is the number of days of month m (1-12) of year y.
@@ -64,68 +31,6 @@ func daysInMonth(y, m int) int {
 		return 30
 	}
 	return 31
-}
-
-// isoTimestampShape is dlt's default "iso_timestamp" detection, the
-// language of
-//
-//	^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?$
-//
-// (a date with a time of day, optional seconds, fraction and zone; dates
-// alone stay text) matched by hand: it runs for every string value, and
-// the regexp was 5% of normalizing.
-func isoTimestampShape(s string) bool {
-	digits := func(i, n int) bool {
-		if i+n > len(s) {
-			return false
-		}
-		for _, c := range []byte(s[i : i+n]) {
-			if c < '0' || c > '9' {
-				return false
-			}
-		}
-		return true
-	}
-	if len(s) < 16 || !digits(0, 4) || s[4] != '-' || !digits(5, 2) || s[7] != '-' || !digits(8, 2) ||
-		(s[10] != 'T' && s[10] != ' ') || !digits(11, 2) || s[13] != ':' || !digits(14, 2) {
-		return false
-	}
-	i := 16
-	if i < len(s) && s[i] == ':' {
-		if !digits(i+1, 2) {
-			return false
-		}
-		i += 3
-		if i < len(s) && s[i] == '.' {
-			n := 0
-			for i+1+n < len(s) && s[i+1+n] >= '0' && s[i+1+n] <= '9' {
-				n++
-			}
-			if n < 1 || n > 9 {
-				return false
-			}
-			i += 1 + n
-		}
-	}
-	switch {
-	case i == len(s):
-		return true
-	case s[i] == 'Z' || s[i] == 'z':
-		return i+1 == len(s)
-	case s[i] == '+' || s[i] == '-':
-		if !digits(i+1, 2) {
-			return false
-		}
-		i += 3
-		if i == len(s) {
-			return true
-		}
-		if s[i] == ':' {
-			i++
-		}
-		return i+2 == len(s) && digits(i, 2)
-	}
-	return false
 }
 
 // InferType returns the data type of a scalar value (nil has none). Nested
@@ -259,43 +164,44 @@ func Coerce(v any, from, to DataType) (any, bool) {
 	case Timestamp:
 		switch from {
 		case Text:
-			if s := v.(string); IsISOTimestamp(s) {
+			if s, ok := coerceTimestampText(v.(string)); ok {
 				return s, true
 			}
 		case Bigint, Double:
-			// Seconds since the epoch, within dlt's range (Python's
-			// datetime: years 1 to 9999); dlt keeps others in a variant
-			// column, and destinations cannot store most of them.
-			f := toFloat(v)
-			if !(f >= minUnixSeconds && f < maxUnixSeconds) {
-				return nil, false
+			if s, ok := epochTimestamp(toFloat(v)); ok {
+				return s, true
 			}
-			sec, frac := math.Modf(f)
-			return time.Unix(int64(sec), int64(frac*1e9)).UTC().Format(time.RFC3339Nano), true
 		}
 	case Date:
 		switch from {
 		case Text:
 			s := v.(string)
-			if len(s) == 8 && digitsOnly(s) {
-				// ISO 8601's basic form, which dlt (pendulum) reads too.
-				s = s[0:4] + "-" + s[4:6] + "-" + s[6:8]
-			}
 			if isCalendarDate(s) {
-				return s, true
+				return s, true // the common case, as it is
+			}
+			if d, ok := coerceDateText(s); ok {
+				return d, true
 			}
 		case Timestamp:
 			if t, ok := v.(time.Time); ok {
 				return t.UTC().Format(time.DateOnly), true
 			}
-			if s, ok := v.(string); ok && len(s) >= 10 {
-				return s[:10], true
+			// The day in UTC: "…T23:00:00-05:00" is the next day.
+			if d, ok := coerceDateText(v.(string)); ok {
+				return d, true
+			}
+		case Bigint, Double:
+			if d, ok := epochDate(toFloat(v)); ok {
+				return d, true
 			}
 		}
 	case Time:
-		if from == Text {
-			if s := v.(string); isoTime.MatchString(s) && validClock(s) {
-				return s, true
+		if s, ok := v.(string); ok && (from == Text || from == Timestamp) {
+			if isoTime.MatchString(s) && validClock(s) && len(s) <= len("15:04:05.000000") {
+				return s, true // the common case, as it is (microseconds at most)
+			}
+			if t, ok := coerceTimeText(s); ok {
+				return t, true
 			}
 		}
 	case Binary:
@@ -334,16 +240,6 @@ func existingDate(s string) bool {
 	return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m)
 }
 
-// digitsOnly reports whether s is ASCII digits only.
-func digitsOnly(s string) bool {
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // validClock reports whether a time of isoTime's shape is a time of day
 // (hour to 23, minute and second to 59), as dlt coerces.
 func validClock(s string) bool {
@@ -363,9 +259,15 @@ var (
 
 // Canonical returns v in the form written to load files for type t.
 func Canonical(v any, t DataType) any {
-	if t == Binary {
-		if s, ok := v.(string); ok {
+	if s, ok := v.(string); ok {
+		switch t {
+		case Binary:
 			return strings.TrimPrefix(s, jsonx.BinaryMarker)
+		case Timestamp:
+			if c := canonicalTimestamp(s); len(c) != len(s) || c != s {
+				return c
+			}
+			return v // not boxed again
 		}
 	}
 	switch x := v.(type) {

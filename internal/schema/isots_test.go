@@ -65,3 +65,132 @@ func TestISOTimestampAsDltDetects(t *testing.T) {
 		}
 	}
 }
+
+// The forms dlt 1.31.0 (pendulum 3) detects beyond the extended one, with
+// the instant it reads (microseconds since the epoch), and some it
+// refuses; TestTimestampsMatchDlt (internal/dltcompat) holds
+// thousands more to the live dlt.
+func TestISOTimestampForms(t *testing.T) {
+	const at10 = 1704103200000000 // 2024-01-01T10:00:00Z
+	for s, want := range map[string]int64{
+		"2024-01-01T10Z": at10, "2024-01-01 10": at10, "2024-01-01T10+01:00": at10 - 3600e6,
+		"2024-01-01T10:00:00,5Z": at10 + 500000, "2024-01-01T10:00:00.123456789012345Z": at10 + 123456,
+		"20240101T100000Z": at10, "20240101T1000": at10, "20240101T10:00Z": at10, "20240101 100000": at10,
+		"2024-W01-1T10:00:00Z": at10, "2024-W01T10:00Z": at10, "2024W011T10": at10, "2024-001T10:00Z": at10, "2024001T10": at10,
+		"2024/01/15 10:00:00": 1705312800000000, "2024:01:01 10:00": at10, "2024 10:00": at10, "20241:0": 1704070800000000,
+		"2024/01/01 10:00|5": at10 + 500000, "2024-01T10:00": at10, "2024-01-01T10:00:00+01:": at10 - 3600e6,
+		"2020-W53-7T00:00":    1609632000000000, // week 53 of a long year ends in January
+		"2024-01-01T10:00:00": at10,
+	} {
+		p, ok := parseISOTimestamp(s)
+		if !ok || p.micros() != want {
+			t.Errorf("%q: %v %d µs, dlt %d", s, ok, p.micros(), want)
+		}
+		if !IsISOTimestamp(s) {
+			t.Errorf("%q: not detected", s)
+		}
+	}
+	for _, s := range []string{
+		"2024-01-01T1000Z", "20240101T10:00:00Z", "2024-01-01T10:00,5Z", "2024-01-01T10.5Z", "2024-01-01t10:00Z",
+		"2024-01-01T10:00:00 Z", "2024-01-01T10:00:00+0", "2024-01-01T10:00:00.Z", "2024-W54-1T10:00", "2023-W53-1T10:00",
+		"2023-366T10", "2024-367T10", "2024/01/15T10:00:00", "2024/01/15 10:", "2024/01/15 10:00:00.1234567890",
+		"2024-01-01", "20240101", "2024", "10:00", "202410:00", "2024-01-01T10:00/2024-01-02T10:00", "2024-01-01T10:00:00+24:01",
+		"2024-01-01T10:00:00-24:01", "0000-W01-1T10:00", "9999-W52-7T24:00",
+	} {
+		if IsISOTimestamp(s) {
+			t.Errorf("%q: detected, dlt keeps it as text", s)
+		}
+	}
+}
+
+// FuzzISOTimestamp: detection never panics, and what it detects is
+// written in the extended form the job files' readers parse (the string
+// itself when already in it), naming the same instant.
+func FuzzISOTimestamp(f *testing.F) {
+	for _, s := range []string{
+		"2024-01-01T10Z", "20240101T100000.5Z", "2024-W01-1T10:00", "2024-001T10", "2024/01/15 9:05:07|5", "2024 1:5",
+		"2024-01-01T10:00:00.1234567890+01:", "2024-12-31T23:59:59-23:59", "0001-01-01T00:00+01:00",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := parseISOTimestamp(s)
+		if ok != IsISOTimestamp(s) {
+			t.Fatalf("%q: parse %v, IsISOTimestamp %v", s, ok, !ok)
+		}
+		if !ok {
+			return
+		}
+		if extendedForm(s) && !isoTimestampShape(s) {
+			t.Fatalf("%q: extendedForm, not isoTimestampShape", s)
+		}
+		c := canonicalTimestamp(s)
+		if !isoTimestampShape(c) {
+			t.Fatalf("%q is written as %q, not the extended form", s, c)
+		}
+		if q, ok := parseISOTimestamp(c); !ok || q.micros() != p.micros() {
+			t.Fatalf("%q (%d µs) is written as %q (%v, %d µs)", s, p.micros(), c, ok, q.micros())
+		}
+	})
+}
+
+// isoTimestampShape is the extended form the job files' readers parse
+// (and dlt's detection once was), the language of
+//
+//	^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?$
+//
+// (a date with a time of day, optional seconds, fraction and zone),
+// matched by hand: extendedForm must agree with it on detected strings.
+func isoTimestampShape(s string) bool {
+	digits := func(i, n int) bool {
+		if i+n > len(s) {
+			return false
+		}
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	if len(s) < 16 || !digits(0, 4) || s[4] != '-' || !digits(5, 2) || s[7] != '-' || !digits(8, 2) ||
+		(s[10] != 'T' && s[10] != ' ') || !digits(11, 2) || s[13] != ':' || !digits(14, 2) {
+		return false
+	}
+	i := 16
+	if i < len(s) && s[i] == ':' {
+		if !digits(i+1, 2) {
+			return false
+		}
+		i += 3
+		if i < len(s) && s[i] == '.' {
+			n := 0
+			for i+1+n < len(s) && s[i+1+n] >= '0' && s[i+1+n] <= '9' {
+				n++
+			}
+			if n < 1 || n > 9 {
+				return false
+			}
+			i += 1 + n
+		}
+	}
+	switch {
+	case i == len(s):
+		return true
+	case s[i] == 'Z' || s[i] == 'z':
+		return i+1 == len(s)
+	case s[i] == '+' || s[i] == '-':
+		if !digits(i+1, 2) {
+			return false
+		}
+		i += 3
+		if i == len(s) {
+			return true
+		}
+		if s[i] == ':' {
+			i++
+		}
+		return i+2 == len(s) && digits(i, 2)
+	}
+	return false
+}

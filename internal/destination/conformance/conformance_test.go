@@ -368,3 +368,42 @@ func TestRecordsWithoutRequiredValues(t *testing.T) {
 		}
 	}
 }
+
+// Dates and times in the forms dlt reads, stored as dlt stores them, on
+// DuckDB and PostgreSQL: a timestamp dlt detects in a basic, week or
+// slashed form (the engine kept these as text), more than six fraction
+// digits cut to microseconds (PostgreSQL rounded the text), a time with an
+// offset moved to UTC, and the date of an aware timestamp taken in UTC
+// (the engine took the date as written, a day off).
+func TestDatesAndTimesAsDltStoresThem(t *testing.T) {
+	for _, tg := range []Target{duckdbTarget(), postgresTarget()} {
+		t.Run(tg.Name, func(t *testing.T) {
+			p, err := pipeline.New(tg.Options(t, "times"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustRun(t, p, &pipeline.Resource{Name: "items", Records: records(map[string]any{
+				"id": int64(1), "fraction": "2024-01-01T10:00:00.1234567Z", "basic": "20240101T100000Z",
+				"week": "2024-W01-1T10:00:00+01:00", "slashed": "2024/01/15 10:00:00",
+				"t": "10:00:00.9999999", "t_offset": "10:00+02:00", "d": "2024-05-06T23:00:00-05:00", "epoch": "1700000000.5",
+			}), Columns: []*schema.Column{
+				{Name: "t", DataType: schema.Time, Nullable: true}, {Name: "t_offset", DataType: schema.Time, Nullable: true},
+				{Name: "d", DataType: schema.Date, Nullable: true}, {Name: "epoch", DataType: schema.Timestamp, Nullable: true},
+			}})
+			for _, where := range []string{
+				`fraction = CAST('2024-01-01 10:00:00.123456+00' AS TIMESTAMPTZ)`,
+				`basic = CAST('2024-01-01 10:00:00+00' AS TIMESTAMPTZ)`,
+				`week = CAST('2024-01-01 09:00:00+00' AS TIMESTAMPTZ)`,
+				`slashed = CAST('2024-01-15 10:00:00+00' AS TIMESTAMPTZ)`,
+				`t = CAST('10:00:00.999999' AS TIME)`,
+				`t_offset = CAST('08:00:00' AS TIME)`,
+				`d = CAST('2024-05-07' AS DATE)`,
+				`epoch = CAST('2023-11-14 22:13:20.5+00' AS TIMESTAMPTZ)`,
+			} {
+				if n := tg.Count(t, p, "items", " WHERE "+where); n != 1 {
+					t.Errorf("%s: %d rows", where, n)
+				}
+			}
+		})
+	}
+}
