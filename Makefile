@@ -37,7 +37,8 @@ FUZZ_TARGETS := internal/config:FuzzParseTOML internal/config:FuzzDecodeEnv \
 	internal/jsonx:FuzzParse internal/jsonx:FuzzAppendRaw internal/normalize:FuzzRecord internal/source/rest:FuzzPaginate \
 	internal/jobfile:FuzzParquetMatchesCSV internal/jobfile:FuzzTimeParsers \
 	internal/jobfile:FuzzReadPGCopyHeader internal/destination/postgres:FuzzPGTimeParsers \
-	internal/jsonl:FuzzReader internal/jsonx:FuzzAppendFloat internal/schema:FuzzISOTimestamp
+	internal/jsonl:FuzzReader internal/jsonx:FuzzAppendFloat internal/schema:FuzzISOTimestamp \
+	internal/jobfile:FuzzCoercedDatesAreWritten
 FUZZTIME ?= 8s
 FUZZ_API_SECONDS ?= 60
 

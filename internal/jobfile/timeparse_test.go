@@ -70,3 +70,47 @@ func FuzzTimeParsers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCoercedDatesAreWritten: whatever string the normalizer makes a
+// timestamp, date or time (detected, or coerced into a declared column, as
+// emit does: InferType, then Coerce) is one the Parquet job files read,
+// and the binary COPY files name the same value (or leave the text, in the
+// extended ISO form, to PostgreSQL's input, as for a year past 9999). A
+// value the writers refused was written as NULL or stopped the load of
+// its package at every later run.
+func FuzzCoercedDatesAreWritten(f *testing.F) {
+	for _, s := range []string{
+		"2024-01-01T10Z", "20240101T100000.5Z", "2024-W01-1T10:00", "2024/01/15 9:05:07|5", "2024 1:5", "1700000000.5",
+		" 1e9 ", "2024", "20200518Tz", "9999040344", "10:5", "T10:00", "10:00+02:00", "23:30-01:00", "2024-05-06T23:00:00-05:00",
+		"0001-01-01T00:30+01:00", "9999-12-31T23:59:59.9999999-23:59", "253402300799.9999999", "-62135596800",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		typ, ok := schema.InferType(s)
+		if !ok {
+			return
+		}
+		if v, ok := schema.Coerce(s, typ, schema.Timestamp); ok {
+			us, ok1 := jobfile.ParseTimestamp(v.(string))
+			pg, ok2 := jobfile.PGTimestamp(v.(string))
+			if !ok1 || ok2 && pg != us-946_684_800_000_000 {
+				t.Fatalf("%q is the timestamp %q: Parquet %d (%v), PostgreSQL %d (%v)", s, v, us, ok1, pg, ok2)
+			}
+		}
+		if v, ok := schema.Coerce(s, typ, schema.Date); ok {
+			d, ok1 := jobfile.ParseDate(v.(string))
+			pg, ok2 := jobfile.PGDate(v.(string))
+			if !ok1 || ok2 && pg != d-10_957 {
+				t.Fatalf("%q is the date %q: Parquet %d (%v), PostgreSQL %d (%v)", s, v, d, ok1, pg, ok2)
+			}
+		}
+		if v, ok := schema.Coerce(s, typ, schema.Time); ok {
+			us, ok1 := jobfile.ParseTime(v.(string))
+			pg, ok2 := jobfile.PGTime(v.(string))
+			if !ok1 || ok2 && pg != us {
+				t.Fatalf("%q is the time %q: Parquet %d (%v), PostgreSQL %d (%v)", s, v, us, ok1, pg, ok2)
+			}
+		}
+	})
+}

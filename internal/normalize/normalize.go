@@ -479,7 +479,15 @@ func (n *Normalizer) record(h *Hints, index int64, rec any) error {
 		// record are replaced in place. dlt hashes {key column: value}.
 		key := make(map[string]any, len(h.PrimaryKey))
 		for _, k := range h.PrimaryKey {
-			key[k], _ = n.get(rec, k)
+			v, ok := n.get(rec, k)
+			if !ok {
+				// Its row key is the hash of its key: dlt fails the run
+				// (KeyError), and so does the required-value check once
+				// the key's column exists; before that the record loaded.
+				return &RecordError{Resource: h.Resource, Index: index,
+					Msg: fmt.Sprintf("the record has no %q, its primary key, which upsert needs to find its row: give every record its key", k)}
+			}
+			key[k] = v
 		}
 		var err error
 		if id, err = n.rowHash(key); err != nil {

@@ -92,6 +92,27 @@ func TestUpsertKeyHashIsDlts(t *testing.T) {
 
 const upsertKeyHash = "+Y6p76Jz/xLmcA"
 
+// An upsert record without its primary key fails, naming resource,
+// record and key, before any row is written: dlt fails the run (KeyError
+// hashing the key); the engine loaded the first such record of a table
+// (the required-value check needs the key's column, which did not exist
+// yet). A null key is a value (the destination's NOT NULL decides).
+func TestUpsertRecordWithoutKey(t *testing.T) {
+	h := &Hints{Table: "items", Resource: "items", WriteDisposition: schema.Merge, MergeStrategy: schema.Upsert, PrimaryKey: []string{"id"}}
+	out := &rowLog{}
+	n := New(schema.New("items"), naming.NewSnakeCase(63), "1700000000.1", out)
+	err := n.Record(h, 3, &jsonx.Object{Keys: []string{"v"}, Values: []any{"a"}})
+	if err == nil || err.Error() != `resource "items" record 3: the record has no "id", its primary key, which upsert needs to find its row: give every record its key` {
+		t.Fatalf("err = %v", err)
+	}
+	if len(out.rows) != 0 {
+		t.Fatalf("rows written: %v", out.rows)
+	}
+	if err := n.Record(h, 4, &jsonx.Object{Keys: []string{"id", "v"}, Values: []any{int64(1), "a"}}); err != nil || len(out.rows) != 1 {
+		t.Fatalf("a record with its key: %v, %d rows", err, len(out.rows))
+	}
+}
+
 // TestSCD2NestedRowKeysAreDlts: nested rows of an scd2 record get dlt's
 // get_nested_row_hash keys, derived from the record's row hash (values
 // from the pinned dlt: get_nested_row_hash("NHnQHeG+Vv7NIw", "items__c",
