@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/dlthub/dlthub/internal/directio"
 )
 
 // Files written by CreateDirect hold exactly the bytes written, whatever
@@ -33,7 +35,7 @@ func TestDirectRoundTrip(t *testing.T) {
 	}
 	sawDirect := false
 	rng := rand.New(rand.NewPCG(1, 2))
-	sizes := []int{0, 1, directAlign - 1, directAlign, directAlign + 1, directBufSize - 1, directBufSize, directBufSize + 1, 3*directBufSize + 123}
+	sizes := []int{0, 1, directio.Align - 1, directio.Align, directio.Align + 1, directio.ReadBufSize - 1, directio.ReadBufSize, directio.ReadBufSize + 1, 3*directio.ReadBufSize + 123}
 	for fsName, dir := range dirs {
 		for _, size := range sizes {
 			path := filepath.Join(dir, "f.jsonl")
@@ -63,7 +65,7 @@ func TestDirectRoundTrip(t *testing.T) {
 				sections = append(sections, [2]int64{a, -1}, [2]int64{a, a + rng.Int64N(n-a+1)})
 			}
 			for _, s := range sections {
-				r, err := OpenSequential(path, s[0], s[1])
+				r, err := directio.OpenSequential(path, s[0], s[1])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -95,7 +97,7 @@ func writeRandom(t *testing.T, w *FileWriter, rng *rand.Rand, size int) []byte {
 	t.Helper()
 	var want []byte
 	for len(want) < size {
-		b := make([]byte, min(size-len(want), 1+rng.IntN(3*directAlign)))
+		b := make([]byte, min(size-len(want), 1+rng.IntN(3*directio.Align)))
 		for i := range b {
 			b[i] = 'a' + byte(rng.IntN(26))
 		}
@@ -115,81 +117,7 @@ func writeRandom(t *testing.T, w *FileWriter, rng *rand.Rand, size int) []byte {
 	return want
 }
 
-// A reader closed before the end stops reading ahead (Close returns; the
-// goroutine does not wait on a buffer nobody takes).
-func TestDirectReaderClosedEarly(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
-	w, err := CreateDirect(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeRandom(t, w, rand.New(rand.NewPCG(3, 4)), 5*directBufSize)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r, err := OpenSequential(path, 10, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Read(make([]byte, 100)); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// A missing file is an error naming it, not a fallback.
-func TestOpenSequentialMissing(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "missing.jsonl")
-	if _, err := OpenSequential(path, 0, -1); err == nil || !bytes.Contains([]byte(err.Error()), []byte("missing.jsonl")) {
-		t.Fatalf("err = %v, want one naming the file", err)
-	}
-}
-
 func isDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
-}
-
-// clearDirect turns a direct file into a buffered one, which takes writes
-// and reads of any length and offset: the fallback when a file system
-// takes O_DIRECT at open and refuses it later.
-func TestClearDirect(t *testing.T) {
-	dir, err := os.MkdirTemp(cacheOrTemp(t), "direct")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	path := filepath.Join(dir, "f")
-	f, direct, err := openDirect(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
-	if !direct {
-		t.Skip("the file system refused O_DIRECT at open")
-	}
-	if _, err := f.Write([]byte("x")); !refused(err) {
-		t.Fatalf("an unaligned direct write: %v, want EINVAL", err)
-	}
-	if err := clearDirect(f); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write([]byte("xyz")); err != nil {
-		t.Fatalf("after clearDirect: %v", err)
-	}
-	b := make([]byte, 2)
-	if n, err := pread(f, b, 1); err != nil || string(b[:n]) != "yz" {
-		t.Fatalf("read back %q, %v", b[:n], err)
-	}
-}
-
-// cacheOrTemp is a directory on a disk where there is one (see
-// TestDirectRoundTrip).
-func cacheOrTemp(t *testing.T) string {
-	if cache, err := os.UserCacheDir(); err == nil && isDir(cache) {
-		return cache
-	}
-	return t.TempDir()
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/dlthub/dlthub/internal/atomicfile"
+	"github.com/dlthub/dlthub/internal/directio"
 )
 
 // Stage directories, relative to the pipeline's working dir.
@@ -273,11 +274,11 @@ func (w *FileWriter) loop() {
 		if err == nil {
 			if direct {
 				err = w.writeDirect(b, written)
-				if refused(err) {
+				if directio.Refused(err) {
 					// Taken at open, refused at write: the rest goes
 					// through the page cache, from where this write
 					// started.
-					if err = clearDirect(w.f); err == nil {
+					if err = directio.ClearDirect(w.f); err == nil {
 						if _, err = w.f.Seek(written, io.SeekStart); err == nil {
 							_, err = w.f.Write(b)
 						}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dlthub/dlthub/internal/destination"
+	"github.com/dlthub/dlthub/internal/directio"
 	"github.com/dlthub/dlthub/internal/jobfile"
 	"github.com/dlthub/dlthub/internal/jsonl"
 	"github.com/dlthub/dlthub/internal/jsonx"
@@ -421,7 +422,7 @@ type parsedBatch struct {
 // flight.
 func parseFile(path string, sp span, resource string, base int64, out chan<- parsedBatch, stop <-chan struct{}) {
 	defer close(out)
-	src, err := loadpackage.OpenSequential(path, sp.start, sp.end)
+	src, err := directio.OpenSequential(path, sp.start, sp.end)
 	if err != nil {
 		out <- parsedBatch{err: fmt.Errorf("normalize %q: %w", resource, err)}
 		return

@@ -219,8 +219,14 @@ func runDlt(python, file, dir string) error {
 	return nil
 }
 
+// child runs one side of a benchmark in a process of its own, with its
+// input out of the page cache (benchdata.Uncache): each side reads the
+// file from the disk, whichever ran before it.
 func child(mode, file, dir string, extra ...string) (benchdata.Child, error) {
 	_ = os.RemoveAll(dir)
+	if err := benchdata.Uncache(file); err != nil {
+		return benchdata.Child{}, err
+	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	return benchdata.RunSelf(append([]string{"-mode", mode, "-file", file, "-dir", dir}, extra...)...)
 }
