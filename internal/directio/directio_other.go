@@ -24,3 +24,7 @@ func Refused(error) bool { return false }
 // residentFraction reports the whole file cached: without O_DIRECT there
 // is nothing to choose.
 func residentFraction(*os.File, int64) (float64, error) { return 1, nil }
+
+// Drop does nothing here: dropping one file from the page cache is
+// Linux's posix_fadvise.
+func Drop(string) error { return nil }

@@ -42,6 +42,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/dlthub/dlthub/internal/benchdata"
+	"github.com/dlthub/dlthub/internal/directio"
 	"github.com/dlthub/dlthub/internal/pipeline"
 )
 
@@ -220,11 +221,14 @@ func runDlt(python, file, dir string) error {
 }
 
 // child runs one side of a benchmark in a process of its own, with its
-// input out of the page cache (benchdata.Uncache): each side reads the
-// file from the disk, whichever ran before it.
+// input out of the page cache (directio.Drop): each side reads the file
+// from the disk, whichever ran before it. Without it the side that ran
+// second read what the first had just brought into the cache, and on this
+// project's VM, whose host takes back cold page cache within seconds, the
+// first side's state was whatever the host had left.
 func child(mode, file, dir string, extra ...string) (benchdata.Child, error) {
 	_ = os.RemoveAll(dir)
-	if err := benchdata.Uncache(file); err != nil {
+	if err := directio.Drop(file); err != nil {
 		return benchdata.Child{}, err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()

@@ -14,6 +14,7 @@ import (
 	"gocloud.dev/blob/memblob"
 
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
+	"github.com/dlthub/dlthub/internal/directio"
 	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/pipeline"
 )
@@ -311,6 +312,47 @@ func TestListOptions(t *testing.T) {
 		}
 		if strings.Join(got, " ") != w {
 			t.Errorf("%q: %v, want %s", glob, got, w)
+		}
+	}
+}
+
+// Local files are read by their own path, whatever their names: fileblob,
+// which opened them by key before, reads a key holding its escape
+// sequences (`__0x41__`) or a backslash as another file's name. Large
+// files out of the page cache take the direct reader and give the same
+// records.
+func TestLocalFilesReadByPath(t *testing.T) {
+	dir := t.TempDir()
+	names := []string{"x__0x41__.jsonl", `back\slash.jsonl`, "sp ace/é.jsonl", "a:b.jsonl"}
+	for i, n := range names {
+		write(t, dir, n, `{"id":`+strconv.Itoa(i)+"}\n")
+	}
+	var big strings.Builder
+	for i := range 300_000 {
+		big.WriteString(`{"id":` + strconv.Itoa(i) + `,"pad":"` + strings.Repeat("x", 40) + "\"}\n")
+	}
+	if err := directio.Drop(write(t, dir, "z/big.jsonl", big.String())); err != nil {
+		t.Fatal(err)
+	}
+	got, err := collect(t, Config{BucketURL: dir, FileGlob: "**/*.jsonl"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(names)+300_000 {
+		t.Fatalf("%d records, want %d", len(got), len(names)+300_000)
+	}
+	seen := map[string]bool{}
+	for _, r := range got[:len(names)] {
+		seen[r] = true
+	}
+	for i := range names {
+		if r := `{"id":` + strconv.Itoa(i) + `}`; !seen[r] {
+			t.Errorf("%s: record %s not read; got %v", names[i], r, got[:len(names)])
+		}
+	}
+	for i, r := range got[len(names):] {
+		if want := `{"id":` + strconv.Itoa(i) + `,"pad":"` + strings.Repeat("x", 40) + `"}`; r != want {
+			t.Fatalf("big.jsonl record %d: %s, want %s", i, r, want)
 		}
 	}
 }
