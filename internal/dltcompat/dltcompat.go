@@ -43,6 +43,11 @@ type Case struct {
 	// first load: dlt then continues from the dataset, schema and state
 	// that another run (the engine's) stored there.
 	FromDB string `json:"from_db,omitempty"`
+	// Datetimes are top-level keys whose ISO 8601 text both sides'
+	// resources yield as datetime values (Python datetimes, Go times), as
+	// SQL sources do: their incremental cursors are stored as dlt's typed
+	// datetimes.
+	Datetimes []string `json:"datetimes,omitempty"`
 }
 
 // PipelineName is the pipeline the case runs as (driver.py names dlt's

@@ -102,8 +102,13 @@ def run_case(case, out_dir, pipelines_dir):
         # a working dir per case: a handover case runs another case's pipeline
         pipelines_dir=os.path.join(pipelines_dir, name),
     )
+    datetimes = case.get("datetimes") or []
     try:
         for records in case["loads"]:
+            for rec in records:
+                for key in datetimes:
+                    if isinstance(rec.get(key), str):
+                        rec[key] = datetime.datetime.fromisoformat(rec[key])
             pipeline.run(dlt.resource(records, **kwargs))
     except Exception as e:  # dlt refused the case: the Go engine must too
         cause = e

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,13 @@ func runEngine(ctx context.Context, c Case, dir, from string) (*Result, error) {
 		recs := make([]any, len(load))
 		for i, r := range load {
 			recs[i] = jsonx.Raw(r)
+			if len(c.Datetimes) > 0 {
+				rec, err := withDatetimes(r, c.Datetimes)
+				if err != nil {
+					return nil, fmt.Errorf("case %s: %w", c.Name, err)
+				}
+				recs[i] = rec
+			}
 		}
 		r := *res
 		r.Records = func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
@@ -97,6 +105,31 @@ func runEngine(ctx context.Context, c Case, dir, from string) (*Result, error) {
 		}
 	}
 	return r, nil
+}
+
+// withDatetimes parses a record and turns the ISO 8601 text at keys into
+// times, as driver.py turns it into datetimes.
+func withDatetimes(raw json.RawMessage, keys []string) (any, error) {
+	v, err := jsonx.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	o, ok := v.(*jsonx.Object)
+	if !ok {
+		return v, nil
+	}
+	for i, k := range o.Keys {
+		s, isText := o.Values[i].(string)
+		if !isText || !slices.Contains(keys, k) {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return nil, fmt.Errorf("datetimes: %q at %q: %w", s, k, err)
+		}
+		o.Values[i] = t
+	}
+	return o, nil
 }
 
 // openPipeline opens the case's pipeline under dir, as RunEngine runs it

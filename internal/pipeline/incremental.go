@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/schema"
@@ -49,6 +50,11 @@ type Cursor struct {
 	pk         []string
 	resource   string
 	initialRaw any
+	// stored is last_value as the state held it, written back unchanged
+	// while no record moves the cursor (moved): a value of dlt's typed
+	// JSON keeps its exact text (a naive datetime stays naive for dlt).
+	stored any
+	moved  bool
 }
 
 // StartValue is where this run starts: the stored last value (minus lag),
@@ -94,7 +100,8 @@ func newCursor(inc *Incremental, rstate map[string]any, resource string, pk []st
 	// never changes, the stored cursor.
 	stored := incState(rstate, inc.CursorPath, false)
 	if stored != nil && inc.EndValue == nil {
-		c.last = stored["last_value"]
+		c.stored = stored["last_value"]
+		c.last = fromDltState(c.stored)
 		for _, h := range asList(stored["unique_hashes"]) {
 			if s, ok := h.(string); ok {
 				c.hashes = append(c.hashes, s)
@@ -177,7 +184,7 @@ func (c *Cursor) filter(rec any, index int64) (any, bool, error) {
 		}
 	}
 	if c.last == nil {
-		c.last = val
+		c.last, c.moved = val, true
 		c.newHashes = []string{c.hash(rec)}
 		return rec, true, nil
 	}
@@ -187,7 +194,7 @@ func (c *Cursor) filter(rec any, index int64) (any, bool, error) {
 	}
 	switch {
 	case (!min && cmp > 0) || (min && cmp < 0):
-		c.last = val
+		c.last, c.moved = val, true
 		c.newHashes = []string{c.hash(rec)}
 	case cmp == 0:
 		c.newHashes = append(c.newHashes, c.hash(rec))
@@ -208,8 +215,12 @@ func (c *Cursor) save(rstate map[string]any) {
 	if c.last == nil {
 		return
 	}
-	prev := st["last_value"]
-	st["last_value"] = jsonValue(c.last)
+	prev := fromDltState(st["last_value"])
+	if c.moved || c.stored == nil {
+		st["last_value"] = jsonValue(c.last)
+	} else {
+		st["last_value"] = c.stored
+	}
 	hashes := c.newHashes
 	if prev != nil {
 		if cmp, err := compareValues(c.last, prev); err == nil && cmp == 0 {
@@ -225,15 +236,72 @@ func (c *Cursor) save(rstate map[string]any) {
 	st["unique_hashes"] = list
 }
 
-// jsonValue turns a value into what state JSON holds.
+// jsonValue turns a value into what state JSON holds: a time as dlt
+// stores a datetime, so that dlt restores a datetime cursor (with a text
+// one it fails the next run: IncrementalCursorInvalidCoercion).
 func jsonValue(v any) any {
 	switch x := v.(type) {
 	case time.Time:
-		return x.UTC().Format(time.RFC3339Nano)
+		return dltDatetimeText(x)
 	case jsonx.Number:
 		return json.Number(x)
 	}
 	return v
+}
+
+// dlt's typed JSON (dlt.common.json, typed_dumps): a stored state's values
+// that JSON has no type for are strings that start with a character of
+// Unicode's private use area, then the value's text.
+const (
+	dltDecimal  = '\uF026'
+	dltDatetime = '\uF027' // datetime.isoformat()
+	dltDate     = '\uF028'
+	dltUUID     = '\uF029'
+	dltWei      = '\uF02C'
+	dltTime     = '\uF02D'
+)
+
+// fromDltState reads a cursor value of a stored state: dlt's typed values
+// become the engine's (a datetime a time, a decimal a number, a date, time
+// or UUID their text); others are returned as they are. Read as text, a
+// datetime cursor sorted after every record's timestamp, and every record
+// was skipped as already loaded.
+func fromDltState(v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	rest := s[size:]
+	switch r {
+	case dltDatetime:
+		if t, ok := schema.ParseISOTimestamp(rest); ok {
+			return t
+		}
+	case dltDecimal, dltWei:
+		if json.Valid([]byte(rest)) {
+			if _, err := strconv.ParseFloat(rest, 64); err == nil {
+				return json.Number(rest)
+			}
+		}
+	case dltDate, dltUUID, dltTime:
+		return rest
+	}
+	return v
+}
+
+// dltDatetimeText is t as dlt stores a datetime in state: Python's
+// isoformat() of the UTC time (microseconds only when there are any),
+// after dlt's marker.
+func dltDatetimeText(t time.Time) string {
+	t = t.UTC()
+	b := make([]byte, 0, 40)
+	b = utf8.AppendRune(b, dltDatetime)
+	b = t.AppendFormat(b, "2006-01-02T15:04:05")
+	if us := t.Nanosecond() / 1000; us != 0 {
+		b = fmt.Appendf(b, ".%06d", us)
+	}
+	return string(append(b, "+00:00"...))
 }
 
 // loaded reports whether rec is among the records stored on the boundary:

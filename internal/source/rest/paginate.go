@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dlthub/dlthub/internal/jsonx"
 )
@@ -252,6 +253,15 @@ func scalarString(v any) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	case bool:
 		return strconv.FormatBool(x)
+	case time.Time:
+		// What dlt's str.format puts in for a datetime (a cursor
+		// stored as one): Python's str(), in UTC.
+		x = x.UTC()
+		s := x.Format("2006-01-02 15:04:05")
+		if us := x.Nanosecond() / 1000; us != 0 {
+			s += fmt.Sprintf(".%06d", us)
+		}
+		return s + "+00:00"
 	}
 	b, _ := jsonx.Append(nil, v)
 	return string(b)

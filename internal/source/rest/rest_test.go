@@ -343,3 +343,19 @@ func TestIncrementalAcrossRuns(t *testing.T) {
 		t.Errorf("since params %v", seen)
 	}
 }
+
+// A time in a placeholder (an incremental cursor stored as a datetime) is
+// what dlt's str.format puts in: Python's str() of the datetime, in UTC.
+func TestScalarStringOfTime(t *testing.T) {
+	for _, tc := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2024, 5, 1, 4, 0, 0, 123456789, time.FixedZone("", 3600)), "2024-05-01 03:00:00.123456+00:00"},
+		{time.Date(2024, 5, 1, 3, 0, 0, 0, time.UTC), "2024-05-01 03:00:00+00:00"},
+	} {
+		if got := scalarString(tc.t); got != tc.want {
+			t.Errorf("scalarString(%v) = %q, want %q", tc.t, got, tc.want)
+		}
+	}
+}
