@@ -25,6 +25,10 @@ type State struct {
 	LocalLoadID       string         `json:"_local_load_id,omitempty"`
 }
 
+// maxStateBytes bounds a stored state once decompressed; dlt's are KiBs
+// to a few MiBs (boundary hashes, file lists).
+const maxStateBytes = 256 << 20
+
 // StateEngineVersion is dlt's pipeline state engine version.
 const StateEngineVersion = 4
 
@@ -87,19 +91,24 @@ func (s *State) Compress() (string, error) {
 	return base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
 
-// DecompressState reads state stored by Compress (or by dlt).
+// DecompressState reads state stored by Compress (or by dlt). As dlt's
+// decompress_state, text that is not base64 is read as the state's JSON
+// itself.
 func DecompressState(s string) (*State, error) {
-	raw, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("decode stored state: %w", err)
-	}
-	r, err := zlib.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("decompress stored state: %w", err)
-	}
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("decompress stored state: %w", err)
+	b := []byte(s)
+	if raw, err := base64.StdEncoding.DecodeString(s); err == nil {
+		r, err := zlib.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("decompress stored state: %w", err)
+		}
+		// Bounded: the row comes from the destination, and a few KiB of
+		// zlib inflate to GiBs.
+		if b, err = io.ReadAll(io.LimitReader(r, maxStateBytes+1)); err != nil {
+			return nil, fmt.Errorf("decompress stored state: %w", err)
+		}
+		if len(b) > maxStateBytes {
+			return nil, fmt.Errorf("decompress stored state: larger than %d MiB: not a pipeline state (check the destination's _dlt_pipeline_state table)", maxStateBytes>>20)
+		}
 	}
 	st := &State{}
 	if err := json.Unmarshal(b, st); err != nil {
