@@ -49,3 +49,42 @@ func TestDecompressState(t *testing.T) {
 		t.Fatalf("base64 of no zlib: %v", err)
 	}
 }
+
+// FuzzDecompressState: any stored state text is read or refused with an
+// error, never a panic; what is read holds its typed cursor values as
+// the engine's.
+func FuzzDecompressState(f *testing.F) {
+	st := &State{PipelineName: "p", Sources: map[string]any{"s": map[string]any{"resources": map[string]any{"r": map[string]any{
+		"incremental": map[string]any{"updated_at": map[string]any{"last_value": "\uF0272024-05-01T03:00:00+00:00"}}}}}}}
+	compressed, err := st.Compress()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(compressed)
+	f.Add(`{"sources": {"s": {"resources": {"r": {"incremental": {"c": {"last_value": "\uF02612.5"}}}}}}}`)
+	f.Add("eJwLycgsVgCi4vzcVIWS1OISAC3hBXE=")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		st, err := DecompressState(s)
+		if err != nil {
+			return
+		}
+		for _, src := range st.Sources {
+			res, _ := src.(map[string]any)["resources"].(map[string]any)
+			for _, r := range res {
+				inc, _ := r.(map[string]any)["incremental"].(map[string]any)
+				for path, c := range inc {
+					if cs, ok := c.(map[string]any); ok {
+						_ = fromDltState(cs["last_value"])
+						if path == "" {
+							continue // not a cursor newCursor takes
+						}
+						if _, err := newCursor(&Incremental{CursorPath: path}, r.(map[string]any), "r", nil); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+		}
+	})
+}
