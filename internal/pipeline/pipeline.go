@@ -408,6 +408,9 @@ func (p *Pipeline) Run(ctx context.Context, resources ...*Resource) (info *LoadI
 	if len(resources) == 0 {
 		return info, nil
 	}
+	if err := p.checkNaming(ctx, client); err != nil {
+		return info, err
+	}
 	state, err := p.loadState(ctx, client)
 	if err != nil {
 		return info, err
@@ -507,6 +510,36 @@ func (p *Pipeline) loadState(ctx context.Context, client destination.Client) (*S
 	}
 	return &State{PipelineName: p.opts.Name, DatasetName: p.dataset, DefaultSchemaName: p.SchemaName(), SchemaNames: []string{p.SchemaName()},
 		Destination: p.dest.Name, DestinationType: p.dest.Type, EngineVersion: StateEngineVersion, Sources: map[string]any{}}, nil
+}
+
+// checkNaming refuses, before anything is extracted, a run whose tables
+// dlt would name or type by rules the engine does not implement: dlt's
+// schema.naming set to another convention than snake_case, or a stored
+// schema (this pipeline's, or the one dlt left in the destination) made
+// with one (schema.Supported).
+func (p *Pipeline) checkNaming(ctx context.Context, client destination.Client) error {
+	if p.opts.Resolver != nil {
+		res, err := p.opts.Resolver.Lookup(config.Key{Pipeline: p.opts.Name, Sections: []string{"schema"}, Name: "naming"})
+		if err != nil {
+			return err
+		}
+		if res.Found {
+			switch v := res.Value.(type) {
+			case string:
+				if v == "snake_case" || v == "dlt.common.normalizers.naming.snake_case" {
+					break
+				}
+				return fmt.Errorf("%s: schema.naming = %q: the engine names tables and columns as dlt's snake_case does, and would name these otherwise than dlt: remove the setting, or run this pipeline with Python dlt", res.Winner.Origin, v)
+			default:
+				return fmt.Errorf("%s: schema.naming must be the name of a naming convention (the engine implements snake_case), not %v", res.Winner.Origin, v)
+			}
+		}
+	}
+	s, err := p.loadSchema(ctx, client)
+	if err != nil {
+		return err
+	}
+	return s.Supported()
 }
 
 // loadSchema reads the local schema, or the destination's, or starts one.

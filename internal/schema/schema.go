@@ -292,6 +292,29 @@ type Schema struct {
 	PreviousHashes []string `json:"previous_hashes,omitempty"`
 	EngineVersion  int      `json:"engine_version"`
 	Tables         []*Table `json:"-"`
+	// Naming and Detections are dlt's normalizers.names and
+	// settings.detections as a stored schema holds them ("" and nil:
+	// dlt's defaults, snake_case and iso_timestamp). The engine
+	// implements only the defaults (Supported); others are kept, so that
+	// a schema read and written back does not lose them.
+	Naming     string   `json:"-"`
+	Detections []string `json:"-"`
+}
+
+// Supported refuses a schema that dlt names or types by rules the engine
+// does not implement: loading on with snake_case and iso_timestamp
+// detection would put the same data in other columns, or type it
+// otherwise, next to what dlt stored.
+func (s *Schema) Supported() error {
+	switch s.Naming {
+	case "", "snake_case", "dlt.common.normalizers.naming.snake_case":
+	default:
+		return fmt.Errorf("schema %q names tables and columns by dlt's %q convention (normalizers.names); the engine names them as snake_case does and would load the same data into other columns: run this pipeline with Python dlt", s.Name, s.Naming)
+	}
+	if s.Detections != nil && !slices.Equal(s.Detections, []string{"iso_timestamp"}) {
+		return fmt.Errorf("schema %q detects %q (settings.detections); the engine detects only iso_timestamp and would type these values otherwise: run this pipeline with Python dlt, or set the schema's detections back to [\"iso_timestamp\"]", s.Name, s.Detections)
+	}
+	return nil
 }
 
 type schemaJSON struct {
@@ -427,11 +450,18 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 	if prev == nil {
 		prev = []string{}
 	}
+	settings, names := defaultSettings(), "snake_case"
+	if s.Detections != nil {
+		settings.Detections = s.Detections
+	}
+	if s.Naming != "" {
+		names = s.Naming
+	}
 	return json.Marshal(schemaJSON{
 		Name: s.Name, Version: s.Version, VersionHash: s.VersionHash, PreviousHashes: prev,
 		EngineVersion: s.EngineVersion, Tables: tables,
-		Settings:    defaultSettings(),
-		Normalizers: normalizersJSON{Names: "snake_case", JSON: jsonNormalizerJSON{Module: "dlt.common.normalizers.json.relational", Config: s.normalizerConfig()}},
+		Settings:    settings,
+		Normalizers: normalizersJSON{Names: names, JSON: jsonNormalizerJSON{Module: "dlt.common.normalizers.json.relational", Config: s.normalizerConfig()}},
 	})
 }
 
@@ -499,7 +529,8 @@ func (s *Schema) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &sj); err != nil {
 		return err
 	}
-	*s = Schema{Name: sj.Name, Version: sj.Version, VersionHash: sj.VersionHash, PreviousHashes: sj.PreviousHashes, EngineVersion: sj.EngineVersion}
+	*s = Schema{Name: sj.Name, Version: sj.Version, VersionHash: sj.VersionHash, PreviousHashes: sj.PreviousHashes, EngineVersion: sj.EngineVersion,
+		Naming: sj.Normalizers.Names, Detections: sj.Settings.Detections}
 	tables, err := unmarshalOrdered[Table](sj.Tables)
 	// dlt's system tables (in every schema dlt stores, and in those the
 	// destinations store: StoredJSON) are not part of the model: each
