@@ -96,3 +96,30 @@ func TestFilesystemRestoresState(t *testing.T) {
 		t.Errorf("after restore: %d rows, want 2", info.Rows["events"])
 	}
 }
+
+// dlt's layout setting is refused unless it is the default the destination
+// writes: the files would land elsewhere than where dlt puts them.
+func TestFilesystemLayoutSetting(t *testing.T) {
+	for layout, wantErr := range map[string]string{
+		filesystem.Layout:                            "",
+		"{table_name}/{YYYY}/{load_id}.{ext}":        `layout = "{table_name}/{YYYY}/{load_id}.{ext}"`,
+		"{schema_name}/{table_name}.{load_id}.{ext}": "default layout {table_name}/{load_id}.{file_id}.{ext}",
+	} {
+		p, bucket := fsPipeline(t, "")
+		env := map[string]string{"DESTINATION__LAKE__DESTINATION_TYPE": "filesystem", "DESTINATION__LAKE__BUCKET_URL": "file://" + bucket, "DESTINATION__LAKE__LAYOUT": layout}
+		p.opts.Resolver = &config.Resolver{Providers: []config.Provider{&config.EnvProvider{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}}}
+		_, err := p.Run(context.Background(), &Resource{Name: "items", Records: records(jsonRecords(t, `{"id": 1}`)...)})
+		if wantErr == "" {
+			if err != nil {
+				t.Errorf("layout %q: %v", layout, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("layout %q: err = %v, want %q", layout, err, wantErr)
+		}
+		if _, statErr := os.Stat(filepath.Join(bucket, "files_dataset", "items")); statErr == nil {
+			t.Errorf("layout %q: files written though the run was refused", layout)
+		}
+	}
+}

@@ -307,6 +307,13 @@ func (p *Pipeline) OpenDestination() (destination.Client, error) {
 		if err != nil {
 			return nil, err
 		}
+		// dlt's layout setting moves every file; written at the default
+		// paths instead, a dataset would split between two layouts.
+		if layout, err := p.setting("layout", filesystem.Layout); err != nil {
+			return nil, err
+		} else if layout != filesystem.Layout {
+			return nil, fmt.Errorf("destination %q: layout = %q: the engine writes dlt's default layout %s only, and would put these files elsewhere than dlt: remove the setting, or run this pipeline with Python dlt", p.dest.Name, layout, filesystem.Layout)
+		}
 		return filesystem.Open(url, p.dataset, format)
 	}
 	path, err := p.DatabasePath()

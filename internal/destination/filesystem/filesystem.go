@@ -29,6 +29,10 @@ import (
 	"github.com/dlthub/dlthub/internal/schema"
 )
 
+// Layout is dlt's default layout setting, the one the destination writes:
+// a folder per table below the dataset's.
+const Layout = "{table_name}/{load_id}.{file_id}.{ext}"
+
 // Formats the destination writes.
 const (
 	Parquet = "parquet"
