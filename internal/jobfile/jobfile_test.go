@@ -102,7 +102,7 @@ func everyType() *schema.Table {
 		{Name: "bin", DataType: schema.Binary},
 		{Name: "j", DataType: schema.JSON},
 		{Name: "dec", DataType: schema.Decimal},
-		{Name: "dec2", DataType: schema.Decimal, Precision: 10, Scale: 2},
+		{Name: "dec2", DataType: schema.Decimal, Precision: new(10), Scale: 2},
 		{Name: "wei", DataType: schema.Wei},
 		{Name: "n__v_text", DataType: schema.Text, Variant: true},
 	}

@@ -52,8 +52,10 @@ func TestNamingConventionsRefused(t *testing.T) {
 		edit    func(doc map[string]any)
 		wantErr string
 	}{
-		"naming":     {func(doc map[string]any) { doc["normalizers"].(map[string]any)["names"] = "duck_case" }, `by dlt's "duck_case" convention`},
-		"detections": {func(doc map[string]any) { doc["settings"].(map[string]any)["detections"] = []any{"iso_timestamp", "timestamp"} }, `detects ["iso_timestamp" "timestamp"]`},
+		"naming": {func(doc map[string]any) { doc["normalizers"].(map[string]any)["names"] = "duck_case" }, `by dlt's "duck_case" convention`},
+		"detections": {func(doc map[string]any) {
+			doc["settings"].(map[string]any)["detections"] = []any{"iso_timestamp", "timestamp"}
+		}, `detects ["iso_timestamp" "timestamp"]`},
 	} {
 		t.Run("stored "+name, func(t *testing.T) {
 			dir := t.TempDir()

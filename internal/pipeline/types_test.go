@@ -29,7 +29,7 @@ func TestDeclaredAndInferredTypes(t *testing.T) {
 	run(t, p, &Resource{Name: "all", Columns: []*schema.Column{
 		{Name: "day", DataType: schema.Date},
 		{Name: "at", DataType: schema.Time},
-		{Name: "amt", DataType: schema.Decimal, Precision: 10, Scale: 3},
+		{Name: "amt", DataType: schema.Decimal, Precision: new(10), Scale: 3},
 		{Name: "meta", DataType: schema.JSON},
 	}, Records: records(rec)})
 	db := openDB(t, p)

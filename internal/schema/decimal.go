@@ -28,8 +28,8 @@ func CheckDecimal(v any, c *Column) *ValueError {
 	precision, scale := MaxDecimalPrecision, 0
 	if c.DataType == Decimal {
 		scale = DefaultDecimalScale
-		if c.Precision > 0 {
-			precision, scale = c.Precision, c.Scale
+		if c.Precision != nil && *c.Precision > 0 {
+			precision, scale = *c.Precision, c.Scale
 		}
 	}
 	n, ok := integerDigits(s)

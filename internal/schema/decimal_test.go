@@ -23,7 +23,7 @@ func TestIntegerDigits(t *testing.T) {
 // are the destination's to round.
 func TestCheckDecimal(t *testing.T) {
 	dec := &Column{Name: "amount", DataType: Decimal}
-	narrow := &Column{Name: "price", DataType: Decimal, Precision: 5, Scale: 2}
+	narrow := &Column{Name: "price", DataType: Decimal, Precision: new(5), Scale: 2}
 	wei := &Column{Name: "balance", DataType: Wei}
 	for _, tc := range []struct {
 		v   string

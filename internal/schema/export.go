@@ -124,9 +124,10 @@ func systemTables() []*Table {
 		return &Column{Name: name, DataType: typ, Nullable: nullable, Description: desc}
 	}
 	loadID := col("load_id", Text, false, "Unique identifier of the load operation")
-	loadID.Precision = 64
+	p64 := 64
+	loadID.Precision = &p64
 	stateLoadID := col(ColLoadID, Text, false, "Load identifier linking this row to its load operation")
-	stateLoadID.Precision = 64
+	stateLoadID.Precision = &p64
 	stateID := col(ColID, Text, false, "")
 	stateID.Unique, stateID.RowKey = true, true
 	return []*Table{

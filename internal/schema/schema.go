@@ -82,9 +82,17 @@ type Column struct {
 	ParentKey  bool     `json:"parent_key,omitempty"`
 	RootKey    bool     `json:"root_key,omitempty"`
 	Variant    bool     `json:"variant,omitempty"`
-	Precision  int      `json:"precision,omitempty"`
-	Scale      int      `json:"scale,omitempty"`
-	HardDelete bool     `json:"hard_delete,omitempty"`
+	// Precision is dlt's precision hint: digits of a decimal, characters
+	// of a text, bits of a bigint, fractional digits of a timestamp or
+	// time (nil: not said; 0 is a precision: whole seconds).
+	Precision *int `json:"precision,omitempty"`
+	Scale     int  `json:"scale,omitempty"`
+	// Timezone is dlt's timezone hint of a timestamp or time column (nil:
+	// not said, which for a timestamp is true): false makes it naive,
+	// holding UTC wall times, as dlt's sql_database reflects a column
+	// without time zone.
+	Timezone   *bool `json:"timezone,omitempty"`
+	HardDelete bool  `json:"hard_delete,omitempty"`
 	// RowVersion marks the row key of an scd2 table (its record's
 	// content hash), ValidFrom and ValidTo its validity columns: dlt's
 	// x-row-version, x-valid-from and x-valid-to hints.
@@ -104,6 +112,17 @@ type Column struct {
 	// metadata; a table's columns never keep it (Nullable says it there).
 	NotNull bool `json:"x-not-null,omitempty"`
 }
+
+// PrecisionOr is c's precision hint, or def when it has none.
+func PrecisionOr(c *Column, def int) int {
+	if c.Precision == nil {
+		return def
+	}
+	return *c.Precision
+}
+
+// Naive reports a timestamp or time column hinted timezone = false.
+func Naive(c *Column) bool { return c.Timezone != nil && !*c.Timezone }
 
 // Table is one table: columns in the order they were first seen.
 type Table struct {

@@ -407,3 +407,80 @@ func TestDatesAndTimesAsDltStoresThem(t *testing.T) {
 		})
 	}
 }
+
+// Column hints dlt's sql_database reflects, stored with dlt's types:
+// timezone = false makes a naive timestamp holding the UTC wall time
+// (PostgreSQL's sessions here are in New York, and its text input drops
+// an offset for such a column: the CSV path stages instants), a timestamp's
+// precision picks DuckDB's TIMESTAMP_S/_MS, a bigint's precision in bits
+// SMALLINT or INTEGER, a text's PostgreSQL's varchar(n). The table with a
+// decimal column goes through PostgreSQL's CSV path, the other through
+// binary COPY.
+func TestColumnHintsAsDltTypesThem(t *testing.T) {
+	pg := postgresTarget()
+	pg.Options = func(t *testing.T, name string) pipeline.Options {
+		dsn := pgtest.URL(t)
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = conn.Close(ctx) }()
+		var db string
+		if err := conn.QueryRow(ctx, `SELECT current_database()`).Scan(&db); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, `ALTER DATABASE "`+db+`" SET timezone = 'America/New_York'`); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		r := envResolver(map[string]string{
+			"DESTINATION__WAREHOUSE__DESTINATION_TYPE": "postgres",
+			"DESTINATION__WAREHOUSE__CREDENTIALS":      dsn,
+		})
+		return pipeline.Options{Name: name, Destination: "warehouse", PipelinesDir: filepath.Join(dir, "p"), LocalDir: filepath.Join(dir, "d"), Resolver: r}
+	}
+	hints := []*schema.Column{
+		{Name: "ts", DataType: schema.Timestamp, Nullable: true, Timezone: new(false)},
+		{Name: "ts_ms", DataType: schema.Timestamp, Nullable: true, Timezone: new(false), Precision: new(3)},
+		{Name: "n16", DataType: schema.Bigint, Nullable: true, Precision: new(16)},
+		{Name: "n32", DataType: schema.Bigint, Nullable: true, Precision: new(32)},
+		{Name: "code", DataType: schema.Text, Nullable: true, Precision: new(10)},
+	}
+	rec := map[string]any{"id": int64(1), "ts": "2024-05-01T10:00:00+02:00", "ts_ms": "2024-05-01T10:00:00.123456Z", "n16": int64(300), "n32": int64(70000), "code": "abc"}
+	withDecimal := map[string]any{"amount": "12.50"}
+	for k, v := range rec {
+		withDecimal[k] = v
+	}
+	checks := map[string][]string{
+		"duckdb": {
+			`ts = CAST('2024-05-01 08:00:00' AS TIMESTAMP) AND typeof(ts) = 'TIMESTAMP'`,
+			`ts_ms = CAST('2024-05-01 10:00:00.123' AS TIMESTAMP_MS) AND typeof(ts_ms) = 'TIMESTAMP_MS'`,
+			`n16 = 300 AND typeof(n16) = 'SMALLINT' AND n32 = 70000 AND typeof(n32) = 'INTEGER'`,
+		},
+		"postgres": {
+			`ts = '2024-05-01 08:00:00'::timestamp AND pg_typeof(ts)::text = 'timestamp without time zone'`,
+			`ts_ms = '2024-05-01 10:00:00.123'::timestamp AND pg_typeof(ts_ms)::text = 'timestamp without time zone'`,
+			`n16 = 300 AND pg_typeof(n16)::text = 'smallint' AND n32 = 70000 AND pg_typeof(n32)::text = 'integer'`,
+			`code = 'abc' AND pg_typeof(code)::text = 'character varying'`,
+			`current_setting('TimeZone') = 'America/New_York'`, // the session the conversions above would shift in
+		},
+	}
+	for _, tg := range []Target{duckdbTarget(), pg} {
+		t.Run(tg.Name, func(t *testing.T) {
+			p, err := pipeline.New(tg.Options(t, "hints"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustRun(t, p, &pipeline.Resource{Name: "items", Records: records(rec), Columns: hints})
+			mustRun(t, p, &pipeline.Resource{Name: "priced", Records: records(withDecimal), Columns: append(hints[:len(hints):len(hints)], &schema.Column{Name: "amount", DataType: schema.Decimal, Nullable: true, Precision: new(10), Scale: 2})})
+			for _, table := range []string{"items", "priced"} {
+				for _, where := range checks[tg.Name] {
+					if n := tg.Count(t, p, table, " WHERE "+where); n != 1 {
+						t.Errorf("%s: %s: %d rows", table, where, n)
+					}
+				}
+			}
+		})
+	}
+}

@@ -78,7 +78,10 @@ func Literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + 
 
 func (c *Client) table(name string) string { return Quote(c.dataset) + "." + Quote(name) }
 
-// SQLType maps a dlt type to DuckDB's, as dlt's DuckDB destination does.
+// SQLType maps a dlt type to DuckDB's, as dlt's DuckDB destination does
+// (its type mapper's to_db_integer_type and to_db_datetime_type: a bigint's
+// precision in bits picks the integer type, a naive timestamp's precision
+// its resolution; an aware one is always TIMESTAMP WITH TIME ZONE).
 func SQLType(col *schema.Column) string {
 	switch col.DataType {
 	case schema.Text:
@@ -88,16 +91,37 @@ func SQLType(col *schema.Column) string {
 	case schema.Bool:
 		return "BOOLEAN"
 	case schema.Timestamp:
-		return "TIMESTAMP WITH TIME ZONE"
+		if !schema.Naive(col) {
+			return "TIMESTAMP WITH TIME ZONE"
+		}
+		switch p := schema.PrecisionOr(col, 6); {
+		case p == 0:
+			return "TIMESTAMP_S"
+		case p <= 3:
+			return "TIMESTAMP_MS"
+		case p <= 6:
+			return "TIMESTAMP"
+		}
+		return "TIMESTAMP_NS"
 	case schema.Bigint:
-		return "BIGINT"
+		switch p := schema.PrecisionOr(col, 64); {
+		case p <= 8:
+			return "TINYINT"
+		case p <= 16:
+			return "SMALLINT"
+		case p <= 32:
+			return "INTEGER"
+		case p <= 64:
+			return "BIGINT"
+		}
+		return "HUGEINT"
 	case schema.Binary:
 		return "BLOB"
 	case schema.JSON:
 		return "JSON"
 	case schema.Decimal:
-		if col.Precision > 0 {
-			return fmt.Sprintf("DECIMAL(%d,%d)", col.Precision, col.Scale)
+		if p := schema.PrecisionOr(col, 0); p > 0 {
+			return fmt.Sprintf("DECIMAL(%d,%d)", p, col.Scale)
 		}
 		return "DECIMAL(38,9)"
 	case schema.Wei:
@@ -395,6 +419,12 @@ func parquetSource(files []string, names []string, t *schema.Table, i int, withP
 		switch col.DataType {
 		case schema.Decimal, schema.Wei, schema.JSON:
 			expr = "CAST(" + expr + " AS " + SQLType(col) + ")"
+		case schema.Timestamp:
+			if schema.Naive(col) {
+				// The file holds instants; a naive column holds their
+				// UTC wall time, whatever the session's time zone.
+				expr = "CAST(timezone('UTC', " + expr + ") AS " + SQLType(col) + ")"
+			}
 		}
 		sel = append(sel, expr+" AS "+Quote(col.Name))
 	}

@@ -79,22 +79,38 @@ func (c *Client) stagingSchema() string      { return Quote(c.dataset + "_stagin
 func SQLType(col *schema.Column) string {
 	switch col.DataType {
 	case schema.Text:
+		if p := schema.PrecisionOr(col, 0); p > 0 {
+			return fmt.Sprintf("varchar(%d)", p)
+		}
 		return "varchar"
 	case schema.Double:
 		return "double precision"
 	case schema.Bool:
 		return "boolean"
 	case schema.Timestamp:
-		return "timestamp with time zone"
+		t := "timestamp"
+		if col.Precision != nil {
+			t += fmt.Sprintf(" (%d)", min(max(*col.Precision, 0), 6))
+		}
+		if schema.Naive(col) {
+			return t + " without time zone"
+		}
+		return t + " with time zone"
 	case schema.Bigint:
+		switch p := schema.PrecisionOr(col, 64); {
+		case p <= 16:
+			return "smallint"
+		case p <= 32:
+			return "integer"
+		}
 		return "bigint"
 	case schema.Binary:
 		return "bytea"
 	case schema.JSON:
 		return "jsonb"
 	case schema.Decimal:
-		if col.Precision > 0 {
-			return fmt.Sprintf("numeric(%d,%d)", col.Precision, col.Scale)
+		if p := schema.PrecisionOr(col, 0); p > 0 {
+			return fmt.Sprintf("numeric(%d,%d)", p, col.Scale)
 		}
 		return "numeric(38,9)"
 	case schema.Wei:
@@ -102,6 +118,9 @@ func SQLType(col *schema.Column) string {
 	case schema.Date:
 		return "date"
 	case schema.Time:
+		if col.Precision != nil {
+			return fmt.Sprintf("time (%d) without time zone", min(max(*col.Precision, 0), 6))
+		}
 		return "time without time zone"
 	}
 	return "varchar"
@@ -350,10 +369,13 @@ func (c *Client) copyInto(ctx context.Context, tx pgx.Tx, t *schema.Table, targe
 			return err
 		}
 		cols := make([]string, len(header))
+		// Staged: binary columns (base64 text in CSV) and naive timestamps
+		// (PostgreSQL ignores an offset in text for a column without time
+		// zone; staged as instants, they are turned into UTC wall times).
 		binary := false
 		for i, h := range header {
 			cols[i] = Quote(h)
-			if col := t.Column(h); col != nil && col.DataType == schema.Binary {
+			if col := t.Column(h); col != nil && (col.DataType == schema.Binary || naiveTimestamp(col)) {
 				binary = true
 			}
 		}
@@ -362,7 +384,9 @@ func (c *Client) copyInto(ctx context.Context, tx pgx.Tx, t *schema.Table, targe
 			defs := make([]string, len(header))
 			for i, h := range header {
 				typ := "text"
-				if col := t.Column(h); col != nil && col.DataType != schema.Binary {
+				if col := t.Column(h); col != nil && naiveTimestamp(col) {
+					typ = "timestamp with time zone"
+				} else if col != nil && col.DataType != schema.Binary {
 					typ = SQLType(col)
 				}
 				defs[i] = Quote(h) + " " + typ
@@ -381,6 +405,8 @@ func (c *Client) copyInto(ctx context.Context, tx pgx.Tx, t *schema.Table, targe
 				sel[i] = Quote(h)
 				if col := t.Column(h); col != nil && col.DataType == schema.Binary {
 					sel[i] = "decode(" + Quote(h) + ", 'base64')"
+				} else if col != nil && naiveTimestamp(col) {
+					sel[i] = "(" + Quote(h) + " AT TIME ZONE 'UTC')"
 				}
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO `+target+` (`+strings.Join(cols, ", ")+`) SELECT `+strings.Join(sel, ", ")+` FROM "_dlt_binary_stage"; DROP TABLE "_dlt_binary_stage"`); err != nil {
@@ -389,6 +415,11 @@ func (c *Client) copyInto(ctx context.Context, tx pgx.Tx, t *schema.Table, targe
 		}
 	}
 	return nil
+}
+
+// naiveTimestamp reports a timestamp column hinted timezone = false.
+func naiveTimestamp(c *schema.Column) bool {
+	return c.DataType == schema.Timestamp && schema.Naive(c)
 }
 
 // columnTypes reads the types of target's columns: format_type() without
@@ -443,7 +474,7 @@ func copyBinary(ctx context.Context, tx pgx.Tx, target string, types map[string]
 		defs[i] = names[i] + " " + col.Type
 		sel[i] = names[i]
 		if _, full, ok := strings.Cut(types[col.Name], "\t"); ok {
-			sel[i] = names[i] + "::" + full
+			sel[i] = names[i] + "::" + full // a naive timestamp in the load's UTC (begin)
 		}
 	}
 	if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS "_dlt_pgcopy_stage"; CREATE TEMP TABLE "_dlt_pgcopy_stage" (`+strings.Join(defs, ", ")+`) ON COMMIT DROP`); err != nil {

@@ -95,7 +95,7 @@ func Resources(ctx context.Context, cfg Config) ([]*pipeline.Resource, error) {
 			r.PrimaryKey = h.PrimaryKey
 		}
 		for _, c := range t.cols {
-			r.Columns = append(r.Columns, &schema.Column{Name: c.name, DataType: dltType(c), Precision: precision(c), Scale: scaleOf(c)})
+			r.Columns = append(r.Columns, &schema.Column{Name: c.name, DataType: dltType(c), Precision: precision(c), Scale: scaleOf(c), Timezone: timezone(c)})
 		}
 		r.Records = reader(cfg, t)
 		out = append(out, r)
@@ -189,11 +189,27 @@ func dltType(c column) schema.DataType {
 	return schema.Text
 }
 
-func precision(c column) int {
+func precision(c column) *int {
 	if c.udt == "numeric" && c.precision > 0 {
-		return c.precision
+		return &c.precision
 	}
-	return 0
+	return nil
+}
+
+// timezone is the timezone hint dlt's sql_database reflects for a
+// timestamp column: false without time zone (the destination's column is
+// naive then), true with one.
+func timezone(c column) *bool {
+	if c.array {
+		return nil
+	}
+	switch c.udt {
+	case "timestamp":
+		return new(false)
+	case "timestamptz":
+		return new(true)
+	}
+	return nil
 }
 
 func scaleOf(c column) int {

@@ -33,13 +33,14 @@ CREATE TABLE orders (
   tags text[],
   nums int[],
   raw bytea,
-  updated_at timestamptz NOT NULL
+  updated_at timestamptz NOT NULL,
+  local_at timestamp
 );
 CREATE TABLE events (seq bigint, kind varchar(20));
 INSERT INTO orders VALUES
- (1, 12345.67, 1.5, true, 3, '2024-03-04 05:06:07.123456+00', '2024-03-04', 'first', '{"a": 1, "b": [true, null, "x"]}', '{red,green}', '{1,2,3}', '\x00ff10', '2024-01-01 00:00:00+00'),
- (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2024-01-02 00:00:00+00'),
- (3, -0.01, -2e10, false, -7, '1999-12-31 23:59:59+02', '1970-01-01', 'quote '' and "double" and ✓', '[1, {"k": "v"}]', '{}', '{}', '', '2024-01-03 00:00:00+00');
+ (1, 12345.67, 1.5, true, 3, '2024-03-04 05:06:07.123456+00', '2024-03-04', 'first', '{"a": 1, "b": [true, null, "x"]}', '{red,green}', '{1,2,3}', '\x00ff10', '2024-01-01 00:00:00+00', '2024-03-04 05:06:07.5'),
+ (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2024-01-02 00:00:00+00', NULL),
+ (3, -0.01, -2e10, false, -7, '1999-12-31 23:59:59+02', '1970-01-01', 'quote '' and "double" and ✓', '[1, {"k": "v"}]', '{}', '{}', '', '2024-01-03 00:00:00+00', '1999-12-31 23:59:59');
 INSERT INTO events SELECT g, 'k' || (g % 3) FROM generate_series(1, 1000) g;
 `
 
@@ -89,7 +90,8 @@ func TestRoundTripPostgresToDuckDB(t *testing.T) {
 	defer func() { _ = c.Close() }()
 	// Column types.
 	want := map[string]string{"id": "BIGINT", "amount": "DECIMAL(12,2)", "price": "DOUBLE", "paid": "BOOLEAN", "qty": "BIGINT",
-		"created_at": "TIMESTAMP WITH TIME ZONE", "day": "DATE", "note": "VARCHAR", "data": "JSON", "tags": "JSON", "nums": "JSON", "raw": "BLOB"}
+		"created_at": "TIMESTAMP WITH TIME ZONE", "day": "DATE", "note": "VARCHAR", "data": "JSON", "tags": "JSON", "nums": "JSON", "raw": "BLOB",
+		"local_at": "TIMESTAMP"} // without time zone: naive, as dlt's sql_database reflects it
 	for col, typ := range want {
 		var got string
 		if err := c.DB().QueryRow(`SELECT data_type FROM information_schema.columns WHERE table_schema = 'pg_dataset' AND table_name = 'orders' AND column_name = ?`, col).Scan(&got); err != nil || got != typ {
@@ -102,8 +104,8 @@ func TestRoundTripPostgresToDuckDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = pgc.Close(context.Background()) }()
-	const pgq = `SELECT id, amount::text, price, paid, qty, extract(epoch from created_at)::float8, day::text, note, data::text, to_jsonb(tags)::text, to_jsonb(nums)::text, encode(raw, 'hex') FROM orders ORDER BY id`
-	const dq = `SELECT id, amount::VARCHAR, price, paid, qty, epoch(created_at), day::VARCHAR, note, data::VARCHAR, tags::VARCHAR, nums::VARCHAR, hex(raw) FROM pg_dataset.orders ORDER BY id`
+	const pgq = `SELECT id, amount::text, price, paid, qty, extract(epoch from created_at)::float8, day::text, note, data::text, to_jsonb(tags)::text, to_jsonb(nums)::text, encode(raw, 'hex'), extract(epoch from local_at)::float8 FROM orders ORDER BY id`
+	const dq = `SELECT id, amount::VARCHAR, price, paid, qty, epoch(created_at), day::VARCHAR, note, data::VARCHAR, tags::VARCHAR, nums::VARCHAR, hex(raw), epoch(local_at) FROM pg_dataset.orders ORDER BY id`
 	prows, err := pgc.Query(context.Background(), pgq)
 	if err != nil {
 		t.Fatal(err)
@@ -120,8 +122,8 @@ func TestRoundTripPostgresToDuckDB(t *testing.T) {
 	}
 	i := 0
 	for drows.Next() {
-		vals := make([]any, 12)
-		ptrs := make([]any, 12)
+		vals := make([]any, 13)
+		ptrs := make([]any, 13)
 		for j := range vals {
 			ptrs[j] = &vals[j]
 		}
