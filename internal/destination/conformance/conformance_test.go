@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dlthub/dlthub/internal/config"
+	"github.com/dlthub/dlthub/internal/destination"
 	"github.com/dlthub/dlthub/internal/destination/duckdb"
 	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/pgtest"
@@ -480,6 +482,95 @@ func TestColumnHintsAsDltTypesThem(t *testing.T) {
 						t.Errorf("%s: %s: %d rows", table, where, n)
 					}
 				}
+			}
+		})
+	}
+}
+
+// A state row whose load never completed (no _dlt_loads row or file: the
+// load stopped after writing it) is not the one a pipeline restores from
+// the destination, as dlt's get_stored_state joins _dlt_loads: restored,
+// its cursor skipped records that were never stored.
+func TestStateOfIncompleteLoadIsNotRestored(t *testing.T) {
+	const orphan = "9999999999.1" // newer than any load id
+	ctx := context.Background()
+	inject := map[string]func(t *testing.T, p *pipeline.Pipeline, c destination.Client, state string){
+		"duckdb": func(t *testing.T, p *pipeline.Pipeline, c destination.Client, state string) {
+			db := c.(interface{ DB() *sql.DB }).DB()
+			if _, err := db.Exec(`INSERT INTO `+duckdb.Quote(p.Dataset())+`."_dlt_pipeline_state" VALUES (99, 4, ?, ?, now(), 'h', ?, 'x')`, p.Name(), state, orphan); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"postgres": func(t *testing.T, p *pipeline.Pipeline, c destination.Client, state string) {
+			conn := c.(interface{ Conn() *pgx.Conn }).Conn()
+			if _, err := conn.Exec(ctx, `INSERT INTO "`+p.Dataset()+`"."_dlt_pipeline_state" VALUES (99, 4, $1, $2, now(), 'h', $3, 'x')`, p.Name(), state, orphan); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"filesystem/jsonl": func(t *testing.T, p *pipeline.Pipeline, _ destination.Client, state string) {
+			dir := filepath.Join(filepath.Dir(p.WorkDir()), "..", "bucket", p.Dataset(), "_dlt_pipeline_state")
+			b, err := json.Marshal(map[string]any{"version": 99, "engine_version": 4, "pipeline_name": p.Name(), "state": state,
+				"created_at": "2099-01-01T00:00:00Z", "version_hash": "h", "_dlt_load_id": orphan, "_dlt_id": "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, p.Name()+"__"+orphan+"__h.jsonl"), append(b, '\n'), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for _, tg := range []Target{duckdbTarget(), postgresTarget(), filesystemTarget("jsonl")} {
+		t.Run(tg.Name, func(t *testing.T) {
+			opts := tg.Options(t, "orphan")
+			p, err := pipeline.New(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := func(ts ...string) *pipeline.Resource {
+				var recs []map[string]any
+				for _, s := range ts {
+					recs = append(recs, map[string]any{"updated_at": s})
+				}
+				return &pipeline.Resource{Name: "items", Incremental: &pipeline.Incremental{CursorPath: "updated_at"}, Records: records(recs...)}
+			}
+			mustRun(t, p, res("2024-01-01T01:00:00Z", "2024-01-01T02:00:00Z"))
+			c, err := p.OpenDestination()
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := c.LatestState(ctx, p.Name())
+			if err != nil || st == nil {
+				t.Fatalf("stored state: %+v, %v", st, err)
+			}
+			// The orphan's cursor is far ahead: restored, it would skip
+			// every later record.
+			ahead, err := pipeline.DecompressState(st.State)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(ahead.Sources)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal([]byte(strings.ReplaceAll(string(b), "2024-01-01T02:00:00Z", "2099-01-01T00:00:00Z")), &ahead.Sources); err != nil {
+				t.Fatal(err)
+			}
+			state, err := ahead.Compress()
+			if err != nil {
+				t.Fatal(err)
+			}
+			inject[tg.Name](t, p, c, state)
+			_ = c.Close()
+			// A new working dir: the state comes from the destination.
+			if err := os.RemoveAll(p.WorkDir()); err != nil {
+				t.Fatal(err)
+			}
+			if p, err = pipeline.New(opts); err != nil {
+				t.Fatal(err)
+			}
+			mustRun(t, p, res("2024-01-01T02:00:00Z", "2024-01-01T03:00:00Z"))
+			if n := tg.Count(t, p, "items", ""); n != 3 {
+				t.Errorf("items: %d rows, want 3 (the record after the completed load's cursor was skipped)", n)
 			}
 		})
 	}

@@ -510,12 +510,15 @@ func (c *Client) storeSchema(ctx context.Context, tx *sql.Tx, s *schema.Schema) 
 	return nil
 }
 
-// LatestState implements destination.Client.
+// LatestState implements destination.Client: the newest state of a
+// completed load, as dlt's get_stored_state joins _dlt_loads. A state row
+// whose load never completed (dlt writes it as one of the load's jobs) is
+// not one to continue from: its records may not all be stored.
 func (c *Client) LatestState(ctx context.Context, pipelineName string) (*destination.StateRow, error) {
 	r := &destination.StateRow{}
 	var vh sql.NullString
-	err := c.db.QueryRowContext(ctx, `SELECT version, engine_version, pipeline_name, state, created_at, version_hash, _dlt_load_id FROM `+
-		c.table(schema.StateTable)+` WHERE pipeline_name = ? ORDER BY _dlt_load_id DESC, version DESC LIMIT 1`, pipelineName).
+	err := c.db.QueryRowContext(ctx, `SELECT s.version, s.engine_version, s.pipeline_name, s.state, s.created_at, s.version_hash, s._dlt_load_id FROM `+
+		c.table(schema.StateTable)+` AS s JOIN `+c.table(schema.LoadsTable)+` AS l ON l.load_id = s._dlt_load_id WHERE s.pipeline_name = ? AND l.status = 0 ORDER BY l.load_id DESC, s.version DESC LIMIT 1`, pipelineName).
 		Scan(&r.Version, &r.EngineVersion, &r.PipelineName, &r.State, &r.CreatedAt, &vh, &r.LoadID)
 	if errors.Is(err, sql.ErrNoRows) || isMissingTable(err) {
 		return nil, nil

@@ -250,7 +250,10 @@ func readRows(dir string) ([]map[string]any, error) {
 }
 
 // LatestState implements destination.Client.
-func (c *Client) LatestState(_ context.Context, pipelineName string) (*destination.StateRow, error) {
+// Only states of completed loads count (a _dlt_loads file names their
+// load), as in dlt: the state file of a load that stopped before its
+// _dlt_loads file was written is not one to continue from.
+func (c *Client) LatestState(ctx context.Context, pipelineName string) (*destination.StateRow, error) {
 	rows, err := readRows(c.dir(schema.StateTable))
 	if err != nil {
 		return nil, err
@@ -258,6 +261,12 @@ func (c *Client) LatestState(_ context.Context, pipelineName string) (*destinati
 	var best *destination.StateRow
 	for _, r := range rows {
 		if r["pipeline_name"] != pipelineName {
+			continue
+		}
+		id, _ := r["_dlt_load_id"].(string)
+		if done, err := c.IsLoaded(ctx, id); err != nil {
+			return nil, err
+		} else if !done {
 			continue
 		}
 		row := &destination.StateRow{PipelineName: pipelineName}
