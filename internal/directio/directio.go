@@ -63,7 +63,8 @@ func OpenOnce(path string) (io.ReadCloser, error) {
 const minDirect = 16 << 20
 
 // OpenSequential opens the bytes [start, end) of a file (end < 0: to its
-// end) for one read from front to back, as written by CreateDirect: with
+// end) for one read from front to back (loadpackage.CreateDirect writes
+// the extract stage's copies for it): with
 // O_DIRECT where the file system allows it, reading ahead on a goroutine
 // so the disk's time overlaps the reader's; else through the page cache.
 func OpenSequential(path string, start, end int64) (io.ReadCloser, error) {
