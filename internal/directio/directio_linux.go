@@ -37,7 +37,7 @@ func pread(f *os.File, b []byte, off int64) (int, error) {
 
 // ClearDirect turns O_DIRECT off on an open file: a file system may take
 // the flag at open and still refuse a direct write or read (EINVAL, e.g.
-// a logical block larger than directAlign); the file then goes on
+// a logical block larger than Align); the file then goes on
 // through the page cache.
 func ClearDirect(f *os.File) error {
 	fd := int(f.Fd())

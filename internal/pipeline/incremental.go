@@ -290,18 +290,10 @@ func fromDltState(v any) any {
 	return v
 }
 
-// dltDatetimeText is t as dlt stores a datetime in state: Python's
-// isoformat() of the UTC time (microseconds only when there are any),
-// after dlt's marker.
+// dltDatetimeText is t as dlt stores a datetime in state: its marker,
+// then Python's isoformat() of the UTC time.
 func dltDatetimeText(t time.Time) string {
-	t = t.UTC()
-	b := make([]byte, 0, 40)
-	b = utf8.AppendRune(b, dltDatetime)
-	b = t.AppendFormat(b, "2006-01-02T15:04:05")
-	if us := t.Nanosecond() / 1000; us != 0 {
-		b = fmt.Appendf(b, ".%06d", us)
-	}
-	return string(append(b, "+00:00"...))
+	return string(dltDatetime) + schema.PyISOFormat(t, 'T')
 }
 
 // loaded reports whether rec is among the records stored on the boundary:

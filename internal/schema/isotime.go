@@ -1,6 +1,9 @@
 package schema
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // dlt detects a timestamp in a string when dlt.common.time's
 // parse_iso_like_datetime makes a datetime of it: pendulum's ISO 8601
@@ -184,4 +187,19 @@ func extendedForm(s string) bool {
 	}
 	// The zone: none, Z, or an offset; "+HH:" (no minutes) is not read.
 	return s[len(s)-1] != ':' || i == len(s)
+}
+
+// PyISOFormat is Python's datetime.isoformat(sep) of t in UTC, as dlt
+// writes a datetime (microseconds only when there are any, "+00:00"):
+// sep 'T' is its typed JSON's text, ' ' what str() and str.format give.
+func PyISOFormat(t time.Time, sep byte) string {
+	t = t.UTC()
+	b := make([]byte, 0, 32)
+	b = t.AppendFormat(b, "2006-01-02")
+	b = append(b, sep)
+	b = t.AppendFormat(b, "15:04:05")
+	if us := t.Nanosecond() / 1000; us != 0 {
+		b = fmt.Appendf(b, ".%06d", us)
+	}
+	return string(append(b, "+00:00"...))
 }

@@ -100,6 +100,22 @@ func (c *Client) IsLoaded(_ context.Context, loadID string) (bool, error) {
 	return len(matches) > 0, err
 }
 
+// loadedIDs are the load ids of the _dlt_loads files (loadsFile's
+// <schema>__<load id>.jsonl), read in one listing.
+func (c *Client) loadedIDs() (map[string]bool, error) {
+	entries, err := os.ReadDir(c.dir(schema.LoadsTable))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	ids := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		if i := strings.LastIndex(e.Name(), "__"); i >= 0 && strings.HasSuffix(e.Name(), ".jsonl") {
+			ids[strings.TrimSuffix(e.Name()[i+2:], ".jsonl")] = true
+		}
+	}
+	return ids, nil
+}
+
 // Load implements destination.Client.
 func (c *Client) Load(ctx context.Context, p *destination.Package) error {
 	if done, err := c.IsLoaded(ctx, p.LoadID); err != nil || done {
@@ -253,20 +269,18 @@ func readRows(dir string) ([]map[string]any, error) {
 // Only states of completed loads count (a _dlt_loads file names their
 // load), as in dlt: the state file of a load that stopped before its
 // _dlt_loads file was written is not one to continue from.
-func (c *Client) LatestState(ctx context.Context, pipelineName string) (*destination.StateRow, error) {
+func (c *Client) LatestState(_ context.Context, pipelineName string) (*destination.StateRow, error) {
 	rows, err := readRows(c.dir(schema.StateTable))
+	if err != nil {
+		return nil, err
+	}
+	loaded, err := c.loadedIDs()
 	if err != nil {
 		return nil, err
 	}
 	var best *destination.StateRow
 	for _, r := range rows {
-		if r["pipeline_name"] != pipelineName {
-			continue
-		}
-		id, _ := r["_dlt_load_id"].(string)
-		if done, err := c.IsLoaded(ctx, id); err != nil {
-			return nil, err
-		} else if !done {
+		if id, _ := r["_dlt_load_id"].(string); r["pipeline_name"] != pipelineName || !loaded[id] {
 			continue
 		}
 		row := &destination.StateRow{PipelineName: pipelineName}

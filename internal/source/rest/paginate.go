@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dlthub/dlthub/internal/jsonx"
+	"github.com/dlthub/dlthub/internal/schema"
 )
 
 // paginator turns one response into the next request.
@@ -256,12 +257,7 @@ func scalarString(v any) string {
 	case time.Time:
 		// What dlt's str.format puts in for a datetime (a cursor
 		// stored as one): Python's str(), in UTC.
-		x = x.UTC()
-		s := x.Format("2006-01-02 15:04:05")
-		if us := x.Nanosecond() / 1000; us != 0 {
-			s += fmt.Sprintf(".%06d", us)
-		}
-		return s + "+00:00"
+		return schema.PyISOFormat(x, ' ')
 	}
 	b, _ := jsonx.Append(nil, v)
 	return string(b)
