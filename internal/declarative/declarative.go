@@ -254,11 +254,23 @@ func (s *Spec) applyHints(res *pipeline.Resource, m map[string]any) error {
 		return nil, fmt.Errorf("%s: %s must be a column name or a list of them", s.Path, key)
 	}
 	var err error
-	if v, ok := m["write_disposition"].(string); ok {
-		res.WriteDisposition = v
+	if v, ok := m["write_disposition"]; ok && v != nil {
+		// dlt's form: a name, or {disposition = "merge", strategy = …}
+		wd, err := schema.ParseWriteDisposition(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.Path, err)
+		}
+		res.WriteDisposition, res.MergeStrategy, res.SCD2 = wd.Disposition, wd.Strategy, wd.SCD2
 	}
-	if v, ok := m["merge_strategy"].(string); ok {
-		res.MergeStrategy = v
+	if v, ok := m["merge_strategy"]; ok && v != nil {
+		ms, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%s: merge_strategy must be delete-insert, upsert or scd2, not %v", s.Path, v)
+		}
+		if res.MergeStrategy != "" && res.MergeStrategy != ms {
+			return fmt.Errorf("%s: merge_strategy %q and write_disposition's strategy %q disagree; keep one", s.Path, ms, res.MergeStrategy)
+		}
+		res.MergeStrategy = ms
 	}
 	// Keys are set only where the table names them: hints are applied in
 	// passes (defaults, then the resource), and a pass without a key must
@@ -299,19 +311,90 @@ func (s *Spec) applyHints(res *pipeline.Resource, m map[string]any) error {
 			if !ok {
 				return fmt.Errorf("%s: columns.%s must be a table such as { data_type = \"bigint\" }", s.Path, name)
 			}
-			col := &schema.Column{Name: name}
-			if t, ok := def["data_type"].(string); ok {
-				col.DataType = schema.DataType(t)
-			}
-			col.PrimaryKey, _ = def["primary_key"].(bool)
-			col.MergeKey, _ = def["merge_key"].(bool)
-			col.HardDelete, _ = def["hard_delete"].(bool)
-			col.DedupSort, _ = def["dedup_sort"].(string)
-			if nb, ok := def["nullable"].(bool); ok && !nb {
-				col.NotNull = true
+			col, err := s.columnHints(name, def)
+			if err != nil {
+				return err
 			}
 			res.Columns = append(res.Columns, col)
 		}
 	}
 	return nil
+}
+
+// columnHints reads one column's hints, in dlt's names. A hint the engine
+// does not know is refused rather than dropped: a misspelt primary_key
+// would load without its key.
+func (s *Spec) columnHints(name string, def map[string]any) (*schema.Column, error) {
+	where := "columns." + name
+	if err := checkKeys(s.Path, where+".", def, map[string]any{"data_type": nil, "nullable": nil, "primary_key": nil, "merge_key": nil,
+		"hard_delete": nil, "dedup_sort": nil, "unique": nil, "precision": nil, "scale": nil, "timezone": nil, "description": nil}); err != nil {
+		return nil, err
+	}
+	col := &schema.Column{Name: name}
+	flag := func(key string, dst *bool) error {
+		v, ok := def[key]
+		if !ok {
+			return nil
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return fmt.Errorf("%s: %s.%s must be true or false, not %v", s.Path, where, key, v)
+		}
+		*dst = b
+		return nil
+	}
+	nullable := true
+	for _, f := range []struct {
+		key string
+		dst *bool
+	}{{"primary_key", &col.PrimaryKey}, {"merge_key", &col.MergeKey}, {"hard_delete", &col.HardDelete}, {"unique", &col.Unique}, {"nullable", &nullable}} {
+		if err := flag(f.key, f.dst); err != nil {
+			return nil, err
+		}
+	}
+	col.NotNull = !nullable
+	if v, ok := def["data_type"]; ok {
+		t, ok := v.(string)
+		if !ok || !schema.DataType(t).Valid() {
+			return nil, fmt.Errorf("%s: %s.data_type %v is not one of dlt's data types (text, bigint, double, bool, timestamp, date, time, decimal, wei, json, binary)", s.Path, where, v)
+		}
+		col.DataType = schema.DataType(t)
+	}
+	if v, ok := def["dedup_sort"]; ok {
+		if d, _ := v.(string); d != "asc" && d != "desc" {
+			return nil, fmt.Errorf("%s: %s.dedup_sort must be \"asc\" or \"desc\", not %v", s.Path, where, v)
+		}
+		col.DedupSort = v.(string)
+	}
+	if v, ok := def["description"]; ok {
+		d, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s.description must be text", s.Path, where)
+		}
+		col.Description = d
+	}
+	for _, key := range []string{"precision", "scale"} {
+		v, ok := def[key]
+		if !ok {
+			continue
+		}
+		n, ok := v.(int64)
+		if !ok || n < 0 || n > 1<<20 {
+			return nil, fmt.Errorf("%s: %s.%s must be a whole number, not %v", s.Path, where, key, v)
+		}
+		if key == "precision" {
+			p := int(n)
+			col.Precision = &p
+		} else {
+			col.Scale = int(n)
+		}
+	}
+	if v, ok := def["timezone"]; ok {
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s.timezone must be true or false, not %v", s.Path, where, v)
+		}
+		col.Timezone = &b
+	}
+	return col, nil
 }

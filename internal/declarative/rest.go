@@ -246,13 +246,13 @@ func (s *Spec) restResource(where string, m map[string]any, defaults bool) (rest
 		return rc, fmt.Errorf("%s: %s has no name", s.Path, where)
 	}
 	rc.Table, _ = m["table_name"].(string)
-	rc.WriteDisposition, _ = m["write_disposition"].(string)
-	rc.MergeStrategy, _ = m["merge_strategy"].(string)
 	var err error
 	tmp := &pipeline.Resource{}
-	if err := s.applyHints(tmp, map[string]any{"primary_key": m["primary_key"], "merge_key": m["merge_key"]}); err != nil {
+	if err := s.applyHints(tmp, map[string]any{"write_disposition": m["write_disposition"], "merge_strategy": m["merge_strategy"],
+		"primary_key": m["primary_key"], "merge_key": m["merge_key"]}); err != nil {
 		return rc, err
 	}
+	rc.WriteDisposition, rc.MergeStrategy, rc.SCD2 = tmp.WriteDisposition, tmp.MergeStrategy, tmp.SCD2
 	rc.PrimaryKey, rc.MergeKey = tmp.PrimaryKey, tmp.MergeKey
 	for _, f := range asList(m["include_from_parent"]) {
 		rc.IncludeFromParent = append(rc.IncludeFromParent, fmt.Sprint(f))

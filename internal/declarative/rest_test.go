@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
@@ -86,5 +87,94 @@ schema_contract = "evolve"
 				t.Errorf("after two runs: %d issues, %d labels; want 2 and 1 (merged, not appended)", rows, labels)
 			}
 		})
+	}
+}
+
+// dlt's dict form of write_disposition, with the scd2 strategy's options,
+// keeps history in the named validity columns. It used to be read as no
+// write disposition at all: every run appended.
+func TestRESTWriteDispositionDict(t *testing.T) {
+	title := "a"
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `[{"id": 1, "title": %q}, {"id": 2, "title": "b"}]`, title)
+	}))
+	defer api.Close()
+	root := t.TempDir()
+	writeSpec(t, root, "api", fmt.Sprintf(`[pipeline]
+destination = "duckdb"
+[source]
+type = "rest_api"
+[source.client]
+base_url = %q
+paginator = "single_page"
+[[source.resources]]
+name = "issues"
+endpoint = { path = "issues" }
+write_disposition = { disposition = "merge", strategy = "scd2", validity_column_names = ["from_ts", "to_ts"], active_record_timestamp = 9999-12-31 }
+columns = { title = { data_type = "text", nullable = false, description = "the title" } }
+`, api.URL+"/"))
+	spec, err := Load(root, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &config.Resolver{}
+	for _, v := range []string{"a", "a", "c"} {
+		title = v
+		res, err := spec.Resources(root, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := pipeline.New(pipeline.Options{Name: "api", PipelinesDir: filepath.Join(root, "p"), LocalDir: root, Resolver: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Run(context.Background(), res...); err != nil {
+			t.Fatalf("run with title %s: %v", v, err)
+		}
+	}
+	db, err := sql.Open("duckdb", filepath.Join(root, "api.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	var rows, current, retired int
+	if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE to_ts = TIMESTAMPTZ '9999-12-31 00:00:00+00'), count(*) FILTER (WHERE to_ts = from_ts OR to_ts < TIMESTAMPTZ '9999-01-01 00:00:00+00') FROM api_dataset.issues`).Scan(&rows, &current, &retired); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 3 || current != 2 || retired != 1 {
+		t.Errorf("after three runs: %d versions, %d current, %d retired; want 3, 2 and 1", rows, current, retired)
+	}
+}
+
+// Hints dlt would not understand, or the engine does not implement, are
+// refused with the file and key instead of being dropped.
+func TestHintsRefused(t *testing.T) {
+	for want, body := range map[string]string{
+		"unknown key columns.title.primary_kye (did you mean columns.title.primary_key?)": `columns = { title = { primary_kye = true } }`,
+		"columns.title.data_type str is not one of dlt's data types":                      `columns = { title = { data_type = "str" } }`,
+		"columns.title.nullable must be true or false":                                    `columns = { title = { nullable = "no" } }`,
+		"columns.title.precision must be a whole number":                                  `columns = { title = { precision = 1.5 } }`,
+		`columns.title.dedup_sort must be "asc" or "desc"`:                                `columns = { title = { dedup_sort = "up" } }`,
+		"write_disposition.row_version_column_name is not implemented":                    `write_disposition = { disposition = "merge", strategy = "scd2", row_version_column_name = "v" }`,
+		"write_disposition.validity_column_names applies to the scd2 strategy":            `write_disposition = { disposition = "merge", validity_column_names = ["a", "b"] }`,
+		`merge_strategy "upsert" and write_disposition's strategy "scd2" disagree`:        `write_disposition = { disposition = "merge", strategy = "scd2" }` + "\nmerge_strategy = \"upsert\"",
+		`unknown write_disposition "merged"`:                                              `write_disposition = "merged"`,
+	} {
+		root := t.TempDir()
+		writeSpec(t, root, "api", `[source]
+type = "rest_api"
+[source.client]
+base_url = "http://127.0.0.1:1/"
+[[source.resources]]
+name = "issues"
+`+body+"\n")
+		spec, err := Load(root, "api")
+		if err == nil {
+			_, err = spec.Resources(root, &config.Resolver{})
+		}
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "pipelines/api.toml") {
+			t.Errorf("%s: error %v, want one naming pipelines/api.toml and saying %q", body, err, want)
+		}
 	}
 }

@@ -48,7 +48,7 @@ func (s *Spec) sqlResources(r *config.Resolver) ([]*pipeline.Resource, error) {
 		if err := s.applyHints(tmp, map[string]any{"write_disposition": m["write_disposition"], "primary_key": m["primary_key"]}); err != nil {
 			return nil, err
 		}
-		h := sqldb.TableHints{WriteDisposition: tmp.WriteDisposition, PrimaryKey: tmp.PrimaryKey}
+		h := sqldb.TableHints{WriteDisposition: tmp.WriteDisposition, MergeStrategy: tmp.MergeStrategy, SCD2: tmp.SCD2, PrimaryKey: tmp.PrimaryKey}
 		if inc, ok := m["incremental"].(map[string]any); ok {
 			if err := checkKeys(s.Path, where+".incremental.", inc, map[string]any{"cursor_path": nil, "initial_value": nil, "end_value": nil, "lag": nil}); err != nil {
 				return nil, err

@@ -231,3 +231,32 @@ func HardDeleteFilters(t *schema.Table, quote func(string) string, pk []string, 
 	}
 	return nested, root
 }
+
+// SCD2 names an scd2 table's validity columns, quoted, and says how its
+// current versions are told apart, as dlt's gen_scd2_sql does: valid-to
+// NULL, or equal to the table's active record timestamp.
+type SCD2 struct {
+	From, To string
+	// Active is a condition on the valid-to column of rows prefixed
+	// "alias." ("" for none): the row is a current version.
+	active string
+}
+
+// NewSCD2 reads t's validity columns and active record timestamp.
+func NewSCD2(t *schema.Table, quote func(string) string) SCD2 {
+	from, to := t.ValidityNames()
+	s := SCD2{From: quote(from), To: quote(to), active: " IS NULL"}
+	if ts, ok := t.ActiveRecord(); ok {
+		s.active = " = CAST('" + ts.Format("2006-01-02 15:04:05.999999") + "+00' AS TIMESTAMP WITH TIME ZONE)"
+	}
+	return s
+}
+
+// Active is the condition that the row aliased alias ("" for none) is a
+// current version.
+func (s SCD2) Active(alias string) string {
+	if alias != "" {
+		return alias + "." + s.To + s.active
+	}
+	return s.To + s.active
+}

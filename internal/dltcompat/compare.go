@@ -14,7 +14,7 @@ const maxRowDiffs = 5
 
 // comparedHints are the column hints dlt stores that must match.
 func comparedHints() []string {
-	return []string{"primary_key", "merge_key", "unique", "row_key", "parent_key", "root_key", "precision", "scale", "timezone", "variant", "hard_delete", "dedup_sort"}
+	return []string{"primary_key", "merge_key", "unique", "row_key", "parent_key", "root_key", "precision", "scale", "timezone", "variant", "hard_delete", "dedup_sort", "x-valid-from", "x-valid-to", "x-active-record-timestamp", "x-row-version"}
 }
 
 // Compare lists how got (this engine's) differs from want (dlt's), one
@@ -88,6 +88,9 @@ func compareSchemas(want, got *StoredSchema) []string {
 		}
 		if w.WriteDisposition != g.WriteDisposition && w.Parent == "" {
 			d = append(d, fmt.Sprintf("schema: table %s: write_disposition: dlt %q, engine %q", n, w.WriteDisposition, g.WriteDisposition))
+		}
+		if fmt.Sprint(w.Boundary) != fmt.Sprint(g.Boundary) {
+			d = append(d, fmt.Sprintf("schema: table %s: x-boundary-timestamp: dlt %v, engine %v", n, w.Boundary, g.Boundary))
 		}
 		wc, gc := colNames(w.Columns), colNames(g.Columns)
 		if strings.Join(wc, ",") != strings.Join(gc, ",") {
@@ -244,7 +247,29 @@ func keyRows(r *Result) map[string]map[string]string {
 		}
 	}
 	loads := ordinals(r, "_dlt_load_id")
-	validity := ordinals(r, "_dlt_valid_from", "_dlt_valid_to")
+	// Validity columns are those the schema marks (dlt's names, or the
+	// resource's validity_column_names). A table with a boundary
+	// timestamp has the same validity times in both runs: compared as
+	// they are, not by their order.
+	validCols := map[string]map[string]bool{}
+	exact := map[string]bool{}
+	names := []string{"_dlt_valid_from", "_dlt_valid_to"}
+	if r.Schema != nil {
+		for n, t := range r.Schema.Tables {
+			for _, c := range t.Columns {
+				if c["x-valid-from"] == true || c["x-valid-to"] == true {
+					name, _ := c["name"].(string)
+					if validCols[n] == nil {
+						validCols[n] = map[string]bool{}
+					}
+					validCols[n][name] = true
+					names = append(names, name)
+				}
+			}
+			exact[n] = t.Boundary != nil
+		}
+	}
+	validity := ordinals(r, names...)
 	depth := func(n string) int {
 		k := 0
 		for p := parent[n]; p != "" && k < 100; p = parent[p] {
@@ -252,7 +277,7 @@ func keyRows(r *Result) map[string]map[string]string {
 		}
 		return k
 	}
-	names := tableNames(r.Tables, false)
+	names = tableNames(r.Tables, false)
 	sort.SliceStable(names, func(i, j int) bool { return depth(names[i]) < depth(names[j]) })
 	sig := subtrees(r, names, parent)
 	keyOf := map[string]string{} // _dlt_id → position key
@@ -276,6 +301,17 @@ func keyRows(r *Result) map[string]map[string]string {
 			}
 			var parts []string
 			for i, c := range t.Columns {
+				if validCols[n][c[0]] || (validCols[n] == nil && (c[0] == "_dlt_valid_from" || c[0] == "_dlt_valid_to")) {
+					switch {
+					case row[i] == nil:
+						parts = append(parts, c[0]+"=NULL")
+					case exact[n]:
+						parts = append(parts, c[0]+"="+canonical(row[i]))
+					default:
+						parts = append(parts, fmt.Sprintf("%s=time#%d", c[0], validity[fmt.Sprint(row[i])]))
+					}
+					continue
+				}
 				switch c[0] {
 				case "_dlt_id":
 					if hashedID[n] {
@@ -284,12 +320,6 @@ func keyRows(r *Result) map[string]map[string]string {
 					continue
 				case "_dlt_parent_id":
 					continue
-				case "_dlt_valid_from", "_dlt_valid_to":
-					if row[i] == nil {
-						parts = append(parts, c[0]+"=NULL")
-					} else {
-						parts = append(parts, fmt.Sprintf("%s=time#%d", c[0], validity[fmt.Sprint(row[i])]))
-					}
 				case "_dlt_root_id":
 					parts = append(parts, c[0]+"=root:"+keyOf[fmt.Sprint(row[i])])
 				case "_dlt_load_id":

@@ -129,6 +129,7 @@ type StoredTable struct {
 	Parent           string         `json:"parent"`
 	WriteDisposition string         `json:"write_disposition"`
 	MergeStrategy    string         `json:"x-merge-strategy"`
+	Boundary         any            `json:"x-boundary-timestamp"`
 	Columns          orderedColumns `json:"columns"`
 }
 

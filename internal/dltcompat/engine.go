@@ -153,13 +153,11 @@ func resource(c Case) (*pipeline.Resource, error) {
 		}
 		switch key {
 		case "write_disposition":
-			switch x := v.(type) {
-			case string:
-				r.WriteDisposition = x
-			case map[string]any:
-				r.WriteDisposition, _ = x["disposition"].(string)
-				r.MergeStrategy, _ = x["strategy"].(string)
+			wd, err := schema.ParseWriteDisposition(v)
+			if err != nil {
+				return nil, err
 			}
+			r.WriteDisposition, r.MergeStrategy, r.SCD2 = wd.Disposition, wd.Strategy, wd.SCD2
 		case "primary_key":
 			r.PrimaryKey = names(v)
 		case "merge_key":

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dlthub/dlthub/internal/jsonx"
 	"github.com/dlthub/dlthub/internal/naming"
@@ -34,8 +35,10 @@ type Hints struct {
 	Resource         string
 	WriteDisposition string
 	MergeStrategy    string
-	PrimaryKey       []string
-	MergeKey         []string
+	// SCD2 are the scd2 options (names normalized); nil keeps the table's.
+	SCD2       *schema.SCD2Options
+	PrimaryKey []string
+	MergeKey   []string
 	// Columns are declared column types (normalized names).
 	Columns []*schema.Column
 	// MaxNesting limits table nesting; nil means DefaultMaxNesting.
@@ -128,7 +131,32 @@ type Normalizer struct {
 // as keySlot caches a source key's: every row has them, and looking each
 // up by name cost two map lookups per value.
 type sysSlots struct {
-	loadID, id, validFrom, rootID, parentID, listIdx keySlot
+	loadID, id, validFrom, validTo, rootID, parentID, listIdx keySlot
+	// validity is an scd2 root's validity columns and the values new
+	// versions get (nil until the table's first record).
+	validity *validity
+}
+
+// validity is what an scd2 table's new versions hold in its validity
+// columns: the boundary (or the load's time) from, and the active record
+// timestamp to, when the table has one (dlt's staging rows get them from
+// its merge SQL; here they travel in the job files).
+type validity struct {
+	from, to       string
+	fromVal, toVal any
+}
+
+// validityOf makes the validity of scd2 table t.
+func (n *Normalizer) validityOf(t *schema.Table) *validity {
+	v := &validity{fromVal: n.ValidFrom}
+	v.from, v.to = t.ValidityNames()
+	if b, ok := t.Boundary(); ok {
+		v.fromVal = b.Format(time.RFC3339Nano)
+	}
+	if a, ok := t.ActiveRecord(); ok {
+		v.toVal = a.Format(time.RFC3339Nano)
+	}
+	return v
 }
 
 func (n *Normalizer) sysSlots(table string) *sysSlots {
@@ -178,6 +206,12 @@ func (n *Normalizer) Fork(out RowWriter) *Normalizer {
 	f.Frozen = true
 	return f
 }
+
+// HintError is a resource's hints that the table cannot take. Like bad
+// data, they do not get better on a retry of the same package.
+type HintError struct{ Msg string }
+
+func (e *HintError) Error() string { return e.Msg }
 
 // RecordError is a record that cannot be normalized.
 type RecordError struct {
@@ -294,6 +328,7 @@ func (n *Normalizer) norm(k string) string {
 // disposition, keys, declared columns) before records arrive.
 func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 	clear(n.required)
+	delete(n.sys, h.Table) // its scd2 validity may change
 	t := n.Schema.Table(h.Table)
 	if t == nil {
 		// As in dlt, the tables contract governs the resource's own table
@@ -354,11 +389,8 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 		}
 	}
 	if t.WriteDisposition == schema.Merge && t.MergeStrategy == schema.SCD2 {
-		for _, name := range []string{schema.ColValidFrom, schema.ColValidTo} {
-			if t.Column(name) == nil {
-				t.Columns = append(t.Columns, &schema.Column{Name: name, DataType: schema.Timestamp, Nullable: true,
-					ValidFrom: name == schema.ColValidFrom, ValidTo: name == schema.ColValidTo})
-			}
+		if err := prepareSCD2(t, h.SCD2); err != nil {
+			return nil, err
 		}
 	}
 	for _, k := range h.MergeKey {
@@ -370,6 +402,42 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// prepareSCD2 gives an scd2 table its validity columns and markers, as
+// dlt's resource hints do: the options' columns (dlt's default names
+// without them), the active record timestamp on the valid-to column and
+// the boundary on the table. Without options a table keeps the validity
+// columns and settings its schema holds (dlt's run would add columns of
+// the default names next to custom ones and forget the active record
+// timestamp, so that no stored version would be current any more).
+// Options that name other validity columns than the table keeps are
+// refused: dlt would go on using the first ones and ignore the new.
+func prepareSCD2(t *schema.Table, o *schema.SCD2Options) error {
+	oldFrom, oldTo := t.Validity()
+	from, to := t.ValidityNames()
+	if o != nil && o.ValidFrom != "" {
+		if (oldFrom != nil && oldFrom.Name != o.ValidFrom) || (oldTo != nil && oldTo.Name != o.ValidTo) {
+			return &HintError{Msg: fmt.Sprintf("table %q keeps its scd2 validity in %q and %q, and the resource names %q and %q: a table's validity columns cannot change; name the stored ones, or load into a new table", t.Name, from, to, o.ValidFrom, o.ValidTo)}
+		}
+		from, to = o.ValidFrom, o.ValidTo
+	}
+	for _, name := range []string{from, to} {
+		c := t.Column(name)
+		if c == nil {
+			c = &schema.Column{Name: name, DataType: schema.Timestamp, Nullable: true}
+			t.Columns = append(t.Columns, c)
+		}
+		if c.DataType == "" {
+			c.DataType = schema.Timestamp
+		}
+		c.ValidFrom, c.ValidTo = name == from, name == to
+	}
+	if o != nil {
+		t.Column(to).ActiveRecordTimestamp = schema.TimeHint(o.ActiveRecordTimestamp)
+		t.BoundaryTimestamp = schema.TimeHint(o.BoundaryTimestamp)
+	}
+	return nil
 }
 
 // oneHinted refuses a table with more than one hard_delete or dedup_sort
@@ -390,7 +458,7 @@ func oneHinted(t *schema.Table) error {
 		cols []string
 	}{{"hard_delete", hard}, {"dedup_sort", sorts}} {
 		if len(h.cols) > 1 {
-			return fmt.Errorf("table %q: columns %s are all hinted %s, and a table takes one: keep the hint on one column", t.Name, strings.Join(h.cols, ", "), h.hint)
+			return &HintError{Msg: fmt.Sprintf("table %q: columns %s are all hinted %s, and a table takes one: keep the hint on one column", t.Name, strings.Join(h.cols, ", "), h.hint)}
 		}
 	}
 	return nil
@@ -504,7 +572,14 @@ func (n *Normalizer) record(h *Hints, index int64, rec any) error {
 	}
 	fields = append(fields, field{schema.ColLoadID, n.loadIDBox, &sys.loadID}, field{schema.ColID, id, &sys.id})
 	if root.WriteDisposition == schema.Merge && root.MergeStrategy == schema.SCD2 {
-		fields = append(fields, field{schema.ColValidFrom, n.ValidFrom, &sys.validFrom})
+		if sys.validity == nil {
+			sys.validity = n.validityOf(root)
+		}
+		v := sys.validity
+		fields = append(fields, field{v.from, v.fromVal, &sys.validFrom})
+		if v.toVal != nil {
+			fields = append(fields, field{v.to, v.toVal, &sys.validTo})
+		}
 	}
 	keep, err := n.emit(root, h, fields, true)
 	if err != nil {

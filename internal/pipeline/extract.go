@@ -41,17 +41,18 @@ func (m *manifest) records() int64 {
 }
 
 type resourceManifest struct {
-	Name             string           `json:"name"`
-	Table            string           `json:"table"`
-	WriteDisposition string           `json:"write_disposition,omitempty"`
-	MergeStrategy    string           `json:"merge_strategy,omitempty"`
-	PrimaryKey       []string         `json:"primary_key,omitempty"`
-	MergeKey         []string         `json:"merge_key,omitempty"`
-	Columns          []*schema.Column `json:"columns,omitempty"`
-	MaxNesting       *int             `json:"max_nesting,omitempty"`
-	Contract         *schema.Contract `json:"schema_contract,omitempty"`
-	File             string           `json:"file"`
-	Records          int64            `json:"records"`
+	Name             string              `json:"name"`
+	Table            string              `json:"table"`
+	WriteDisposition string              `json:"write_disposition,omitempty"`
+	MergeStrategy    string              `json:"merge_strategy,omitempty"`
+	SCD2             *schema.SCD2Options `json:"scd2,omitempty"`
+	PrimaryKey       []string            `json:"primary_key,omitempty"`
+	MergeKey         []string            `json:"merge_key,omitempty"`
+	Columns          []*schema.Column    `json:"columns,omitempty"`
+	MaxNesting       *int                `json:"max_nesting,omitempty"`
+	Contract         *schema.Contract    `json:"schema_contract,omitempty"`
+	File             string              `json:"file"`
+	Records          int64               `json:"records"`
 }
 
 // extract writes every resource's records, as JSON lines, into a new package
@@ -149,6 +150,22 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 	}
 	if r.MergeStrategy != "" && r.WriteDisposition != schema.Merge {
 		return rm, fmt.Errorf("resource %q: merge strategy %q needs write_disposition merge", r.Name, r.MergeStrategy)
+	}
+	if r.SCD2 != nil {
+		if r.MergeStrategy != schema.SCD2 {
+			return rm, fmt.Errorf("resource %q: scd2 options (validity columns, active record and boundary timestamps) need merge strategy scd2, not %q", r.Name, r.MergeStrategy)
+		}
+		if err := r.SCD2.Check(); err != nil {
+			return rm, fmt.Errorf("resource %q: %w", r.Name, err)
+		}
+		o := *r.SCD2
+		if o.ValidFrom != "" {
+			o.ValidFrom, o.ValidTo = p.normColumn(o.ValidFrom), p.normColumn(o.ValidTo)
+			if o.ValidFrom == o.ValidTo {
+				return rm, fmt.Errorf("resource %q: scd2 validity columns %q and %q are both named %q once normalized", r.Name, r.SCD2.ValidFrom, r.SCD2.ValidTo, o.ValidFrom)
+			}
+		}
+		rm.SCD2 = &o
 	}
 	w, err := loadpackage.CreateDirect(filepath.Join(dir, rm.File))
 	if err != nil {

@@ -127,8 +127,9 @@ func (p *Pipeline) normalizeInto(ctx context.Context, src, dir, loadID string, m
 		var re *normalize.RecordError
 		var ce *schema.ContractError
 		var se *jsonx.SyntaxError
-		if errors.As(err, &re) || errors.As(err, &ce) || errors.As(err, &se) {
-			// Bad data will not get better on retry: drop the package so
+		var he *normalize.HintError
+		if errors.As(err, &re) || errors.As(err, &ce) || errors.As(err, &se) || errors.As(err, &he) {
+			// Bad data or hints will not get better on retry: drop the package so
 			// the next run is not stuck on it. Nothing was loaded.
 			_ = p.store.Discard(loadpackage.ExtractedDir, loadID)
 			return held, &DataError{Err: err}
@@ -174,7 +175,7 @@ func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manife
 	var done int64 // records of earlier resources
 	for _, r := range m.Resources {
 		h := &normalize.Hints{
-			Table: r.Table, Resource: r.Name, WriteDisposition: r.WriteDisposition, MergeStrategy: r.MergeStrategy,
+			Table: r.Table, Resource: r.Name, WriteDisposition: r.WriteDisposition, MergeStrategy: r.MergeStrategy, SCD2: r.SCD2,
 			PrimaryKey: r.PrimaryKey, MergeKey: r.MergeKey, Columns: r.Columns,
 			MaxNesting: r.MaxNesting, Contract: r.Contract,
 		}

@@ -17,8 +17,12 @@ type Resource struct {
 	WriteDisposition string
 	// MergeStrategy for merge: delete-insert (default), upsert or scd2.
 	MergeStrategy string
-	PrimaryKey    []string
-	MergeKey      []string
+	// SCD2 are the scd2 strategy's options (dlt's validity_column_names,
+	// active_record_timestamp, boundary_timestamp); nil keeps what the
+	// table's schema holds, dlt's defaults for a new table.
+	SCD2       *schema.SCD2Options
+	PrimaryKey []string
+	MergeKey   []string
 	// Columns declares column types and hints (names as in the data).
 	Columns []*schema.Column
 	// MaxNesting limits nested tables; nil is dlt's default (1000), 0 keeps

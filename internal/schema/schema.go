@@ -96,10 +96,14 @@ type Column struct {
 	// RowVersion marks the row key of an scd2 table (its record's
 	// content hash), ValidFrom and ValidTo its validity columns: dlt's
 	// x-row-version, x-valid-from and x-valid-to hints.
-	RowVersion bool   `json:"x-row-version,omitempty"`
-	ValidFrom  bool   `json:"x-valid-from,omitempty"`
-	ValidTo    bool   `json:"x-valid-to,omitempty"`
-	DedupSort  string `json:"dedup_sort,omitempty"`
+	RowVersion bool `json:"x-row-version,omitempty"`
+	ValidFrom  bool `json:"x-valid-from,omitempty"`
+	ValidTo    bool `json:"x-valid-to,omitempty"`
+	// ActiveRecordTimestamp, on an scd2 table's valid-to column, is the
+	// valid-to of its current versions (dlt's x-active-record-timestamp,
+	// as the resource gave it; "" is NULL).
+	ActiveRecordTimestamp TimeHint `json:"x-active-record-timestamp,omitempty"`
+	DedupSort             string   `json:"dedup_sort,omitempty"`
 	// Incremental marks an incremental's cursor column, as dlt does when
 	// the cursor path is a plain field name.
 	Incremental bool `json:"incremental,omitempty"`
@@ -126,12 +130,16 @@ func Naive(c *Column) bool { return c.Timezone != nil && !*c.Timezone }
 
 // Table is one table: columns in the order they were first seen.
 type Table struct {
-	Name             string    `json:"name"`
-	Parent           string    `json:"parent,omitempty"`
-	Resource         string    `json:"resource,omitempty"`
-	WriteDisposition string    `json:"write_disposition,omitempty"`
-	MergeStrategy    string    `json:"x-merge-strategy,omitempty"`
-	Contract         *Contract `json:"schema_contract,omitempty"`
+	Name             string `json:"name"`
+	Parent           string `json:"parent,omitempty"`
+	Resource         string `json:"resource,omitempty"`
+	WriteDisposition string `json:"write_disposition,omitempty"`
+	MergeStrategy    string `json:"x-merge-strategy,omitempty"`
+	// BoundaryTimestamp is an scd2 table's x-boundary-timestamp, as the
+	// resource gave it: the valid-from of new versions and valid-to of
+	// retired ones ("" is the load's creation time).
+	BoundaryTimestamp TimeHint  `json:"x-boundary-timestamp,omitempty"`
+	Contract          *Contract `json:"schema_contract,omitempty"`
 	// Description and FileFormat are dlt's table hints of the same names
 	// (the system tables carry them in dlt's schema).
 	Description string `json:"description,omitempty"`
@@ -215,6 +223,7 @@ type tableJSON struct {
 	Resource         string           `json:"resource,omitempty"`
 	WriteDisposition string           `json:"write_disposition,omitempty"`
 	MergeStrategy    string           `json:"x-merge-strategy,omitempty"`
+	Boundary         TimeHint         `json:"x-boundary-timestamp,omitempty"`
 	Contract         *Contract        `json:"schema_contract,omitempty"`
 	Description      string           `json:"description,omitempty"`
 	FileFormat       string           `json:"file_format,omitempty"`
@@ -228,7 +237,7 @@ func (t *Table) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(tableJSON{Name: t.Name, Parent: t.Parent, Resource: t.Resource, WriteDisposition: t.WriteDisposition, MergeStrategy: t.MergeStrategy, Contract: t.Contract,
+	return json.Marshal(tableJSON{Name: t.Name, Parent: t.Parent, Resource: t.Resource, WriteDisposition: t.WriteDisposition, MergeStrategy: t.MergeStrategy, Boundary: t.BoundaryTimestamp, Contract: t.Contract,
 		Description: t.Description, FileFormat: t.FileFormat, Normalizer: t.Normalizer, Columns: cols})
 }
 
@@ -296,7 +305,7 @@ func (t *Table) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &tj); err != nil {
 		return err
 	}
-	*t = Table{Name: tj.Name, Parent: tj.Parent, Resource: tj.Resource, WriteDisposition: tj.WriteDisposition, MergeStrategy: tj.MergeStrategy, Contract: tj.Contract,
+	*t = Table{Name: tj.Name, Parent: tj.Parent, Resource: tj.Resource, WriteDisposition: tj.WriteDisposition, MergeStrategy: tj.MergeStrategy, BoundaryTimestamp: tj.Boundary, Contract: tj.Contract,
 		Description: tj.Description, FileFormat: tj.FileFormat, Normalizer: tj.Normalizer}
 	cols, err := unmarshalOrdered[Column](tj.Columns)
 	t.Columns = cols

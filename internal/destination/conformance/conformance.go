@@ -179,6 +179,25 @@ func Run(t *testing.T, tg Target) {
 		mustRun(t, h, r(issue(2, "b", "y", "z")))
 		expect(t, h, "issues", 5)
 		expect(t, h, "issues__labels", 5)
+		// dlt's options: validity columns of the resource's names, current
+		// versions marked with a far-future valid-to, and a fixed
+		// boundary for new and retired versions.
+		o := newPipeline(t, "hist_options")
+		ro := func(recs ...map[string]any) *pipeline.Resource {
+			res := r(recs...)
+			res.SCD2 = &schema.SCD2Options{ValidFrom: "Valid From", ValidTo: "valid_until",
+				ActiveRecordTimestamp: "9999-12-31", BoundaryTimestamp: "2024-03-01T12:00:00+02:00"}
+			return res
+		}
+		end := `CAST('9999-12-31 00:00:00+00' AS TIMESTAMP WITH TIME ZONE)`
+		boundary := `CAST('2024-03-01 10:00:00+00' AS TIMESTAMP WITH TIME ZONE)`
+		mustRun(t, o, ro(issue(1, "a"), issue(2, "b")))
+		mustRun(t, o, ro(issue(1, "a"), issue(2, "b2")))
+		expect(t, o, "issues", 3)
+		expectWhere(t, o, "issues", `valid_until = `+end+` AND valid_from = `+boundary+``, 2)
+		expectWhere(t, o, "issues", `valid_until = `+boundary+` AND title = 'b'`, 1)
+		mustRun(t, o, ro(issue(1, "a")))
+		expectWhere(t, o, "issues", `valid_until = `+end, 1)
 	})
 	// Merge hints as dlt applies them: a hard_delete column of any type
 	// deletes on any value (a bool one on true), dedup_sort picks the

@@ -684,8 +684,9 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 	return run(`DROP TABLE ` + stg)
 }
 
-// loadSCD2 keeps history: current rows (_dlt_valid_to IS NULL) that are not
-// in the new load are closed at the load's timestamp (with a merge key, only
+// loadSCD2 keeps history: current rows (valid-to NULL, or the table's active
+// record timestamp) that are not in the new load are closed at the load's
+// timestamp or the table's boundary (with a merge key, only
 // those whose key is in the load), and new versions are inserted open-ended
 // with their nested rows. Row keys are dlt's content hashes, so an
 // unchanged record is recognised and left alone, also when dlt loaded it.
@@ -701,7 +702,7 @@ func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		return nil
 	}
 	stg := Quote("_dlt_stage_" + t.Name)
-	id, from, to := Quote(schema.ColID), Quote(schema.ColValidFrom), Quote(schema.ColValidTo)
+	id, v := Quote(schema.ColID), destination.NewSCD2(t, Quote)
 	if err := run(`CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT DISTINCT ON (` + id + `) * FROM ` + src); err != nil {
 		return err
 	}
@@ -715,11 +716,11 @@ func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Packag
 	if len(mk) > 0 {
 		scope = ` AND EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + keyMatch(mk, "s", "d") + `)`
 	}
-	if err := run(`UPDATE ` + c.table(t.Name) + ` d SET ` + to + ` = (SELECT max(` + from + `) FROM ` + stg + `) WHERE d.` + to + ` IS NULL AND d.` + id +
+	if err := run(`UPDATE ` + c.table(t.Name) + ` d SET ` + v.To + ` = (SELECT max(` + v.From + `) FROM ` + stg + `) WHERE ` + v.Active("d") + ` AND d.` + id +
 		` NOT IN (SELECT ` + id + ` FROM ` + stg + `)` + scope); err != nil {
 		return err
 	}
-	if err := run(`DELETE FROM ` + stg + ` WHERE ` + id + ` IN (SELECT ` + id + ` FROM ` + c.table(t.Name) + ` WHERE ` + to + ` IS NULL)`); err != nil {
+	if err := run(`DELETE FROM ` + stg + ` WHERE ` + id + ` IN (SELECT ` + id + ` FROM ` + c.table(t.Name) + ` WHERE ` + v.Active("") + `)`); err != nil {
 		return err
 	}
 	if err := run(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT * FROM ` + stg); err != nil {

@@ -611,7 +611,7 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 	colList := strings.Join(cols, ", ")
 	children := p.Schema.Children(t.Name)
 	if t.MergeStrategy == schema.SCD2 {
-		from, to := Quote(schema.ColValidFrom), Quote(schema.ColValidTo)
+		v := destination.NewSCD2(t, Quote)
 		scope := ""
 		var mk []string
 		for _, col := range t.Columns {
@@ -623,8 +623,8 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 			scope = ` AND EXISTS (SELECT 1 FROM ` + stg + ` s WHERE ` + keyMatch(mk, "s", "d") + `)`
 		}
 		steps := []string{
-			`UPDATE ` + c.table(t.Name) + ` d SET ` + to + ` = (SELECT max(` + from + `) FROM ` + stg + `) WHERE d.` + to + ` IS NULL AND NOT EXISTS (SELECT 1 FROM ` + stg + ` n WHERE n.` + id + ` = d.` + id + `)` + scope,
-			`DELETE FROM ` + stg + ` WHERE ` + id + ` IN (SELECT ` + id + ` FROM ` + c.table(t.Name) + ` WHERE ` + to + ` IS NULL)`,
+			`UPDATE ` + c.table(t.Name) + ` d SET ` + v.To + ` = (SELECT max(` + v.From + `) FROM ` + stg + `) WHERE ` + v.Active("d") + ` AND NOT EXISTS (SELECT 1 FROM ` + stg + ` n WHERE n.` + id + ` = d.` + id + `)` + scope,
+			`DELETE FROM ` + stg + ` WHERE ` + id + ` IN (SELECT ` + id + ` FROM ` + c.table(t.Name) + ` WHERE ` + v.Active("") + `)`,
 			`INSERT INTO ` + c.table(t.Name) + ` (` + colList + `) SELECT DISTINCT ON (` + id + `) ` + colList + ` FROM ` + stg + ` ORDER BY ` + id + `, "_dlt_pos" DESC`,
 		}
 		for _, q := range steps {

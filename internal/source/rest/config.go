@@ -9,6 +9,8 @@ package rest
 import (
 	"fmt"
 	"time"
+
+	"github.com/dlthub/dlthub/internal/schema"
 )
 
 // Config is a rest_api source.
@@ -75,6 +77,7 @@ type ResourceConfig struct {
 	MergeKey          []string
 	WriteDisposition  string
 	MergeStrategy     string
+	SCD2              *schema.SCD2Options
 	IncludeFromParent []string
 	Selected          *bool
 }

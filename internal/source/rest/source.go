@@ -40,6 +40,9 @@ func merge(def, r ResourceConfig) ResourceConfig {
 	if out.MergeStrategy == "" {
 		out.MergeStrategy = def.MergeStrategy
 	}
+	if out.SCD2 == nil {
+		out.SCD2 = def.SCD2
+	}
 	if out.PrimaryKey == nil {
 		out.PrimaryKey = def.PrimaryKey
 	}
@@ -135,7 +138,7 @@ func build(cfg Config, cl *client) ([]*pipeline.Resource, error) {
 	var out []*pipeline.Resource
 	for _, r := range sorted {
 		pr := &pipeline.Resource{
-			Name: r.Name, Table: r.Table, WriteDisposition: r.WriteDisposition, MergeStrategy: r.MergeStrategy,
+			Name: r.Name, Table: r.Table, WriteDisposition: r.WriteDisposition, MergeStrategy: r.MergeStrategy, SCD2: r.SCD2,
 			PrimaryKey: r.PrimaryKey, MergeKey: r.MergeKey,
 		}
 		if inc := r.Endpoint.Incremental; inc != nil {

@@ -33,6 +33,8 @@ type Config struct {
 // TableHints override what the table's own keys suggest.
 type TableHints struct {
 	WriteDisposition string
+	MergeStrategy    string
+	SCD2             *schema.SCD2Options
 	PrimaryKey       []string
 	Incremental      *pipeline.Incremental
 }
@@ -89,7 +91,7 @@ func Resources(ctx context.Context, cfg Config) ([]*pipeline.Resource, error) {
 			r.WriteDisposition = schema.Merge
 		}
 		if h.WriteDisposition != "" {
-			r.WriteDisposition = h.WriteDisposition
+			r.WriteDisposition, r.MergeStrategy, r.SCD2 = h.WriteDisposition, h.MergeStrategy, h.SCD2
 		}
 		if h.PrimaryKey != nil {
 			r.PrimaryKey = h.PrimaryKey
