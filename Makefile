@@ -38,7 +38,8 @@ FUZZ_TARGETS := internal/config:FuzzParseTOML internal/config:FuzzDecodeEnv \
 	internal/jobfile:FuzzParquetMatchesCSV internal/jobfile:FuzzTimeParsers \
 	internal/jobfile:FuzzReadPGCopyHeader internal/destination/postgres:FuzzPGTimeParsers \
 	internal/jsonl:FuzzReader internal/jsonx:FuzzAppendFloat internal/schema:FuzzISOTimestamp \
-	internal/jobfile:FuzzCoercedDatesAreWritten internal/pipeline:FuzzDecompressState
+	internal/jobfile:FuzzCoercedDatesAreWritten internal/pipeline:FuzzDecompressState \
+	internal/schema:FuzzSchemaJSON
 FUZZTIME ?= 8s
 FUZZ_API_SECONDS ?= 60
 

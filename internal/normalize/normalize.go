@@ -44,6 +44,13 @@ type Hints struct {
 	// MaxNesting limits table nesting; nil means DefaultMaxNesting.
 	MaxNesting *int
 	Contract   *schema.Contract
+	// nesting is the root table's nesting level plus one, as Prepare
+	// resolved it (0: not resolved).
+	nesting int
+	// rootKey says whether nested rows carry _dlt_root_id, as Prepare
+	// resolved it (0: not resolved, 1: no, 2: yes): the schema walk it
+	// takes is too slow for every record.
+	rootKey int8
 }
 
 // rowHash is dlt's get_row_hash: the SHAKE-128 digest (10 bytes, base64
@@ -334,7 +341,11 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 		// As in dlt, the tables contract governs the resource's own table
 		// too: frozen, a new one is an error; discarded, its records go
 		// (nil table, no error).
-		switch h.Contract.TablesMode() {
+		c := h.Contract
+		if c == nil {
+			c = n.Schema.Contract
+		}
+		switch c.TablesMode() {
 		case schema.Freeze:
 			return nil, &schema.ContractError{Table: h.Table, Entity: "tables", Detail: "new table"}
 		case schema.DiscardRow, schema.DiscardValue:
@@ -397,6 +408,11 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 		if c := t.Column(k); c != nil {
 			c.MergeKey = true
 		}
+	}
+	h.nesting = n.resolveNesting(h) + 1
+	h.rootKey = 1
+	if n.Schema.RequiresRootKey(t) {
+		h.rootKey = 2
 	}
 	if err := oneHinted(t); err != nil {
 		return nil, err
@@ -464,11 +480,41 @@ func oneHinted(t *schema.Table) error {
 	return nil
 }
 
-func maxNesting(h *Hints) int {
-	if h.MaxNesting == nil {
-		return DefaultMaxNesting
+// maxNesting is the nesting level of h's tables, as dlt's
+// get_table_nesting_level resolves it: the resource's max_table_nesting,
+// else the one its table keeps in the schema (a dlt run or an earlier
+// resource set it), else the schema's (a source's max_table_nesting),
+// else 1000.
+func (n *Normalizer) maxNesting(h *Hints) int {
+	if h.MaxNesting != nil {
+		return *h.MaxNesting
 	}
-	return *h.MaxNesting
+	if h.nesting > 0 {
+		return h.nesting - 1
+	}
+	return n.resolveNesting(h)
+}
+
+func (n *Normalizer) resolveNesting(h *Hints) int {
+	if h.MaxNesting != nil {
+		return *h.MaxNesting
+	}
+	if t := n.Schema.Table(h.Table); t != nil && t.Normalizer != nil && t.Normalizer.MaxNesting != nil {
+		return *t.Normalizer.MaxNesting
+	}
+	if n.Schema.MaxNesting != nil {
+		return *n.Schema.MaxNesting
+	}
+	return DefaultMaxNesting
+}
+
+// contract is the contract of root's tables: the table's own, else the
+// schema's (a source's schema_contract), as dlt resolves it.
+func (n *Normalizer) contract(root *schema.Table) *schema.Contract {
+	if root.Contract != nil {
+		return root.Contract
+	}
+	return n.Schema.Contract
 }
 
 // Record normalizes one record of resource h. index is its position in the
@@ -564,7 +610,7 @@ func (n *Normalizer) record(h *Hints, index int64, rec any) error {
 	default:
 		id = n.randomID()
 	}
-	fields, pending := n.flatten(rec, n.trie(h.Table), "", h.Table, 0, 0, maxNesting(h), n.field[:0], n.lists[:0])
+	fields, pending := n.flatten(rec, n.trie(h.Table), "", h.Table, 0, 0, n.maxNesting(h), n.field[:0], n.lists[:0])
 	n.field = fields[:0]
 	sys := n.sysSlots(h.Table)
 	if n.loadIDBox == nil || n.loadIDBox.(string) != n.LoadID {
@@ -589,7 +635,7 @@ func (n *Normalizer) record(h *Hints, index int64, rec any) error {
 		return nil
 	}
 	rootID := ""
-	if root.WriteDisposition == schema.Merge && n.Schema.RequiresRootKey(root) {
+	if h.rootKey == 2 || (h.rootKey == 0 && n.Schema.RequiresRootKey(root)) {
 		rootID = id
 	}
 	// pending may alias n.lists; children use their own buffers.
@@ -629,12 +675,12 @@ func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID st
 			buf := &n.childBufs[depth]
 			fields, sub := buf.fields[:0], buf.lists[:0]
 			if isObject(elem) {
-				fields, sub = n.flatten(elem, trie, "", cl.table, cl.level, cl.level, maxNesting(h), fields, sub)
+				fields, sub = n.flatten(elem, trie, "", cl.table, cl.level, cl.level, n.maxNesting(h), fields, sub)
 			} else if l, ok := elem.([]any); ok {
 				// A list in a list: like dlt, a row {"list": [...]} one
 				// level deeper, whose list becomes the next nested table.
 				wrapped := map[string]any{listKey: l}
-				fields, sub = n.flatten(wrapped, trie, "", cl.table, cl.level+1, cl.level+1, maxNesting(h), fields, sub)
+				fields, sub = n.flatten(wrapped, trie, "", cl.table, cl.level+1, cl.level+1, n.maxNesting(h), fields, sub)
 			} else if elem != nil {
 				fields = append(fields, field{schema.ValueColumn, elem, nil})
 			}
@@ -653,8 +699,8 @@ func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID st
 				}
 				parent := parentOf(n.Schema, cl.table)
 				rootT := n.Schema.Root(n.Schema.Table(parent))
-				if n.existed[rootT.Name] && rootT.Contract.TablesMode() != schema.Evolve {
-					switch rootT.Contract.TablesMode() {
+				if c := n.contract(rootT); n.existed[rootT.Name] && c.TablesMode() != schema.Evolve {
+					switch c.TablesMode() {
 					case schema.Freeze:
 						return &schema.ContractError{Table: cl.table, Entity: "tables", Detail: "new child table"}
 					default:
@@ -838,7 +884,7 @@ func (n *Normalizer) flattenLevel(p pendingObj, table string, rowLevel, maxLevel
 // emit types the fields against table t, applies the contract, adds new
 // columns and writes the row. It reports false when the row was discarded.
 func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool) (bool, error) {
-	contract := n.Schema.Root(t).Contract
+	contract := n.contract(n.Schema.Root(t))
 	cols, vals := n.cols[:0], n.vals[:0]
 	newCols := n.newCol[:0]
 	moved := false // a typed hinted column is in newCols and t.Columns

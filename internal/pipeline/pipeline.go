@@ -127,6 +127,8 @@ type Pipeline struct {
 	dest    config.Destination
 	naming  *naming.SnakeCase
 	dataset string
+	// schemaName is the default schema its state names, once read.
+	schemaName string
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -194,8 +196,22 @@ func (p *Pipeline) Dataset() string { return p.dataset }
 // WorkDir is the pipeline's working directory.
 func (p *Pipeline) WorkDir() string { return p.store.Dir }
 
-// SchemaName is the pipeline's default schema: its normalized name.
+// SchemaName is the pipeline's default schema: the one its state names,
+// else its normalized name. dlt names a source's schema after the source
+// (a pipeline running @dlt.source def github() stores schema "github"),
+// so a pipeline dlt ran keeps its schema, and the resources' state under
+// it, when the engine loads on.
 func (p *Pipeline) SchemaName() string {
+	if p.schemaName != "" {
+		return p.schemaName
+	}
+	var st struct {
+		Default string `json:"default_schema_name"`
+	}
+	if loadpackage.ReadJSON(filepath.Join(p.store.Dir, "state.json"), &st) == nil && st.Default != "" {
+		p.schemaName = st.Default
+		return st.Default
+	}
 	s, _ := p.naming.NormalizeIdentifier(p.opts.Name)
 	return s
 }
@@ -415,11 +431,13 @@ func (p *Pipeline) Run(ctx context.Context, resources ...*Resource) (info *LoadI
 	if len(resources) == 0 {
 		return info, nil
 	}
-	if err := p.checkNaming(ctx, client); err != nil {
-		return info, err
-	}
+	// The state first: a state restored from the destination names the
+	// schema the rest of the run reads.
 	state, err := p.loadState(ctx, client)
 	if err != nil {
+		return info, err
+	}
+	if err := p.checkNaming(ctx, client); err != nil {
 		return info, err
 	}
 	if p.opts.Refresh != "" {
@@ -512,6 +530,9 @@ func (p *Pipeline) loadState(ctx context.Context, client destination.Client) (*S
 		st, err := DecompressState(row.State)
 		if err != nil {
 			return nil, err
+		}
+		if st.DefaultSchemaName != "" {
+			p.schemaName = st.DefaultSchemaName
 		}
 		return st, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 )
 
@@ -115,6 +116,9 @@ type Column struct {
 	// default is nullable). Hints travel in the extract package's
 	// metadata; a table's columns never keep it (Nullable says it there).
 	NotNull bool `json:"x-not-null,omitempty"`
+	// Extra are the column's keys the engine does not model, written
+	// back as read.
+	Extra Extra `json:"-"`
 }
 
 // PrecisionOr is c's precision hint, or def when it has none.
@@ -148,6 +152,9 @@ type Table struct {
 	// about the table between runs.
 	Normalizer *TableNormalizer `json:"x-normalizer,omitempty"`
 	Columns    []*Column        `json:"-"`
+	// Extra are the table's keys the engine does not model (references,
+	// table_format, …), written back as read.
+	Extra Extra `json:"-"`
 }
 
 // TableNormalizer is a table's x-normalizer section, as dlt writes it.
@@ -158,6 +165,8 @@ type TableNormalizer struct {
 	// SeenData is set once a load has written rows to the table; dlt
 	// tells a table that only has a schema from one that holds data by it.
 	SeenData bool `json:"seen-data,omitempty"`
+	// Extra are dlt's other keys of the section (evolve-columns-once, …).
+	Extra Extra `json:"-"`
 }
 
 // SetMaxNesting records the resource's max_table_nesting on the table.
@@ -237,8 +246,12 @@ func (t *Table) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(tableJSON{Name: t.Name, Parent: t.Parent, Resource: t.Resource, WriteDisposition: t.WriteDisposition, MergeStrategy: t.MergeStrategy, Boundary: t.BoundaryTimestamp, Contract: t.Contract,
+	b, err := json.Marshal(tableJSON{Name: t.Name, Parent: t.Parent, Resource: t.Resource, WriteDisposition: t.WriteDisposition, MergeStrategy: t.MergeStrategy, Boundary: t.BoundaryTimestamp, Contract: t.Contract,
 		Description: t.Description, FileFormat: t.FileFormat, Normalizer: t.Normalizer, Columns: cols})
+	if err != nil {
+		return nil, err
+	}
+	return appendExtra(b, t.Extra)
 }
 
 // marshalOrdered writes items as a JSON object keyed by name, in order (dlt
@@ -295,7 +308,12 @@ func (c *Column) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &p); err != nil {
 		return err
 	}
+	extra, err := splitExtra(data, reflect.TypeFor[plain]())
+	if err != nil {
+		return err
+	}
 	*c = Column(p)
+	c.Extra = extra
 	return nil
 }
 
@@ -305,8 +323,12 @@ func (t *Table) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &tj); err != nil {
 		return err
 	}
+	extra, err := splitExtra(data, reflect.TypeFor[tableJSON]())
+	if err != nil {
+		return err
+	}
 	*t = Table{Name: tj.Name, Parent: tj.Parent, Resource: tj.Resource, WriteDisposition: tj.WriteDisposition, MergeStrategy: tj.MergeStrategy, BoundaryTimestamp: tj.Boundary, Contract: tj.Contract,
-		Description: tj.Description, FileFormat: tj.FileFormat, Normalizer: tj.Normalizer}
+		Description: tj.Description, FileFormat: tj.FileFormat, Normalizer: tj.Normalizer, Extra: extra}
 	cols, err := unmarshalOrdered[Column](tj.Columns)
 	t.Columns = cols
 	return err
@@ -327,6 +349,23 @@ type Schema struct {
 	// a schema read and written back does not lose them.
 	Naming     string   `json:"-"`
 	Detections []string `json:"-"`
+	// Contract is settings.schema_contract, a source's contract: it
+	// governs the tables that have none of their own, as in dlt.
+	Contract *Contract `json:"-"`
+	// MaxNesting is normalizers.json.config.max_nesting, a source's
+	// max_table_nesting: the nesting of root tables that have none of
+	// their own (nil: dlt's 1000).
+	MaxNesting *int `json:"-"`
+	// extra are the keys of the document, its settings, normalizers and
+	// the json normalizer's config that the engine does not model,
+	// written back as read.
+	extra, settingsExtra, normalizersExtra, configExtra Extra
+	// defaultHints are settings.default_hints when they are not dlt's
+	// defaults (Supported refuses those the engine would apply otherwise).
+	defaultHints json.RawMessage
+	// rootPropagation is normalizers.json.config.propagation.root: the
+	// columns every root table's nested rows copy.
+	rootPropagation map[string]string
 }
 
 // Supported refuses a schema that dlt names or types by rules the engine
@@ -342,6 +381,23 @@ func (s *Schema) Supported() error {
 	if s.Detections != nil && !slices.Equal(s.Detections, []string{"iso_timestamp"}) {
 		return fmt.Errorf("schema %q detects %q (settings.detections); the engine detects only iso_timestamp and would type these values otherwise: run this pipeline with Python dlt, or set the schema's detections back to [\"iso_timestamp\"]", s.Name, s.Detections)
 	}
+	if raw, ok := s.settingsExtra["preferred_types"]; ok && !isNull(raw) && !sameJSON(raw, []byte("{}")) {
+		return fmt.Errorf("schema %q sets preferred_types (settings.preferred_types: %s); the engine types new columns by their values only and would type these otherwise: run this pipeline with Python dlt, or give the columns data types as resource hints", s.Name, raw)
+	}
+	if s.defaultHints != nil {
+		var hints map[string][]string
+		if err := json.Unmarshal(s.defaultHints, &hints); err != nil {
+			return fmt.Errorf("schema %q: settings.default_hints: %w", s.Name, err)
+		}
+		def, _ := json.Marshal(defaultSettings().DefaultHints)
+		var defaults map[string][]string
+		_ = json.Unmarshal(def, &defaults)
+		for _, h := range []string{"not_null", "primary_key", "merge_key", "unique", "row_key", "parent_key", "root_key", "hard_delete", "dedup_sort", "variant"} {
+			if !slices.Equal(hints[h], defaults[h]) {
+				return fmt.Errorf("schema %q hints columns %s by name (settings.default_hints.%s: %q); the engine does not apply default hints to new columns and would load them otherwise: run this pipeline with Python dlt, or give the hint as a resource's column hint", s.Name, h, h, hints[h])
+			}
+		}
+	}
 	return nil
 }
 
@@ -356,13 +412,26 @@ type schemaJSON struct {
 	Normalizers    normalizersJSON `json:"normalizers"`
 }
 
+// knownSchemaKeys are the document's keys schemaJSON models.
+type knownSchemaKeys struct {
+	Name           any `json:"name"`
+	Version        any `json:"version"`
+	VersionHash    any `json:"version_hash"`
+	PreviousHashes any `json:"previous_hashes"`
+	EngineVersion  any `json:"engine_version"`
+	Tables         any `json:"tables"`
+	Settings       any `json:"settings"`
+	Normalizers    any `json:"normalizers"`
+}
+
 // settingsJSON is dlt's settings section as a pipeline without schema
 // settings of its own has it: timestamp detection, and the default hints
 // the relational normalizer adds (it is what gives the system columns
 // their not-null, key and unique hints).
 type settingsJSON struct {
-	Detections   []string         `json:"detections"`
-	DefaultHints defaultHintsJSON `json:"default_hints"`
+	Detections     []string         `json:"detections"`
+	DefaultHints   defaultHintsJSON `json:"default_hints"`
+	SchemaContract *Contract        `json:"schema_contract,omitempty"`
 }
 
 type defaultHintsJSON struct {
@@ -399,13 +468,17 @@ type jsonNormalizerJSON struct {
 }
 
 type normalizerConfigJSON struct {
-	Propagation propagationJSON `json:"propagation"`
+	MaxNesting  *int             `json:"max_nesting,omitempty"`
+	Propagation *propagationJSON `json:"propagation,omitempty"`
 }
 
 // propagationJSON maps a root table to the columns its nested rows copy
-// (dlt copies the root's row key into _dlt_root_id).
+// (dlt copies the root's row key into _dlt_root_id). Root maps the
+// columns every root table's nested rows copy (older dlt versions wrote
+// {"_dlt_id": "_dlt_root_id"} there).
 type propagationJSON struct {
-	Tables json.RawMessage `json:"tables"`
+	Root   map[string]string `json:"root,omitempty"`
+	Tables json.RawMessage   `json:"tables,omitempty"`
 }
 
 // New returns an empty schema.
@@ -440,7 +513,9 @@ func (s *Schema) DataTables() []*Table {
 func (s *Schema) Children(root string) []*Table {
 	var out []*Table
 	for _, t := range s.Tables {
-		for p := t.Parent; p != ""; {
+		// at most one step per table: a stored schema whose parents loop
+		// (UnmarshalJSON refuses one) must not hang the walk
+		for p, steps := t.Parent, 0; p != "" && steps <= len(s.Tables); steps++ {
 			if p == root {
 				out = append(out, t)
 				break
@@ -457,7 +532,7 @@ func (s *Schema) Children(root string) []*Table {
 
 // Root returns the top table of t's parent chain.
 func (s *Schema) Root(t *Table) *Table {
-	for t.Parent != "" {
+	for steps := 0; t.Parent != "" && steps <= len(s.Tables); steps++ {
 		p := s.Table(t.Parent)
 		if p == nil {
 			break
@@ -482,15 +557,78 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 	if s.Detections != nil {
 		settings.Detections = s.Detections
 	}
+	settings.SchemaContract = s.Contract
 	if s.Naming != "" {
 		names = s.Naming
 	}
-	return json.Marshal(schemaJSON{
+	sj := schemaJSON{
 		Name: s.Name, Version: s.Version, VersionHash: s.VersionHash, PreviousHashes: prev,
 		EngineVersion: s.EngineVersion, Tables: tables,
 		Settings:    settings,
 		Normalizers: normalizersJSON{Names: names, JSON: jsonNormalizerJSON{Module: "dlt.common.normalizers.json.relational", Config: s.normalizerConfig()}},
-	})
+	}
+	// The sections' unmodelled keys go in the right object: encode each
+	// section, add them, and put the document together.
+	settingsB, err := json.Marshal(sj.Settings)
+	if err != nil {
+		return nil, err
+	}
+	if s.defaultHints != nil {
+		settingsB, err = json.Marshal(struct {
+			Detections     []string        `json:"detections"`
+			DefaultHints   json.RawMessage `json:"default_hints"`
+			SchemaContract *Contract       `json:"schema_contract,omitempty"`
+		}{sj.Settings.Detections, s.defaultHints, sj.Settings.SchemaContract})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if settingsB, err = appendExtra(settingsB, s.settingsExtra); err != nil {
+		return nil, err
+	}
+	var configB []byte
+	if sj.Normalizers.JSON.Config != nil || len(s.configExtra) > 0 {
+		cfg := sj.Normalizers.JSON.Config
+		if cfg == nil {
+			cfg = &normalizerConfigJSON{}
+		}
+		if configB, err = json.Marshal(cfg); err != nil {
+			return nil, err
+		}
+		if configB, err = appendExtra(configB, s.configExtra); err != nil {
+			return nil, err
+		}
+	}
+	normB, err := json.Marshal(struct {
+		Names string `json:"names"`
+		JSON  struct {
+			Module string          `json:"module"`
+			Config json.RawMessage `json:"config,omitempty"`
+		} `json:"json"`
+	}{Names: names, JSON: struct {
+		Module string          `json:"module"`
+		Config json.RawMessage `json:"config,omitempty"`
+	}{Module: sj.Normalizers.JSON.Module, Config: configB}})
+	if err != nil {
+		return nil, err
+	}
+	if normB, err = appendExtra(normB, s.normalizersExtra); err != nil {
+		return nil, err
+	}
+	doc, err := json.Marshal(struct {
+		Name           string          `json:"name"`
+		Version        int             `json:"version"`
+		VersionHash    string          `json:"version_hash"`
+		PreviousHashes []string        `json:"previous_hashes"`
+		EngineVersion  int             `json:"engine_version"`
+		Tables         json.RawMessage `json:"tables"`
+		Settings       json.RawMessage `json:"settings"`
+		Normalizers    json.RawMessage `json:"normalizers"`
+	}{sj.Name, sj.Version, sj.VersionHash, sj.PreviousHashes, sj.EngineVersion, sj.Tables, settingsB, normB})
+	if err != nil {
+		return nil, err
+	}
+	return appendExtra(doc, s.extra)
 }
 
 // normalizerConfig is the relational normalizer's configuration dlt keeps
@@ -501,7 +639,7 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 func (s *Schema) normalizerConfig() *normalizerConfigJSON {
 	var b bytes.Buffer
 	for _, t := range s.DataTables() {
-		if t.Parent != "" || !s.RequiresRootKey(t) {
+		if t.Parent != "" || !s.ownRootKey(t) {
 			continue
 		}
 		rowKey := ColID
@@ -523,11 +661,21 @@ func (s *Schema) normalizerConfig() *normalizerConfigJSON {
 		b.Write(from)
 		b.WriteString(`:"` + ColRootID + `"}`)
 	}
-	if b.Len() == 0 {
+	cfg := &normalizerConfigJSON{MaxNesting: s.MaxNesting}
+	if s.rootPropagation != nil {
+		cfg.Propagation = &propagationJSON{Root: s.rootPropagation}
+	}
+	if b.Len() > 0 {
+		b.WriteByte('}')
+		if cfg.Propagation == nil {
+			cfg.Propagation = &propagationJSON{}
+		}
+		cfg.Propagation.Tables = b.Bytes()
+	}
+	if cfg.MaxNesting == nil && cfg.Propagation == nil {
 		return nil
 	}
-	b.WriteByte('}')
-	return &normalizerConfigJSON{Propagation: propagationJSON{Tables: b.Bytes()}}
+	return cfg
 }
 
 // RequiresRootKey reports whether root's nested rows carry the root's row
@@ -535,6 +683,15 @@ func (s *Schema) normalizerConfig() *normalizerConfigJSON {
 // delete-insert or upsert (not scd2), and tables whose nested tables have
 // the column already.
 func (s *Schema) RequiresRootKey(root *Table) bool {
+	if s.rootPropagation[ColID] == ColRootID {
+		return true // dlt propagates the root key from every root table
+	}
+	return s.ownRootKey(root)
+}
+
+// ownRootKey is RequiresRootKey by the table's own disposition and nested
+// tables: a root dlt lists in propagation.tables.
+func (s *Schema) ownRootKey(root *Table) bool {
 	if root.WriteDisposition == Merge {
 		switch root.MergeStrategy {
 		case "", DeleteInsert, Upsert, "insert-only": // insert-only: dlt's, not the engine's
@@ -558,7 +715,10 @@ func (s *Schema) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*s = Schema{Name: sj.Name, Version: sj.Version, VersionHash: sj.VersionHash, PreviousHashes: sj.PreviousHashes, EngineVersion: sj.EngineVersion,
-		Naming: sj.Normalizers.Names, Detections: sj.Settings.Detections}
+		Naming: sj.Normalizers.Names, Detections: sj.Settings.Detections, Contract: sj.Settings.SchemaContract}
+	if err := s.readExtra(data); err != nil {
+		return err
+	}
 	tables, err := unmarshalOrdered[Table](sj.Tables)
 	// dlt's system tables (in every schema dlt stores, and in those the
 	// destinations store: StoredJSON) are not part of the model: each
@@ -566,7 +726,30 @@ func (s *Schema) UnmarshalJSON(data []byte) error {
 	s.Tables = slices.DeleteFunc(tables, func(t *Table) bool {
 		return t.Name == VersionTable || t.Name == LoadsTable || t.Name == StateTable
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return s.checkParents()
+}
+
+// checkParents refuses tables whose parent chain comes back to them: the
+// normalizer and the loaders walk the chains to the root.
+func (s *Schema) checkParents() error {
+	for _, t := range s.Tables {
+		seen := map[string]bool{t.Name: true}
+		for p := t.Parent; p != ""; {
+			if seen[p] {
+				return fmt.Errorf("schema %q: table %q: its parents lead back to %q; a table's parents must end at a root table", s.Name, t.Name, p)
+			}
+			seen[p] = true
+			pt := s.Table(p)
+			if pt == nil {
+				break
+			}
+			p = pt.Parent
+		}
+	}
+	return nil
 }
 
 // ContentHash hashes the tables (not the version fields): equal content,
