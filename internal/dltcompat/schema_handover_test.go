@@ -19,7 +19,8 @@ import (
 // sourceScript runs a dlt source with a source-level contract and nesting
 // (dlt keeps both in the schema, not on the table) and hints the engine
 // does not model (a table reference, a column's partition and an x- hint
-// of the user's), into hand.duckdb in the working directory.
+// of the user's), and an incremental cursor on id, into hand.duckdb in the
+// working directory.
 const sourceScript = `
 import json, sys
 import dlt
@@ -28,7 +29,7 @@ import dlt
 def src(recs):
     @dlt.resource(references=[{"referenced_table": "other", "columns": ["id"], "referenced_columns": ["id"]}],
                   columns={"v": {"partition": True, "x-custom": {"k": 1}}})
-    def items():
+    def items(cursor=dlt.sources.incremental("id")):
         yield recs
     return items
 
@@ -62,7 +63,7 @@ func TestSchemaSettingsHandedOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	items := func(docs ...string) *pipeline.Resource {
-		return &pipeline.Resource{Name: "items", Records: func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
+		return &pipeline.Resource{Name: "items", Incremental: &pipeline.Incremental{CursorPath: "id"}, Records: func(context.Context, *pipeline.ResourceContext) iter.Seq2[any, error] {
 			return func(yield func(any, error) bool) {
 				for _, d := range docs {
 					if !yield(jsonx.Raw(d), nil) {
@@ -73,7 +74,8 @@ func TestSchemaSettingsHandedOver(t *testing.T) {
 		}}
 	}
 	ctx := context.Background()
-	if _, err := p.Run(ctx, items(`{"id": 2, "v": "b", "l": [{"x": [3]}]}`)); err != nil {
+	// id 1 is dlt's cursor: the engine finds it in the source's state
+	if _, err := p.Run(ctx, items(`{"id": 1, "v": "a", "l": [{"x": [1, 2]}]}`, `{"id": 2, "v": "b", "l": [{"x": [3]}]}`)); err != nil {
 		t.Fatalf("engine run: %v", err)
 	}
 	if _, err := p.Run(ctx, items(`{"id": 3, "v": "c", "extra": 1}`)); err == nil || !strings.Contains(err.Error(), "extra") {
@@ -83,6 +85,13 @@ func TestSchemaSettingsHandedOver(t *testing.T) {
 	db, err := sql.Open("duckdb", filepath.Join(dir, "hand.duckdb"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var ones int
+	if err := db.QueryRow(`SELECT count(*) FROM data.items WHERE id = 1`).Scan(&ones); err != nil {
+		t.Fatal(err)
+	}
+	if ones != 1 {
+		t.Errorf("%d rows of id 1: the engine did not find dlt's cursor in the source's state", ones)
 	}
 	var tables int
 	if err := db.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = 'data' AND table_name = 'items__l__x'`).Scan(&tables); err != nil {
