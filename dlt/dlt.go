@@ -45,6 +45,10 @@ type Column = schema.Column
 // Contract sets schema contract modes for tables, columns and data types.
 type Contract = schema.Contract
 
+// SCD2Options are the scd2 merge strategy's options (dlt's
+// validity_column_names, active_record_timestamp, boundary_timestamp).
+type SCD2Options = schema.SCD2Options
+
 // LoadInfo summarises a run.
 type LoadInfo = pipeline.LoadInfo
 
@@ -60,6 +64,13 @@ const (
 	Append  = schema.Append
 	Replace = schema.Replace
 	Merge   = schema.Merge
+)
+
+// Merge strategies.
+const (
+	DeleteInsert = schema.DeleteInsert
+	Upsert       = schema.Upsert
+	SCD2         = schema.SCD2
 )
 
 // Schema contract modes.

@@ -41,7 +41,8 @@ type Hints struct {
 	MergeKey   []string
 	// Columns are declared column types (normalized names).
 	Columns []*schema.Column
-	// MaxNesting limits table nesting; nil means DefaultMaxNesting.
+	// MaxNesting limits table nesting; nil leaves it to the table's
+	// stored level, the schema's, or DefaultMaxNesting (maxNesting).
 	MaxNesting *int
 	Contract   *schema.Contract
 	// nesting is the root table's nesting level plus one, as Prepare

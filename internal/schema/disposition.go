@@ -89,8 +89,8 @@ func parseDispositionDict(m map[string]any) (WriteDisposition, error) {
 		return s, nil
 	}
 	for _, k := range keys {
-		if k == "disposition" {
-			continue
+		if k == "disposition" || m[k] == nil || m[k] == false || m[k] == "" {
+			continue // dlt reads None, False and "" as not given
 		}
 		if d != Merge {
 			return wd, fmt.Errorf("write_disposition.%s applies to merge, not %s", k, d)

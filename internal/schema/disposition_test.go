@@ -19,8 +19,10 @@ func TestParseWriteDisposition(t *testing.T) {
 		{`{"disposition": "merge", "strategy": "upsert"}`, WriteDisposition{Disposition: Merge, Strategy: Upsert}},
 		{`{"disposition": "merge", "strategy": "delete-insert", "deduplicated": true}`, WriteDisposition{Disposition: Merge, Strategy: DeleteInsert, Deduplicated: true}},
 		{`{"disposition": "merge", "strategy": "scd2"}`, WriteDisposition{Disposition: Merge, Strategy: SCD2}},
-		// None is dlt's default for every option
+		// None is dlt's default for every option, and falsy options are
+		// not given
 		{`{"disposition": "merge", "strategy": "scd2", "active_record_timestamp": null, "boundary_timestamp": null}`, WriteDisposition{Disposition: Merge, Strategy: SCD2}},
+		{`{"disposition": "merge", "strategy": null, "skip_unchanged_rows": false, "source_filter": ""}`, WriteDisposition{Disposition: Merge}},
 		{`{"disposition": "merge", "strategy": "scd2", "validity_column_names": ["a", "b"], "active_record_timestamp": "9999-12-31", "boundary_timestamp": 1700000000}`,
 			WriteDisposition{Disposition: Merge, Strategy: SCD2, SCD2: &SCD2Options{ValidFrom: "a", ValidTo: "b", ActiveRecordTimestamp: "9999-12-31", BoundaryTimestamp: "1700000000"}}},
 	}
