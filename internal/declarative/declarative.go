@@ -201,13 +201,9 @@ func (s *Spec) Resources(root string, r *config.Resolver) ([]*pipeline.Resource,
 		case bool:
 			c.Incremental = v
 		case map[string]any:
-			if err := checkKeys(s.Path, "source.incremental.", v, map[string]any{"cursor_path": nil, "initial_value": nil, "end_value": nil, "lag": nil}); err != nil {
+			var err error
+			if recordCursor, err = s.incremental("source.incremental", v); err != nil {
 				return nil, err
-			}
-			recordCursor = &pipeline.Incremental{InitialValue: v["initial_value"], EndValue: v["end_value"]}
-			recordCursor.CursorPath, _ = v["cursor_path"].(string)
-			if recordCursor.CursorPath == "" {
-				return nil, fmt.Errorf("%s: source.incremental needs cursor_path", s.Path)
 			}
 		default:
 			return nil, fmt.Errorf("%s: source.incremental: true (files modified since the last run) or { cursor_path = \"...\" } (records past a cursor)", s.Path)
@@ -397,4 +393,39 @@ func (s *Spec) columnHints(name string, def map[string]any) (*schema.Column, err
 		col.Timezone = &b
 	}
 	return col, nil
+}
+
+// incremental reads a record cursor in dlt's incremental shape: a
+// cursor_path and dlt's settings of dlt.sources.incremental.
+func (s *Spec) incremental(where string, m map[string]any) (*pipeline.Incremental, error) {
+	if err := checkKeys(s.Path, where+".", m, map[string]any{"cursor_path": nil, "initial_value": nil, "end_value": nil, "lag": nil,
+		"last_value_func": nil, "on_cursor_value_missing": nil, "range_start": nil, "range_end": nil}); err != nil {
+		return nil, err
+	}
+	inc := &pipeline.Incremental{InitialValue: m["initial_value"], EndValue: m["end_value"]}
+	for key, dst := range map[string]*string{"cursor_path": &inc.CursorPath, "last_value_func": &inc.LastValueFunc,
+		"on_cursor_value_missing": &inc.OnCursorValueMissing, "range_start": &inc.RangeStart, "range_end": &inc.RangeEnd} {
+		v, ok := m[key]
+		if !ok {
+			continue
+		}
+		sv, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s.%s must be text, not %v", s.Path, where, key, v)
+		}
+		*dst = sv
+	}
+	if inc.CursorPath == "" {
+		return nil, fmt.Errorf("%s: %s needs cursor_path (a field or column)", s.Path, where)
+	}
+	switch v := m["lag"].(type) {
+	case nil:
+	case int64:
+		inc.Lag = float64(v)
+	case float64:
+		inc.Lag = v
+	default:
+		return nil, fmt.Errorf("%s: %s.lag must be a number (seconds for timestamps, units for numbers), not %v", s.Path, where, v)
+	}
+	return inc, nil
 }

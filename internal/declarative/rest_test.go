@@ -178,3 +178,39 @@ name = "issues"
 		}
 	}
 }
+
+// A record cursor's dlt settings reach the resource: lag was accepted and
+// then ignored, so a lagged cursor read nothing again.
+func TestIncrementalSettingsRead(t *testing.T) {
+	root := t.TempDir()
+	writeSpec(t, root, "files", `[source]
+type = "filesystem"
+bucket_url = "data"
+incremental = { cursor_path = "ts", lag = 3600, last_value_func = "max", on_cursor_value_missing = "exclude", range_start = "open", range_end = "closed", initial_value = "2024-01-01T00:00:00Z" }
+`)
+	spec, err := Load(root, "files")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := spec.Resources(root, &config.Resolver{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := res[0].Incremental
+	if inc == nil || inc.CursorPath != "ts" || inc.Lag != 3600 || inc.LastValueFunc != "max" || inc.OnCursorValueMissing != "exclude" ||
+		inc.RangeStart != "open" || inc.RangeEnd != "closed" || inc.InitialValue != "2024-01-01T00:00:00Z" {
+		t.Errorf("incremental %+v", inc)
+	}
+	writeSpec(t, root, "bad", `[source]
+type = "filesystem"
+bucket_url = "data"
+incremental = { cursor_path = "ts", lag = "1h" }
+`)
+	spec, err = Load(root, "bad")
+	if err == nil {
+		_, err = spec.Resources(root, &config.Resolver{})
+	}
+	if err == nil || !strings.Contains(err.Error(), "source.incremental.lag must be a number") {
+		t.Errorf("a lag as text: %v", err)
+	}
+}

@@ -50,13 +50,9 @@ func (s *Spec) sqlResources(r *config.Resolver) ([]*pipeline.Resource, error) {
 		}
 		h := sqldb.TableHints{WriteDisposition: tmp.WriteDisposition, MergeStrategy: tmp.MergeStrategy, SCD2: tmp.SCD2, PrimaryKey: tmp.PrimaryKey}
 		if inc, ok := m["incremental"].(map[string]any); ok {
-			if err := checkKeys(s.Path, where+".incremental.", inc, map[string]any{"cursor_path": nil, "initial_value": nil, "end_value": nil, "lag": nil}); err != nil {
+			ic, err := s.incremental(where+".incremental", inc)
+			if err != nil {
 				return nil, err
-			}
-			ic := &pipeline.Incremental{InitialValue: inc["initial_value"], EndValue: inc["end_value"]}
-			ic.CursorPath, _ = inc["cursor_path"].(string)
-			if ic.CursorPath == "" {
-				return nil, fmt.Errorf("%s: %s.incremental needs cursor_path (a column)", s.Path, where)
 			}
 			h.Incremental = ic
 		}

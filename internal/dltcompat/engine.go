@@ -205,6 +205,8 @@ func incremental(raw json.RawMessage) (*pipeline.Incremental, error) {
 		PrimaryKey           any             `json:"primary_key"`
 		Lag                  float64         `json:"lag"`
 		OnCursorValueMissing string          `json:"on_cursor_value_missing"`
+		RangeStart           string          `json:"range_start"`
+		RangeEnd             string          `json:"range_end"`
 	}
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
@@ -212,7 +214,7 @@ func incremental(raw json.RawMessage) (*pipeline.Incremental, error) {
 		return nil, err
 	}
 	inc := &pipeline.Incremental{CursorPath: cfg.CursorPath, LastValueFunc: cfg.LastValueFunc, PrimaryKey: names(cfg.PrimaryKey),
-		Lag: cfg.Lag, OnCursorValueMissing: cfg.OnCursorValueMissing}
+		Lag: cfg.Lag, OnCursorValueMissing: cfg.OnCursorValueMissing, RangeStart: cfg.RangeStart, RangeEnd: cfg.RangeEnd}
 	for _, v := range []struct {
 		raw json.RawMessage
 		to  *any

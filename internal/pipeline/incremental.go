@@ -37,6 +37,19 @@ type Incremental struct {
 	Lag float64
 	// OnCursorValueMissing is "raise" (default), "include" or "exclude".
 	OnCursorValueMissing string
+	// RangeStart is "closed" (default: records at the start value load,
+	// those already loaded told apart by their hashes) or "open" (records
+	// at the start value are skipped, no hashes kept); RangeEnd is "open"
+	// (default: records at EndValue are left out) or "closed". dlt's
+	// range_start and range_end.
+	RangeStart, RangeEnd string
+}
+
+// dedupDisabled is dlt's compute_deduplication_disabled: no boundary
+// hashes are checked or kept with an open start, a backfill window or a
+// lag (the destination has to deduplicate what a lag reads again).
+func (inc *Incremental) dedupDisabled() bool {
+	return inc.RangeStart == "open" || inc.EndValue != nil || inc.Lag != 0
 }
 
 // Cursor is an incremental's window for one run.
@@ -83,6 +96,13 @@ func (inc *Incremental) validate(resource string) error {
 	case "", "raise", "include", "exclude":
 	default:
 		return fmt.Errorf("resource %q: incremental on_cursor_value_missing %q: use raise, include or exclude", resource, inc.OnCursorValueMissing)
+	}
+	for _, r := range [][2]string{{"range_start", inc.RangeStart}, {"range_end", inc.RangeEnd}} {
+		switch r[1] {
+		case "", "open", "closed":
+		default:
+			return fmt.Errorf("resource %q: incremental %s %q: use open or closed", resource, r[0], r[1])
+		}
 	}
 	return nil
 }
@@ -167,7 +187,7 @@ func (c *Cursor) filter(rec any, index int64) (any, bool, error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("record %d: %w", index, err)
 		}
-		if (!min && cmp >= 0) || (min && cmp <= 0) {
+		if (!min && cmp > 0) || (min && cmp < 0) || (cmp == 0 && c.inc.RangeEnd != "closed") {
 			return rec, false, nil
 		}
 	}
@@ -179,13 +199,19 @@ func (c *Cursor) filter(rec any, index int64) (any, bool, error) {
 		if (!min && cmp < 0) || (min && cmp > 0) {
 			return rec, false, nil
 		}
-		if cmp == 0 && c.inc.Lag == 0 && c.loaded(rec) {
+		if cmp == 0 && c.inc.RangeStart == "open" {
+			return rec, false, nil
+		}
+		if cmp == 0 && !c.inc.dedupDisabled() && c.loaded(rec) {
 			return rec, false, nil // already loaded at the boundary
 		}
 	}
+	dedup := !c.inc.dedupDisabled()
 	if c.last == nil {
 		c.last, c.moved = val, true
-		c.newHashes = []string{c.hash(rec)}
+		if dedup {
+			c.newHashes = []string{c.hash(rec)}
+		}
 		return rec, true, nil
 	}
 	cmp, err := compareValues(val, c.last)
@@ -195,8 +221,11 @@ func (c *Cursor) filter(rec any, index int64) (any, bool, error) {
 	switch {
 	case (!min && cmp > 0) || (min && cmp < 0):
 		c.last, c.moved = val, true
-		c.newHashes = []string{c.hash(rec)}
-	case cmp == 0:
+		c.newHashes = c.newHashes[:0]
+		if dedup {
+			c.newHashes = append(c.newHashes, c.hash(rec))
+		}
+	case cmp == 0 && dedup:
 		c.newHashes = append(c.newHashes, c.hash(rec))
 	}
 	return rec, true, nil
@@ -222,6 +251,10 @@ func (c *Cursor) save(rstate map[string]any) {
 		st["last_value"] = c.stored
 	}
 	hashes := c.newHashes
+	if c.inc.dedupDisabled() {
+		st["unique_hashes"] = []any{}
+		return
+	}
 	if prev != nil {
 		if cmp, err := compareValues(c.last, prev); err == nil && cmp == 0 {
 			hashes = append(append([]string{}, c.hashes...), c.newHashes...)

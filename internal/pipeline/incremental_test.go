@@ -170,4 +170,8 @@ func TestIncrementalOptions(t *testing.T) {
 	if info := run(t, p, lagged(1, 2, 3, 4, 5, 6)); info.Rows["r"] != 4 { // 3, 4, 5, 6
 		t.Errorf("lag: rows %d", info.Rows["r"])
 	}
+	bad := &Resource{Name: "r", Incremental: &Incremental{CursorPath: "n", RangeStart: "half"}, Records: records()}
+	if _, err := p.Run(context.Background(), bad); err == nil || !strings.Contains(err.Error(), `range_start "half": use open or closed`) {
+		t.Errorf("range_start half: %v", err)
+	}
 }
