@@ -71,6 +71,7 @@ const (
 	DeleteInsert = schema.DeleteInsert
 	Upsert       = schema.Upsert
 	SCD2         = schema.SCD2
+	InsertOnly   = schema.InsertOnly
 )
 
 // Schema contract modes.

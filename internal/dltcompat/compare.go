@@ -239,7 +239,7 @@ func keyRows(r *Result) map[string]map[string]string {
 				root = parent[root]
 			}
 			switch r.Schema.Tables[root].MergeStrategy {
-			case "scd2":
+			case "scd2", "insert-only":
 				hashedID[n] = true
 			case "upsert":
 				hashedID[n] = t.Parent == ""

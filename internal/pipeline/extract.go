@@ -138,12 +138,12 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 	}
 	switch r.MergeStrategy {
 	case "", schema.DeleteInsert, schema.SCD2:
-	case schema.Upsert:
+	case schema.Upsert, schema.InsertOnly:
 		if len(r.PrimaryKey) == 0 {
-			return rm, fmt.Errorf("resource %q: merge strategy upsert needs a primary_key", r.Name)
+			return rm, fmt.Errorf("resource %q: merge strategy %s needs a primary_key", r.Name, r.MergeStrategy)
 		}
 	default:
-		return rm, fmt.Errorf("resource %q: unknown merge strategy %q (delete-insert, upsert, scd2)", r.Name, r.MergeStrategy)
+		return rm, fmt.Errorf("resource %q: unknown merge strategy %q (delete-insert, upsert, scd2, insert-only)", r.Name, r.MergeStrategy)
 	}
 	if r.WriteDisposition == schema.Merge && p.dest.Type == "filesystem" {
 		return rm, fmt.Errorf("resource %q: the filesystem destination supports append and replace, not merge", r.Name)

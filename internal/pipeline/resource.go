@@ -15,7 +15,8 @@ type Resource struct {
 	Table string
 	// WriteDisposition is append (default), replace or merge.
 	WriteDisposition string
-	// MergeStrategy for merge: delete-insert (default), upsert or scd2.
+	// MergeStrategy for merge: delete-insert (default), upsert, scd2 or
+	// insert-only.
 	MergeStrategy string
 	// SCD2 are the scd2 strategy's options (dlt's validity_column_names,
 	// active_record_timestamp, boundary_timestamp); nil keeps what the

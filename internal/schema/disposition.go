@@ -102,11 +102,11 @@ func parseDispositionDict(m map[string]any) (WriteDisposition, error) {
 				return wd, err
 			}
 			switch s {
-			case DeleteInsert, Upsert, SCD2:
-			case "insert-only", "cdc":
-				return wd, fmt.Errorf("write_disposition.strategy %q is not implemented by this engine (delete-insert, upsert, scd2): run this resource with Python dlt", s)
+			case DeleteInsert, Upsert, SCD2, InsertOnly:
+			case "cdc":
+				return wd, fmt.Errorf("write_disposition.strategy %q is not implemented by this engine (delete-insert, upsert, scd2, insert-only): run this resource with Python dlt", s)
 			default:
-				return wd, fmt.Errorf("unknown write_disposition.strategy %q (delete-insert, upsert, scd2)", s)
+				return wd, fmt.Errorf("unknown write_disposition.strategy %q (delete-insert, upsert, scd2, insert-only)", s)
 			}
 			wd.Strategy = s
 		case "validity_column_names", "active_record_timestamp", "boundary_timestamp":

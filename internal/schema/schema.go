@@ -69,6 +69,9 @@ const (
 	DeleteInsert = "delete-insert"
 	Upsert       = "upsert"
 	SCD2         = "scd2"
+	// InsertOnly inserts the records whose primary key is not stored and
+	// leaves stored ones as they are.
+	InsertOnly = "insert-only"
 )
 
 // Column is one column of a table.
@@ -694,7 +697,7 @@ func (s *Schema) RequiresRootKey(root *Table) bool {
 func (s *Schema) ownRootKey(root *Table) bool {
 	if root.WriteDisposition == Merge {
 		switch root.MergeStrategy {
-		case "", DeleteInsert, Upsert, "insert-only": // insert-only: dlt's, not the engine's
+		case "", DeleteInsert, Upsert, InsertOnly:
 			return true
 		}
 	}

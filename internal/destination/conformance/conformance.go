@@ -199,6 +199,27 @@ func Run(t *testing.T, tg Target) {
 		mustRun(t, o, ro(issue(1, "a")))
 		expectWhere(t, o, "issues", `valid_until = `+end, 1)
 	})
+	// insert-only: a stored key's record is left as it is, a new one is
+	// inserted with its nested rows; a flagged one is not, though its
+	// nested rows are, as dlt's nested MERGE inserts them by row key
+	// (disp_insert_only_hard_delete).
+	t.Run("insert_only", func(t *testing.T) {
+		p := newPipeline(t, "insonly")
+		r := func(recs ...map[string]any) *pipeline.Resource {
+			return &pipeline.Resource{Name: "issues", WriteDisposition: schema.Merge, MergeStrategy: schema.InsertOnly, PrimaryKey: []string{"id"},
+				Columns: []*schema.Column{{Name: "gone", HardDelete: true, DataType: schema.Bool}}, Records: records(recs...)}
+		}
+		flagged := issue(4, "d", "x")
+		flagged["gone"] = true
+		mustRun(t, p, r(issue(1, "a", "bug"), issue(2, "b")))
+		mustRun(t, p, r(issue(1, "a2", "bug"), issue(3, "c", "ui", "x"), flagged))
+		expect(t, p, "issues", 3)
+		expectWhere(t, p, "issues", `id = 1 AND title = 'a'`, 1)
+		expect(t, p, "issues__labels", 4)
+		if _, err := p.Run(context.Background(), &pipeline.Resource{Name: "nokey", WriteDisposition: schema.Merge, MergeStrategy: schema.InsertOnly, Records: records()}); err == nil {
+			t.Error("insert-only without a primary key accepted")
+		}
+	})
 	// Merge hints as dlt applies them: a hard_delete column of any type
 	// deletes on any value (a bool one on true), dedup_sort picks the
 	// record kept of those sharing a key, and upsert deletes the stored

@@ -576,6 +576,9 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 	if t.WriteDisposition == schema.Merge && t.MergeStrategy == schema.SCD2 {
 		return c.loadSCD2(ctx, tx, p, t, files)
 	}
+	if t.WriteDisposition == schema.Merge && t.MergeStrategy == schema.InsertOnly && t.HasMergeKeys() {
+		return c.loadInsertOnly(ctx, tx, p, t, files)
+	}
 	merge := t.WriteDisposition == schema.Merge && t.HasMergeKeys()
 	src, err := Source(files, t, merge)
 	if err != nil {
@@ -682,6 +685,52 @@ func (c *Client) loadRoot(ctx context.Context, tx *sql.Tx, p *destination.Packag
 		}
 	}
 	return run(`DROP TABLE ` + stg)
+}
+
+// loadInsertOnly inserts the records whose primary key is not stored, as
+// dlt's insert-only MERGE (WHEN NOT MATCHED THEN INSERT) does: records
+// flagged by a hard_delete column are not inserted, records of one load
+// that share a new key all are, and nested rows are inserted by row key
+// (those of a stored record's longer list too, as dlt's nested MERGE).
+func (c *Client) loadInsertOnly(ctx context.Context, tx *sql.Tx, p *destination.Package, t *schema.Table, files []string) error {
+	src, err := Source(files, t, false)
+	if err != nil {
+		return err
+	}
+	run := func(q string) error {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return destination.QueryError(err, q)
+		}
+		return nil
+	}
+	var pk []string
+	for _, col := range t.Columns {
+		if col.PrimaryKey {
+			pk = append(pk, col.Name)
+		}
+	}
+	where := ` WHERE NOT EXISTS (SELECT 1 FROM ` + c.table(t.Name) + ` d WHERE ` + keyMatch(pk, "s", "d") + `)`
+	if keep := destination.NotDeleted(t, func(col string) string { return "s." + Quote(col) }); keep != "" {
+		where += ` AND ` + keep
+	}
+	if err := run(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT * FROM ` + src + ` s` + where); err != nil {
+		return err
+	}
+	id := Quote(schema.ColID)
+	for _, ch := range p.Schema.Children(t.Name) {
+		chFiles := p.Files[ch.Name]
+		if len(chFiles) == 0 {
+			continue
+		}
+		chSrc, err := Source(chFiles, ch, false)
+		if err != nil {
+			return err
+		}
+		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` BY NAME SELECT * FROM ` + chSrc + ` WHERE ` + id + ` NOT IN (SELECT ` + id + ` FROM ` + c.table(ch.Name) + `)`); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadSCD2 keeps history: current rows (valid-to NULL, or the table's active
