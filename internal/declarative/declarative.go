@@ -261,7 +261,7 @@ func (s *Spec) applyHints(res *pipeline.Resource, m map[string]any) error {
 	if v, ok := m["merge_strategy"]; ok && v != nil {
 		ms, ok := v.(string)
 		if !ok {
-			return fmt.Errorf("%s: merge_strategy must be delete-insert, upsert or scd2, not %v", s.Path, v)
+			return fmt.Errorf("%s: merge_strategy must be delete-insert, upsert, scd2 or insert-only, not %v", s.Path, v)
 		}
 		if res.MergeStrategy != "" && res.MergeStrategy != ms {
 			return fmt.Errorf("%s: merge_strategy %q and write_disposition's strategy %q disagree; keep one", s.Path, ms, res.MergeStrategy)
