@@ -232,6 +232,24 @@ func HardDeleteFilters(t *schema.Table, quote func(string) string, pk []string, 
 	return nested, root
 }
 
+// InsertOnlyFilter is the " WHERE …" clause by which an insert-only merge
+// inserts staged rows (alias s) into target (alias d), as dlt's MERGE …
+// WHEN NOT MATCHED THEN INSERT: their primary key is not stored, and a
+// hard_delete column does not flag them.
+func InsertOnlyFilter(t *schema.Table, quote func(string) string, target string) string {
+	var pk []string
+	for _, c := range t.Columns {
+		if c.PrimaryKey {
+			pk = append(pk, c.Name)
+		}
+	}
+	where := " WHERE NOT EXISTS (SELECT 1 FROM " + target + " d WHERE " + KeyMatch(quote, pk, "s", "d") + ")"
+	if keep := NotDeleted(t, func(c string) string { return "s." + quote(c) }); keep != "" {
+		where += " AND " + keep
+	}
+	return where
+}
+
 // SCD2 names an scd2 table's validity columns, quoted, and says how its
 // current versions are told apart, as dlt's gen_scd2_sql does: valid-to
 // NULL, or equal to the table's active record timestamp.

@@ -24,6 +24,12 @@ func splitExtra(data []byte, t reflect.Type) (Extra, error) {
 	if err := json.Unmarshal(data, &all); err != nil {
 		return nil, err
 	}
+	return extraOf(all, t), nil
+}
+
+// extraOf is splitExtra of an object already read into all, which it
+// takes over.
+func extraOf(all map[string]json.RawMessage, t reflect.Type) Extra {
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name != "" && name != "-" {
@@ -31,9 +37,9 @@ func splitExtra(data []byte, t reflect.Type) (Extra, error) {
 		}
 	}
 	if len(all) == 0 {
-		return nil, nil
+		return nil
 	}
-	return all, nil
+	return all
 }
 
 // appendExtra adds e's members, sorted by key, to the JSON object obj
@@ -123,10 +129,9 @@ func (s *Schema) readExtra(data []byte) error {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return err
 	}
+	// the document's own unknown keys, once the sections are read from it
+	defer func() { s.extra = extraOf(doc, reflect.TypeFor[knownSchemaKeys]()) }()
 	var err error
-	if s.extra, err = splitExtra(data, reflect.TypeFor[knownSchemaKeys]()); err != nil {
-		return err
-	}
 	if raw, ok := doc["settings"]; ok && !isNull(raw) {
 		if s.settingsExtra, err = splitExtra(raw, reflect.TypeFor[settingsJSON]()); err != nil {
 			return fmt.Errorf("settings: %w", err)

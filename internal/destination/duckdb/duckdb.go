@@ -703,19 +703,16 @@ func (c *Client) loadInsertOnly(ctx context.Context, tx *sql.Tx, p *destination.
 		}
 		return nil
 	}
-	var pk []string
-	for _, col := range t.Columns {
-		if col.PrimaryKey {
-			pk = append(pk, col.Name)
-		}
-	}
-	where := ` WHERE NOT EXISTS (SELECT 1 FROM ` + c.table(t.Name) + ` d WHERE ` + keyMatch(pk, "s", "d") + `)`
-	if keep := destination.NotDeleted(t, func(col string) string { return "s." + Quote(col) }); keep != "" {
-		where += ` AND ` + keep
-	}
-	if err := run(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT * FROM ` + src + ` s` + where); err != nil {
+	if err := run(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT * FROM ` + src + ` s` + destination.InsertOnlyFilter(t, Quote, c.table(t.Name))); err != nil {
 		return err
 	}
+	return c.insertNewNested(p, t, run)
+}
+
+// insertNewNested inserts the nested rows of root t's files whose row key
+// is not stored yet, as dlt's scd2 and insert-only merges do: row keys
+// derive from the parent's key, so rows already stored are recognised.
+func (c *Client) insertNewNested(p *destination.Package, t *schema.Table, run func(string) error) error {
 	id := Quote(schema.ColID)
 	for _, ch := range p.Schema.Children(t.Name) {
 		chFiles := p.Files[ch.Name]
@@ -775,21 +772,11 @@ func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Packag
 	if err := run(`INSERT INTO ` + c.table(t.Name) + ` BY NAME SELECT * FROM ` + stg); err != nil {
 		return err
 	}
-	for _, ch := range p.Schema.Children(t.Name) {
-		chFiles := p.Files[ch.Name]
-		if len(chFiles) == 0 {
-			continue
-		}
-		chSrc, err := Source(chFiles, ch, false)
-		if err != nil {
-			return err
-		}
-		// As dlt: nested rows whose key is not stored yet. Their keys
-		// derive from the version's row hash, so an unchanged version's
-		// rows are there already and a new version's are new.
-		if err := run(`INSERT INTO ` + c.table(ch.Name) + ` BY NAME SELECT * FROM ` + chSrc + ` WHERE ` + id + ` NOT IN (SELECT ` + id + ` FROM ` + c.table(ch.Name) + `)`); err != nil {
-			return err
-		}
+	// As dlt: nested rows whose key is not stored yet. Their keys derive
+	// from the version's row hash, so an unchanged version's rows are
+	// there already and a new version's are new.
+	if err := c.insertNewNested(p, t, run); err != nil {
+		return err
 	}
 	return run(`DROP TABLE ` + stg)
 }

@@ -614,16 +614,7 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 		// As dlt's insert-only MERGE: records whose primary key is not
 		// stored and not flagged by a hard_delete column, all of a
 		// load's records of a new key; nested rows by row key.
-		var pk []string
-		for _, col := range t.Columns {
-			if col.PrimaryKey {
-				pk = append(pk, col.Name)
-			}
-		}
-		where := ` WHERE NOT EXISTS (SELECT 1 FROM ` + c.table(t.Name) + ` d WHERE ` + keyMatch(pk, "s", "d") + `)`
-		if keep := destination.NotDeleted(t, func(col string) string { return "s." + Quote(col) }); keep != "" {
-			where += ` AND ` + keep
-		}
+		where := destination.InsertOnlyFilter(t, Quote, c.table(t.Name))
 		if err := run(`INSERT INTO ` + c.table(t.Name) + ` (` + colList + `) SELECT ` + colList + ` FROM ` + stg + ` s` + where + ` ORDER BY "_dlt_pos"`); err != nil {
 			return err
 		}
