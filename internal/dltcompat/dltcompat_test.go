@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -98,6 +99,7 @@ func TestMatchesDlt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cases = append(cases, GenerateLoads(genSeed(t), generatedLoads())...)
 	ctx := context.Background()
 	handovers := handoverCases(cases)
 	backs := handBackCases(ctx, t, cases)
@@ -245,6 +247,29 @@ func casesByName(cases []Case) map[string]Case {
 // generated is how many random cases join the hand-written ones.
 const generated = 100
 
+// generatedLoads is how many random cases of several loads (GenerateLoads)
+// join them, handed over both ways like the hand-written ones;
+// DLTCOMPAT_LOADS=N explores more.
+func generatedLoads() int {
+	if n, err := strconv.Atoi(os.Getenv("DLTCOMPAT_LOADS")); err == nil {
+		return n
+	}
+	return 40
+}
+
+// genSeed is GenerateLoads' seed: 1, or DLTCOMPAT_SEED to explore others.
+func genSeed(t *testing.T) uint64 {
+	s := os.Getenv("DLTCOMPAT_SEED")
+	if s == "" {
+		return 1
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		t.Fatalf("DLTCOMPAT_SEED=%s: want a number", s)
+	}
+	return n
+}
+
 // checkDltVersion fails when the dlt that ran is not the one the corpus and
 // testdata/differences.json were last checked against: a new dlt may
 // change what matches, and the differences must be looked at again.
@@ -275,6 +300,52 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	}
 	if string(a) == string(c) {
 		t.Error("seeds 7 and 8 made the same cases")
+	}
+	for _, gen := range []func(uint64, int) []Case{Generate, GenerateLoads} {
+		a, _ := json.Marshal(gen(7, 20))
+		b, _ := json.Marshal(gen(7, 20))
+		if string(a) != string(b) {
+			t.Error("two runs of seed 7 differ")
+		}
+	}
+}
+
+// GenerateLoads keeps out what dlt leaves unspecified: a primary key twice
+// in a load of a deduplicating merge without dedup_sort, or of upsert and
+// insert-only at all; and its loads are lists, never null.
+func TestGenerateLoadsKeepsToWhatDltSpecifies(t *testing.T) {
+	strategies := map[string]int{}
+	for _, c := range GenerateLoads(11, 400) {
+		var wd any
+		if err := json.Unmarshal(c.Hints["write_disposition"], &wd); err != nil {
+			t.Fatal(err)
+		}
+		st := strategy(wd)
+		strategies[st]++
+		_, sorted := c.Hints["columns"]
+		sorted = sorted && strings.Contains(string(c.Hints["columns"]), "dedup_sort")
+		for i, load := range c.Loads {
+			if load == nil {
+				t.Fatalf("%s: load %d is null", c.Name, i)
+			}
+			seen := map[float64]bool{}
+			for _, raw := range load {
+				var rec struct{ ID float64 }
+				if err := json.Unmarshal(raw, &rec); err != nil {
+					t.Fatal(err)
+				}
+				dup := seen[rec.ID]
+				seen[rec.ID] = true
+				if dup && (st == "upsert" || st == "insert-only" || st == "delete-insert" && !sorted) {
+					t.Errorf("%s: load %d has id %v twice under %s", c.Name, i, rec.ID, st)
+				}
+			}
+		}
+	}
+	for _, st := range []string{"", "delete-insert", "upsert", "scd2", "insert-only"} {
+		if strategies[st] == 0 {
+			t.Errorf("no case of strategy %q in 400", st)
+		}
 	}
 }
 

@@ -371,6 +371,7 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 	if h.MaxNesting != nil {
 		t.SetMaxNesting(*h.MaxNesting) // dlt keeps it on the table's x-normalizer
 	}
+	hinted := map[*schema.Column]bool{} // columns the hints make now
 	for _, c := range h.Columns {
 		if ex := t.Column(c.Name); ex != nil {
 			if c.DataType != "" {
@@ -394,6 +395,7 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 		}
 		cc.NotNull = false
 		t.Columns = append(t.Columns, &cc)
+		hinted[&cc] = true
 	}
 	for _, k := range h.PrimaryKey {
 		if c := t.Column(k); c != nil {
@@ -408,6 +410,12 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 	for _, k := range h.MergeKey {
 		if c := t.Column(k); c != nil {
 			c.MergeKey = true
+			if c.DataType == "" || hinted[c] {
+				// Not null, as dlt's merge_key hint makes it, when the
+				// column is made from now on (a stored one keeps its
+				// nullability: neither side alters the table).
+				c.Nullable = false
+			}
 		}
 	}
 	h.nesting = n.resolveNesting(h) + 1
@@ -419,6 +427,33 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// Unbound refuses a load in which h's table received rows but none gave a
+// value to one of its key columns (primary or merge key), as dlt's
+// normalize does (UnboundColumnException): the key is not null, so
+// nothing could be merged or deduplicated by it. Call it once h's records
+// are normalized.
+func (n *Normalizer) Unbound(h *Hints) error {
+	t := n.Schema.Table(h.Table)
+	if t == nil || n.Counts[h.Table] == 0 {
+		return nil
+	}
+	var missing []string
+	for _, keys := range []struct {
+		names []string
+		role  string
+	}{{h.PrimaryKey, "primary key"}, {h.MergeKey, "merge key"}} {
+		for _, k := range keys.names {
+			if c := t.Column(k); c == nil || c.DataType == "" {
+				missing = append(missing, fmt.Sprintf("%q (%s)", k, keys.role))
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return &HintError{Msg: fmt.Sprintf("table %q: no record of this load has a value for %s, and a key may not be null: give the records their keys, or drop the hint", t.Name, strings.Join(missing, ", "))}
 }
 
 // prepareSCD2 gives an scd2 table its validity columns and markers, as
@@ -696,6 +731,7 @@ func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID st
 				field{schema.ColParentID, parentBox, &sys.parentID},
 				field{schema.ColListIdx, int64(idx), &sys.listIdx},
 				field{schema.ColID, cid, &sys.id})
+			created := false
 			if t == nil {
 				if n.Frozen {
 					return ErrSchemaChange
@@ -712,10 +748,18 @@ func (n *Normalizer) children(h *Hints, pending []childList, parentID, rootID st
 				}
 				t = &schema.Table{Name: cl.table, Parent: parent}
 				n.Schema.AddTable(t)
+				created = true
 			}
 			keep, err := n.emit(t, h, fields, false)
 			if err != nil {
 				return err
+			}
+			if created && len(t.Columns) > 0 {
+				// As dlt: a nested table is new only for the row that
+				// makes it (its root, new at extract, evolves for the
+				// whole load); the columns contract governs the
+				// columns later rows would add.
+				n.existed[t.Name] = true
 			}
 			buf.fields, buf.lists = fields[:0], sub[:0]
 			if keep && len(sub) > 0 {
@@ -891,6 +935,10 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 	cols, vals := n.cols[:0], n.vals[:0]
 	newCols := n.newCol[:0]
 	moved := false // a typed hinted column is in newCols and t.Columns
+	// discard: the contract drops the row. As dlt, its other new columns
+	// still join the table (dlt applies the row's partial table less the
+	// refused columns, then filters the row).
+	discard := false
 	for _, f := range fields {
 		if f.v == nil {
 			continue
@@ -937,7 +985,8 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 				case schema.Freeze:
 					return false, &schema.ContractError{Table: t.Name, Column: f.name, Entity: "columns", Detail: "new column"}
 				case schema.DiscardRow:
-					return false, nil
+					discard = true
+					continue
 				case schema.DiscardValue:
 					continue
 				}
@@ -965,7 +1014,8 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 		case schema.Freeze:
 			return false, &schema.ContractError{Table: t.Name, Column: f.name, Entity: "data_type", Detail: fmt.Sprintf("a %s value does not fit the %s column", typ, c.DataType)}
 		case schema.DiscardRow:
-			return false, nil
+			discard = true
+			continue
 		case schema.DiscardValue:
 			continue
 		}
@@ -1000,7 +1050,7 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 		cols, vals = append(cols, vc), append(vals, vv)
 	}
 	for _, c := range n.requiredCols(t) {
-		if !slices.Contains(cols, c) {
+		if !discard && !slices.Contains(cols, c) {
 			// The destination's NOT NULL would refuse the row at load,
 			// after the package is normalized, and every later run
 			// would stop on it; dlt's load job fails on it.
@@ -1015,6 +1065,9 @@ func (n *Normalizer) emit(t *schema.Table, h *Hints, fields []field, isRoot bool
 		t.Columns = append(t.Columns, newCols...)
 	}
 	n.cols, n.vals, n.newCol = cols, vals, newCols
+	if discard {
+		return false, nil
+	}
 	n.Counts[t.Name]++
 	return true, n.Out.WriteRow(t, cols, vals)
 }

@@ -11,9 +11,9 @@ import (
 	"github.com/dlthub/dlthub/internal/schema"
 )
 
-func run(t *testing.T, p *Pipeline, r *Resource) *LoadInfo {
+func run(t *testing.T, p *Pipeline, r ...*Resource) *LoadInfo {
 	t.Helper()
-	info, err := p.Run(context.Background(), r)
+	info, err := p.Run(context.Background(), r...)
 	if err != nil {
 		t.Fatal(err)
 	}

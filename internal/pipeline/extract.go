@@ -171,6 +171,12 @@ func (p *Pipeline) extractResource(ctx context.Context, dir string, state *State
 	if err != nil {
 		return rm, fmt.Errorf("extract %q: %w", r.Name, err)
 	}
+	if r.WriteDisposition == schema.Replace {
+		// As dlt: a replace resource loads everything again, so it
+		// starts from no state; an incremental one from its initial
+		// value, not from where the table it replaces stopped.
+		state.resetResourceState(p.SchemaName(), r.Name)
+	}
 	rstate := state.resourceState(p.SchemaName(), r.Name)
 	rc := &ResourceContext{State: rstate}
 	if r.Incremental != nil {

@@ -175,3 +175,68 @@ func TestIncrementalOptions(t *testing.T) {
 		t.Errorf("range_start half: %v", err)
 	}
 }
+
+// As dlt, a replace resource starts from no state on every run: its cursor
+// from the initial value, so the table it replaces holds every record from
+// there, not only those since the last run; its own state starts empty too.
+func TestReplaceResourceStartsOver(t *testing.T) {
+	p := newTestPipeline(t, "replace_inc")
+	var start any
+	var seen []any
+	res := func(from, to int) *Resource {
+		ev := events(from, to, &start)
+		return &Resource{Name: "events", WriteDisposition: "replace",
+			Incremental: &Incremental{CursorPath: "updated_at", InitialValue: "2024-01-01T02:00:00Z"},
+			Records: func(ctx context.Context, rc *ResourceContext) iter.Seq2[any, error] {
+				seen = append(seen, rc.State["runs"])
+				rc.State["runs"] = len(seen)
+				return ev(ctx, rc)
+			}}
+	}
+	run(t, p, res(0, 5))
+	info := run(t, p, res(0, 8))
+	if start != "2024-01-01T02:00:00Z" {
+		t.Errorf("second run started at %v, want the initial value", start)
+	}
+	if info.Rows["events"] != 7 { // 02..08
+		t.Errorf("second run rows = %d, want 7", info.Rows["events"])
+	}
+	if n := count(t, openDB(t, p), `SELECT count(*) FROM replace_inc_dataset.events`); n != 7 {
+		t.Errorf("stored rows = %d, want 7", n)
+	}
+	if seen[1] != nil {
+		t.Errorf("the second run saw the first run's state %v", seen[1])
+	}
+}
+
+// As dlt's extract, a resource that yields nothing adds no table, and does
+// not change a stored table's hints.
+func TestEmptyResourceAddsNoTable(t *testing.T) {
+	p := newTestPipeline(t, "empty_res")
+	empty := &Resource{Name: "quiet", WriteDisposition: "merge", PrimaryKey: []string{"id"}, Records: records()}
+	run(t, p, empty, &Resource{Name: "events", Records: records(map[string]any{"id": int64(1)})})
+	s, err := p.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Table("quiet") != nil {
+		t.Error("the empty resource's table is in the schema")
+	}
+	run(t, p, &Resource{Name: "events", WriteDisposition: "replace", Records: records()})
+	if s, err = p.Schema(); err != nil {
+		t.Fatal(err)
+	}
+	if wd := s.Table("events").WriteDisposition; wd != "replace" {
+		t.Errorf("a replace run without records left write disposition %q", wd)
+	}
+	if n := count(t, openDB(t, p), `SELECT count(*) FROM empty_res_dataset.events`); n != 0 {
+		t.Errorf("the empty replace run left %d rows", n)
+	}
+	run(t, p, &Resource{Name: "events", WriteDisposition: "merge", PrimaryKey: []string{"id"}, Records: records()})
+	if s, err = p.Schema(); err != nil {
+		t.Fatal(err)
+	}
+	if wd := s.Table("events").WriteDisposition; wd != "replace" {
+		t.Errorf("a merge run without records changed the write disposition to %q", wd)
+	}
+}

@@ -147,7 +147,7 @@ func (p *Pipeline) normalizeInto(ctx context.Context, src, dir, loadID string, m
 	s.Bump()
 	m.Rows = nz.Counts
 	for _, r := range m.Resources {
-		if r.WriteDisposition == schema.Replace {
+		if r.WriteDisposition == schema.Replace && (r.Records > 0 || truncates(s, r)) {
 			m.Replace = append(m.Replace, r.Table)
 		}
 	}
@@ -174,6 +174,11 @@ func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manife
 	total := m.records()
 	var done int64 // records of earlier resources
 	for _, r := range m.Resources {
+		if !truncates(nz.Schema, r) && r.Records == 0 {
+			// As dlt's extract, a resource that yielded nothing neither
+			// adds its table nor changes a stored table's hints.
+			continue
+		}
 		h := &normalize.Hints{
 			Table: r.Table, Resource: r.Name, WriteDisposition: r.WriteDisposition, MergeStrategy: r.MergeStrategy, SCD2: r.SCD2,
 			PrimaryKey: r.PrimaryKey, MergeKey: r.MergeKey, Columns: r.Columns,
@@ -208,9 +213,20 @@ func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manife
 		if err != nil {
 			return err
 		}
+		if err := nz.Unbound(h); err != nil {
+			return err
+		}
 		done += n
 	}
 	return nil
+}
+
+// truncates reports whether a replace resource that yields nothing still
+// empties its table: only one that holds data, as dlt's extract writes an
+// empty file only for a replace table that has seen data.
+func truncates(s *schema.Schema, r resourceManifest) bool {
+	t := s.Table(r.Table)
+	return r.WriteDisposition == schema.Replace && t != nil && t.HasSeenData()
 }
 
 // span is a byte range of an extracted file, whole lines; end -1 is the

@@ -55,6 +55,15 @@ func (s *State) resourceState(source, name string) map[string]any {
 	return r
 }
 
+// resetResourceState forgets a resource's state (its cursors too), as dlt
+// does before extracting a replace resource: each run of it starts over.
+func (s *State) resetResourceState(source, name string) {
+	src, _ := s.Sources[source].(map[string]any)
+	if res, _ := src["resources"].(map[string]any); res != nil {
+		delete(res, name)
+	}
+}
+
 // hash is the content hash of the user-visible state.
 func (s *State) hash() string {
 	b, _ := json.Marshal(s.Sources)

@@ -188,6 +188,11 @@ func (t *Table) MarkSeenData() {
 	t.Normalizer.SeenData = true
 }
 
+// HasSeenData reports whether a load has written rows to the table.
+func (t *Table) HasSeenData() bool {
+	return t.Normalizer != nil && t.Normalizer.SeenData
+}
+
 // HasMergeKeys reports whether a column is a primary or merge key, which
 // turns a merge into an upsert/delete-insert instead of an append.
 func (t *Table) HasMergeKeys() bool {

@@ -749,7 +749,9 @@ func (c *Client) loadSCD2(ctx context.Context, tx *sql.Tx, p *destination.Packag
 	}
 	stg := Quote("_dlt_stage_" + t.Name)
 	id, v := Quote(schema.ColID), destination.NewSCD2(t, Quote)
-	if err := run(`CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT DISTINCT ON (` + id + `) * FROM ` + src); err != nil {
+	// As dlt, a load's identical records are all inserted (one version
+	// each, the same row key): its scd2 SQL does not deduplicate.
+	if err := run(`CREATE OR REPLACE TEMP TABLE ` + stg + ` AS SELECT * FROM ` + src); err != nil {
 		return err
 	}
 	scope := ""

@@ -635,7 +635,9 @@ func (c *Client) loadRoot(ctx context.Context, tx pgx.Tx, p *destination.Package
 		steps := []string{
 			`UPDATE ` + c.table(t.Name) + ` d SET ` + v.To + ` = (SELECT max(` + v.From + `) FROM ` + stg + `) WHERE ` + v.Active("d") + ` AND NOT EXISTS (SELECT 1 FROM ` + stg + ` n WHERE n.` + id + ` = d.` + id + `)` + scope,
 			`DELETE FROM ` + stg + ` WHERE ` + id + ` IN (SELECT ` + id + ` FROM ` + c.table(t.Name) + ` WHERE ` + v.Active("") + `)`,
-			`INSERT INTO ` + c.table(t.Name) + ` (` + colList + `) SELECT DISTINCT ON (` + id + `) ` + colList + ` FROM ` + stg + ` ORDER BY ` + id + `, "_dlt_pos" DESC`,
+			// As dlt, a load's identical records are all inserted: its
+			// scd2 SQL does not deduplicate.
+			`INSERT INTO ` + c.table(t.Name) + ` (` + colList + `) SELECT ` + colList + ` FROM ` + stg + ` ORDER BY "_dlt_pos"`,
 		}
 		for _, q := range steps {
 			if err := run(q); err != nil {
