@@ -330,14 +330,23 @@ func TestGenerateLoadsKeepsToWhatDltSpecifies(t *testing.T) {
 			}
 			seen := map[float64]bool{}
 			for _, raw := range load {
-				var rec struct{ ID float64 }
+				var rec map[string]any
 				if err := json.Unmarshal(raw, &rec); err != nil {
 					t.Fatal(err)
 				}
-				dup := seen[rec.ID]
-				seen[rec.ID] = true
+				var id float64
+				for _, k := range []string{"id", "Item ID", "itemId"} {
+					if v, ok := rec[k].(float64); ok {
+						id = v
+					}
+				}
+				if id == 0 {
+					t.Fatalf("%s: a record without its key: %s", c.Name, raw)
+				}
+				dup := seen[id]
+				seen[id] = true
 				if dup && (st == "upsert" || st == "insert-only" || st == "delete-insert" && !sorted) {
-					t.Errorf("%s: load %d has id %v twice under %s", c.Name, i, rec.ID, st)
+					t.Errorf("%s: load %d has id %v twice under %s", c.Name, i, id, st)
 				}
 			}
 		}

@@ -117,10 +117,13 @@ func GenerateLoads(seed uint64, n int) []Case {
 		d := disps[rng.IntN(len(disps))]
 		hints := map[string]any{"write_disposition": d.hint}
 		cols := map[string]any{}
+		// The key as a record spells it: hints name it so too, and
+		// both sides normalize it (item_id).
+		idName := []string{"id", "id", "id", "Item ID", "itemId"}[rng.IntN(5)]
 		if d.keyed || rng.IntN(3) == 0 {
-			hints["primary_key"] = "id"
+			hints["primary_key"] = idName
 			if rng.IntN(5) == 0 {
-				hints["primary_key"] = []string{"id", "k2"} // compound
+				hints["primary_key"] = []string{idName, "k2"} // compound
 			}
 		}
 		_, keyed := hints["primary_key"]
@@ -185,7 +188,7 @@ func GenerateLoads(seed uint64, n int) []Case {
 					continue
 				}
 				used[id] = true
-				m := map[string]any{"id": id, "v": value(), "k2": id % 2}
+				m := map[string]any{idName: id, "v": value(), "k2": id % 2}
 				if rng.IntN(3) > 0 {
 					m["w"] = fmt.Sprintf("w%d", rng.IntN(3))
 				}
