@@ -70,11 +70,14 @@ func Generate(seed uint64, n int) []Case {
 
 // GenerateLoads makes n cases of several loads each under a random write
 // disposition and merge strategy (append, replace, delete-insert, upsert,
-// scd2, insert-only), with the hints those read (primary key, hard_delete,
-// dedup_sort, nesting), records whose keys recur across loads and whose
-// values change type between them. Where dlt leaves the outcome
-// unspecified it is kept out: a merge load has a primary key once unless a
-// dedup_sort column orders its copies by distinct values.
+// scd2 with or without options, insert-only), with the hints those read
+// (primary keys, compound and spelled as records spell them, merge keys,
+// hard_delete, dedup_sort, typed columns, nesting, cursors, contracts),
+// records whose keys recur across loads and whose values change type
+// between them. Where dlt leaves the outcome unspecified it is kept out: a
+// deduplicating merge load has a key once unless a dedup_sort column
+// orders its copies by distinct values, and upsert and insert-only loads
+// have each key once.
 func GenerateLoads(seed uint64, n int) []Case {
 	rng := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d))
 	type disp struct {
@@ -172,7 +175,7 @@ func GenerateLoads(seed uint64, n int) []Case {
 		}
 		// Not with max_table_nesting: dlt forgets a new table's nesting
 		// when a contract is set (a deliberate difference, see
-		// contract_nesting_first_load).
+		// TestNestingWithContractOnFirstLoad).
 		if _, nests := hints["max_table_nesting"]; !nests && rng.IntN(8) == 0 {
 			hints["schema_contract"] = []any{"evolve", "freeze", map[string]any{"columns": "discard_value"},
 				map[string]any{"data_type": "discard_row"}, map[string]any{"columns": "freeze"}}[rng.IntN(5)]
