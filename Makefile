@@ -24,10 +24,12 @@ build: ## build bin/dlthub (--version: the git tag, commit and date)
 setup: ## install what tests need beyond Go: PostgreSQL binaries, script(1), bubblewrap, Chromium, build/py with pinned uv and dlt
 	./scripts/setup.sh
 
+# -timeout: the dlt differential harness takes near 8 minutes under -race on
+# 2 cores, close to go test's default limit of 10.
 .PHONY: test
 test: setup ## set up, vet and run every test (the README's test command; CI runs it)
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Each Go fuzz target as package:Target; `make fuzz` runs each for FUZZTIME.
 FUZZ_TARGETS := internal/config:FuzzParseTOML internal/config:FuzzDecodeEnv \

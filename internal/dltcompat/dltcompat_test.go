@@ -254,7 +254,7 @@ func generatedLoads() int {
 	if n, err := strconv.Atoi(os.Getenv("DLTCOMPAT_LOADS")); err == nil {
 		return n
 	}
-	return 40
+	return 30
 }
 
 // genSeed is GenerateLoads' seed: 1, or DLTCOMPAT_SEED to explore others.
