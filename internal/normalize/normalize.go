@@ -371,7 +371,6 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 	if h.MaxNesting != nil {
 		t.SetMaxNesting(*h.MaxNesting) // dlt keeps it on the table's x-normalizer
 	}
-	hinted := map[*schema.Column]bool{} // columns the hints make now
 	for _, c := range h.Columns {
 		if ex := t.Column(c.Name); ex != nil {
 			if c.DataType != "" {
@@ -386,16 +385,18 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 			continue
 		}
 		cc := *c
-		cc.Nullable = !c.PrimaryKey && !c.NotNull && !c.MergeKey
+		// A merge key is not null, as dlt's merge_key hint makes it,
+		// also when the resource's merge_key names the column.
+		mk := c.MergeKey || slices.Contains(h.MergeKey, c.Name)
+		cc.Nullable = !c.PrimaryKey && !c.NotNull && !mk
 		if c.DataType == "" {
 			// A column without a type is kept with its hints, as dlt
 			// keeps it, until its first value types it (emit); it is
 			// nullable unless a hint says otherwise, as a new column.
-			cc.Nullable = !c.NotNull && !c.MergeKey
+			cc.Nullable = !c.NotNull && !mk
 		}
 		cc.NotNull = false
 		t.Columns = append(t.Columns, &cc)
-		hinted[&cc] = true
 	}
 	for _, k := range h.PrimaryKey {
 		if c := t.Column(k); c != nil {
@@ -410,10 +411,9 @@ func (n *Normalizer) Prepare(h *Hints) (*schema.Table, error) {
 	for _, k := range h.MergeKey {
 		if c := t.Column(k); c != nil {
 			c.MergeKey = true
-			if c.DataType == "" || hinted[c] {
-				// Not null, as dlt's merge_key hint makes it, when the
-				// column is made from now on (a stored one keeps its
-				// nullability: neither side alters the table).
+			if c.DataType == "" {
+				// Not null once it is made; a stored column keeps its
+				// nullability: neither side alters the table.
 				c.Nullable = false
 			}
 		}

@@ -147,7 +147,7 @@ func (p *Pipeline) normalizeInto(ctx context.Context, src, dir, loadID string, m
 	s.Bump()
 	m.Rows = nz.Counts
 	for _, r := range m.Resources {
-		if r.WriteDisposition == schema.Replace && (r.Records > 0 || truncates(s, r)) {
+		if r.WriteDisposition == schema.Replace && loads(s, r) {
 			m.Replace = append(m.Replace, r.Table)
 		}
 	}
@@ -174,9 +174,7 @@ func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manife
 	total := m.records()
 	var done int64 // records of earlier resources
 	for _, r := range m.Resources {
-		if !truncates(nz.Schema, r) && r.Records == 0 {
-			// As dlt's extract, a resource that yielded nothing neither
-			// adds its table nor changes a stored table's hints.
+		if !loads(nz.Schema, r) {
 			continue
 		}
 		h := &normalize.Hints{
@@ -221,10 +219,14 @@ func (p *Pipeline) normalizeResources(ctx context.Context, src string, m *manife
 	return nil
 }
 
-// truncates reports whether a replace resource that yields nothing still
-// empties its table: only one that holds data, as dlt's extract writes an
-// empty file only for a replace table that has seen data.
-func truncates(s *schema.Schema, r resourceManifest) bool {
+// loads reports whether a resource's table takes part in the load. As
+// dlt's extract: one that yielded nothing neither adds its table nor
+// changes a stored table's hints, except that a replace resource empties a
+// table that holds data (dlt writes an empty file for it).
+func loads(s *schema.Schema, r resourceManifest) bool {
+	if r.Records > 0 {
+		return true
+	}
 	t := s.Table(r.Table)
 	return r.WriteDisposition == schema.Replace && t != nil && t.HasSeenData()
 }
